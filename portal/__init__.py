@@ -1,0 +1,74 @@
+"""Provenance: the portal for serialized goods after the sale."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from portal.core.db import render_migration_item
+from portal.config import ROOT, ensure_instance_config, settings_from_defaults, settings_from_environment
+from portal.extensions import csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application. With `config`, only defaults and that mapping apply (tests use this)."""
+    instance = Path(os.environ.get("PORTAL_INSTANCE_PATH", ROOT / "instance"))
+    app = Flask(
+        __name__,
+        instance_path=str(instance),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(settings_from_defaults())
+    if config is None:
+        ensure_instance_config(instance)
+        app.config.from_pyfile(str(instance / "config.py"))
+        app.config.update(settings_from_environment(os.environ))
+    else:
+        app.config.update(config)
+    _derive_settings(app, instance)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True,
+                     render_item=render_migration_item)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from portal import models  # noqa: F401  (every table registered before anything queries)
+    from portal.web import register_web
+
+    register_web(app)
+    from portal.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _derive_settings(app: Flask, instance: Path) -> None:
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY is not set; instance/config.py is written on first start")
+    url = app.config.get("DATABASE_URL") or f"sqlite:///{instance / 'portal.sqlite3'}"
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgres://")
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    if not app.config.get("UPLOAD_FOLDER"):
+        app.config["UPLOAD_FOLDER"] = str(instance / "uploads")
+    app.config["RATELIMIT_HEADERS_ENABLED"] = True
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """SQLite: enforce foreign keys, let readers run beside the writer, wait rather than fail on a lock."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.close()

@@ -1,0 +1,191 @@
+"""Sign-up, sign-in, e-mail verification, password reset and staff memberships."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+
+from portal.accounts.models import Role, StaffMembership, User
+from portal.core import audit
+from portal.core.db import utcnow
+from portal.core.errors import Conflict, Invalid, Throttled
+from portal.core.urls import external_url
+from portal.extensions import db
+from portal.notifications.services import enqueue
+
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+MIN_PASSWORD = 10
+VERIFY_MAX_AGE = 3 * 24 * 3600
+RESET_MAX_AGE = 3600
+
+
+def normalize_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    if not EMAIL_RE.match(email) or len(email) > 254:
+        raise Invalid("Enter a valid e-mail address.", field="email")
+    return email
+
+
+def check_password_strength(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD:
+        raise Invalid(f"Choose a password of at least {MIN_PASSWORD} characters.", field="password")
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def create_user(email: str, password: str, *, name: str = "", verified: bool = False) -> User:
+    email = normalize_email(email)
+    check_password_strength(password)
+    if find_user(email) is not None:
+        raise Conflict("An account with this e-mail address already exists. Sign in, or reset your password.",
+                       field="email")
+    user = User(email=email, name=(name or "").strip()[:120])
+    user.set_password(password)
+    if verified:
+        user.email_verified_at = utcnow()
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def sign_up(email: str, password: str, name: str = "") -> User:
+    """Create an owner account and send the verification e-mail; registering units waits for it."""
+    user = create_user(email, password, name=name)
+    send_verification(user)
+    return user
+
+
+def _serializer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def send_verification(user: User) -> None:
+    token = _serializer("verify-email").dumps({"u": user.id, "e": user.email})
+    enqueue(
+        recipient=user.email,
+        user=user,
+        template="verify_email",
+        subject="Confirm your e-mail address for Provenance",
+        dedupe_key=f"verify:{user.id}:{token[-16:]}",
+        link=external_url("accounts.verify", token=token),
+        user_obj=user,
+    )
+
+
+def verify_email(token: str) -> User:
+    try:
+        data = _serializer("verify-email").loads(token, max_age=VERIFY_MAX_AGE)
+    except SignatureExpired:
+        raise Invalid("This confirmation link has expired. Sign in and ask for a new one.") from None
+    except BadSignature:
+        raise Invalid("This confirmation link is not valid.") from None
+    user = db.session.get(User, data.get("u"))
+    if user is None or user.email != data.get("e"):
+        raise Invalid("This confirmation link is not valid.")
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+    return user
+
+
+def authenticate(email: str, password: str) -> User:
+    """Check a sign-in. After repeated failures the account cools down, whoever is guessing."""
+    cfg = current_app.config
+    user = find_user(email or "")
+    if user is None:
+        User(password_hash="").set_password(password or "x")  # same cost as a real check: no timing oracle
+        raise Invalid("E-mail address or password is wrong.")
+    now = utcnow()
+    if user.locked_until and user.locked_until > now:
+        raise Throttled("Too many failed sign-ins for this account. Try again in a few minutes, "
+                        "or reset your password.")
+    if not user.check_password(password or ""):
+        user.failed_signins += 1
+        if user.failed_signins >= cfg["SIGNIN_MAX_FAILURES"]:
+            user.locked_until = now + timedelta(seconds=cfg["SIGNIN_COOLDOWN_SECONDS"])
+            user.failed_signins = 0
+        raise Invalid("E-mail address or password is wrong.")
+    user.failed_signins = 0
+    user.locked_until = None
+    return user
+
+
+def request_password_reset(email: str) -> None:
+    """Mail a reset link. Unknown addresses get the same answer, so nobody learns who has an account."""
+    user = find_user(email or "")
+    if user is None:
+        return
+    token = _serializer("reset-password").dumps({"u": user.id, "v": user.auth_version})
+    enqueue(
+        recipient=user.email,
+        user=user,
+        template="reset_password",
+        subject="Reset your Provenance password",
+        dedupe_key=f"reset:{user.id}:{token[-16:]}",
+        link=external_url("accounts.reset", token=token),
+    )
+
+
+def reset_password(token: str, password: str) -> User:
+    """Set a new password. The link works once: the new password bumps the account's auth version."""
+    try:
+        data = _serializer("reset-password").loads(token, max_age=RESET_MAX_AGE)
+    except SignatureExpired:
+        raise Invalid("This reset link has expired. Ask for a new one.") from None
+    except BadSignature:
+        raise Invalid("This reset link is not valid.") from None
+    user = db.session.get(User, data.get("u"))
+    if user is None or user.auth_version != data.get("v"):
+        raise Invalid("This reset link has already been used. Ask for a new one.")
+    check_password_strength(password)
+    user.set_password(password)
+    user.auth_version += 1
+    user.failed_signins = 0
+    user.locked_until = None
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()  # the link proved the mailbox
+    audit.log(user, "account.password_reset", user)
+    return user
+
+
+def add_staff(manufacturer, email: str, role: Role | str, *, actor, password: str | None = None) -> StaffMembership:
+    """Make a person staff of a tenant, creating their account when needed."""
+    try:
+        role = Role(role)
+    except ValueError:
+        raise Invalid(f"Unknown role {role!r}; choose one of {', '.join(r.value for r in Role)}.", field="role") from None
+    user = find_user(normalize_email(email))
+    if user is None:
+        if password is None:
+            raise Invalid("This person has no account yet; give an initial password.", field="password")
+        user = create_user(email, password, verified=True)
+    existing = db.session.scalar(
+        select(StaffMembership).where(StaffMembership.user_id == user.id,
+                                      StaffMembership.manufacturer_id == manufacturer.id)
+    )
+    if existing is not None:
+        existing.role = role
+        membership = existing
+    else:
+        membership = StaffMembership(user=user, manufacturer_id=manufacturer.id, role=role)
+        db.session.add(membership)
+        db.session.flush()
+    audit.log(actor, "staff.added", membership, manufacturer_id=manufacturer.id, email=user.email, role=role.value)
+    return membership
+
+
+def remove_staff(membership: StaffMembership, *, actor) -> None:
+    if membership.role is Role.ADMIN:
+        admins = db.session.scalar(
+            select(func.count()).select_from(StaffMembership).where(
+                StaffMembership.manufacturer_id == membership.manufacturer_id, StaffMembership.role == Role.ADMIN)
+        )
+        if admins <= 1:
+            raise Conflict("A tenant keeps at least one admin.")
+    audit.log(actor, "staff.removed", membership, manufacturer_id=membership.manufacturer_id,
+              email=membership.user.email)
+    db.session.delete(membership)

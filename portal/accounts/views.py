@@ -1,0 +1,118 @@
+"""Sign-up, sign-in, sign-out, e-mail verification and password reset pages."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from portal.accounts import services
+from portal.accounts.forms import EmptyForm, ResetForm, ResetRequestForm, SignInForm, SignUpForm
+from portal.core.errors import DomainError, Throttled
+from portal.extensions import db, limiter
+
+bp = Blueprint("accounts", __name__)
+
+
+def _signin_limit() -> str:
+    return current_app.config["RATELIMIT_SIGNIN"]
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("ownership.my_products")
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(_signin_limit, methods=["POST"])
+def signup():
+    form = SignUpForm()
+    if form.validate_on_submit():
+        try:
+            user = services.sign_up(form.email.data, form.password.data, form.name.data)
+        except DomainError as err:
+            db.session.rollback()
+            getattr(form, err.field or "email").errors.append(str(err))
+            return render_template("accounts/signup.html", form=form), 400
+        db.session.commit()
+        login_user(user)
+        flash("Welcome to Provenance. We sent you an e-mail: follow its link to confirm your address.", "success")
+        return redirect(url_for("ownership.my_products"))
+    return render_template("accounts/signup.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/signin", methods=["GET", "POST"])
+@limiter.limit(_signin_limit, methods=["POST"])
+def signin():
+    form = SignInForm()
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.email.data, form.password.data)
+        except DomainError as err:
+            db.session.commit()  # keep the failure count: it is what throttles guessing
+            form.password.errors.append(str(err))
+            return render_template("accounts/signin.html", form=form), 429 if isinstance(err, Throttled) else 400
+        db.session.commit()
+        login_user(user)
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("accounts/signin.html", form=form), 400 if form.errors else 200
+
+
+@bp.post("/signout")
+def signout():
+    if EmptyForm().validate_on_submit():
+        logout_user()
+        flash("You are signed out.", "info")
+    return redirect(url_for("public.home"))
+
+
+@bp.get("/verify/<token>")
+def verify(token: str):
+    try:
+        services.verify_email(token)
+    except DomainError as err:
+        db.session.rollback()
+        return render_template("error.html", code=400, title="Link not valid", text=str(err)), 400
+    db.session.commit()
+    flash("Your e-mail address is confirmed. You can register your products now.", "success")
+    return redirect(url_for("ownership.my_products") if current_user.is_authenticated else url_for("accounts.signin"))
+
+
+@bp.post("/verify/resend")
+@login_required
+@limiter.limit("5 per hour")
+def resend_verification():
+    if EmptyForm().validate_on_submit() and not current_user.is_verified:
+        services.send_verification(current_user)
+        db.session.commit()
+        flash("We sent a new confirmation e-mail.", "info")
+    return redirect(url_for("ownership.my_products"))
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(_signin_limit, methods=["POST"])
+def reset_request():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        db.session.commit()
+        flash("If an account uses that address, a reset link is on its way. It works for one hour.", "info")
+        return redirect(url_for("accounts.signin"))
+    return render_template("accounts/reset_request.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(_signin_limit, methods=["POST"])
+def reset(token: str):
+    form = ResetForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token, form.password.data)
+        except DomainError as err:
+            db.session.rollback()
+            form.password.errors.append(str(err))
+            return render_template("accounts/reset.html", form=form), 400
+        db.session.commit()
+        logout_user()
+        flash("Your password is changed. Sign in with the new one.", "success")
+        return redirect(url_for("accounts.signin"))
+    return render_template("accounts/reset.html", form=form), 400 if form.errors else 200

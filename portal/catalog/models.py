@@ -1,0 +1,174 @@
+"""Manufacturers (tenants), their product models, lots, serialized units and unit history."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.core.db import UTCDateTime, str_enum, utcnow
+from portal.extensions import db
+
+
+class Manufacturer(db.Model):
+    __tablename__ = "manufacturers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    prefixes: Mapped[list[CompanyPrefix]] = relationship(back_populates="manufacturer", order_by="CompanyPrefix.prefix")
+
+
+class CompanyPrefix(db.Model):
+    """A GS1 company prefix licensed to the manufacturer; its GTINs must start with one."""
+
+    __tablename__ = "company_prefixes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    manufacturer_id: Mapped[int] = mapped_column(ForeignKey("manufacturers.id"), index=True)
+    prefix: Mapped[str] = mapped_column(String(12), unique=True)
+
+    manufacturer: Mapped[Manufacturer] = relationship(back_populates="prefixes")
+
+
+class ProductModel(db.Model):
+    __tablename__ = "product_models"
+    __table_args__ = (
+        # Lets units reference (model, manufacturer) together, so a unit's tenant cannot drift.
+        UniqueConstraint("id", "manufacturer_id", name="uq_product_models_id_manufacturer"),
+        CheckConstraint("length(gtin) = 14", name="gtin_14"),
+        CheckConstraint("warranty_months >= 0 AND warranty_months <= 600", name="warranty_months_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    manufacturer_id: Mapped[int] = mapped_column(ForeignKey("manufacturers.id"), index=True)
+    gtin: Mapped[str] = mapped_column(String(14), unique=True)
+    name: Mapped[str] = mapped_column(String(160))
+    description: Mapped[str] = mapped_column(Text, default="")
+    image_path: Mapped[str | None] = mapped_column(String(255))
+    warranty_months: Mapped[int] = mapped_column(default=24)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    manufacturer: Mapped[Manufacturer] = relationship()
+
+
+class Lot(db.Model):
+    __tablename__ = "lots"
+    __table_args__ = (UniqueConstraint("model_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("product_models.id"))
+    code: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Disposition(StrEnum):
+    """EPCIS Core Business Vocabulary dispositions; a unit's status is the one of its latest event."""
+
+    ACTIVE = "active"
+    IN_PROGRESS = "in_progress"
+    IN_TRANSIT = "in_transit"
+    SELLABLE_ACCESSIBLE = "sellable_accessible"
+    RETAIL_SOLD = "retail_sold"
+    RETURNED = "returned"
+    DAMAGED = "damaged"
+    RECALLED = "recalled"
+    STOLEN = "stolen"
+    DESTROYED = "destroyed"
+    INACTIVE = "inactive"
+
+    @property
+    def label(self) -> str:
+        return {"active": "In the supply chain", "retail_sold": "Sold"}.get(
+            self.value, self.value.replace("_", " ").capitalize()
+        )
+
+
+class BizStep(StrEnum):
+    """EPCIS Core Business Vocabulary business steps used by the portal."""
+
+    COMMISSIONING = "commissioning"
+    PACKING = "packing"
+    SHIPPING = "shipping"
+    RECEIVING = "receiving"
+    RETAIL_SELLING = "retail_selling"
+    INSTALLING = "installing"
+    REMOVING = "removing"
+    INSPECTING = "inspecting"
+    REPAIRING = "repairing"
+    REPLACING = "replacing"
+    DECOMMISSIONING = "decommissioning"
+    DESTROYING = "destroying"
+    OTHER = "other"
+
+
+class Unit(db.Model):
+    __tablename__ = "units"
+    __table_args__ = (
+        UniqueConstraint("model_id", "serial"),
+        ForeignKeyConstraint(
+            ["model_id", "manufacturer_id"],
+            ["product_models.id", "product_models.manufacturer_id"],
+            name="fk_units_model_tenant",
+        ),
+        CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
+        Index("ix_units_manufacturer_id_id", "manufacturer_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    manufacturer_id: Mapped[int] = mapped_column(ForeignKey("manufacturers.id"))
+    model_id: Mapped[int] = mapped_column()
+    serial: Mapped[str] = mapped_column(String(20))
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), index=True)
+    manufactured_on: Mapped[date | None] = mapped_column(Date)
+    nfc_uid: Mapped[str | None] = mapped_column(String(14), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    status: Mapped[Disposition] = mapped_column(str_enum(Disposition, "unit_status"), default=Disposition.ACTIVE)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    model: Mapped[ProductModel] = relationship(foreign_keys=[model_id], primaryjoin="Unit.model_id == ProductModel.id")
+    lot: Mapped[Lot | None] = relationship()
+    parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="components")
+    components: Mapped[list[Unit]] = relationship(back_populates="parent", order_by="Unit.id")
+    events: Mapped[list[UnitEvent]] = relationship(
+        back_populates="unit", order_by="(UnitEvent.occurred_at, UnitEvent.id)"
+    )
+
+    @property
+    def gtin(self) -> str:
+        return self.model.gtin
+
+    @property
+    def is_stolen(self) -> bool:
+        return self.status is Disposition.STOLEN
+
+
+class UnitEvent(db.Model):
+    """Append-only history of a unit, in the EPCIS vocabulary."""
+
+    __tablename__ = "unit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    biz_step: Mapped[BizStep] = mapped_column(str_enum(BizStep, "biz_step"))
+    disposition: Mapped[Disposition] = mapped_column(str_enum(Disposition, "disposition"))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    place: Mapped[str] = mapped_column(String(200), default="")
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_label: Mapped[str] = mapped_column(String(120), default="")
+    note: Mapped[str] = mapped_column(String(500), default="")
+
+    unit: Mapped[Unit] = relationship(back_populates="events")

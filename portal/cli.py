@@ -1,0 +1,167 @@
+"""Operator commands: `flask --app portal <group> <command> --help`."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from portal.core.errors import DomainError
+from portal.extensions import db
+
+
+def _tenant(slug: str):
+    from portal.catalog.models import Manufacturer
+
+    tenant = db.session.scalar(select(Manufacturer).where(Manufacturer.slug == slug))
+    if tenant is None:
+        raise click.ClickException(f"No tenant called {slug!r}.")
+    return tenant
+
+
+def _run(work):
+    """Run a service call as one unit of work; a domain refusal becomes a clean CLI error."""
+    try:
+        result = work()
+    except DomainError as err:
+        db.session.rollback()
+        raise click.ClickException(str(err)) from None
+    db.session.commit()
+    return result
+
+
+def register_cli(app: Flask) -> None:
+    tenants = click.Group("tenants", help="Manufacturer tenants and their staff.")
+    catalog = click.Group("catalog", help="Product models.")
+    units = click.Group("units", help="Serialized units.")
+    demo = click.Group("demo", help="Demonstration data.")
+    audit_group = click.Group("audit", help="The hash-chained audit log.")
+    users = click.Group("users", help="Accounts.")
+
+    @tenants.command("create")
+    @click.argument("slug")
+    @click.option("--name", required=True, help="The manufacturer's name.")
+    @click.option("--gs1-prefix", "prefixes", required=True, multiple=True, help="A GS1 company prefix (repeatable).")
+    def tenants_create(slug, name, prefixes):
+        """Open a manufacturer tenant."""
+        from portal.catalog.services import create_tenant
+
+        tenant = _run(lambda: create_tenant(slug, name, list(prefixes), actor="cli"))
+        click.echo(f"Created tenant {tenant.slug} ({tenant.name}).")
+
+    @tenants.command("add-staff")
+    @click.argument("slug")
+    @click.argument("email")
+    @click.option("--role", required=True, type=click.Choice(["admin", "claims_agent", "recall_manager", "analyst"]))
+    @click.option("--password", help="Initial password when the account is new.")
+    def tenants_add_staff(slug, email, role, password):
+        """Give a person a role in a tenant (creating the account if needed)."""
+        from portal.accounts.services import add_staff
+
+        _run(lambda: add_staff(_tenant(slug), email, role, password=password, actor="cli"))
+        click.echo(f"{email} is {role} of {slug}.")
+
+    @catalog.command("add-model")
+    @click.argument("slug")
+    @click.option("--gtin", required=True)
+    @click.option("--name", required=True)
+    @click.option("--warranty-months", type=int, default=24, show_default=True)
+    def catalog_add_model(slug, gtin, name, warranty_months):
+        """Add a product model to a tenant's catalog."""
+        from portal.catalog.services import add_model
+
+        model = _run(lambda: add_model(_tenant(slug), gtin=gtin, name=name, warranty_months=warranty_months,
+                                       actor="cli"))
+        click.echo(f"Added {model.name} with GTIN {model.gtin}.")
+
+    @units.command("import")
+    @click.argument("slug")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    def units_import(slug, file: Path):
+        """Import units from a CSV file; rejected rows are reported, good rows kept."""
+        from portal.catalog.importer import import_units_csv
+
+        tenant = _tenant(slug)
+        lines = sum(1 for _ in file.open("rb")) - 1
+        started = time.perf_counter()
+        with click.progressbar(length=max(lines, 0) * 2, label="Importing", file=click.get_text_stream("stderr"),
+                               show_pos=True) as bar:
+            def progress(stage: str, n: int) -> None:
+                if stage in ("checked", "staged"):
+                    bar.update(n)
+
+            with file.open(encoding="utf-8-sig", newline="") as handle:
+                report = _run(lambda: import_units_csv(tenant, handle, actor="cli", progress=progress))
+            bar.update(bar.length - bar.pos)
+        took = time.perf_counter() - started
+        click.echo(f"{report.added} added, {report.unchanged} already present, {len(report.rejected)} rejected "
+                   f"({took:.1f} s).")
+        for line, message in report.rejected[:200]:
+            click.echo(f"  line {line}: {message}")
+        if len(report.rejected) > 200:
+            click.echo(f"  ... and {len(report.rejected) - 200} more")
+
+    @demo.command("load")
+    @click.option("--once", is_flag=True, help="Do nothing when the demo data is already there.")
+    def demo_load(once):
+        """Load demonstration tenants, models, units and owners."""
+        from portal.demo import DEMO_SIGN_INS, demo_present, load_demo
+
+        if demo_present():
+            if not once:
+                click.echo("Demo data is already loaded.")
+        else:
+            _run(load_demo)
+            click.echo("Demo data loaded.")
+        click.echo("Demo sign-ins (password for all: " + DEMO_SIGN_INS[0][2] + "):")
+        for email, what, _ in DEMO_SIGN_INS:
+            click.echo(f"  {email:<28} {what}")
+
+    @audit_group.command("verify")
+    def audit_verify():
+        """Check the audit chain; exits 1 and names the first broken entry if one was altered."""
+        from portal.core.audit import verify_chain
+
+        report = verify_chain()
+        if report.ok:
+            click.echo(f"Audit chain intact: {report.checked} entries.")
+        else:
+            click.echo(f"Audit chain broken at entry {report.broken_at}: {report.reason}. "
+                       f"{report.checked} entries before it are intact.", err=True)
+            raise SystemExit(1)
+
+    @users.command("create-admin")
+    @click.argument("email")
+    @click.option("--password", required=True)
+    def users_create_admin(email, password):
+        """Create a platform admin (who may open tenants)."""
+        from portal.accounts.services import create_user
+
+        def work():
+            user = create_user(email, password, verified=True)
+            user.is_platform_admin = True
+            return user
+
+        _run(work)
+        click.echo(f"{email} is a platform admin.")
+
+    @app.cli.command("worker")
+    @click.option("--once", is_flag=True, help="Deliver what is due, then stop.")
+    @click.option("--interval", default=2.0, show_default=True, help="Seconds between polls when idle.")
+    def worker(once, interval):
+        """Deliver notifications from the outbox."""
+        from portal.notifications.services import deliver_due
+
+        while True:
+            sent = deliver_due()
+            if sent:
+                click.echo(f"sent {sent}")
+            if once:
+                break
+            if not sent:
+                time.sleep(interval)
+
+    for group in (tenants, catalog, units, demo, audit_group, users):
+        app.cli.add_command(group)

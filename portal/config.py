@@ -1,0 +1,96 @@
+"""Settings: defaults here, then `instance/config.py`, then `PORTAL_*` environment variables.
+
+Every setting is documented in docs/configuration.md. Tests pass an explicit mapping to
+`create_app` and never read the developer's instance folder.
+"""
+from __future__ import annotations
+
+import ast
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Defaults:
+    #: SQLAlchemy URL; `DATABASE_URL` overrides. Empty means the SQLite file in instance/.
+    DATABASE_URL = ""
+    SECRET_KEY = ""
+    #: Fernet key that encrypts private signing keys at rest.
+    KEY_ENCRYPTION_KEY = ""
+    #: Public base URL, used in e-mails and printed codes.
+    BASE_URL = "http://127.0.0.1:5000"
+    #: Where uploads are kept (outside the web root). Empty means instance/uploads.
+    UPLOAD_FOLDER = ""
+    #: Largest proof of purchase accepted, in bytes.
+    MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+    #: Largest request body, in bytes (CSV imports are the largest).
+    MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+    #: Outgoing mail: empty MAIL_SERVER prints mail to the log instead of sending it.
+    MAIL_SERVER = ""
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_FROM = "Provenance <no-reply@provenance.example>"
+    #: Try to deliver a request's notifications right after it commits (the worker retries failures).
+    MAIL_DELIVER_AFTER_REQUEST = True
+    #: Hours a transfer code stays valid.
+    TRANSFER_CODE_HOURS = 72
+    #: Sign-in throttle per account: failures allowed before the account cools down.
+    SIGNIN_MAX_FAILURES = 5
+    SIGNIN_COOLDOWN_SECONDS = 300
+    #: Flask-Limiter: per-address limits and their store (memory://, or redis://... for several processes).
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_SIGNIN = "10 per minute"
+    RATELIMIT_PUBLIC = "120 per minute"
+    #: Cookies: secure by default; `make run` turns SESSION_COOKIE_SECURE off for plain http on 127.0.0.1.
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    SESSION_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    #: Send Strict-Transport-Security (turn on behind HTTPS).
+    HSTS = False
+    WTF_CSRF_TIME_LIMIT = None
+
+
+def settings_from_defaults() -> dict:
+    return {k: v for k, v in vars(Defaults).items() if k.isupper()}
+
+
+def settings_from_environment(environ: os._Environ | dict) -> dict:
+    """PORTAL_X=... overrides setting X; values are read as Python literals when they parse."""
+    found: dict = {}
+    for key, raw in environ.items():
+        if key.startswith("PORTAL_") and key != "PORTAL_INSTANCE_PATH":
+            found[key.removeprefix("PORTAL_")] = _literal(raw)
+    if environ.get("DATABASE_URL"):
+        found["DATABASE_URL"] = environ["DATABASE_URL"]
+    return found
+
+
+def _literal(raw: str):
+    try:
+        return ast.literal_eval(raw)
+    except (ValueError, SyntaxError):
+        return raw
+
+
+def ensure_instance_config(instance: Path) -> Path:
+    """Write instance/config.py with fresh secrets the first time the portal starts."""
+    from cryptography.fernet import Fernet
+
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "config.py"
+    if not path.exists():
+        path.write_text(
+            "# Generated on first start. Keep it secret; back it up with the database.\n"
+            f"SECRET_KEY = {secrets.token_urlsafe(48)!r}\n"
+            f"KEY_ENCRYPTION_KEY = {Fernet.generate_key().decode()!r}\n"
+        )
+        path.chmod(0o600)
+    return path

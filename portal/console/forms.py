@@ -1,0 +1,31 @@
+"""Console forms."""
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import EmailField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from portal.accounts.models import Role
+
+
+class ModelForm(FlaskForm):
+    gtin = StringField("GTIN", validators=[DataRequired(), Length(max=40)],
+                       description="GTIN-8, -12, -13 or -14 with one of your GS1 company prefixes.")
+    name = StringField("Name", validators=[DataRequired(), Length(max=160)])
+    warranty_months = IntegerField("Warranty (months)", default=24, validators=[NumberRange(0, 600)])
+    description = TextAreaField("Description", validators=[Optional(), Length(max=4000)])
+
+
+class ImportForm(FlaskForm):
+    file = FileField("CSV file", description="Header: gtin,serial,lot,manufactured_on,parent_gtin,parent_serial,nfc_uid")
+
+
+class StaffForm(FlaskForm):
+    email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)])
+    role = SelectField("Role", choices=[(r.value, r.label) for r in Role])
+    password = PasswordField("Initial password (only for a new account)", validators=[Optional(), Length(min=10, max=200)])
+
+
+class TenantForm(FlaskForm):
+    slug = StringField("Short name (in addresses)", validators=[DataRequired(), Length(max=40)])
+    name = StringField("Manufacturer name", validators=[DataRequired(), Length(max=120)])
+    gs1_prefix = StringField("GS1 company prefix", validators=[DataRequired(), Length(max=12)])

@@ -1,0 +1,222 @@
+"""The manufacturer console. Every query goes through `portal.core.tenancy`."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from portal.accounts.forms import EmptyForm
+from portal.accounts.models import Role, StaffMembership
+from portal.accounts.services import add_staff, remove_staff
+from portal.catalog import services as catalog
+from portal.catalog.importer import import_units_csv
+from portal.catalog.models import Disposition, Lot, ProductModel, Unit, UnitEvent
+from portal.console.forms import ImportForm, ModelForm, StaffForm
+from portal.core.audit import AuditEntry
+from portal.core.errors import DomainError
+from portal.core.tenancy import enter_tenant, scoped, staff_required, tenant_scoped
+from portal.extensions import db, login_manager
+from portal.ownership.models import Ownership, OwnershipDispute
+from portal.ownership.views import _send_proof
+
+bp = Blueprint("console", __name__, url_prefix="/console")
+PAGE = 50
+
+
+@bp.url_value_preprocessor
+def _tenant_from_url(endpoint, values):
+    if values and "tenant" in values:
+        g.tenant_slug = values.pop("tenant")
+
+
+@bp.url_defaults
+def _tenant_into_url(endpoint, values):
+    if "tenant" not in values and g.get("tenant_slug") and endpoint != "console.index":
+        values["tenant"] = g.tenant_slug
+
+
+@bp.before_request
+def _enter():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if g.get("tenant_slug"):
+        enter_tenant(g.tenant_slug)
+
+
+@bp.get("/")
+@login_required
+def index():
+    memberships = db.session.scalars(select(StaffMembership).where(StaffMembership.user_id == current_user.id)).all()
+    if len(memberships) == 1:
+        return redirect(url_for(".home", tenant=memberships[0].manufacturer.slug))
+    return render_template("console/index.html", memberships=memberships)
+
+
+@bp.get("/<tenant>/")
+def home():
+    tenant = g.tenant
+    counts = {
+        "models": db.session.scalar(scoped(ProductModel).with_only_columns(func.count())),
+        "units": db.session.scalar(scoped(Unit).with_only_columns(func.count())),
+        "registered": db.session.scalar(
+            scoped(Unit).with_only_columns(func.count()).join(Ownership, Ownership.unit_id == Unit.id)
+            .where(Ownership.until.is_(None))),
+        "stolen": db.session.scalar(scoped(Unit).with_only_columns(func.count()).where(Unit.status == Disposition.STOLEN)),
+        "disputes": db.session.scalar(
+            scoped(Unit).with_only_columns(func.count()).join(OwnershipDispute, OwnershipDispute.unit_id == Unit.id)
+            .where(OwnershipDispute.resolved_at.is_(None))),
+    }
+    recent = db.session.scalars(scoped(AuditEntry).order_by(AuditEntry.id.desc()).limit(8)).all()
+    return render_template("console/home.html", tenant=tenant, counts=counts, recent=recent)
+
+
+@bp.route("/<tenant>/models", methods=["GET", "POST"])
+def models():
+    form = ModelForm()
+    if request.method == "POST":
+        if g.membership.role is not Role.ADMIN:
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                model = catalog.add_model(g.tenant, gtin=form.gtin.data, name=form.name.data,
+                                          warranty_months=form.warranty_months.data,
+                                          description=form.description.data or "", actor=current_user)
+            except DomainError as err:
+                db.session.rollback()
+                (getattr(form, err.field or "", None) or form.gtin).errors.append(str(err))
+            else:
+                db.session.commit()
+                flash(f"{model.name} added.", "success")
+                return redirect(url_for(".models"))
+    unit_counts = (select(Unit.model_id, func.count().label("n")).where(Unit.manufacturer_id == g.tenant.id)
+                   .group_by(Unit.model_id).subquery())
+    rows = db.session.execute(
+        scoped(ProductModel).add_columns(func.coalesce(unit_counts.c.n, 0))
+        .outerjoin(unit_counts, unit_counts.c.model_id == ProductModel.id).order_by(ProductModel.name)
+    ).all()
+    return render_template("console/models.html", rows=rows, form=form), 400 if form.errors else 200
+
+
+@bp.get("/<tenant>/models/<int:model_id>")
+def model(model_id: int):
+    product = tenant_scoped(ProductModel, id=model_id)
+    lots = db.session.execute(
+        select(Lot, func.count(Unit.id)).outerjoin(Unit, Unit.lot_id == Lot.id)
+        .where(Lot.model_id == product.id).group_by(Lot.id).order_by(Lot.code)
+    ).all()
+    total = db.session.scalar(scoped(Unit).with_only_columns(func.count()).where(Unit.model_id == product.id))
+    return render_template("console/model.html", product=product, lots=lots, total=total)
+
+
+@bp.get("/<tenant>/units")
+def units():
+    q = request.args.get("q", "").strip()
+    after = request.args.get("after", type=int) or 0
+    stmt = scoped(Unit).where(Unit.id > after).order_by(Unit.id).limit(PAGE + 1)
+    if q:
+        stmt = stmt.where(Unit.serial.startswith(q, autoescape=True))
+    found = db.session.scalars(stmt).all()
+    more = len(found) > PAGE
+    return render_template("console/units.html", units=found[:PAGE], q=q,
+                           next_after=found[PAGE - 1].id if more else None)
+
+
+@bp.get("/<tenant>/units/<int:unit_id>")
+def unit(unit_id: int):
+    item = tenant_scoped(Unit, id=unit_id)
+    ownerships = db.session.scalars(select(Ownership).where(Ownership.unit_id == item.id)
+                                    .order_by(Ownership.since.desc())).all()
+    events = db.session.scalars(select(UnitEvent).where(UnitEvent.unit_id == item.id)
+                                .order_by(UnitEvent.occurred_at.desc(), UnitEvent.id.desc())).all()
+    disputes = db.session.scalars(select(OwnershipDispute).where(OwnershipDispute.unit_id == item.id)).all()
+    return render_template("console/unit.html", unit=item, ownerships=ownerships, events=events, disputes=disputes)
+
+
+@bp.get("/<tenant>/units/<int:unit_id>/proof")
+def unit_proof(unit_id: int):
+    item = tenant_scoped(Unit, id=unit_id)
+    ownership = db.session.scalar(select(Ownership).where(Ownership.unit_id == item.id, Ownership.until.is_(None)))
+    if ownership is None:
+        abort(404)
+    return _send_proof(ownership)
+
+
+@bp.route("/<tenant>/import", methods=["GET", "POST"])
+@staff_required()
+def import_units():
+    form = ImportForm()
+    report = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        if not upload or not upload.filename:
+            form.file.errors.append("Choose a CSV file.")
+        else:
+            try:
+                report = import_units_csv(g.tenant, upload.read(), actor=current_user)
+            except DomainError as err:
+                db.session.rollback()
+                form.file.errors.append(str(err))
+            else:
+                db.session.commit()
+    status = 400 if form.errors else 200
+    return render_template("console/import.html", form=form, report=report), status
+
+
+@bp.route("/<tenant>/team", methods=["GET", "POST"])
+def team():
+    form = StaffForm()
+    if request.method == "POST":
+        if g.membership.role is not Role.ADMIN:
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                add_staff(g.tenant, form.email.data, form.role.data, password=form.password.data or None,
+                          actor=current_user)
+            except DomainError as err:
+                db.session.rollback()
+                (getattr(form, err.field or "", None) or form.email).errors.append(str(err))
+            else:
+                db.session.commit()
+                flash(f"{form.email.data} is now on the team.", "success")
+                return redirect(url_for(".team"))
+    members = db.session.scalars(scoped(StaffMembership).order_by(StaffMembership.created_at)).all()
+    return render_template("console/team.html", members=members, form=form, remove_form=EmptyForm()), (
+        400 if form.errors else 200)
+
+
+@bp.post("/<tenant>/team/<int:membership_id>/remove")
+@staff_required()
+def remove_member(membership_id: int):
+    membership = tenant_scoped(StaffMembership, id=membership_id)
+    if EmptyForm().validate_on_submit():
+        try:
+            remove_staff(membership, actor=current_user)
+        except DomainError as err:
+            db.session.rollback()
+            flash(str(err), "error")
+        else:
+            db.session.commit()
+            flash("Removed from the team.", "info")
+    return redirect(url_for(".team"))
+
+
+@bp.get("/<tenant>/disputes")
+def disputes():
+    rows = db.session.scalars(
+        select(OwnershipDispute).join(Unit, Unit.id == OwnershipDispute.unit_id)
+        .where(Unit.manufacturer_id == g.tenant.id).order_by(OwnershipDispute.created_at.desc())
+    ).all()
+    return render_template("console/disputes.html", disputes=rows)
+
+
+@bp.get("/<tenant>/audit")
+@staff_required()
+def audit_log():
+    before = request.args.get("before", type=int)
+    stmt = scoped(AuditEntry).order_by(AuditEntry.id.desc()).limit(PAGE + 1)
+    if before:
+        stmt = stmt.where(AuditEntry.id < before)
+    entries = db.session.scalars(stmt).all()
+    more = len(entries) > PAGE
+    return render_template("console/audit.html", entries=entries[:PAGE],
+                           next_before=entries[PAGE - 1].id if more else None)

@@ -1,0 +1,89 @@
+"""Demonstration data: a watchmaker, an e-bike maker whose bikes carry serialized battery packs,
+thousands of units across lots, a few owners, one stolen bike. Loaded through the services."""
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from portal.accounts.services import add_staff, create_user
+from portal.catalog.importer import import_units_csv
+from portal.catalog.models import Manufacturer
+from portal.catalog.services import add_model, create_tenant, find_unit
+from portal.core.gs1 import gtin_check_digit
+from portal.extensions import db
+from portal.ownership.services import register_unit, report_stolen
+
+PASSWORD = "provenance-demo"
+DEMO_SIGN_INS = [
+    ("alice@example.com", "owner of a watch and an e-bike", PASSWORD),
+    ("bob@example.com", "owner whose e-bike is reported stolen", PASSWORD),
+    ("admin@vautrin.example", "admin of Vautrin (watches)", PASSWORD),
+    ("agent@vautrin.example", "claims agent of Vautrin", PASSWORD),
+    ("admin@velora.example", "admin of Velora (e-bikes)", PASSWORD),
+    ("recalls@velora.example", "recall manager of Velora", PASSWORD),
+    ("platform@provenance.example", "platform admin (opens tenants)", PASSWORD),
+]
+
+
+def gtin_for(prefix: str, item: int) -> str:
+    body = f"0{prefix}{item:0{12 - len(prefix)}d}"
+    return body + str(gtin_check_digit(body))
+
+
+def demo_present() -> bool:
+    return db.session.scalar(select(Manufacturer.id).where(Manufacturer.slug == "vautrin")) is not None
+
+
+def load_demo(scale: int = 1) -> None:
+    vautrin = create_tenant("vautrin", "Horlogerie Vautrin", ["7612345"], actor="demo")
+    velora = create_tenant("velora", "Velora E-Bikes", ["4061234"], actor="demo")
+    for tenant, email, role in [(vautrin, "admin@vautrin.example", "admin"),
+                                (vautrin, "agent@vautrin.example", "claims_agent"),
+                                (velora, "admin@velora.example", "admin"),
+                                (velora, "recalls@velora.example", "recall_manager")]:
+        add_staff(tenant, email, role, password=PASSWORD, actor="demo")
+    platform = create_user("platform@provenance.example", PASSWORD, name="Platform admin", verified=True)
+    platform.is_platform_admin = True
+
+    watches = [(gtin_for("7612345", 1), "Chronographe 42", 60, "VC42"),
+               (gtin_for("7612345", 2), "Classique 38", 24, "VL38"),
+               (gtin_for("7612345", 3), "Plongée 300", 36, "VP300")]
+    for gtin, name, months, _ in watches:
+        add_model(vautrin, gtin=gtin, name=f"Vautrin {name}", warranty_months=months, actor="demo")
+    bikes = [(gtin_for("4061234", 10), "Velora City E8", "E8"), (gtin_for("4061234", 11), "Velora Trail X1", "TX1")]
+    pack = gtin_for("4061234", 90)
+    for gtin, name, _ in bikes:
+        add_model(velora, gtin=gtin, name=name, warranty_months=24, actor="demo")
+    add_model(velora, gtin=pack, name="Velora PowerPack 500 Wh", warranty_months=24, actor="demo")
+
+    start = date(2025, 1, 6)
+    rows = ["gtin,serial,lot,manufactured_on,parent_gtin,parent_serial,nfc_uid"]
+    for gtin, _, _, code in watches:
+        for n in range(1, 1200 * scale + 1):
+            made = start + timedelta(days=n // 6)
+            rows.append(f"{gtin},{code}-{n:06d},L{made:%Y}-{made.month:02d},{made},,,")
+    import_units_csv(vautrin, io.StringIO("\n".join(rows)), actor="demo")
+
+    rows = rows[:1]
+    for b, (gtin, _, code) in enumerate(bikes):
+        for n in range(1, 800 * scale + 1):
+            made = start + timedelta(days=n // 4)
+            cell_lot = "CELL-" + "AB"[b] + str(1 + n // 300)
+            rows.append(f"{pack},PP5-{code}-{n:05d},{cell_lot},{made},,,")
+            rows.append(f"{gtin},{code}-{made:%y}-{n:05d},{made:%Y}W{made.isocalendar().week:02d},{made},"
+                        f"{pack},PP5-{code}-{n:05d},")
+    import_units_csv(velora, io.StringIO("\n".join(rows)), actor="demo")
+
+    alice = create_user("alice@example.com", PASSWORD, name="Alice Martin", verified=True)
+    bob = create_user("bob@example.com", PASSWORD, name="Bob Keller", verified=True)
+    register_unit(alice, find_unit(watches[0][0], "VC42-000017"), purchased_on=date(2025, 3, 14),
+                  retailer="Bijouterie du Lac, Geneva")
+    register_unit(alice, find_unit(bikes[0][0], "E8-25-00042"), purchased_on=date(2025, 5, 2),
+                  retailer="Velo Centrum, Munich")
+    register_unit(bob, find_unit(watches[1][0], "VL38-000210"), purchased_on=date(2025, 8, 30),
+                  retailer="Vautrin Boutique, Zurich")
+    stolen = register_unit(bob, find_unit(bikes[1][0], "TX1-25-00007"), purchased_on=date(2025, 4, 12),
+                           retailer="Trail Store, Innsbruck")
+    report_stolen(bob, stolen, place="Innsbruck, bike rack at the station", note="Lock cut overnight")

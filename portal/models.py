@@ -1,0 +1,6 @@
+"""Imports every area's models, so metadata (and Alembic) sees all tables."""
+from portal.accounts.models import Role, StaffMembership, User  # noqa: F401
+from portal.catalog.models import CompanyPrefix, Lot, Manufacturer, ProductModel, Unit, UnitEvent  # noqa: F401
+from portal.core.audit import AuditEntry  # noqa: F401
+from portal.notifications.models import Notification  # noqa: F401
+from portal.ownership.models import Ownership, OwnershipDispute, TransferOffer  # noqa: F401

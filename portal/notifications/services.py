@@ -1,0 +1,119 @@
+"""Write notifications into the outbox, and deliver due ones.
+
+`enqueue` runs inside the transaction of the change that causes the notice (invariant 5); the
+unique dedupe key makes a repeated cause a no-op. `deliver_due` is what the worker runs.
+"""
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import formatdate
+
+from flask import current_app, g, render_template
+from jinja2 import TemplateNotFound
+from sqlalchemy import select
+
+from portal.core.db import utcnow
+from portal.extensions import db
+from portal.notifications.models import DeliveryState, Notification
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+
+
+def enqueue(*, recipient: str, template: str, subject: str, dedupe_key: str, user=None, **context) -> Notification:
+    """Render `templates/mail/<template>.txt` (and `.html` when present) into an outbox row."""
+    existing = db.session.scalar(select(Notification).where(Notification.dedupe_key == dedupe_key))
+    if existing is not None:
+        return existing
+    context.setdefault("base_url", current_app.config["BASE_URL"].rstrip("/"))
+    note = Notification(
+        dedupe_key=dedupe_key,
+        user_id=getattr(user, "id", None),
+        recipient=recipient,
+        template=template,
+        subject=subject,
+        body_text=render_template(f"mail/{template}.txt", **context),
+        body_html=_render_optional(f"mail/{template}.html", context),
+    )
+    db.session.add(note)
+    db.session.flush()
+    g.setdefault("outbox_ids", []).append(note.id)
+    return note
+
+
+def _render_optional(name: str, context: dict) -> str:
+    try:
+        return render_template(name, **context)
+    except TemplateNotFound:  # a notice without an HTML part goes as plain text
+        return ""
+
+
+def deliver_due(limit: int = 100, only_ids: list[int] | None = None) -> int:
+    """Send up to `limit` due notifications; returns how many were sent. Commits per message."""
+    sent = 0
+    for _ in range(limit):
+        note = _claim_next(only_ids)
+        if note is None:
+            break
+        try:
+            _send(note)
+        except Exception as exc:  # noqa: BLE001 - any transport failure is retried later
+            note.attempts += 1
+            note.last_error = str(exc)[:500]
+            if note.attempts >= MAX_ATTEMPTS:
+                note.state = DeliveryState.DEAD
+            else:
+                note.next_attempt_at = utcnow() + timedelta(seconds=30 * 2 ** note.attempts)
+            log.warning("delivery of notification %s failed: %s", note.id, exc)
+        else:
+            note.attempts += 1
+            note.state = DeliveryState.SENT
+            note.sent_at = utcnow()
+            sent += 1
+        db.session.commit()
+    return sent
+
+
+def _claim_next(only_ids: list[int] | None) -> Notification | None:
+    stmt = (
+        select(Notification)
+        .where(Notification.state == DeliveryState.PENDING, Notification.next_attempt_at <= utcnow())
+        .order_by(Notification.id)
+        .limit(1)
+    )
+    if only_ids is not None:
+        stmt = stmt.where(Notification.id.in_(only_ids))
+    if db.session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)  # several workers share the queue
+    return db.session.scalar(stmt)
+
+
+def build_message(note: Notification) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = current_app.config["MAIL_FROM"]
+    msg["To"] = note.recipient
+    msg["Subject"] = note.subject
+    msg["Message-ID"] = note.message_id
+    msg["Date"] = formatdate(note.created_at.timestamp())
+    msg.set_content(note.body_text)
+    if note.body_html:
+        msg.add_alternative(note.body_html, subtype="html")
+    return msg
+
+
+def _send(note: Notification) -> None:
+    cfg = current_app.config
+    msg = build_message(note)
+    if not cfg.get("MAIL_SERVER"):
+        log.warning("MAIL_SERVER is not set; mail to %s follows:\n%s", note.recipient, note.body_text)
+        print(f"\n--- mail to {note.recipient}: {note.subject}\n{note.body_text}\n---", flush=True)
+        return
+    with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=20) as smtp:
+        if cfg.get("MAIL_USE_TLS"):
+            smtp.starttls()
+        if cfg.get("MAIL_USERNAME"):
+            smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"])
+        smtp.send_message(msg)

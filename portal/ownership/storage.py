@@ -1,0 +1,81 @@
+"""Uploaded files: checked by their content, cleaned, stored outside the web root under a random key."""
+from __future__ import annotations
+
+import io
+import warnings
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from portal.core.errors import Invalid
+
+IMAGE_TYPES = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
+MAX_PIXELS = 40_000_000
+
+
+@dataclass
+class StoredFile:
+    key: str
+    mime: str
+    name: str
+    size: int
+
+
+def store_proof(data: bytes, filename: str) -> StoredFile:
+    """Accept a PDF or a JPEG/PNG/WebP photo. Photos are re-encoded, which drops EXIF and location data."""
+    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    if not data:
+        raise Invalid("The file is empty.", field="proof")
+    if len(data) > limit:
+        raise Invalid(f"The file is larger than {limit // (1024 * 1024)} MB.", field="proof")
+    if data.startswith(b"%PDF-"):
+        if b"%%EOF" not in data[-2048:]:
+            raise Invalid("The PDF is incomplete or damaged.", field="proof")
+        mime, ext, payload = "application/pdf", "pdf", data
+    else:
+        mime, ext, payload = _clean_image(data)
+    key = f"{secrets.token_hex(16)}.{ext}"
+    folder = Path(current_app.config["UPLOAD_FOLDER"])
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / key).write_bytes(payload)
+    safe_name = "".join(c for c in Path(filename or "proof").name if c.isalnum() or c in "._- ")[:120] or "proof"
+    return StoredFile(key=key, mime=mime, name=safe_name, size=len(payload))
+
+
+def _clean_image(data: bytes) -> tuple[str, str, bytes]:
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)  # refuse bombs, do not just warn
+        try:
+            return _reencode(data)
+        except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning, OSError,
+                SyntaxError, ValueError):
+            raise Invalid("Upload a photo (JPEG, PNG or WebP) or a PDF of your receipt.", field="proof") from None
+
+
+def _reencode(data: bytes) -> tuple[str, str, bytes]:
+    with Image.open(io.BytesIO(data)) as probe:
+        kind = probe.format
+        probe.verify()
+    if kind not in IMAGE_TYPES:
+        raise UnidentifiedImageError(kind)
+    with Image.open(io.BytesIO(data)) as image:
+        image = ImageOps.exif_transpose(image)  # keep the photo upright once EXIF is gone
+        if image.mode not in ("RGB", "RGBA", "L"):
+            image = image.convert("RGB" if kind == "JPEG" else "RGBA")
+        # A fresh image made from the pixels alone carries no EXIF, GPS or other metadata.
+        clean = Image.frombytes(image.mode, image.size, image.tobytes())
+    mime, ext = IMAGE_TYPES[kind]
+    out = io.BytesIO()
+    clean.save(out, format=kind)
+    return mime, ext, out.getvalue()
+
+
+def open_stored(key: str) -> Path:
+    path = Path(current_app.config["UPLOAD_FOLDER"]) / Path(key).name
+    if not path.is_file():
+        raise FileNotFoundError(key)
+    return path

@@ -1,0 +1,195 @@
+"""Owner pages: My products, registering a unit, transfers, stolen reports, disputes."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from portal.accounts.forms import EmptyForm
+from portal.catalog.models import Unit
+from portal.catalog.services import find_unit
+from portal.core.errors import AlreadyOwned, DomainError
+from portal.extensions import db, limiter
+from portal.ownership import services
+from portal.ownership.forms import AcceptTransferForm, DisputeForm, RegisterForm, StolenForm
+from portal.ownership.models import Ownership, TransferOffer, TransferState
+from portal.ownership.storage import open_stored, store_proof
+
+bp = Blueprint("ownership", __name__)
+
+
+def _my_ownership(ownership_id: int) -> Ownership:
+    ownership = db.session.get(Ownership, ownership_id)
+    if ownership is None or ownership.owner_id != current_user.id or ownership.until is not None:
+        abort(404)
+    return ownership
+
+
+@bp.get("/my")
+@login_required
+def my_products():
+    return render_template("ownership/my_products.html", ownerships=services.owned_units(current_user),
+                           warranty_ends_on=services.warranty_ends_on, form=EmptyForm())
+
+
+@bp.route("/my/register", methods=["GET", "POST"])
+@login_required
+@limiter.limit("30 per hour", methods=["POST"])
+def register():
+    form = RegisterForm(data={"gtin": request.args.get("gtin", ""), "serial": request.args.get("serial", "")}
+                        if request.method == "GET" else None)
+    if not form.validate_on_submit():
+        return render_template("ownership/register.html", form=form), 400 if form.errors else 200
+    try:
+        unit = find_unit(form.gtin.data, form.serial.data)
+        upload = form.proof.data
+        proof = store_proof(upload.read(), upload.filename) if upload and upload.filename else None
+        ownership = services.register_unit(current_user, unit, purchased_on=form.purchased_on.data,
+                                           retailer=form.retailer.data, proof=proof)
+    except DomainError as err:
+        db.session.rollback()
+        field = getattr(form, err.field, None) if err.field else None
+        if field is not None:
+            field.errors.append(str(err))
+        offer_dispute = isinstance(err, AlreadyOwned) and "to you" not in str(err)
+        return render_template("ownership/register.html", form=form, error=None if field else str(err),
+                               offer_dispute=offer_dispute), err.status
+    db.session.commit()
+    flash(f"{unit.model.name} is registered to you.", "success")
+    return redirect(url_for(".unit", ownership_id=ownership.id))
+
+
+@bp.get("/my/units/<int:ownership_id>")
+@login_required
+def unit(ownership_id: int):
+    ownership = _my_ownership(ownership_id)
+    open_offer = db.session.scalar(select(TransferOffer).where(TransferOffer.ownership_id == ownership.id,
+                                                               TransferOffer.state == TransferState.OPEN))
+    return render_template("ownership/unit.html", ownership=ownership, unit=ownership.unit,
+                           warranty_end=services.warranty_ends_on(ownership), open_offer=open_offer,
+                           form=EmptyForm(), stolen_form=StolenForm())
+
+
+@bp.get("/my/units/<int:ownership_id>/proof")
+@login_required
+def proof(ownership_id: int):
+    ownership = _my_ownership(ownership_id)
+    return _send_proof(ownership)
+
+
+def _send_proof(ownership: Ownership):
+    if not ownership.proof_key:
+        abort(404)
+    try:
+        path = open_stored(ownership.proof_key)
+    except FileNotFoundError:
+        abort(404)
+    response = send_file(path, mimetype=ownership.proof_mime, download_name=ownership.proof_name,
+                         as_attachment=ownership.proof_mime == "application/pdf")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/my/units/<int:ownership_id>/transfer")
+@login_required
+def start_transfer(ownership_id: int):
+    ownership = _my_ownership(ownership_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        offer, code = services.start_transfer(current_user, ownership)
+    except DomainError as err:
+        db.session.rollback()
+        flash(str(err), "error")
+        return redirect(url_for(".unit", ownership_id=ownership_id))
+    db.session.commit()
+    link = url_for(".accept_transfer", code=code, _external=True)
+    return render_template("ownership/transfer_code.html", ownership=ownership, code=code, link=link, offer=offer)
+
+
+@bp.post("/my/units/<int:ownership_id>/transfer/cancel")
+@login_required
+def cancel_transfer(ownership_id: int):
+    ownership = _my_ownership(ownership_id)
+    if EmptyForm().validate_on_submit():
+        services.cancel_transfer(current_user, ownership)
+        db.session.commit()
+        flash("The transfer code no longer works.", "info")
+    return redirect(url_for(".unit", ownership_id=ownership_id))
+
+
+@bp.route("/transfer", methods=["GET", "POST"])
+@login_required
+@limiter.limit("20 per hour", methods=["POST"])
+def accept_transfer():
+    form = AcceptTransferForm(data={"code": request.args.get("code", "")} if request.method == "GET" else None)
+    offer = None
+    if request.method == "GET" and form.code.data:
+        try:
+            offer = services.find_offer(form.code.data)
+        except DomainError as err:
+            form.code.errors.append(str(err))
+    if form.validate_on_submit():
+        try:
+            ownership = services.accept_transfer(current_user, form.code.data, purchased_on=form.purchased_on.data)
+        except DomainError as err:
+            db.session.rollback()
+            form.code.errors.append(str(err))
+            return render_template("ownership/accept_transfer.html", form=form), err.status
+        db.session.commit()
+        flash(f"{ownership.unit.model.name} is now registered to you.", "success")
+        return redirect(url_for(".unit", ownership_id=ownership.id))
+    return render_template("ownership/accept_transfer.html", form=form, offer=offer), 400 if form.errors else 200
+
+
+@bp.post("/my/units/<int:ownership_id>/stolen")
+@login_required
+def report_stolen(ownership_id: int):
+    ownership = _my_ownership(ownership_id)
+    form = StolenForm()
+    if form.validate_on_submit():
+        try:
+            services.report_stolen(current_user, ownership, note=form.note.data or "", place=form.place.data or "")
+        except DomainError as err:
+            db.session.rollback()
+            flash(str(err), "error")
+            return redirect(url_for(".unit", ownership_id=ownership_id))
+        db.session.commit()
+        flash("The unit is reported stolen. Anyone who scans it now sees that.", "warning")
+    return redirect(url_for(".unit", ownership_id=ownership_id))
+
+
+@bp.post("/my/units/<int:ownership_id>/recovered")
+@login_required
+def report_recovered(ownership_id: int):
+    ownership = _my_ownership(ownership_id)
+    if EmptyForm().validate_on_submit():
+        try:
+            services.report_recovered(current_user, ownership)
+        except DomainError as err:
+            db.session.rollback()
+            flash(str(err), "error")
+            return redirect(url_for(".unit", ownership_id=ownership_id))
+        db.session.commit()
+        flash("Glad you have it back. The stolen report is withdrawn.", "success")
+    return redirect(url_for(".unit", ownership_id=ownership_id))
+
+
+@bp.route("/my/dispute", methods=["GET", "POST"])
+@login_required
+@limiter.limit("10 per hour", methods=["POST"])
+def dispute():
+    form = DisputeForm(data={"gtin": request.args.get("gtin", ""), "serial": request.args.get("serial", "")}
+                       if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            unit: Unit = find_unit(form.gtin.data, form.serial.data)
+            services.open_dispute(current_user, unit, form.message.data)
+        except DomainError as err:
+            db.session.rollback()
+            (getattr(form, err.field or "", None) or form.message).errors.append(str(err))
+            return render_template("ownership/dispute.html", form=form), err.status
+        db.session.commit()
+        flash("Your dispute is with the manufacturer. They will contact you by e-mail.", "success")
+        return redirect(url_for(".my_products"))
+    return render_template("ownership/dispute.html", form=form), 400 if form.errors else 200

@@ -1,0 +1,47 @@
+"""Pages anyone may open: the home page and the public page behind a product's code."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, request
+from sqlalchemy import select
+
+from portal.catalog.services import find_unit
+from portal.core.errors import DomainError
+from portal.extensions import db, limiter
+from portal.ownership.models import Ownership
+
+bp = Blueprint("public", __name__)
+
+
+def _public_limit() -> str:
+    return current_app.config["RATELIMIT_PUBLIC"]
+
+
+@bp.get("/")
+def home():
+    return render_template("public/home.html")
+
+
+@bp.get("/lookup")
+@limiter.limit(_public_limit)
+def lookup():
+    gtin, serial = request.args.get("gtin", "").strip(), request.args.get("serial", "").strip()
+    if not gtin and not serial:
+        return render_template("public/lookup.html", gtin="", serial="")
+    return _unit_page(gtin, serial)
+
+
+@bp.get("/01/<gtin>/21/<path:serial>")
+@limiter.limit(_public_limit)
+def digital_link(gtin: str, serial: str):
+    """Where a product's QR code leads: what anyone may know about the unit, no personal data."""
+    return _unit_page(gtin, serial)
+
+
+def _unit_page(gtin: str, serial: str):
+    try:
+        unit = find_unit(gtin, serial)
+    except DomainError as err:
+        return render_template("public/lookup.html", gtin=gtin, serial=serial, error=str(err)), err.status
+    registered_since = db.session.scalar(
+        select(Ownership.since).where(Ownership.unit_id == unit.id, Ownership.until.is_(None)))
+    return render_template("public/unit.html", unit=unit, registered_since=registered_since)

@@ -1,0 +1,116 @@
+"""HTTP plumbing shared by every page: blueprints, sign-in loading, error pages, security headers."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Flask, g, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+
+from portal.extensions import db, login_manager
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def register_web(app: Flask) -> None:
+    from portal.accounts.views import bp as accounts_bp
+    from portal.console.admin import bp as admin_bp
+    from portal.console.views import bp as console_bp
+    from portal.ownership.views import bp as ownership_bp
+    from portal.public.views import bp as public_bp
+
+    for bp in (public_bp, accounts_bp, ownership_bp, console_bp, admin_bp):
+        app.register_blueprint(bp)
+
+    login_manager.login_view = "accounts.signin"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from portal.accounts.models import User
+
+        uid, _, version = user_id.partition(".")
+        if not uid.isdigit() or not version.isdigit():
+            return None
+        user = db.session.get(User, int(uid))
+        return user if user is not None and user.auth_version == int(version) else None
+
+    @app.context_processor
+    def navigation():
+        from flask_login import current_user
+
+        from portal.accounts.models import StaffMembership
+
+        tenants = []
+        if current_user.is_authenticated:
+            tenants = db.session.scalars(
+                select(StaffMembership).where(StaffMembership.user_id == current_user.id)
+            ).all()
+        return {"staff_memberships": tenants, "current_tenant": g.get("tenant"), "today": date.today()}
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(), microphone=()")
+        if app.config.get("HSTS"):
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if request.endpoint and request.endpoint != "static" and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store" if _is_private() else "no-cache"
+        return response
+
+    @app.after_request
+    def deliver_fresh_mail(response):
+        ids = g.pop("outbox_ids", None)
+        if ids and app.config.get("MAIL_DELIVER_AFTER_REQUEST") and response.status_code < 400:
+            from portal.notifications.services import deliver_due
+
+            try:
+                deliver_due(limit=len(ids), only_ids=ids)
+            except Exception:  # noqa: BLE001 - the worker retries whatever did not go out now
+                db.session.rollback()
+                app.logger.exception("immediate delivery failed; the worker will retry")
+        return response
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(err):
+        return _error_page(400, "This form has expired", "Reload the page and send the form again."), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException):
+        titles = {
+            400: ("Something in the request was not right", "Check what you entered and try again."),
+            403: ("Not for your role", "Your account may not do this. Ask a tenant admin if you need it."),
+            404: ("Not found", "There is nothing at this address, or it is not yours to see."),
+            405: ("Not possible here", "This page does not accept that kind of request."),
+            413: ("That file is too large", "Upload a smaller file (at most 10 MB for a proof of purchase)."),
+            429: ("Slow down a little", "Too many attempts in a short time. Wait a minute and try again."),
+        }
+        title, text = titles.get(err.code or 500, (err.name, err.description or ""))
+        return _error_page(err.code or 500, title, text), err.code or 500
+
+    @app.errorhandler(Exception)
+    def server_error(err: Exception):
+        app.logger.exception("unhandled error")
+        db.session.rollback()
+        return _error_page(500, "Something went wrong on our side", "Try again in a moment."), 500
+
+
+def _is_private() -> bool:
+    from flask_login import current_user
+
+    return bool(current_user and current_user.is_authenticated)
+
+
+def _error_page(code: int, title: str, text: str):
+    if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
+        return jsonify({"type": "about:blank", "title": title, "detail": text, "status": code})
+    return render_template("error.html", code=code, title=title, text=text)
