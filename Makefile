@@ -1,0 +1,64 @@
+# Provenance: `make run` serves the portal with demo data; `make test` runs the whole suite
+# on SQLite and on a throwaway PostgreSQL cluster. Both set up everything they need.
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+export PORTAL_INSTANCE_PATH ?= $(CURDIR)/instance
+
+.PHONY: run serve test test-sqlite test-postgresql system-deps lint clean help
+
+help:
+	@echo "make run    - serve the portal with demo data on http://127.0.0.1:5000"
+	@echo "make test   - install test needs and run the suite on SQLite and PostgreSQL"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+run: $(STAMP)
+	$(BIN)/flask --app portal db upgrade
+	$(BIN)/flask --app portal demo load --once
+	@echo "Serving on http://127.0.0.1:5000 (Ctrl+C stops)"
+	PORTAL_SESSION_COOKIE_SECURE=False PORTAL_REMEMBER_COOKIE_SECURE=False \
+	  $(BIN)/flask --app portal run --host 127.0.0.1 --port 5000
+
+# Debian packages the tests need: PostgreSQL server binaries, Chromium for the browser tests,
+# the libraries WeasyPrint renders with. Installed only when missing, and only as root.
+system-deps:
+	@missing=""; \
+	command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	ldconfig -p 2>/dev/null | grep -q libpango-1.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
+	fc-list 2>/dev/null | grep -qi dejavu || missing="$$missing fonts-dejavu-core"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing:$$missing"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "Missing Debian packages:$$missing (run as root, or install them)"; exit 1; fi; \
+	fi
+
+test: system-deps $(TEST_STAMP)
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgresql
+
+test-sqlite: $(TEST_STAMP)
+	PORTAL_TEST_DB=sqlite $(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+test-postgresql: $(TEST_STAMP)
+	PORTAL_TEST_DB=postgresql $(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+lint: $(TEST_STAMP)
+	$(BIN)/python -m ruff check portal tests bench
+
+clean:
+	rm -rf $(VENV) test-artifacts .pytest_cache

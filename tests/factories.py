@@ -1,0 +1,65 @@
+"""Test data built through the services, committed, and handed back as plain values."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from portal.accounts.models import Role
+from portal.accounts.services import add_staff, create_user
+from portal.catalog.services import add_model, create_tenant, create_unit
+from portal.demo import gtin_for
+from portal.extensions import db
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class World:
+    gtin_a: str
+    gtin_b: str
+    serials_a: list[str]
+    serial_b: str
+    unit_ids_a: list[int]
+    unit_id_b: int
+    model_id_a: int
+    model_id_b: int
+    staff_a: dict[str, str] = field(default_factory=dict)  # role -> e-mail
+    staff_b: dict[str, str] = field(default_factory=dict)
+    owner: str = "owner@example.test"
+    other_owner: str = "other@example.test"
+    unverified: str = "unverified@example.test"
+    platform_admin: str = "platform@example.test"
+
+
+def build_world(app) -> World:
+    """Two tenants (acme: watches, bravo: bikes), staff of every role, two verified owners and one not."""
+    with app.app_context():
+        acme = create_tenant("acme", "Acme Watches", ["4012345"], actor="test")
+        bravo = create_tenant("bravo", "Bravo Bikes", ["5012345"], actor="test")
+        model_a = add_model(acme, gtin=gtin_for("4012345", 1), name="Acme One", warranty_months=24, actor="test")
+        model_b = add_model(bravo, gtin=gtin_for("5012345", 1), name="Bravo Cargo", warranty_months=36, actor="test")
+        units_a = [create_unit(acme, gtin=model_a.gtin, serial=f"ACME-{i:04d}", lot="L1",
+                               manufactured_on=date(2025, 1, 10), actor="test") for i in range(1, 4)]
+        unit_b = create_unit(bravo, gtin=model_b.gtin, serial="BRAVO-0001", manufactured_on=date(2025, 2, 1),
+                             actor="test")
+        world = World(gtin_a=model_a.gtin, gtin_b=model_b.gtin, serials_a=[u.serial for u in units_a],
+                      serial_b=unit_b.serial, unit_ids_a=[u.id for u in units_a], unit_id_b=unit_b.id,
+                      model_id_a=model_a.id, model_id_b=model_b.id)
+        for role in Role:
+            world.staff_a[role.value] = f"{role.value}@acme.test"
+            add_staff(acme, world.staff_a[role.value], role, password=PASSWORD, actor="test")
+        world.staff_b["admin"] = "admin@bravo.test"
+        add_staff(bravo, "admin@bravo.test", Role.ADMIN, password=PASSWORD, actor="test")
+        create_user(world.owner, PASSWORD, name="Olivia Owner", verified=True)
+        create_user(world.other_owner, PASSWORD, name="Otto Other", verified=True)
+        create_user(world.unverified, PASSWORD)
+        admin = create_user(world.platform_admin, PASSWORD, verified=True)
+        admin.is_platform_admin = True
+        db.session.commit()
+    return world
+
+
+def login(client, email: str, password: str = PASSWORD):
+    response = client.post("/signin", data={"email": email, "password": password})
+    assert response.status_code == 302, f"sign-in of {email} failed: {response.status_code}"
+    return response
