@@ -36,6 +36,8 @@ class Defaults:
     MAIL_FROM = "Provenance <no-reply@provenance.example>"
     #: Try to deliver a request's notifications right after it commits (the worker retries failures).
     MAIL_DELIVER_AFTER_REQUEST = True
+    #: Password KDF as Werkzeug names it: scrypt with N=2^15, r=8, p=1.
+    PASSWORD_HASH_METHOD = "scrypt:32768:8:1"
     #: Hours a transfer code stays valid.
     TRANSFER_CODE_HOURS = 72
     #: Sign-in throttle per account: failures allowed before the account cools down.

@@ -48,7 +48,7 @@ def register_web(app: Flask) -> None:
         from portal.accounts.models import StaffMembership
 
         tenants = []
-        if current_user.is_authenticated:
+        if current_user and current_user.is_authenticated:  # None when mail is rendered outside a request
             tenants = db.session.scalars(
                 select(StaffMembership).where(StaffMembership.user_id == current_user.id)
             ).all()

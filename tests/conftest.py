@@ -92,6 +92,7 @@ def _app(database_url, smtp_server, tmp_path_factory):
         "MAIL_PORT": controller.port,
         "MAIL_DELIVER_AFTER_REQUEST": False,
         "BASE_URL": "http://portal.test",
+        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",  # the same KDF, cheaper: tests create many accounts
         "SESSION_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_SECURE": False,
         "RATELIMIT_SIGNIN": "10000 per minute",

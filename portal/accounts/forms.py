@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 class SignUpForm(FlaskForm):
     name = StringField("Your name", validators=[Length(max=120)])
     email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(min=10, max=200)],
+    password = PasswordField("Password", validators=[DataRequired(), Length(min=10, max=200, message="Choose a password of at least 10 characters.")],
                              description="At least 10 characters.")
 
 
@@ -21,7 +21,7 @@ class ResetRequestForm(FlaskForm):
 
 
 class ResetForm(FlaskForm):
-    password = PasswordField("New password", validators=[DataRequired(), Length(min=10, max=200)],
+    password = PasswordField("New password", validators=[DataRequired(), Length(min=10, max=200, message="Choose a password of at least 10 characters.")],
                              description="At least 10 characters.")
     confirm = PasswordField("Repeat the new password", validators=[DataRequired(), EqualTo("password", "The two passwords differ.")])
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -42,8 +43,8 @@ class User(UserMixin, db.Model):
     memberships: Mapped[list[StaffMembership]] = relationship(back_populates="user")
 
     def set_password(self, password: str) -> None:
-        # Werkzeug's default is scrypt, a memory-hard KDF with a per-hash salt.
-        self.password_hash = generate_password_hash(password)
+        # scrypt: a memory-hard KDF with a per-hash salt; its cost is a setting (tests lower it).
+        self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -14,7 +14,7 @@ from portal.catalog.models import Disposition, Lot, ProductModel, Unit, UnitEven
 from portal.console.forms import ImportForm, ModelForm, StaffForm
 from portal.core.audit import AuditEntry
 from portal.core.errors import DomainError
-from portal.core.tenancy import enter_tenant, scoped, staff_required, tenant_scoped
+from portal.core.tenancy import enter_tenant, scoped, scoped_count, staff_required, tenant_scoped
 from portal.extensions import db, login_manager
 from portal.ownership.models import Ownership, OwnershipDispute
 from portal.ownership.views import _send_proof
@@ -56,14 +56,13 @@ def index():
 def home():
     tenant = g.tenant
     counts = {
-        "models": db.session.scalar(scoped(ProductModel).with_only_columns(func.count())),
-        "units": db.session.scalar(scoped(Unit).with_only_columns(func.count())),
+        "models": db.session.scalar(scoped_count(ProductModel)),
+        "units": db.session.scalar(scoped_count(Unit)),
         "registered": db.session.scalar(
-            scoped(Unit).with_only_columns(func.count()).join(Ownership, Ownership.unit_id == Unit.id)
-            .where(Ownership.until.is_(None))),
-        "stolen": db.session.scalar(scoped(Unit).with_only_columns(func.count()).where(Unit.status == Disposition.STOLEN)),
+            scoped_count(Unit).join(Ownership, Ownership.unit_id == Unit.id).where(Ownership.until.is_(None))),
+        "stolen": db.session.scalar(scoped_count(Unit).where(Unit.status == Disposition.STOLEN)),
         "disputes": db.session.scalar(
-            scoped(Unit).with_only_columns(func.count()).join(OwnershipDispute, OwnershipDispute.unit_id == Unit.id)
+            scoped_count(Unit).join(OwnershipDispute, OwnershipDispute.unit_id == Unit.id)
             .where(OwnershipDispute.resolved_at.is_(None))),
     }
     recent = db.session.scalars(scoped(AuditEntry).order_by(AuditEntry.id.desc()).limit(8)).all()
@@ -104,7 +103,7 @@ def model(model_id: int):
         select(Lot, func.count(Unit.id)).outerjoin(Unit, Unit.lot_id == Lot.id)
         .where(Lot.model_id == product.id).group_by(Lot.id).order_by(Lot.code)
     ).all()
-    total = db.session.scalar(scoped(Unit).with_only_columns(func.count()).where(Unit.model_id == product.id))
+    total = db.session.scalar(scoped_count(Unit).where(Unit.model_id == product.id))
     return render_template("console/model.html", product=product, lots=lots, total=total)
 
 

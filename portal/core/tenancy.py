@@ -10,7 +10,7 @@ from functools import wraps
 
 from flask import abort, g
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.sql import Select
 
 from portal.extensions import db
@@ -39,6 +39,11 @@ def current_tenant():
 def scoped(model) -> Select:
     """`select(model)` limited to the current tenant's rows."""
     return select(model).where(model.manufacturer_id == g.tenant.id)
+
+
+def scoped_count(model) -> Select:
+    """`SELECT count(*) FROM model` limited to the current tenant; join and filter further as needed."""
+    return select(func.count()).select_from(model).where(model.manufacturer_id == g.tenant.id)
 
 
 def tenant_scoped(model, **filters):
