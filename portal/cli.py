@@ -1,11 +1,13 @@
 """Operator commands: `flask --app portal <group> <command> --help`."""
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from portal.core.errors import DomainError
@@ -33,12 +35,12 @@ def _run(work):
 
 
 def register_cli(app: Flask) -> None:
-    tenants = click.Group("tenants", help="Manufacturer tenants and their staff.")
-    catalog = click.Group("catalog", help="Product models.")
-    units = click.Group("units", help="Serialized units.")
-    demo = click.Group("demo", help="Demonstration data.")
-    audit_group = click.Group("audit", help="The hash-chained audit log.")
-    users = click.Group("users", help="Accounts.")
+    tenants = AppGroup("tenants", help="Manufacturer tenants and their staff.")
+    catalog = AppGroup("catalog", help="Product models.")
+    units = AppGroup("units", help="Serialized units.")
+    demo = AppGroup("demo", help="Demonstration data.")
+    audit_group = AppGroup("audit", help="The hash-chained audit log.")
+    users = AppGroup("users", help="Accounts.")
 
     @tenants.command("create")
     @click.argument("slug")
@@ -86,7 +88,7 @@ def register_cli(app: Flask) -> None:
         tenant = _tenant(slug)
         lines = sum(1 for _ in file.open("rb")) - 1
         started = time.perf_counter()
-        with click.progressbar(length=max(lines, 0) * 2, label="Importing", file=click.get_text_stream("stderr"),
+        with click.progressbar(length=max(lines, 0) * 2, label="Importing", file=sys.stderr,
                                show_pos=True) as bar:
             def progress(stage: str, n: int) -> None:
                 if stage in ("checked", "staged"):

@@ -3,7 +3,7 @@ thousands of units across lots, a few owners, one stolen bike. Loaded through th
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -13,6 +13,7 @@ from portal.catalog.models import Manufacturer
 from portal.catalog.services import add_model, create_tenant, find_unit
 from portal.core.gs1 import gtin_check_digit
 from portal.extensions import db
+from portal.ownership.models import Ownership
 from portal.ownership.services import register_unit, report_stolen
 
 PASSWORD = "provenance-demo"
@@ -87,3 +88,5 @@ def load_demo(scale: int = 1) -> None:
     stolen = register_unit(bob, find_unit(bikes[1][0], "TX1-25-00007"), purchased_on=date(2025, 4, 12),
                            retailer="Trail Store, Innsbruck")
     report_stolen(bob, stolen, place="Innsbruck, bike rack at the station", note="Lock cut overnight")
+    for ownership in db.session.scalars(select(Ownership)):  # owners registered on the day they bought
+        ownership.since = datetime.combine(ownership.purchased_on, time(16, 30), tzinfo=UTC)

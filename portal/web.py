@@ -1,6 +1,7 @@
 """HTTP plumbing shared by every page: blueprints, sign-in loading, error pages, security headers."""
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from flask import Flask, g, jsonify, render_template, request
@@ -26,6 +27,7 @@ def register_web(app: Flask) -> None:
     for bp in (public_bp, accounts_bp, ownership_bp, console_bp, admin_bp):
         app.register_blueprint(bp)
 
+    app.jinja_env.filters["from_json"] = json.loads
     login_manager.login_view = "accounts.signin"
     login_manager.login_message = "Sign in to continue."
     login_manager.login_message_category = "info"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import (
-    Boolean, Column, Date, Integer, MetaData, String, Table, and_, exists, func, insert, literal, select, update,
+    Boolean, Column, Date, Index, Integer, MetaData, String, Table, and_, exists, func, insert, literal, select, update,
 )
 
 from portal.catalog.models import BizStep, Disposition, Lot, Manufacturer, ProductModel, Unit, UnitEvent
@@ -43,6 +43,7 @@ staging = Table(
     Column("nfc_uid", String(14)),
     Column("is_new", Boolean),
     Column("error", String(200)),
+    Index("ix_unit_import_staging_unit", "model_id", "serial", unique=True),
     prefixes=["TEMPORARY"],
 )
 
@@ -100,11 +101,35 @@ def import_units_csv(tenant: Manufacturer, source: Iterable[str] | str | bytes, 
         rows.append({"line": line, **row})
         if progress and len(rows) % CHUNK == 0:
             progress("checked", CHUNK)
+    rows = _drop_parent_cycles(rows, {v: k for k, v in models.items()}, report)
     _land(tenant, rows, report, progress)
     report.rejected.sort()
     audit.log(actor, "units.imported", tenant, manufacturer_id=tenant.id, added=report.added,
               unchanged=report.unchanged, rejected=len(report.rejected))
     return report
+
+
+def _drop_parent_cycles(rows: list[dict], gtin_of: dict[int, str], report: ImportReport) -> list[dict]:
+    """Rows whose parent chain inside the file loops back to themselves (A in B in A) are rejected."""
+    parent_of = {(gtin_of[r["model_id"]], r["serial"]): (r["parent_gtin"], r["parent_serial"])
+                 for r in rows if r["parent_gtin"]}
+    looping: set[tuple[str, str]] = set()
+    for start in parent_of:
+        path, node = [], start
+        while node in parent_of and node not in path and node not in looping:
+            path.append(node)
+            node = parent_of[node]
+        if node in path:
+            looping.update(path[path.index(node):])
+    if not looping:
+        return rows
+    kept = []
+    for r in rows:
+        if (gtin_of[r["model_id"]], r["serial"]) in looping:
+            report.rejected.append((r["line"], "parent chain forms a cycle (a unit inside itself)"))
+        else:
+            kept.append(r)
+    return kept
 
 
 def _check_row(raw: dict[str, str], complete: bool, models: dict[str, int]) -> dict:
@@ -203,9 +228,12 @@ def _reject_conflicts(tenant: Manufacturer, report: ImportReport) -> None:
         ProductModel.gtin == s.parent_gtin, Unit.serial == s.parent_serial, Unit.manufacturer_id == tenant.id)
     parent_staged = exists().select_from(parent.join(ProductModel, ProductModel.id == parent.c.model_id)).where(
         ProductModel.gtin == s.parent_gtin, parent.c.serial == s.parent_serial, parent.c.error.is_(None))
-    session.execute(update(staging).where(s.parent_gtin.is_not(None), s.error.is_(None), ~parent_known,
-                                          ~parent_staged)
-                    .values(error="parent unit not found among your units or in this file"))
+    while True:  # a rejected parent takes its children with it, however deep the nesting
+        missing = session.execute(update(staging).where(s.parent_gtin.is_not(None), s.error.is_(None),
+                                                        ~parent_known, ~parent_staged)
+                                  .values(error="parent unit not found among your units or in this file"))
+        if not missing.rowcount:
+            break
     failed = session.execute(select(s.line, s.error).where(s.error.is_not(None))).all()
     report.rejected.extend((line, error) for line, error in failed)
     session.execute(staging.delete().where(s.error.is_not(None)))

@@ -2,6 +2,7 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import EmailField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from portal.accounts.models import Role
@@ -21,7 +22,7 @@ class ImportForm(FlaskForm):
 
 class StaffForm(FlaskForm):
     email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)])
-    role = SelectField("Role", choices=[(r.value, r.label) for r in Role])
+    role = SelectField("Role", choices=[SelectChoice(r.value, r.label) for r in Role])
     password = PasswordField("Initial password (only for a new account)", validators=[Optional(), Length(min=10, max=200)])
 
 

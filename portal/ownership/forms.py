@@ -6,11 +6,13 @@ from wtforms.validators import DataRequired, Length, Optional
 
 
 class RegisterForm(FlaskForm):
-    gtin = StringField("GTIN (the number after (01) on the label)", validators=[DataRequired(), Length(max=40)])
-    serial = StringField("Serial number (after (21))", validators=[DataRequired(), Length(max=40)])
+    gtin = StringField("GTIN", validators=[DataRequired(), Length(max=40)],
+                       description="8 to 14 digits, after (01) on the label.")
+    serial = StringField("Serial number", validators=[DataRequired(), Length(max=40)],
+                         description="After (21) on the label.")
     purchased_on = DateField("Purchase date", validators=[Optional()])
     retailer = StringField("Where you bought it", validators=[Optional(), Length(max=160)])
-    proof = FileField("Proof of purchase (photo or PDF, up to 10 MB)")
+    proof = FileField("Proof of purchase")
 
 
 class AcceptTransferForm(FlaskForm):

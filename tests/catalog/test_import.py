@@ -40,7 +40,8 @@ def unit(gtin: str, serial: str) -> Unit | None:
 
 
 def counts() -> dict[str, int]:
-    return {m.__name__: db.session.scalar(select(func.count()).select_from(m)) for m in (Unit, UnitEvent, Lot)}
+    return {m.__name__: db.session.scalar(select(func.count()).select_from(m))
+            for m in (Unit, UnitEvent, Lot)}
 
 
 @pytest.fixture
@@ -136,7 +137,8 @@ def test_child_row_links_to_parent_row_of_the_same_file_in_either_order(acme_wit
     w = acme_with_pack
     pack = row(PACK_GTIN, "PACK-1")
     bike = row(w.gtin_a, "BIKE-1", parent_gtin=PACK_GTIN, parent_serial="PACK-1")
-    report = import_units_csv(tenant(), csv_text(*([pack, bike] if pack_first else [bike, pack])), actor="test")
+    lines = [pack, bike] if pack_first else [bike, pack]
+    report = import_units_csv(tenant(), csv_text(*lines), actor="test")
 
     assert (report.added, report.rejected) == (2, [])
     child, parent = unit(w.gtin_a, "BIKE-1"), unit(PACK_GTIN, "PACK-1")
@@ -170,7 +172,8 @@ def test_each_lot_is_created_once_per_model_and_existing_lots_are_reused(acme_wi
     ), actor="test")
     assert report.added == 6
 
-    lots = db.session.execute(select(Lot.model_id, Lot.code, func.count()).group_by(Lot.model_id, Lot.code)).all()
+    lots = db.session.execute(
+        select(Lot.model_id, Lot.code, func.count()).group_by(Lot.model_id, Lot.code)).all()
     pack_model = unit(PACK_GTIN, "P-1").model_id
     assert sorted(lots) == sorted([(model_a, "L1", 1), (model_a, "L9", 1), (model_a, "L10", 1),
                                    (pack_model, "L9", 1)])
@@ -191,14 +194,16 @@ def test_each_new_unit_gets_one_commissioning_event_and_existing_units_none(worl
     for serial in ("N-1", "N-2"):
         new = unit(world.gtin_a, serial)
         assert new.status is Disposition.ACTIVE
-        assert [(e.biz_step, e.disposition) for e in new.events] == [(BizStep.COMMISSIONING, Disposition.ACTIVE)]
+        history = [(e.biz_step, e.disposition) for e in new.events]
+        assert history == [(BizStep.COMMISSIONING, Disposition.ACTIVE)]
     db.session.refresh(existing)
     assert len(existing.events) == events_of_existing
 
 
 def test_imported_units_belong_to_the_importing_tenant(world):
     bravo = tenant("bravo")
-    report = import_units_csv(bravo, csv_text(row(world.gtin_b, "B-1"), row(world.gtin_b, "B-2")), actor="test")
+    text = csv_text(row(world.gtin_b, "B-1"), row(world.gtin_b, "B-2"))
+    report = import_units_csv(bravo, text, actor="test")
     assert report.added == 2
     owners = db.session.scalars(select(Unit.manufacturer_id).where(Unit.serial.in_(["B-1", "B-2"]))).all()
     assert owners == [bravo.id, bravo.id]
@@ -269,3 +274,28 @@ def test_importing_5000_rows_takes_a_bounded_number_of_sql_statements(acme_with_
     assert linked == 2500
     assert db.session.scalar(select(func.count()).select_from(UnitEvent)
                              .where(UnitEvent.biz_step == BizStep.COMMISSIONING)) == 5000 + 4 + 1
+
+
+def test_child_of_a_parent_row_rejected_for_its_own_missing_parent_is_rejected_too(acme_with_pack):
+    w = acme_with_pack
+    report = import_units_csv(tenant(), csv_text(
+        row(w.gtin_a, "BIKE-9", parent_gtin=PACK_GTIN, parent_serial="PACK-9"),
+        row(PACK_GTIN, "PACK-9", parent_gtin=PACK_GTIN, parent_serial="NOWHERE"),
+    ), actor="test")
+    assert [line for line, _ in report.rejected] == [2, 3]
+    assert unit(w.gtin_a, "BIKE-9") is None
+
+
+def test_rows_naming_each_other_as_parent_do_not_land_as_a_cycle(acme_with_pack):
+    w = acme_with_pack
+    report = import_units_csv(tenant(), csv_text(
+        row(w.gtin_a, "CY-A", parent_gtin=PACK_GTIN, parent_serial="CY-B"),
+        row(PACK_GTIN, "CY-B", parent_gtin=w.gtin_a, parent_serial="CY-A"),
+    ), actor="test")
+    assert report.rejected, "a parent cycle must be reported"
+    start = unit(w.gtin_a, "CY-A")
+    seen, current = set(), start
+    while current is not None and current.id not in seen:
+        seen.add(current.id)
+        current = current.parent
+    assert current is None, "the parent chain of CY-A loops"

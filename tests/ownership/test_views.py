@@ -153,7 +153,7 @@ def test_transfer_through_the_pages(app, client, world):
     login(client, world.owner)
     unit_page = register(client, world).headers["Location"]
     code_page = client.post(unit_page + "/transfer").get_data(as_text=True)
-    code = code_page.split('aria-label="Transfer code">')[1].split("<")[0].strip()
+    code = code_page.split('id="transfer-code" aria-labelledby="code-label">')[1].split("<")[0].strip()
     buyer = app.test_client()
     login(buyer, world.other_owner)
     assert "Acme One" in buyer.get(f"/transfer?code={code}").get_data(as_text=True)
