@@ -10,8 +10,10 @@ from sqlalchemy import select
 from portal.accounts.services import add_staff, create_user
 from portal.catalog.importer import import_units_csv
 from portal.catalog.models import Manufacturer
-from portal.catalog.services import add_model, create_tenant, find_unit
+from portal import demo_pictures as pictures
+from portal.catalog.services import add_model, create_tenant, find_unit, set_model_image
 from portal.core.gs1 import gtin_check_digit
+from portal.core.storage import store_image
 from portal.extensions import db
 from portal.ownership.models import Ownership
 from portal.ownership.services import register_unit, report_stolen
@@ -51,13 +53,17 @@ def load_demo(scale: int = 1) -> None:
     watches = [(gtin_for("7612345", 1), "Chronographe 42", 60, "VC42"),
                (gtin_for("7612345", 2), "Classique 38", 24, "VL38"),
                (gtin_for("7612345", 3), "Plongée 300", 36, "VP300")]
-    for gtin, name, months, _ in watches:
-        add_model(vautrin, gtin=gtin, name=f"Vautrin {name}", warranty_months=months, actor="demo")
+    dials = [(250, 245, 235), (24, 36, 64), (18, 70, 60)]
+    for (gtin, name, months, _), dial in zip(watches, dials, strict=True):
+        model = add_model(vautrin, gtin=gtin, name=f"Vautrin {name}", warranty_months=months, actor="demo")
+        set_model_image(model, store_image(pictures.watch(dial), "watch.png"), actor="demo")
     bikes = [(gtin_for("4061234", 10), "Velora City E8", "E8"), (gtin_for("4061234", 11), "Velora Trail X1", "TX1")]
     pack = gtin_for("4061234", 90)
-    for gtin, name, _ in bikes:
-        add_model(velora, gtin=gtin, name=name, warranty_months=24, actor="demo")
-    add_model(velora, gtin=pack, name="Velora PowerPack 500 Wh", warranty_months=24, actor="demo")
+    for (gtin, name, _), frame in zip(bikes, [(31, 79, 209), (200, 80, 30)], strict=True):
+        model = add_model(velora, gtin=gtin, name=name, warranty_months=24, actor="demo")
+        set_model_image(model, store_image(pictures.bike(frame), "bike.png"), actor="demo")
+    model = add_model(velora, gtin=pack, name="Velora PowerPack 500 Wh", warranty_months=24, actor="demo")
+    set_model_image(model, store_image(pictures.battery(), "battery.png"), actor="demo")
 
     start = date(2025, 1, 6)
     rows = ["gtin,serial,lot,manufactured_on,parent_gtin,parent_serial,nfc_uid"]

@@ -10,6 +10,7 @@ from portal.catalog.models import BizStep, CompanyPrefix, Disposition, Lot, Manu
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import Conflict, Invalid, NotFound
+from portal.core.storage import StoredFile
 from portal.core.gs1 import GS1Error, company_prefix_matches, normalize_gtin, validate_company_prefix, validate_serial
 from portal.extensions import db
 
@@ -82,6 +83,12 @@ def add_model(tenant: Manufacturer, *, gtin: str, name: str, warranty_months: in
     db.session.flush()
     audit.log(actor, "model.added", model, gtin=gtin14, name=model.name)
     return model
+
+
+def set_model_image(model: ProductModel, image: StoredFile, *, actor) -> None:
+    """Give a product model its picture, shown to owners and on the public product page."""
+    model.image_path = image.key
+    audit.log(actor, "model.image_changed", model, gtin=model.gtin)
 
 
 def find_unit(gtin: str, serial: str) -> Unit:

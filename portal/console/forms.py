@@ -16,6 +16,10 @@ class ModelForm(FlaskForm):
     description = TextAreaField("Description", validators=[Optional(), Length(max=4000)])
 
 
+class ModelImageForm(FlaskForm):
+    image = FileField("Picture", description="JPEG, PNG or WebP, up to 10 MB. Shown to owners and on the product page.")
+
+
 class ImportForm(FlaskForm):
     file = FileField("CSV file", description="Header: gtin,serial,lot,manufactured_on,parent_gtin,parent_serial,nfc_uid")
 

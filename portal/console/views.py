@@ -11,9 +11,10 @@ from portal.accounts.services import add_staff, remove_staff
 from portal.catalog import services as catalog
 from portal.catalog.importer import import_units_csv
 from portal.catalog.models import Disposition, Lot, ProductModel, Unit, UnitEvent
-from portal.console.forms import ImportForm, ModelForm, StaffForm
+from portal.console.forms import ImportForm, ModelForm, ModelImageForm, StaffForm
 from portal.core.audit import AuditEntry
 from portal.core.errors import DomainError
+from portal.core.storage import store_image
 from portal.core.tenancy import enter_tenant, scoped, scoped_count, staff_required, tenant_scoped
 from portal.extensions import db, login_manager
 from portal.ownership.models import Ownership, OwnershipDispute
@@ -98,13 +99,37 @@ def models():
 
 @bp.get("/<tenant>/models/<int:model_id>")
 def model(model_id: int):
-    product = tenant_scoped(ProductModel, id=model_id)
+    return _model_page(tenant_scoped(ProductModel, id=model_id), ModelImageForm())
+
+
+def _model_page(product: ProductModel, image_form: ModelImageForm, status: int = 200):
     lots = db.session.execute(
         select(Lot, func.count(Unit.id)).outerjoin(Unit, Unit.lot_id == Lot.id)
         .where(Lot.model_id == product.id).group_by(Lot.id).order_by(Lot.code)
     ).all()
     total = db.session.scalar(scoped_count(Unit).where(Unit.model_id == product.id))
-    return render_template("console/model.html", product=product, lots=lots, total=total)
+    return render_template("console/model.html", product=product, lots=lots, total=total,
+                           image_form=image_form), status
+
+
+@bp.post("/<tenant>/models/<int:model_id>/image")
+@staff_required()
+def model_image(model_id: int):
+    product = tenant_scoped(ProductModel, id=model_id)
+    form = ModelImageForm()
+    upload = form.image.data if form.validate_on_submit() else None
+    if not upload or not upload.filename:
+        form.image.errors.append("Choose a picture to upload.")
+        return _model_page(product, form, 400)
+    try:
+        catalog.set_model_image(product, store_image(upload.read(), upload.filename), actor=current_user)
+    except DomainError as err:
+        db.session.rollback()
+        form.image.errors.append(str(err))
+        return _model_page(product, form, err.status)
+    db.session.commit()
+    flash("Picture saved.", "success")
+    return redirect(url_for(".model", model_id=model_id))
 
 
 @bp.get("/<tenant>/units")

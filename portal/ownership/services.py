@@ -19,7 +19,7 @@ from portal.core.errors import AlreadyOwned, Invalid, NotAllowed, NotFound
 from portal.extensions import db
 from portal.notifications.services import enqueue
 from portal.ownership.models import Ownership, OwnershipDispute, TransferOffer, TransferState
-from portal.ownership.storage import StoredFile
+from portal.core.storage import StoredFile
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a counter
 

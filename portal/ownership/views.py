@@ -13,7 +13,7 @@ from portal.extensions import db, limiter
 from portal.ownership import services
 from portal.ownership.forms import AcceptTransferForm, DisputeForm, RegisterForm, StolenForm
 from portal.ownership.models import Ownership, TransferOffer, TransferState
-from portal.ownership.storage import open_stored, store_proof
+from portal.core.storage import open_stored, store_proof
 
 bp = Blueprint("ownership", __name__)
 

@@ -119,3 +119,34 @@ def test_tenant_admin_adds_and_removes_staff_but_keeps_one_admin(app, world):
     admin.post(f"/console/acme/team/{own_id}/remove")
     with app.app_context():
         assert db.session.get(StaffMembership, own_id) is not None
+
+
+def test_admin_gives_a_model_a_picture_that_is_public_and_clean(app, world):
+    import io
+
+    from PIL import Image
+
+    admin = app.test_client()
+    login(admin, world.staff_a["admin"])
+    picture = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 120, 200)).save(picture, format="PNG")
+    saved = admin.post(f"/console/acme/models/{world.model_id_a}/image",
+                       data={"image": (io.BytesIO(picture.getvalue()), "watch.png")}, content_type="multipart/form-data")
+    assert saved.status_code == 302
+    served = app.test_client().get(f"/models/{world.model_id_a}/image")
+    assert served.status_code == 200 and served.mimetype == "image/png"
+    assert Image.open(io.BytesIO(served.data)).size == (40, 30)
+    page = app.test_client().get(f"/01/{world.gtin_a}/21/{world.serials_a[0]}").get_data(as_text=True)
+    assert f"/models/{world.model_id_a}/image" in page
+
+
+def test_a_model_picture_that_is_not_a_picture_is_refused_and_the_old_one_kept(app, world):
+    import io
+
+    admin = app.test_client()
+    login(admin, world.staff_a["admin"])
+    refused = admin.post(f"/console/acme/models/{world.model_id_a}/image",
+                         data={"image": (io.BytesIO(b"%PDF-1.4 not a picture %%EOF"), "watch.png")},
+                         content_type="multipart/form-data")
+    assert refused.status_code == 422 and "JPEG, PNG or WebP" in refused.get_data(as_text=True)
+    assert app.test_client().get(f"/models/{world.model_id_a}/image").status_code == 404

@@ -1,4 +1,6 @@
-"""Uploaded files: checked by their content, cleaned, stored outside the web root under a random key."""
+"""Uploaded files: checked by their content, cleaned, stored outside the web root under a random key.
+
+Images are re-encoded from their pixels alone, which drops EXIF, GPS and anything appended to them."""
 from __future__ import annotations
 
 import io
@@ -26,26 +28,42 @@ class StoredFile:
 
 def store_proof(data: bytes, filename: str) -> StoredFile:
     """Accept a PDF or a JPEG/PNG/WebP photo. Photos are re-encoded, which drops EXIF and location data."""
-    limit = current_app.config["MAX_UPLOAD_BYTES"]
-    if not data:
-        raise Invalid("The file is empty.", field="proof")
-    if len(data) > limit:
-        raise Invalid(f"The file is larger than {limit // (1024 * 1024)} MB.", field="proof")
+    _check_size(data, "proof")
     if data.startswith(b"%PDF-"):
         if b"%%EOF" not in data[-2048:]:
             raise Invalid("The PDF is incomplete or damaged.", field="proof")
         mime, ext, payload = "application/pdf", "pdf", data
     else:
-        mime, ext, payload = _clean_image(data)
+        mime, ext, payload = _clean_image(data, field="proof")
+    return _write(payload, mime, ext, filename or "proof")
+
+
+def store_image(data: bytes, filename: str, *, field: str = "image") -> StoredFile:
+    """Accept a JPEG/PNG/WebP picture (a product photo), re-encoded without metadata."""
+    _check_size(data, field)
+    mime, ext, payload = _clean_image(data, field=field, message="Upload a JPEG, PNG or WebP picture.")
+    return _write(payload, mime, ext, filename or "image")
+
+
+def _check_size(data: bytes, field: str) -> None:
+    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    if not data:
+        raise Invalid("The file is empty.", field=field)
+    if len(data) > limit:
+        raise Invalid(f"The file is larger than {limit // (1024 * 1024)} MB.", field=field)
+
+
+def _write(payload: bytes, mime: str, ext: str, filename: str) -> StoredFile:
     key = f"{secrets.token_hex(16)}.{ext}"
     folder = Path(current_app.config["UPLOAD_FOLDER"])
     folder.mkdir(parents=True, exist_ok=True)
     (folder / key).write_bytes(payload)
-    safe_name = "".join(c for c in Path(filename or "proof").name if c.isalnum() or c in "._- ")[:120] or "proof"
+    safe_name = "".join(c for c in Path(filename).name if c.isalnum() or c in "._- ")[:120] or "file"
     return StoredFile(key=key, mime=mime, name=safe_name, size=len(payload))
 
 
-def _clean_image(data: bytes) -> tuple[str, str, bytes]:
+def _clean_image(data: bytes, *, field: str,
+                 message: str = "Upload a photo (JPEG, PNG or WebP) or a PDF of your receipt.") -> tuple[str, str, bytes]:
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)  # refuse bombs, do not just warn
@@ -53,7 +71,7 @@ def _clean_image(data: bytes) -> tuple[str, str, bytes]:
             return _reencode(data)
         except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning, OSError,
                 SyntaxError, ValueError):
-            raise Invalid("Upload a photo (JPEG, PNG or WebP) or a PDF of your receipt.", field="proof") from None
+            raise Invalid(message, field=field) from None
 
 
 def _reencode(data: bytes) -> tuple[str, str, bytes]:
