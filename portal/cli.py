@@ -150,13 +150,16 @@ def register_cli(app: Flask) -> None:
         click.echo(f"{email} is a platform admin.")
 
     @app.cli.command("worker")
-    @click.option("--once", is_flag=True, help="Deliver what is due, then stop.")
+    @click.option("--once", is_flag=True, help="Do what is due, then stop.")
     @click.option("--interval", default=2.0, show_default=True, help="Seconds between polls when idle.")
     def worker(once, interval):
-        """Deliver notifications from the outbox."""
+        """Deliver notifications from the outbox and render queued label sheets."""
+        from portal.authenticity.sheets import pending_runs, render_run
         from portal.notifications.services import deliver_due
 
         while True:
+            for run_id in pending_runs():
+                render_run(run_id)
             sent = deliver_due()
             if sent:
                 click.echo(f"sent {sent}")
@@ -167,3 +170,10 @@ def register_cli(app: Flask) -> None:
 
     for group in (tenants, catalog, units, demo, audit_group, users):
         app.cli.add_command(group)
+
+    from portal.authenticity.cli import register_authenticity_cli
+
+    register_authenticity_cli(app, _tenant, _run)
+    from portal.authenticity.nfc_cli import register_nfc_cli
+
+    register_nfc_cli(app)

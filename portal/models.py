@@ -4,3 +4,6 @@ from portal.catalog.models import CompanyPrefix, Lot, Manufacturer, ProductModel
 from portal.core.audit import AuditEntry  # noqa: F401
 from portal.notifications.models import Notification  # noqa: F401
 from portal.ownership.models import Ownership, OwnershipDispute, TransferOffer  # noqa: F401
+from portal.authenticity.models import (  # noqa: F401
+    CloneAlert, CounterfeitReport, Label, LabelRun, NfcTag, Scan, SigningKey,
+)

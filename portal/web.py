@@ -19,12 +19,14 @@ CSP = (
 
 def register_web(app: Flask) -> None:
     from portal.accounts.views import bp as accounts_bp
+    from portal.authenticity.views import bp as authenticity_bp
     from portal.console.admin import bp as admin_bp
+    from portal.console import authenticity as _console_authenticity  # noqa: F401  (adds its routes to the console)
     from portal.console.views import bp as console_bp
     from portal.ownership.views import bp as ownership_bp
     from portal.public.views import bp as public_bp
 
-    for bp in (public_bp, accounts_bp, ownership_bp, console_bp, admin_bp):
+    for bp in (public_bp, authenticity_bp, accounts_bp, ownership_bp, console_bp, admin_bp):
         app.register_blueprint(bp)
 
     app.jinja_env.filters["from_json"] = json.loads
@@ -62,7 +64,7 @@ def register_web(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(), microphone=()")
+        response.headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")
         if app.config.get("HSTS"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if request.endpoint and request.endpoint != "static" and "Cache-Control" not in response.headers:

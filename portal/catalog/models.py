@@ -27,6 +27,14 @@ class Manufacturer(db.Model):
     slug: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Master key from which per-tag NFC keys are derived (encrypted at rest), when tags are not imported one by one.
+    nfc_master_key_enc: Mapped[str | None] = mapped_column(Text)
+    #: Clone detection thresholds: within the window, this many distinct clients, a faster travel speed,
+    #: or this many distinct strangers scanning a registered unit raise an alert.
+    clone_window_minutes: Mapped[int] = mapped_column(default=60, server_default="60")
+    clone_max_clients: Mapped[int] = mapped_column(default=8, server_default="8")
+    clone_max_kmh: Mapped[int] = mapped_column(default=900, server_default="900")
+    clone_max_strangers: Mapped[int] = mapped_column(default=3, server_default="3")
 
     prefixes: Mapped[list[CompanyPrefix]] = relationship(back_populates="manufacturer", order_by="CompanyPrefix.prefix")
 

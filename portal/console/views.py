@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from portal.accounts.forms import EmptyForm
 from portal.accounts.models import Role, StaffMembership
 from portal.accounts.services import add_staff, remove_staff
+from portal.authenticity.models import AlertState, CloneAlert, CounterfeitReport, Label
 from portal.catalog import services as catalog
 from portal.catalog.importer import import_units_csv
 from portal.catalog.models import Disposition, Lot, ProductModel, Unit, UnitEvent
@@ -62,6 +63,8 @@ def home():
         "registered": db.session.scalar(
             scoped_count(Unit).join(Ownership, Ownership.unit_id == Unit.id).where(Ownership.until.is_(None))),
         "stolen": db.session.scalar(scoped_count(Unit).where(Unit.status == Disposition.STOLEN)),
+        "alerts": db.session.scalar(scoped_count(CloneAlert).where(CloneAlert.state == AlertState.OPEN)),
+        "reports": db.session.scalar(scoped_count(CounterfeitReport)),
         "disputes": db.session.scalar(
             scoped_count(Unit).join(OwnershipDispute, OwnershipDispute.unit_id == Unit.id)
             .where(OwnershipDispute.resolved_at.is_(None))),
@@ -153,7 +156,9 @@ def unit(unit_id: int):
     events = db.session.scalars(select(UnitEvent).where(UnitEvent.unit_id == item.id)
                                 .order_by(UnitEvent.occurred_at.desc(), UnitEvent.id.desc())).all()
     disputes = db.session.scalars(select(OwnershipDispute).where(OwnershipDispute.unit_id == item.id)).all()
-    return render_template("console/unit.html", unit=item, ownerships=ownerships, events=events, disputes=disputes)
+    labels = db.session.scalars(select(Label).where(Label.unit_id == item.id).order_by(Label.number)).all()
+    return render_template("console/unit.html", unit=item, ownerships=ownerships, events=events, disputes=disputes,
+                           labels=labels)
 
 
 @bp.get("/<tenant>/units/<int:unit_id>/proof")

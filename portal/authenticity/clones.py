@@ -1,0 +1,127 @@
+"""Scan records and clone detection.
+
+A printed code can be photocopied; the copies then get scanned in patterns a single genuine unit does
+not produce: many different phones within an hour, places further apart than anyone can travel in the
+time between, or strangers repeatedly checking a unit that already has an owner. Thresholds are the
+manufacturer's (Manufacturer.clone_*).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+from datetime import date, timedelta
+
+from flask import current_app
+from sqlalchemy import distinct, func, select
+from sqlalchemy.exc import IntegrityError
+
+from portal.authenticity.models import AlertState, CloneAlert, LabelState, Scan
+from portal.catalog.models import Unit
+from portal.core import audit
+from portal.core.db import utcnow
+from portal.core.errors import Conflict
+from portal.extensions import db
+
+
+def client_fingerprint(address: str, user_agent: str, *, day: date | None = None) -> str:
+    """A keyed hash of address and browser under a key that changes every day: not reversible, not linkable
+    across days."""
+    day_key = hmac.new(current_app.config["SECRET_KEY"].encode(), (day or date.today()).isoformat().encode(),
+                       hashlib.sha256).digest()
+    return hmac.new(day_key, f"{address}|{user_agent}".encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def coarse(value: float | None, limit: float) -> float | None:
+    if value is None or not math.isfinite(value) or abs(value) > limit:
+        return None
+    return round(value, 1)
+
+
+def record_scan(unit: Unit | None, verdict: str, reason: str, *, client: str, by_owner: bool = False,
+                lat: float | None = None, lon: float | None = None, channel: str = "qr",
+                label_number: int | None = None, nfc_counter: int | None = None) -> Scan:
+    scan = Scan(unit_id=unit.id if unit else None, verdict=verdict, reason=reason[:40], client=client,
+                by_owner=by_owner, lat=coarse(lat, 90), lon=coarse(lon, 180), channel=channel,
+                label_number=label_number, nfc_counter=nfc_counter, at=utcnow())
+    db.session.add(scan)
+    db.session.flush()
+    return scan
+
+
+def km_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 6371.0 * 2 * math.asin(math.sqrt(a))
+
+
+def check_for_clone(unit: Unit, scan: Scan, *, registered: bool) -> CloneAlert | None:
+    """Raise an alert when the unit's recent scans are implausible for one physical code."""
+    tenant = unit.model.manufacturer
+    since = scan.at - timedelta(minutes=tenant.clone_window_minutes)
+    clients, strangers = db.session.execute(
+        select(func.count(distinct(Scan.client)),
+               func.count(distinct(Scan.client)).filter(Scan.by_owner.is_(False)))
+        .where(Scan.unit_id == unit.id, Scan.at >= since)
+    ).one()
+    kind, detail = None, ""
+    if clients >= tenant.clone_max_clients:
+        kind, detail = "many_clients", f"{clients} different devices scanned it within {tenant.clone_window_minutes} min"
+    elif registered and strangers >= tenant.clone_max_strangers:
+        kind, detail = "strangers", f"{strangers} devices other than its owner's scanned this registered unit " \
+                                    f"within {tenant.clone_window_minutes} min"
+    elif scan.lat is not None:
+        kind, detail = _impossible_travel(unit, scan, since, tenant.clone_max_kmh)
+    if kind is None:
+        return None
+    return _raise_alert(unit, scan, kind, detail)
+
+
+def _impossible_travel(unit: Unit, scan: Scan, since, max_kmh: int) -> tuple[str | None, str]:
+    previous = db.session.scalar(
+        select(Scan).where(Scan.unit_id == unit.id, Scan.at >= since, Scan.id != scan.id, Scan.lat.is_not(None))
+        .order_by(Scan.at.desc()).limit(1))
+    if previous is None:
+        return None, ""
+    km = km_between(previous.lat, previous.lon, scan.lat, scan.lon)
+    hours = max((scan.at - previous.at).total_seconds() / 3600, 1 / 60)
+    if km > 50 and km / hours > max_kmh:
+        return "impossible_travel", f"scanned {km:,.0f} km apart within {hours * 60:.0f} min ({km / hours:,.0f} km/h)"
+    return None, ""
+
+
+def _raise_alert(unit: Unit, scan: Scan, kind: str, detail: str) -> CloneAlert | None:
+    if db.session.scalar(select(CloneAlert.id).where(CloneAlert.unit_id == unit.id, CloneAlert.state == AlertState.OPEN)):
+        return None
+    alert = CloneAlert(manufacturer_id=unit.manufacturer_id, unit_id=unit.id, label_number=scan.label_number,
+                       kind=kind, evidence=detail)
+    try:
+        with db.session.begin_nested():  # a simultaneous scan may have raised the same alert
+            db.session.add(alert)
+    except IntegrityError:
+        return None
+    return alert
+
+
+def scan_timeline(unit_id: int, limit: int = 50) -> list[Scan]:
+    return list(db.session.scalars(select(Scan).where(Scan.unit_id == unit_id).order_by(Scan.at.desc()).limit(limit)))
+
+
+def decide_alert(alert: CloneAlert, *, confirm: bool, actor) -> None:
+    """Dismiss a false alarm, or confirm clones: the copied code then verifies as Not genuine."""
+    from portal.authenticity.models import Label
+
+    if alert.state is not AlertState.OPEN:
+        raise Conflict("This alert was already decided.")
+    alert.state = AlertState.CONFIRMED if confirm else AlertState.DISMISSED
+    alert.decided_at, alert.decided_by_id = utcnow(), getattr(actor, "id", None)
+    if confirm:
+        numbers = [alert.label_number] if alert.label_number else None
+        stmt = select(Label).where(Label.unit_id == alert.unit_id, Label.state == LabelState.ACTIVE)
+        if numbers:
+            stmt = stmt.where(Label.number.in_(numbers))
+        for label in db.session.scalars(stmt):
+            label.state, label.state_reason, label.state_changed_at = LabelState.COMPROMISED, "copies confirmed", utcnow()
+    audit.log(actor, "clone_alert.confirmed" if confirm else "clone_alert.dismissed", alert,
+              manufacturer_id=alert.manufacturer_id, unit_id=alert.unit_id, kind=alert.kind)

@@ -1,0 +1,27 @@
+"""Public and console forms of the authenticity area."""
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import EmailField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+
+class ReportForm(FlaskForm):
+    gtin = StringField("GTIN (optional)", validators=[Optional(), Length(max=40)])
+    serial = StringField("Serial number (optional)", validators=[Optional(), Length(max=40)])
+    code = StringField("What the code says (optional)", validators=[Optional(), Length(max=500)])
+    message = TextAreaField("What makes you suspicious?", validators=[DataRequired(), Length(max=4000)])
+    where_seen = StringField("Where did you see it? (shop, website, city)", validators=[Optional(), Length(max=200)])
+    photo = FileField("A photo (optional)", description="JPEG, PNG or WebP; location data is removed.")
+    contact = EmailField("Your e-mail, if the manufacturer may reply (optional)", validators=[Optional(), Length(max=254)])
+
+
+class RevokeForm(FlaskForm):
+    kid = StringField("Key id", validators=[DataRequired(), Length(max=16)])
+    reason = StringField("Reason (shown to people who scan its labels)", validators=[DataRequired(), Length(max=300)])
+
+
+class LabelSheetForm(FlaskForm):
+    model_id = SelectField("Product model", coerce=int)
+    lot = StringField("Lot (optional)", validators=[Optional(), Length(max=20)])
+    serial_from = StringField("Serials from (optional)", validators=[Optional(), Length(max=20)])
+    serial_to = StringField("to (optional)", validators=[Optional(), Length(max=20)])

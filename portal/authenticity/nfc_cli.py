@@ -1,0 +1,60 @@
+"""`flask nfc verify URL`: check one NTAG 424 DNA tap offline, with keys given on the command line.
+
+Exit codes: 0 valid, 1 not valid (JSON says why), 2 malformed input (one line on stderr).
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from portal.authenticity.nfc import SunError, parse_sun_params, verify_sun
+
+
+def _key(option: str, text: str | None) -> bytes | None:
+    if text is None:
+        return None
+    text = text.strip()
+    if not re.fullmatch(r"[0-9A-Fa-f]*", text):
+        raise SunError(f"{option}: not hexadecimal")
+    if len(text) != 32:
+        raise SunError(f"{option}: an AES-128 key is 32 hex digits, got {len(text)}")
+    return bytes.fromhex(text)
+
+
+def register_nfc_cli(app: Flask) -> None:
+    nfc = AppGroup("nfc", help="NTAG 424 DNA Secure Unique NFC (SUN) messages.")
+
+    @nfc.command("verify", with_appcontext=False)
+    @click.argument("url")
+    @click.option("--meta-key", metavar="HEX",
+                  help="K_SDMMetaRead, 32 hex digits (not needed for uid=&ctr= URLs).")
+    @click.option("--file-key", metavar="HEX", required=True,
+                  help="K_SDMFileRead of this tag, 32 hex digits.")
+    @click.option("--mac-input", help="The text the tag MACs; default: from the enc value through cmac=.")
+    @click.pass_context
+    def verify(ctx: click.Context, url: str, meta_key: str | None, file_key: str,
+               mac_input: str | None) -> None:
+        """Verify the SUN parameters in URL's query and print the verdict as JSON."""
+        try:
+            params = parse_sun_params(url)
+            meta = _key("--meta-key", meta_key)
+            file_key_raw = _key("--file-key", file_key)
+            raw_input = mac_input.encode() if mac_input is not None else params.mac_input
+            result = verify_sun(params, meta, file_key_raw, raw_input)
+        except SunError as err:
+            click.echo(f"error: {err}", err=True)
+            ctx.exit(2)
+        click.echo(json.dumps({
+            "valid": result.valid,
+            "uid": result.uid,
+            "counter": result.counter,
+            "file_data_hex": result.file_data.hex().upper() if result.file_data is not None else None,
+            "reason": result.reason,
+        }))
+        ctx.exit(0 if result.valid else 1)
+
+    app.cli.add_command(nfc)

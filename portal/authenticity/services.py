@@ -1,0 +1,79 @@
+"""Use cases behind the public authenticity pages: judge a scan, place it, take a counterfeit report."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from portal.authenticity.clones import check_for_clone, client_fingerprint, coarse, record_scan
+from portal.authenticity.models import CounterfeitReport, Scan
+from portal.authenticity.verify import WARNINGS, Verdict, VerdictKind, verify_code
+from portal.catalog.models import ProductModel, Unit
+from portal.core.errors import Invalid
+from portal.core.gs1 import DigitalLink, GS1Error, normalize_gtin
+from portal.core.storage import store_image
+from portal.extensions import db
+from portal.ownership.models import Ownership
+
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+
+
+def judge_scan(link: DigitalLink, *, client_address: str, user_agent: str, viewer=None) -> tuple[Verdict, Scan]:
+    """Verify the code, record the scan, and look for clone patterns, in one transaction."""
+    verdict = verify_code(link.gtin, link.serial, link.query)
+    unit = verdict.unit
+    by_owner = False
+    if unit is not None and viewer is not None and getattr(viewer, "is_authenticated", False):
+        by_owner = db.session.scalar(select(Ownership.id).where(
+            Ownership.unit_id == unit.id, Ownership.owner_id == viewer.id, Ownership.until.is_(None))) is not None
+    scan = record_scan(unit, verdict.kind.value, verdict.reason, client=client_fingerprint(client_address, user_agent),
+                       by_owner=by_owner, label_number=verdict.label_number)
+    if unit is not None and verdict.signed_message is not None:
+        if check_for_clone(unit, scan, registered=verdict.registered_since is not None) is not None:
+            # This very scan tipped the balance: say so now, not only on the next scan.
+            if "clone_suspected" not in verdict.warnings and verdict.kind.value in ("genuine", "warning"):
+                verdict.warnings.append("clone_suspected")
+                if verdict.kind is VerdictKind.GENUINE:
+                    verdict.kind, verdict.message = VerdictKind.WARNING, WARNINGS["clone_suspected"]
+    return verdict, scan
+
+
+def place_scan(scan: Scan, lat: float, lon: float) -> None:
+    """Attach a consented, coarse location to a scan and re-check for impossible travel."""
+    scan.lat, scan.lon = coarse(lat, 90), coarse(lon, 180)
+    if scan.unit_id is None or scan.lat is None or scan.lon is None:
+        return
+    unit = db.session.get(Unit, scan.unit_id)
+    registered = db.session.scalar(select(Ownership.id).where(Ownership.unit_id == unit.id,
+                                                              Ownership.until.is_(None))) is not None
+    check_for_clone(unit, scan, registered=registered)
+
+
+def report_counterfeit(*, gtin: str, serial: str, code: str, message: str, where_seen: str, contact: str,
+                       photo: tuple[bytes, str] | None) -> CounterfeitReport:
+    """File a suspected fake with the manufacturer whose GTIN it carries (or with the platform if unknown)."""
+    message = message.strip()
+    if len(message) < 10:
+        raise Invalid("Tell us in a sentence what makes you suspicious (at least 10 characters).", field="message")
+    contact = contact.strip().lower()
+    if contact and not EMAIL_RE.match(contact):
+        raise Invalid("Leave the e-mail address empty, or give a valid one.", field="contact")
+    gtin14 = ""
+    if gtin.strip():
+        try:
+            gtin14 = normalize_gtin(gtin)
+        except GS1Error as err:
+            raise Invalid(str(err), field="gtin") from None
+    model = db.session.scalar(select(ProductModel).where(ProductModel.gtin == gtin14)) if gtin14 else None
+    unit = None
+    if model is not None and serial.strip():
+        unit = db.session.scalar(select(Unit).where(Unit.model_id == model.id, Unit.serial == serial.strip()))
+    report = CounterfeitReport(manufacturer_id=model.manufacturer_id if model else None,
+                               unit_id=unit.id if unit else None, gtin=gtin14, serial=serial.strip()[:20],
+                               code_text=code.strip()[:500], message=message[:4000], where_seen=where_seen.strip()[:200],
+                               contact=contact)
+    if photo is not None:
+        report.photo_key = store_image(photo[0], photo[1], field="photo").key
+    db.session.add(report)
+    db.session.flush()
+    return report

@@ -1,0 +1,164 @@
+"""The verdict on a scanned code: four plain answers, each with the one sentence that explains it."""
+from __future__ import annotations
+
+import binascii
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from cryptography.exceptions import InvalidSignature
+from sqlalchemy import select
+
+from portal.authenticity.keys import b64url_decode, public_key_object
+from portal.authenticity.labels import label_message
+from portal.authenticity.models import AlertState, CloneAlert, KeyState, Label, LabelState, SigningKey
+from portal.catalog.models import Disposition, ProductModel, Unit
+from portal.core.gs1 import GS1Error, normalize_gtin, validate_serial
+from portal.extensions import db
+from portal.ownership.models import Ownership
+from portal.ownership.services import warranty_ends_on
+
+
+class VerdictKind(StrEnum):
+    GENUINE = "genuine"
+    WARNING = "warning"
+    CANNOT_VERIFY = "cannot_verify"
+    NOT_GENUINE = "not_genuine"
+
+    @property
+    def title(self) -> str:
+        return {"genuine": "Genuine", "warning": "Genuine, with a warning", "cannot_verify": "Cannot verify",
+                "not_genuine": "Not genuine"}[self.value]
+
+
+WARNINGS = {
+    "stolen": "Reported stolen by its owner. Do not buy it; if it is offered to you, tell the police.",
+    "recalled": "It is affected by a safety recall. Stop using it and follow the manufacturer's instructions.",
+    "clone_suspected": "Its code has been scanned in ways that suggest copies exist. Check the seller carefully.",
+    "destroyed": "The manufacturer recorded this unit as taken out of service.",
+}
+
+
+class MalformedCode(ValueError):
+    """The code is not a well-formed GS1 Digital Link; the message says which part and why."""
+
+
+@dataclass
+class Verdict:
+    kind: VerdictKind
+    reason: str
+    message: str
+    status: int = 200
+    unit: Unit | None = None
+    model: ProductModel | None = None
+    warnings: list[str] = field(default_factory=list)
+    label_number: int | None = None
+    kid: str | None = None
+    signed_message: str | None = None
+    signature: str | None = None
+    registered_since: datetime | None = None
+    coverage: str = ""
+
+    def as_json(self) -> dict:
+        unit, model = self.unit, self.model
+        return {
+            "verdict": self.kind.value,
+            "title": self.kind.title,
+            "reason": self.reason,
+            "message": self.message,
+            "warnings": [{"code": w, "message": WARNINGS[w]} for w in self.warnings],
+            "product": None if model is None else {
+                "gtin": model.gtin, "name": model.name, "manufacturer": model.manufacturer.name,
+                "serial": unit.serial if unit else None,
+                "manufactured": unit.manufactured_on.strftime("%Y-%m") if unit and unit.manufactured_on else None,
+            },
+            "registered_since": self.registered_since.strftime("%Y-%m") if self.registered_since else None,
+            "coverage": self.coverage or None,
+            "signature": None if self.signed_message is None else {
+                "kid": self.kid, "label": self.label_number, "message": self.signed_message, "value": self.signature},
+        }
+
+
+def _not_genuine(reason: str, message: str, **kw) -> Verdict:
+    return Verdict(VerdictKind.NOT_GENUINE, reason, message, status=kw.pop("status", 422), **kw)
+
+
+def verify_code(gtin: str, serial: str, query: dict[str, str]) -> Verdict:
+    """Judge a scanned code. Raises MalformedCode for input that is not a product code at all."""
+    try:
+        gtin14, serial = normalize_gtin(gtin), validate_serial(serial)
+    except GS1Error as err:
+        raise MalformedCode(str(err)) from None
+    model = db.session.scalar(select(ProductModel).where(ProductModel.gtin == gtin14))
+    if model is None:
+        return Verdict(VerdictKind.CANNOT_VERIFY, "unknown_product",
+                       f"No manufacturer on Provenance makes a product with GTIN {gtin14}.", status=404)
+    unit = db.session.scalar(select(Unit).where(Unit.model_id == model.id, Unit.serial == serial))
+    if unit is None:
+        return _not_genuine("unknown_serial", f"{model.manufacturer.name} never made a {model.name} with serial "
+                            f"{serial}.", status=404, model=model)
+    base = {"unit": unit, "model": model}
+    signature, kid, number = query.get("s"), query.get("k"), query.get("n")
+    if not signature:
+        verdict = Verdict(VerdictKind.CANNOT_VERIFY, "unsigned",
+                          "This code carries no signature, so it cannot prove the product is genuine. "
+                          "Here is what Provenance knows about this serial.", **base)
+        return _with_status(verdict)
+    if not kid or not number or not number.isdigit() or len(number) > 9:
+        return _not_genuine("malformed_signature", "The code's signature fields are damaged or incomplete.", **base)
+    key = db.session.scalar(select(SigningKey).where(SigningKey.kid == kid))
+    if key is None:
+        return Verdict(VerdictKind.CANNOT_VERIFY, "unknown_key",
+                       "The code is signed with a key Provenance does not know, so it cannot be checked.",
+                       status=422, **base)
+    if key.manufacturer_id != model.manufacturer_id:
+        return _not_genuine("foreign_key", f"The code is signed with a key that does not belong to "
+                            f"{model.manufacturer.name}.", **base)
+    message = label_message(gtin14, serial, int(number), kid)
+    try:
+        public_key_object(key.public_key).verify(b64url_decode(signature), message)
+    except (InvalidSignature, binascii.Error, ValueError):
+        return _not_genuine("bad_signature", "The signature does not match this product: the code was altered or "
+                            "forged.", **base)
+    signed = {"kid": kid, "label_number": int(number), "signed_message": message.decode(), "signature": signature}
+    if key.state is KeyState.REVOKED:
+        return _not_genuine("revoked_key", f"The manufacturer revoked the key that signed this code on "
+                            f"{key.revoked_at:%d %B %Y}: {key.revoked_reason}", **base, **signed)
+    label = db.session.scalar(select(Label).where(Label.unit_id == unit.id, Label.number == int(number)))
+    if label is None or label.kid != kid:
+        return _not_genuine("unknown_label", "The manufacturer never issued this code for this unit.", **base, **signed)
+    if label.state is LabelState.COMPROMISED:
+        return _not_genuine("copied_code", "This code has been copied: the manufacturer confirmed clones of it "
+                            "and replaced the genuine unit's label.", **base, **signed)
+    if label.state is LabelState.WITHDRAWN:
+        return _not_genuine("withdrawn_label", "This code was withdrawn and replaced by the manufacturer.",
+                            **base, **signed)
+    verdict = Verdict(VerdictKind.GENUINE, "ok", f"The signature proves {model.manufacturer.name} issued this code "
+                      f"for this {model.name}.", **base, **signed)
+    return _with_status(verdict)
+
+
+def _with_status(verdict: Verdict) -> Verdict:
+    """Add what the portal knows about the unit: registration, stolen, recalled, clone suspicion."""
+    unit = verdict.unit
+    ownership = db.session.scalar(select(Ownership).where(Ownership.unit_id == unit.id, Ownership.until.is_(None)))
+    if ownership is not None:
+        verdict.registered_since = ownership.since
+        ends = warranty_ends_on(ownership)
+        verdict.coverage = ("Under the manufacturer's warranty" if ends and ends >= date.today()
+                            else "The manufacturer's warranty has ended" if ends else "No manufacturer's warranty")
+    elif unit.model.warranty_months:
+        verdict.coverage = f"{unit.model.warranty_months}-month warranty from purchase, once registered"
+    if unit.status is Disposition.STOLEN:
+        verdict.warnings.append("stolen")
+    elif unit.status is Disposition.RECALLED:
+        verdict.warnings.append("recalled")
+    elif unit.status is Disposition.DESTROYED:
+        verdict.warnings.append("destroyed")
+    if db.session.scalar(select(CloneAlert.id).where(CloneAlert.unit_id == unit.id,
+                                                      CloneAlert.state == AlertState.OPEN)):
+        verdict.warnings.append("clone_suspected")
+    if verdict.warnings and verdict.kind is VerdictKind.GENUINE:
+        verdict.kind = VerdictKind.WARNING
+        verdict.message = WARNINGS[verdict.warnings[0]]
+    return verdict

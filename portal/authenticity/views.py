@@ -1,0 +1,139 @@
+"""Public authenticity pages: the verdict behind every code, the published keys, reports, the scanner."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, jsonify, make_response, render_template, request, send_from_directory
+from flask_login import current_user
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+
+from portal.authenticity import services
+from portal.authenticity.forms import ReportForm
+from portal.authenticity.keys import jwks
+from portal.authenticity.models import Scan
+from portal.authenticity.verify import WARNINGS, MalformedCode
+from portal.config import ROOT
+from portal.core.errors import DomainError
+from portal.core.gs1 import GS1Error, parse_digital_link
+from portal.extensions import csrf, db, limiter
+
+bp = Blueprint("authenticity", __name__)
+
+
+def _public_limit() -> str:
+    return current_app.config["RATELIMIT_PUBLIC"]
+
+
+def wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return request.args.get("format") == "json" or best == "application/json"
+
+
+def _problem(status: int, title: str, detail: str):
+    if wants_json():
+        response = jsonify({"type": "https://provenance.example/problems/malformed-code", "title": title,
+                            "detail": detail, "status": status})
+        response.status_code = status
+        response.mimetype = "application/problem+json"
+        return response
+    return render_template("authenticity/malformed.html", title=title, detail=detail), status
+
+
+def _scan_token(scan_id: int) -> str:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="scan-place").dumps(scan_id)
+
+
+@bp.get("/01/<path:rest>")
+@limiter.limit(_public_limit)
+def verdict(rest: str):
+    """The page (or JSON) a product's code leads to."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.full_path
+    try:
+        link = parse_digital_link(raw)
+    except GS1Error as err:
+        return _problem(400, "This is not a valid product code", str(err))
+    if link.serial is None:
+        return _problem(400, "This code names a product, not one unit",
+                        "Only codes with a serial number (21) can be checked for authenticity.")
+    try:
+        result = services.judge_scan(link, client_address=request.remote_addr or "",
+                                     user_agent=request.user_agent.string, viewer=current_user)
+    except MalformedCode as err:
+        return _problem(400, "This is not a valid product code", str(err))
+    db.session.commit()
+    verdict, scan = result
+    if wants_json():
+        response = jsonify(verdict.as_json())
+        response.status_code = verdict.status
+    else:
+        response = make_response(render_template("authenticity/verdict.html", v=verdict, link=link, warnings_text=WARNINGS,
+                                                 scan_token=_scan_token(scan.id)), verdict.status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/scans/place")
+@csrf.exempt  # the signed scan token is the credential; nothing else can be changed here
+@limiter.limit(_public_limit)
+def scan_place():
+    """The person scanning agreed to share a coarse location for this scan (helps spot copied codes)."""
+    data = request.get_json(silent=True) or {}
+    try:
+        scan_id = URLSafeSerializer(current_app.config["SECRET_KEY"], salt="scan-place").loads(str(data.get("token")))
+        lat, lon = float(data["lat"]), float(data["lon"])
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return jsonify({"ok": False, "error": "token, lat and lon are required"}), 400
+    scan = db.session.get(Scan, scan_id)
+    if scan is None or scan.lat is not None:
+        return jsonify({"ok": False, "error": "unknown scan, or its place is already known"}), 409
+    services.place_scan(scan, lat, lon)
+    db.session.commit()
+    return jsonify({"ok": True})
+
+
+@bp.get("/.well-known/jwks.json")
+def jwks_json():
+    response = jsonify(jwks())
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+@bp.route("/report", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def report():
+    form = ReportForm(data={k: request.args.get(k, "") for k in ("gtin", "serial", "code")}
+                      if request.method == "GET" else None)
+    if form.validate_on_submit():
+        photo = form.photo.data
+        try:
+            services.report_counterfeit(
+                gtin=form.gtin.data or "", serial=form.serial.data or "", code=form.code.data or "",
+                message=form.message.data or "", where_seen=form.where_seen.data or "",
+                contact=form.contact.data or "",
+                photo=(photo.read(), photo.filename) if photo and photo.filename else None)
+        except DomainError as err:
+            db.session.rollback()
+            (getattr(form, err.field or "", None) or form.message).errors.append(str(err))
+            return render_template("authenticity/report.html", form=form), err.status
+        db.session.commit()
+        return render_template("authenticity/report_sent.html")
+    return render_template("authenticity/report.html", form=form), 400 if form.errors else 200
+
+
+@bp.get("/scan")
+def scan_page():
+    return render_template("authenticity/scan.html")
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """Served from the root so it may control /01/... pages: offline verdicts from cached keys."""
+    response = send_from_directory(ROOT / "static" / "js", "sw.js", mimetype="text/javascript", max_age=0)
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@bp.get("/verify-offline")
+def offline_verifier():
+    return render_template("authenticity/offline.html")
