@@ -123,7 +123,7 @@ def test_stolen_report_shows_on_the_public_page(app, phone):
 
     response = phone.goto(f"/01/{world.gtin_a}/21/{world.serials_a[1]}")
     assert response.status == 200
-    expect(phone.get_by_role("alert")).to_contain_text("Reported stolen")
+    expect(phone.locator(".verdict")).to_contain_text("Reported stolen")
     expect(phone.get_by_role("link", name=re.compile("register it"))).to_have_count(0)
 
 
