@@ -60,10 +60,14 @@ def check_for_clone(unit: Unit, scan: Scan, *, registered: bool) -> CloneAlert |
     """Raise an alert when the unit's recent scans are implausible for one physical code."""
     tenant = unit.model.manufacturer
     since = scan.at - timedelta(minutes=tenant.clone_window_minutes)
+    decided = db.session.scalar(select(func.max(CloneAlert.decided_at)).where(CloneAlert.unit_id == unit.id))
+    if decided is not None and decided > since:
+        since = decided  # staff already judged the scans before their decision
     clients, strangers = db.session.execute(
         select(func.count(distinct(Scan.client)),
                func.count(distinct(Scan.client)).filter(Scan.by_owner.is_(False)))
-        .where(Scan.unit_id == unit.id, Scan.at >= since)
+        .where(Scan.unit_id == unit.id, Scan.at >= since, Scan.label_number == scan.label_number,
+               Scan.verdict.in_(("genuine", "warning")))  # copies of this printed code, not of a withdrawn one
     ).one()
     kind, detail = None, ""
     if clients >= tenant.clone_max_clients:
@@ -80,7 +84,8 @@ def check_for_clone(unit: Unit, scan: Scan, *, registered: bool) -> CloneAlert |
 
 def _impossible_travel(unit: Unit, scan: Scan, since, max_kmh: int) -> tuple[str | None, str]:
     previous = db.session.scalar(
-        select(Scan).where(Scan.unit_id == unit.id, Scan.at >= since, Scan.id != scan.id, Scan.lat.is_not(None))
+        select(Scan).where(Scan.unit_id == unit.id, Scan.at >= since, Scan.id != scan.id, Scan.lat.is_not(None),
+                           Scan.label_number == scan.label_number)
         .order_by(Scan.at.desc()).limit(1))
     if previous is None:
         return None, ""

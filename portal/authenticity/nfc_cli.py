@@ -57,4 +57,42 @@ def register_nfc_cli(app: Flask) -> None:
         }))
         ctx.exit(0 if result.valid else 1)
 
+    @nfc.command("master-key")
+    @click.argument("slug")
+    def master_key(slug: str) -> None:
+        """Create (or replace) a tenant's NFC master key and print it once, for the tag programming station."""
+        from portal.authenticity.taps import create_master_key
+        from portal.cli import _run, _tenant
+
+        key = _run(lambda: create_master_key(_tenant(slug), actor="cli"))
+        click.echo(key.hex().upper())
+        click.echo("Stored encrypted. Per-tag keys: AES-CMAC(master, 01 || purpose || UID); see docs/nfc.md.",
+                   err=True)
+
+    @nfc.command("set-keys")
+    @click.argument("slug")
+    @click.option("--gtin", required=True)
+    @click.option("--serial", required=True)
+    @click.option("--meta-key", metavar="HEX", required=True)
+    @click.option("--file-key", metavar="HEX", required=True)
+    def set_keys(slug: str, gtin: str, serial: str, meta_key: str, file_key: str) -> None:
+        """Store one tag's own SDM keys (encrypted), instead of deriving them from the master key."""
+        from portal.authenticity.taps import set_tag_keys
+        from portal.catalog.services import find_unit
+        from portal.cli import _run, _tenant
+        from portal.core.errors import Invalid, NotFound
+
+        def work():
+            tenant, unit = _tenant(slug), find_unit(gtin, serial)
+            if unit.manufacturer_id != tenant.id:
+                raise NotFound(f"{slug} has no unit with this GTIN and serial.")
+            try:
+                keys = _key("--meta-key", meta_key), _key("--file-key", file_key)
+            except SunError as err:
+                raise Invalid(str(err)) from None
+            return set_tag_keys(unit, *keys, actor="cli")
+
+        _run(work)
+        click.echo("Tag keys stored (encrypted).")
+
     app.cli.add_command(nfc)

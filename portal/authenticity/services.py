@@ -28,13 +28,13 @@ def judge_scan(link: DigitalLink, *, client_address: str, user_agent: str, viewe
             Ownership.unit_id == unit.id, Ownership.owner_id == viewer.id, Ownership.until.is_(None))) is not None
     scan = record_scan(unit, verdict.kind.value, verdict.reason, client=client_fingerprint(client_address, user_agent),
                        by_owner=by_owner, label_number=verdict.label_number)
-    if unit is not None and verdict.signed_message is not None:
-        if check_for_clone(unit, scan, registered=verdict.registered_since is not None) is not None:
-            # This very scan tipped the balance: say so now, not only on the next scan.
-            if "clone_suspected" not in verdict.warnings and verdict.kind.value in ("genuine", "warning"):
-                verdict.warnings.append("clone_suspected")
-                if verdict.kind is VerdictKind.GENUINE:
-                    verdict.kind, verdict.message = VerdictKind.WARNING, WARNINGS["clone_suspected"]
+    genuine = verdict.kind in (VerdictKind.GENUINE, VerdictKind.WARNING)
+    if genuine and check_for_clone(unit, scan, registered=verdict.registered_since is not None) is not None:
+        # This very scan tipped the balance: say so now, not only on the next scan.
+        if "clone_suspected" not in verdict.warnings:
+            verdict.warnings.append("clone_suspected")
+            if verdict.kind is VerdictKind.GENUINE:
+                verdict.kind, verdict.message = VerdictKind.WARNING, WARNINGS["clone_suspected"]
     return verdict, scan
 
 

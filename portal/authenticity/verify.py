@@ -79,12 +79,12 @@ class Verdict:
         }
 
 
-def _not_genuine(reason: str, message: str, **kw) -> Verdict:
+def not_genuine(reason: str, message: str, **kw) -> Verdict:
     return Verdict(VerdictKind.NOT_GENUINE, reason, message, status=kw.pop("status", 422), **kw)
 
 
-def verify_code(gtin: str, serial: str, query: dict[str, str]) -> Verdict:
-    """Judge a scanned code. Raises MalformedCode for input that is not a product code at all."""
+def locate(gtin: str, serial: str) -> tuple[ProductModel, Unit] | Verdict:
+    """The model and unit a code names, or the verdict for a code naming nothing real."""
     try:
         gtin14, serial = normalize_gtin(gtin), validate_serial(serial)
     except GS1Error as err:
@@ -95,50 +95,60 @@ def verify_code(gtin: str, serial: str, query: dict[str, str]) -> Verdict:
                        f"No manufacturer on Provenance makes a product with GTIN {gtin14}.", status=404)
     unit = db.session.scalar(select(Unit).where(Unit.model_id == model.id, Unit.serial == serial))
     if unit is None:
-        return _not_genuine("unknown_serial", f"{model.manufacturer.name} never made a {model.name} with serial "
+        return not_genuine("unknown_serial", f"{model.manufacturer.name} never made a {model.name} with serial "
                             f"{serial}.", status=404, model=model)
+    return model, unit
+
+
+def verify_code(gtin: str, serial: str, query: dict[str, str]) -> Verdict:
+    """Judge a scanned code. Raises MalformedCode for input that is not a product code at all."""
+    found = locate(gtin, serial)
+    if isinstance(found, Verdict):
+        return found
+    model, unit = found
+    gtin14, serial = model.gtin, unit.serial
     base = {"unit": unit, "model": model}
     signature, kid, number = query.get("s"), query.get("k"), query.get("n")
     if not signature:
         verdict = Verdict(VerdictKind.CANNOT_VERIFY, "unsigned",
                           "This code carries no signature, so it cannot prove the product is genuine. "
                           "Here is what Provenance knows about this serial.", **base)
-        return _with_status(verdict)
+        return with_status(verdict)
     if not kid or not number or not number.isdigit() or len(number) > 9:
-        return _not_genuine("malformed_signature", "The code's signature fields are damaged or incomplete.", **base)
+        return not_genuine("malformed_signature", "The code's signature fields are damaged or incomplete.", **base)
     key = db.session.scalar(select(SigningKey).where(SigningKey.kid == kid))
     if key is None:
         return Verdict(VerdictKind.CANNOT_VERIFY, "unknown_key",
                        "The code is signed with a key Provenance does not know, so it cannot be checked.",
                        status=422, **base)
     if key.manufacturer_id != model.manufacturer_id:
-        return _not_genuine("foreign_key", f"The code is signed with a key that does not belong to "
+        return not_genuine("foreign_key", f"The code is signed with a key that does not belong to "
                             f"{model.manufacturer.name}.", **base)
     message = label_message(gtin14, serial, int(number), kid)
     try:
         public_key_object(key.public_key).verify(b64url_decode(signature), message)
     except (InvalidSignature, binascii.Error, ValueError):
-        return _not_genuine("bad_signature", "The signature does not match this product: the code was altered or "
+        return not_genuine("bad_signature", "The signature does not match this product: the code was altered or "
                             "forged.", **base)
     signed = {"kid": kid, "label_number": int(number), "signed_message": message.decode(), "signature": signature}
     if key.state is KeyState.REVOKED:
-        return _not_genuine("revoked_key", f"The manufacturer revoked the key that signed this code on "
+        return not_genuine("revoked_key", f"The manufacturer revoked the key that signed this code on "
                             f"{key.revoked_at:%d %B %Y}: {key.revoked_reason}", **base, **signed)
     label = db.session.scalar(select(Label).where(Label.unit_id == unit.id, Label.number == int(number)))
     if label is None or label.kid != kid:
-        return _not_genuine("unknown_label", "The manufacturer never issued this code for this unit.", **base, **signed)
+        return not_genuine("unknown_label", "The manufacturer never issued this code for this unit.", **base, **signed)
     if label.state is LabelState.COMPROMISED:
-        return _not_genuine("copied_code", "This code has been copied: the manufacturer confirmed clones of it "
+        return not_genuine("copied_code", "This code has been copied: the manufacturer confirmed clones of it "
                             "and replaced the genuine unit's label.", **base, **signed)
     if label.state is LabelState.WITHDRAWN:
-        return _not_genuine("withdrawn_label", "This code was withdrawn and replaced by the manufacturer.",
+        return not_genuine("withdrawn_label", "This code was withdrawn and replaced by the manufacturer.",
                             **base, **signed)
     verdict = Verdict(VerdictKind.GENUINE, "ok", f"The signature proves {model.manufacturer.name} issued this code "
                       f"for this {model.name}.", **base, **signed)
-    return _with_status(verdict)
+    return with_status(verdict)
 
 
-def _with_status(verdict: Verdict) -> Verdict:
+def with_status(verdict: Verdict) -> Verdict:
     """Add what the portal knows about the unit: registration, stolen, recalled, clone suspicion."""
     unit = verdict.unit
     ownership = db.session.scalar(select(Ownership).where(Ownership.unit_id == unit.id, Ownership.until.is_(None)))

@@ -71,6 +71,31 @@ def verdict(rest: str):
     return response
 
 
+@bp.get("/nfc/<gtin>/<serial>")
+@limiter.limit(_public_limit)
+def nfc_tap(gtin: str, serial: str):
+    """Where an NTAG 424 DNA tag sends the phone: a fresh, one-time cryptographic answer on every tap."""
+    from portal.authenticity.clones import client_fingerprint
+    from portal.authenticity.taps import record_tap_scan, verify_tap
+
+    try:
+        verdict, counter = verify_tap(gtin, serial, request.query_string.decode("latin-1"))
+    except MalformedCode as err:
+        return _problem(400, "This is not a valid tag message", str(err))
+    scan = record_tap_scan(verdict, counter, client_fingerprint(request.remote_addr or "",
+                                                                request.user_agent.string))
+    db.session.commit()
+    if wants_json():
+        response = jsonify(verdict.as_json())
+        response.status_code = verdict.status
+    else:
+        response = make_response(render_template("authenticity/verdict.html", v=verdict, link=None,
+                                                 warnings_text=WARNINGS, scan_token=_scan_token(scan.id)),
+                                 verdict.status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.post("/scans/place")
 @csrf.exempt  # the signed scan token is the credential; nothing else can be changed here
 @limiter.limit(_public_limit)

@@ -1,0 +1,233 @@
+"""Signed labels end to end: sign, print, verify, and every way a code can be wrong."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.accounts.services import find_user
+from portal.authenticity.keys import create_key, revoke_key, rotate_key
+from portal.authenticity.labels import issue_label, label_uri
+from portal.authenticity.models import Scan, SigningKey
+from portal.catalog.models import BizStep, Disposition, Manufacturer, Unit
+from portal.catalog.services import add_model, create_unit, record_event
+from portal.core.secrets import decrypt_secret
+from portal.demo import gtin_for
+from portal.extensions import db
+from portal.ownership.services import register_unit, report_stolen
+from tests.factories import build_world
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def world(app):
+    world = build_world(app)
+    with app.app_context():
+        for slug in ("acme", "bravo"):
+            create_key(db.session.scalar(select(Manufacturer).where(Manufacturer.slug == slug)), actor="test")
+        db.session.commit()
+    return world
+
+
+def tenant(slug):
+    return db.session.scalar(select(Manufacturer).where(Manufacturer.slug == slug))
+
+
+def sign_unit(app, unit_id) -> str:
+    """The path and query of a freshly issued label for the unit."""
+    with app.app_context():
+        unit = db.session.get(Unit, unit_id)
+        uri = label_uri(unit.model.gtin, unit.serial, issue_label(unit, actor="test"))
+        db.session.commit()
+    parts = urlsplit(uri)
+    return f"{parts.path}?{parts.query}"
+
+
+def verdict_of(client, path):
+    response = client.get(path, headers={"Accept": "application/json"})
+    return response.status_code, response.get_json()
+
+
+def with_param(path, key, value):
+    base, query = path.split("?")
+    params = dict(p.split("=", 1) for p in query.split("&"))
+    params[key] = value
+    return base + "?" + "&".join(f"{k}={v}" for k, v in params.items())
+
+
+def flip(text: str, index: int = 10) -> str:
+    ch = text[index]
+    return text[:index] + ("A" if ch != "A" else "B") + text[index + 1:]
+
+
+def test_a_label_signed_by_the_cli_verifies_as_genuine(app, client, world):
+    result = app.test_cli_runner().invoke(args=["labels", "sign", "acme", "--gtin", world.gtin_a,
+                                                "--serial", world.serials_a[0]])
+    assert result.exit_code == 0, result.output
+    uri = result.output.strip()
+    assert uri.startswith(f"http://portal.test/01/{world.gtin_a}/21/{world.serials_a[0]}?n=1&k=")
+    parts = urlsplit(uri)
+    status, body = verdict_of(client, f"{parts.path}?{parts.query}")
+    assert status == 200 and body["verdict"] == "genuine"
+    assert body["signature"]["message"] == f"01{world.gtin_a}21{world.serials_a[0]}|1|{body['signature']['kid']}"
+    again = app.test_cli_runner().invoke(args=["labels", "sign", "acme", "--gtin", world.gtin_a,
+                                               "--serial", world.serials_a[0]])
+    assert again.output.strip() == uri  # printing again reprints the same code
+
+
+def test_the_html_verdict_says_why_and_carries_the_data_for_the_phone_check(app, client, world):
+    page = client.get(sign_unit(app, world.unit_ids_a[0])).get_data(as_text=True)
+    assert "Genuine" in page and "Acme Watches issued this code" in page
+    assert 'id="sig-check"' in page and "data-signature=" in page
+
+
+@pytest.mark.parametrize("part", ["s", "serial", "gtin"])
+def test_a_flipped_character_in_signature_serial_or_gtin_is_not_genuine(app, client, world, part):
+    with app.app_context():
+        acme = tenant("acme")
+        other = add_model(acme, gtin=gtin_for("4012345", 2), name="Acme Two", warranty_months=12, actor="test")
+        create_unit(acme, gtin=other.gtin, serial=world.serials_a[0], actor="test")  # same serial, other GTIN
+        create_unit(acme, gtin=world.gtin_a, serial="ACME-0009", actor="test")
+        db.session.commit()
+        other_gtin = other.gtin
+    path = sign_unit(app, world.unit_ids_a[0])
+    if part == "s":
+        signature = path.split("s=")[1]
+        tampered = with_param(path, "s", flip(signature))
+    elif part == "serial":
+        tampered = path.replace(world.serials_a[0], "ACME-0009")
+    else:
+        tampered = path.replace(world.gtin_a, other_gtin)
+    status, body = verdict_of(client, tampered)
+    assert (status, body["verdict"], body["reason"]) == (422, "not_genuine", "bad_signature")
+
+
+def test_a_key_id_nobody_published_cannot_be_verified(app, client, world):
+    status, body = verdict_of(client, with_param(sign_unit(app, world.unit_ids_a[0]), "k", "ZZZZZZZZ"))
+    assert body["verdict"] == "cannot_verify" and body["reason"] == "unknown_key"
+
+
+def test_a_key_of_another_manufacturer_is_not_genuine(app, client, world):
+    with app.app_context():
+        bravo_kid = db.session.scalar(select(SigningKey.kid).where(SigningKey.manufacturer_id == tenant("bravo").id))
+    status, body = verdict_of(client, with_param(sign_unit(app, world.unit_ids_a[0]), "k", bravo_kid))
+    assert body["verdict"] == "not_genuine" and body["reason"] == "foreign_key"
+
+
+def test_a_retired_key_still_verifies_and_a_revoked_one_does_not(app, client, world):
+    path = sign_unit(app, world.unit_ids_a[0])
+    with app.app_context():
+        new_kid = rotate_key(tenant("acme"), actor="test").kid  # the first key is now retired
+        db.session.commit()
+    assert verdict_of(client, path)[1]["verdict"] == "genuine"
+    kid = path.split("k=")[1].split("&")[0]
+    with app.app_context():
+        assert new_kid != kid
+        revoke_key(tenant("acme"), kid, "Private key found on a stolen laptop", actor="test")
+        db.session.commit()
+    status, body = verdict_of(client, path)
+    assert body["verdict"] == "not_genuine" and body["reason"] == "revoked_key"
+    assert "stolen laptop" in body["message"]
+
+
+def test_an_unknown_serial_under_a_known_gtin_is_not_genuine(app, client, world):
+    status, body = verdict_of(client, f"/01/{world.gtin_a}/21/FAKE-0001")
+    assert status == 404 and body["verdict"] == "not_genuine" and body["reason"] == "unknown_serial"
+
+
+def test_an_unknown_gtin_cannot_be_verified(app, client, world):
+    status, body = verdict_of(client, f"/01/{gtin_for('7777777', 1)}/21/X1")
+    assert status == 404 and body["verdict"] == "cannot_verify"
+
+
+@pytest.mark.parametrize("path", ["/01/12345/21/X", "/01/04012345000017/21/A%20B", "/01/abc", "/01/04012345000016"])
+def test_malformed_codes_get_a_precise_4xx_problem(app, client, world, path):
+    response = client.get(path, headers={"Accept": "application/json"})
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json" and response.get_json()["detail"]
+
+
+def test_an_unsigned_code_cannot_prove_anything_but_shows_the_status(app, client, world):
+    status, body = verdict_of(client, f"/01/{world.gtin_a}/21/{world.serials_a[0]}")
+    assert status == 200 and body["verdict"] == "cannot_verify" and body["reason"] == "unsigned"
+    assert body["product"]["name"] == "Acme One"
+
+
+def test_a_replaced_label_is_withdrawn_and_the_new_one_is_genuine(app, client, world):
+    old = sign_unit(app, world.unit_ids_a[0])
+    new = sign_unit(app, world.unit_ids_a[0])
+    assert verdict_of(client, old)[1]["reason"] == "withdrawn_label"
+    assert verdict_of(client, new)[1]["verdict"] == "genuine"
+
+
+def test_stolen_and_recalled_units_are_genuine_with_a_warning(app, client, world):
+    with app.app_context():
+        owner = find_user(world.owner)
+        ownership = register_unit(owner, db.session.get(Unit, world.unit_ids_a[0]), purchased_on=None)
+        report_stolen(owner, ownership)
+        record_event(db.session.get(Unit, world.unit_ids_a[1]), BizStep.INSPECTING, Disposition.RECALLED, actor="test")
+        db.session.commit()
+    stolen = verdict_of(client, sign_unit(app, world.unit_ids_a[0]))[1]
+    recalled = verdict_of(client, sign_unit(app, world.unit_ids_a[1]))[1]
+    assert stolen["verdict"] == "warning" and stolen["warnings"][0]["code"] == "stolen"
+    assert stolen["registered_since"] is not None and world.owner not in json.dumps(stolen)
+    assert recalled["verdict"] == "warning" and recalled["warnings"][0]["code"] == "recalled"
+
+
+def test_the_published_jwks_verifies_a_label_with_code_that_does_not_import_the_portal(app, client, world, tmp_path):
+    path = sign_unit(app, world.unit_ids_a[0])
+    response = client.get("/.well-known/jwks.json")
+    assert "max-age" in response.headers["Cache-Control"] and response.headers.get("ETag")
+    keys = response.get_json()["keys"]
+    assert all(k["kty"] == "OKP" and k["crv"] == "Ed25519" and k["kid"] and k["state"] for k in keys)
+    (tmp_path / "jwks.json").write_text(response.get_data(as_text=True))
+    verifier = ROOT / "docs" / "examples" / "verify_label.py"
+    good = subprocess.run([sys.executable, "-I", str(verifier), "http://x" + path, str(tmp_path / "jwks.json")],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert good.returncode == 0, good.stdout + good.stderr
+    bad = subprocess.run([sys.executable, "-I", str(verifier), "http://x" + with_param(path, "s", flip(path.split("s=")[1])),
+                          str(tmp_path / "jwks.json")], capture_output=True, text=True, cwd=tmp_path)
+    assert bad.returncode == 1 and "does not match" in bad.stdout
+
+
+def test_private_keys_are_encrypted_at_rest_and_never_published(app, client, world):
+    from portal.authenticity.keys import b64url
+    from tests.factories import login
+
+    with app.app_context():
+        key = db.session.scalar(select(SigningKey).where(SigningKey.manufacturer_id == tenant("acme").id))
+        raw = decrypt_secret(key.private_key_enc)
+        assert raw.hex() not in key.private_key_enc and b64url(raw) not in key.private_key_enc
+    admin = app.test_client()
+    login(admin, world.staff_a["admin"])
+    for page in (client.get("/.well-known/jwks.json"), admin.get("/console/acme/keys")):
+        text = page.get_data(as_text=True)
+        assert b64url(raw) not in text and raw.hex() not in text
+
+
+def test_every_verdict_records_a_scan_without_the_address(app, client, world):
+    path = sign_unit(app, world.unit_ids_a[0])
+    client.get(path, environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    client.get(f"/01/{world.gtin_a}/21/FAKE-1")
+    with app.app_context():
+        scans = db.session.scalars(select(Scan).order_by(Scan.id)).all()
+    assert [s.verdict for s in scans] == ["genuine", "not_genuine"]
+    assert scans[0].unit_id == world.unit_ids_a[0] and scans[0].label_number == 1
+    assert "203.0.113.9" not in scans[0].client and len(scans[0].client) == 24
+
+
+def test_keys_cli_create_rotate_revoke(app, world):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["keys", "create", "acme"]).exit_code == 1  # already has one
+    rotated = runner.invoke(args=["keys", "rotate", "acme"])
+    assert rotated.exit_code == 0 and "is now active" in rotated.output
+    kid = rotated.output.split()[1]
+    assert runner.invoke(args=["keys", "revoke", "acme", kid, "--reason", "test"]).exit_code == 0
+    listing = runner.invoke(args=["keys", "list", "acme"]).output
+    assert f"{kid}  revoked" in listing and "retired" in listing
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SigningKey)) == 3
