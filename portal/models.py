@@ -7,3 +7,4 @@ from portal.ownership.models import Ownership, OwnershipDispute, TransferOffer  
 from portal.authenticity.models import (  # noqa: F401
     CloneAlert, CounterfeitReport, Label, LabelRun, NfcTag, Scan, SigningKey,
 )
+from portal.recalls.models import RecallCampaign, RecallNotice, RecallUnit  # noqa: F401

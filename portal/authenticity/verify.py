@@ -17,6 +17,7 @@ from portal.core.gs1 import GS1Error, normalize_gtin, validate_serial
 from portal.extensions import db
 from portal.ownership.models import Ownership
 from portal.ownership.services import warranty_ends_on
+from portal.recalls.status import has_open_recall
 
 
 class VerdictKind(StrEnum):
@@ -161,7 +162,7 @@ def with_status(verdict: Verdict) -> Verdict:
         verdict.coverage = f"{unit.model.warranty_months}-month warranty from purchase, once registered"
     if unit.status is Disposition.STOLEN:
         verdict.warnings.append("stolen")
-    elif unit.status is Disposition.RECALLED:
+    if unit.status is Disposition.RECALLED or has_open_recall(unit.id):
         verdict.warnings.append("recalled")
     elif unit.status is Disposition.DESTROYED:
         verdict.warnings.append("destroyed")

@@ -23,6 +23,7 @@ from portal.catalog.services import parse_nfc_uid
 from portal.core import audit
 from portal.core.db import UTCDateTime, utcnow
 from portal.core.errors import DomainError, Invalid
+from portal.core.signals import units_landed
 from portal.core.gs1 import GS1Error, normalize_gtin, validate_lot, validate_serial
 from portal.extensions import db
 
@@ -206,6 +207,8 @@ def _land(tenant: Manufacturer, rows: list[dict], report: ImportReport, progress
                    literal("import"), literal("Imported from CSV"), literal(""))
             .join(staging, and_(Unit.model_id == s.model_id, Unit.serial == s.serial)).where(fresh),
         ))
+        if rows:  # active recalls re-check the tenant's units: new parts may sit in old assemblies
+            units_landed.send(tenant.id, unit_ids=None)
         counts = dict(session.execute(
             select(s.is_new, func.count()).where(s.error.is_(None)).group_by(s.is_new)).all())
         report.added, report.unchanged = counts.get(True, 0), counts.get(False, 0)

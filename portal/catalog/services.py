@@ -10,6 +10,7 @@ from portal.catalog.models import BizStep, CompanyPrefix, Disposition, Lot, Manu
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import Conflict, Invalid, NotFound
+from portal.core.signals import units_landed
 from portal.core.storage import StoredFile
 from portal.core.gs1 import GS1Error, company_prefix_matches, normalize_gtin, validate_company_prefix, validate_serial
 from portal.extensions import db
@@ -130,6 +131,7 @@ def create_unit(tenant: Manufacturer, *, gtin: str, serial: str, lot: str | None
     db.session.add(unit)
     db.session.flush()
     record_event(unit, BizStep.COMMISSIONING, Disposition.ACTIVE, actor=actor)
+    units_landed.send(tenant.id, unit_ids=None if parent else [unit.id])
     return unit
 
 

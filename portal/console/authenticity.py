@@ -6,6 +6,7 @@ import io
 from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import case, select
+from wtforms.fields.choices import SelectChoice
 
 from portal.accounts.forms import EmptyForm
 from portal.authenticity import keys as key_service
@@ -58,7 +59,7 @@ def revoke_key():
 
 def _sheet_form() -> LabelSheetForm:
     form = LabelSheetForm()
-    form.model_id.choices = [(m.id, f"{m.name} ({m.gtin})")
+    form.model_id.choices = [SelectChoice(m.id, f"{m.name} ({m.gtin})")
                              for m in db.session.scalars(scoped(ProductModel).order_by(ProductModel.name))]
     return form
 

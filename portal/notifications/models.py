@@ -31,6 +31,8 @@ class Notification(db.Model):
     subject: Mapped[str] = mapped_column(String(200))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text, default="")
+    #: For notices written in bulk by one INSERT ... SELECT: rendered by the worker from this JSON context.
+    context: Mapped[str] = mapped_column(Text, default="", server_default="")
     state: Mapped[DeliveryState] = mapped_column(
         str_enum(DeliveryState, "delivery_state"), default=DeliveryState.PENDING
     )

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from collections.abc import Callable
+from pathlib import Path
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -21,6 +23,8 @@ from portal.notifications.models import DeliveryState, Notification
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
+#: Renderers for notices written in bulk without a body (template name -> (subject, text, html)).
+RENDERERS: dict[str, Callable[[Notification], tuple[str, str, str]]] = {}
 
 
 def enqueue(*, recipient: str, template: str, subject: str, dedupe_key: str, user=None, **context) -> Notification:
@@ -91,6 +95,11 @@ def _claim_next(only_ids: list[int] | None) -> Notification | None:
     return db.session.scalar(stmt)
 
 
+def mail_folder() -> Path:
+    """Without SMTP settings, messages are written here as .eml files (the demo shows real messages)."""
+    return Path(current_app.instance_path) / "mail"
+
+
 def build_message(note: Notification) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = current_app.config["MAIL_FROM"]
@@ -106,10 +115,14 @@ def build_message(note: Notification) -> EmailMessage:
 
 def _send(note: Notification) -> None:
     cfg = current_app.config
+    if not note.body_text and note.template in RENDERERS:
+        note.subject, note.body_text, note.body_html = RENDERERS[note.template](note)
     msg = build_message(note)
     if not cfg.get("MAIL_SERVER"):
-        log.warning("MAIL_SERVER is not set; mail to %s follows:\n%s", note.recipient, note.body_text)
-        print(f"\n--- mail to {note.recipient}: {note.subject}\n{note.body_text}\n---", flush=True)
+        folder = mail_folder()
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{note.id}.eml").write_bytes(bytes(msg))
+        log.warning("MAIL_SERVER is not set; mail to %s written to %s", note.recipient, folder / f"{note.id}.eml")
         return
     with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=20) as smtp:
         if cfg.get("MAIL_USE_TLS"):

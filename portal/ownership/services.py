@@ -16,6 +16,7 @@ from portal.core import audit
 from portal.core.dates import add_months
 from portal.core.db import utcnow
 from portal.core.errors import AlreadyOwned, Invalid, NotAllowed, NotFound
+from portal.core.signals import ownership_started
 from portal.extensions import db
 from portal.notifications.services import enqueue
 from portal.ownership.models import Ownership, OwnershipDispute, TransferOffer, TransferState
@@ -82,6 +83,7 @@ def register_unit(owner: User, unit: Unit, *, purchased_on: date | None, retaile
                            "and the manufacturer will look into it.") from None
     record_event(unit, BizStep.RETAIL_SELLING, Disposition.RETAIL_SOLD, actor=owner, note="Registered by its owner")
     audit.log(owner, "ownership.registered", ownership, manufacturer_id=unit.manufacturer_id, unit_id=unit.id)
+    ownership_started.send(ownership)
     return ownership
 
 
@@ -168,6 +170,7 @@ def accept_transfer(buyer: User, code: str, *, purchased_on: date | None = None)
     enqueue(recipient=seller_ownership.owner.email, user=seller_ownership.owner, template="transfer_done",
             subject=f"{unit.model.name} now belongs to its new owner", dedupe_key=f"transfer-done:{offer.id}",
             unit=unit)
+    ownership_started.send(new)
     return new
 
 

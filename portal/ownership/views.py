@@ -11,6 +11,7 @@ from portal.catalog.services import find_unit
 from portal.core.errors import AlreadyOwned, DomainError
 from portal.extensions import db, limiter
 from portal.ownership import services
+from portal.recalls.services import open_recalls_for_unit, open_recalls_for_units
 from portal.ownership.forms import AcceptTransferForm, DisputeForm, RegisterForm, StolenForm
 from portal.ownership.models import Ownership, TransferOffer, TransferState
 from portal.core.storage import open_stored, store_proof
@@ -28,8 +29,10 @@ def _my_ownership(ownership_id: int) -> Ownership:
 @bp.get("/my")
 @login_required
 def my_products():
-    return render_template("ownership/my_products.html", ownerships=services.owned_units(current_user),
-                           warranty_ends_on=services.warranty_ends_on, form=EmptyForm())
+    ownerships = services.owned_units(current_user)
+    return render_template("ownership/my_products.html", ownerships=ownerships, form=EmptyForm(),
+                           warranty_ends_on=services.warranty_ends_on,
+                           open_recalls=open_recalls_for_units([o.unit_id for o in ownerships]))
 
 
 @bp.route("/my/register", methods=["GET", "POST"])
@@ -66,6 +69,7 @@ def unit(ownership_id: int):
     open_offer = db.session.scalar(select(TransferOffer).where(TransferOffer.ownership_id == ownership.id,
                                                                TransferOffer.state == TransferState.OPEN))
     return render_template("ownership/unit.html", ownership=ownership, unit=ownership.unit,
+                           recalls=open_recalls_for_unit(ownership.unit_id),
                            warranty_end=services.warranty_ends_on(ownership), open_offer=open_offer,
                            form=EmptyForm(), stolen_form=StolenForm())
 

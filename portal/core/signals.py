@@ -1,0 +1,9 @@
+"""Signals between areas, so an area reacts to another without importing its views (DESIGN §3)."""
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: Units were created or re-parented for a tenant: sender is the tenant id, `unit_ids` a SELECT or list of ids.
+units_landed = _signals.signal("units-landed")
+#: Someone became a unit's current owner (registration or transfer): sender is the Ownership.
+ownership_started = _signals.signal("ownership-started")

@@ -1,0 +1,39 @@
+"""Printed recall letters (one PDF per batch, WeasyPrint) for owners e-mail cannot reach."""
+from __future__ import annotations
+
+from typing import BinaryIO
+
+from flask import render_template
+from sqlalchemy import distinct, exists, or_, select
+
+from portal.accounts.models import User
+from portal.extensions import db
+from portal.notifications.models import Notification
+from portal.ownership.models import Ownership
+from portal.recalls.models import RecallCampaign, RecallUnit
+from portal.recalls.notices import HEADLINE, owner_units
+from portal.recalls.services import OPEN_STATES
+
+
+def unreachable_owners(campaign: RecallCampaign) -> list[User]:
+    """Owners of unremedied units whose address is unconfirmed, or whose recall e-mail bounced for good."""
+    bounced = exists().where(Notification.user_id == User.id, Notification.state == "dead",
+                             Notification.dedupe_key.startswith(f"recall:{campaign.id}:"))
+    owner_ids = (select(distinct(Ownership.owner_id)).join(RecallUnit, RecallUnit.unit_id == Ownership.unit_id)
+                 .where(RecallUnit.campaign_id == campaign.id, RecallUnit.state.in_(OPEN_STATES),
+                        Ownership.until.is_(None)))
+    return list(db.session.scalars(select(User).where(User.id.in_(owner_ids),
+                                                      or_(User.email_verified_at.is_(None), bounced))
+                                   .order_by(User.id)))
+
+
+def render_letters(campaign: RecallCampaign, out: BinaryIO) -> int:
+    from weasyprint import HTML
+
+    owners = unreachable_owners(campaign)
+    if not owners:
+        return 0
+    letters = [{"user": user, "units": owner_units(campaign.id, user.id)} for user in owners]
+    html = render_template("recalls/letters.html", campaign=campaign, letters=letters, headline=HEADLINE)
+    HTML(string=html).write_pdf(out)
+    return len(letters)

@@ -1,0 +1,141 @@
+"""Recall campaigns, the units they affect, and the notices owners read in the portal."""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.catalog.models import Unit
+from portal.core.db import UTCDateTime, str_enum, utcnow
+from portal.extensions import db
+
+
+class CampaignState(StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"  # remedy available
+    ACTIVE_NO_REMEDY = "active_no_remedy"  # announced, remedy not yet available
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return {"draft": "Draft", "active": "Active", "active_no_remedy": "Active, remedy not yet available",
+                "closed": "Closed"}[self.value]
+
+    @property
+    def is_active(self) -> bool:
+        return self in (CampaignState.ACTIVE, CampaignState.ACTIVE_NO_REMEDY)
+
+
+TRANSITIONS = {
+    CampaignState.DRAFT: {CampaignState.ACTIVE, CampaignState.ACTIVE_NO_REMEDY},
+    CampaignState.ACTIVE_NO_REMEDY: {CampaignState.ACTIVE, CampaignState.CLOSED},
+    CampaignState.ACTIVE: {CampaignState.CLOSED},
+    CampaignState.CLOSED: set(),
+}
+
+
+class RemedyType(StrEnum):
+    REPAIR = "repair"
+    REPLACE = "replace"
+    REFUND = "refund"
+
+
+class RecallCampaign(db.Model):
+    __tablename__ = "recall_campaigns"
+    __table_args__ = (UniqueConstraint("manufacturer_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    manufacturer_id: Mapped[int] = mapped_column(ForeignKey("manufacturers.id"), index=True)
+    number: Mapped[str] = mapped_column(String(30))
+    title: Mapped[str] = mapped_column(String(200))
+    hazard: Mapped[str] = mapped_column(Text)
+    consequence: Mapped[str] = mapped_column(Text, default="")
+    remedy_type: Mapped[RemedyType] = mapped_column(str_enum(RemedyType, "remedy_type"), default=RemedyType.REPAIR)
+    remedy_instructions: Mapped[str] = mapped_column(Text, default="")
+    #: One option per line, offered to owners when they acknowledge ("Repair at a dealer", "Pick-up at home").
+    remedy_options: Mapped[str] = mapped_column(Text, default="")
+    severity: Mapped[str] = mapped_column(String(20), default="class II")
+    contact: Mapped[str] = mapped_column(String(300), default="")
+    #: Criteria as JSON: {"model_ids": [], "lots": [], "serial_ranges": [{"from": "", "to": ""}],
+    #: "made_from": "YYYY-MM-DD", "made_to": "YYYY-MM-DD", "include_assemblies": true}
+    criteria: Mapped[str] = mapped_column(Text, default="{}")
+    state: Mapped[CampaignState] = mapped_column(str_enum(CampaignState, "campaign_state"), default=CampaignState.DRAFT)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    launched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    remedy_available_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    follow_up_rounds: Mapped[int] = mapped_column(Integer, default=0)
+
+    manufacturer: Mapped["Manufacturer"] = relationship()  # noqa: F821
+
+    @property
+    def rules(self) -> dict:
+        return json.loads(self.criteria or "{}")
+
+    @property
+    def options(self) -> list[str]:
+        return [line.strip() for line in self.remedy_options.splitlines() if line.strip()]
+
+    def can_move_to(self, target: CampaignState) -> bool:
+        return target in TRANSITIONS[self.state]
+
+
+class RecallUnitState(StrEnum):
+    OPEN = "open"
+    NOTIFIED = "notified"
+    ACKNOWLEDGED = "acknowledged"
+    REMEDIED = "remedied"
+    REMOVED = "removed"
+
+
+REMOVAL_REASONS = ("exported", "scrapped", "stolen", "unreachable")
+
+
+class RecallUnit(db.Model):
+    """One affected unit of a campaign, tracked from notice to remedy (or removal from the population)."""
+
+    __tablename__ = "recall_units"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "unit_id"),
+        Index("ix_recall_units_unit_id_state", "unit_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("recall_campaigns.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    state: Mapped[RecallUnitState] = mapped_column(str_enum(RecallUnitState, "recall_unit_state"),
+                                                   default=RecallUnitState.OPEN)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    remedied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removed_reason: Mapped[str] = mapped_column(String(20), default="")
+    recorded_by: Mapped[str] = mapped_column(String(254), default="")
+    remedy_note: Mapped[str] = mapped_column(String(500), default="")
+    remedy_place: Mapped[str] = mapped_column(String(200), default="")
+    chosen_option: Mapped[str] = mapped_column(String(200), default="")
+    preferred_date: Mapped[date | None] = mapped_column(Date)
+
+    campaign: Mapped[RecallCampaign] = relationship()
+    unit: Mapped[Unit] = relationship()
+
+
+class RecallNotice(db.Model):
+    """What an owner reads in the portal; the e-mail of the same notice goes through the outbox."""
+
+    __tablename__ = "recall_notices"
+    __table_args__ = (UniqueConstraint("campaign_id", "user_id", "kind", "round"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("recall_campaigns.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    #: interim (remedy not yet available), remedy, follow_up
+    kind: Mapped[str] = mapped_column(String(20))
+    round: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    campaign: Mapped[RecallCampaign] = relationship()

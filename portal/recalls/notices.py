@@ -1,0 +1,46 @@
+"""Rendering recall notices: the e-mail (text + HTML) the worker sends, and batches of printed letters.
+
+Fan-out writes bare outbox rows; the text is made here at send time, listing each owner's affected units,
+so one INSERT ... SELECT can notify a million owners.
+"""
+from __future__ import annotations
+
+import json
+
+from flask import render_template
+from sqlalchemy import select
+
+from portal.accounts.models import User
+from portal.catalog.models import Unit
+from portal.core.urls import external_url
+from portal.extensions import db
+from portal.notifications.services import RENDERERS
+from portal.ownership.models import Ownership
+from portal.recalls.models import RecallCampaign, RecallUnit
+
+HEADLINE = "IMPORTANT SAFETY RECALL INFORMATION"
+
+
+def owner_units(campaign_id: int, user_id: int) -> list[Unit]:
+    return list(db.session.scalars(
+        select(Unit).join(RecallUnit, RecallUnit.unit_id == Unit.id)
+        .join(Ownership, Ownership.unit_id == Unit.id)
+        .where(RecallUnit.campaign_id == campaign_id, Ownership.owner_id == user_id, Ownership.until.is_(None))
+        .order_by(Unit.serial)))
+
+
+def notice_context(campaign: RecallCampaign, user: User, kind: str) -> dict:
+    return {"campaign": campaign, "user": user, "kind": kind, "units": owner_units(campaign.id, user.id),
+            "headline": HEADLINE, "link": external_url("ownership.my_products"),
+            "lookup": external_url("recalls.lookup")}
+
+
+def render_recall_notice(note) -> tuple[str, str, str]:
+    data = json.loads(note.context)
+    campaign, user = db.session.get(RecallCampaign, data["campaign_id"]), db.session.get(User, note.user_id)
+    context = notice_context(campaign, user, data["kind"])
+    return note.subject, render_template("mail/recall_notice.txt", **context), render_template(
+        "mail/recall_notice.html", **context)
+
+
+RENDERERS["recall_notice"] = render_recall_notice

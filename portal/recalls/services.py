@@ -1,0 +1,258 @@
+"""Recall campaigns: draft, preview, launch, notices, remedies, late joiners, closing.
+
+Launch and every fan-out are a few INSERT ... SELECT statements in the caller's transaction. Owners get
+one notice per campaign and kind listing all their affected units; the e-mail is written to the outbox
+with a dedupe key and rendered by the worker (portal.recalls.notices), so a million notices cost one
+statement here.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from sqlalchemy import String, and_, cast, distinct, exists, func, insert, literal, select, update
+
+from portal.accounts.models import User
+from portal.catalog.models import Manufacturer, Unit
+from portal.core import audit
+from portal.core.db import UTCDateTime, utcnow
+from portal.core.errors import Conflict, Invalid
+from portal.extensions import db
+from portal.notifications.models import Notification
+from portal.ownership.models import Ownership
+from portal.recalls.models import (
+    REMOVAL_REASONS, CampaignState, RecallCampaign, RecallNotice, RecallUnit, RecallUnitState, RemedyType,
+)
+from portal.recalls.targeting import affected_units, check_rules
+
+OPEN_STATES = (RecallUnitState.OPEN, RecallUnitState.NOTIFIED, RecallUnitState.ACKNOWLEDGED)
+
+
+def save_draft(tenant: Manufacturer, *, actor, campaign: RecallCampaign | None = None, **fields) -> RecallCampaign:
+    """Create or edit a draft campaign. Only drafts change; a launched campaign's criteria are history."""
+    if campaign is not None and campaign.state is not CampaignState.DRAFT:
+        raise Conflict("Only a draft can be edited.")
+    number, title, hazard = (fields.get(k, "").strip() for k in ("number", "title", "hazard"))
+    if not number or not title or not hazard:
+        raise Invalid("A campaign needs a number, a title and the hazard.", field="number" if not number else "hazard")
+    clash = db.session.scalar(select(RecallCampaign.id).where(RecallCampaign.manufacturer_id == tenant.id,
+                                                              RecallCampaign.number == number))
+    if clash and (campaign is None or clash != campaign.id):
+        raise Conflict(f"Campaign number {number} is already used.", field="number")
+    rules = check_rules(fields.get("criteria") or {})
+    campaign = campaign or RecallCampaign(manufacturer_id=tenant.id)
+    campaign.number, campaign.title, campaign.hazard = number[:30], title[:200], hazard
+    campaign.consequence = fields.get("consequence", "").strip()
+    campaign.remedy_type = RemedyType(fields.get("remedy_type") or "repair")
+    campaign.remedy_instructions = fields.get("remedy_instructions", "").strip()
+    campaign.remedy_options = fields.get("remedy_options", "").strip()
+    campaign.severity = (fields.get("severity") or "class II")[:20]
+    campaign.contact = fields.get("contact", "").strip()[:300]
+    campaign.criteria = json.dumps(rules)
+    db.session.add(campaign)
+    db.session.flush()
+    audit.log(actor, "recall.draft_saved", campaign, manufacturer_id=tenant.id, number=campaign.number)
+    return campaign
+
+
+def preview(campaign: RecallCampaign, sample: int = 10) -> dict:
+    """What launching would do: affected count, a sample, and how many have an owner we can reach."""
+    affected = affected_units(campaign).subquery()
+    count = db.session.scalar(select(func.count()).select_from(affected))
+    reachable = db.session.scalar(
+        select(func.count(distinct(Ownership.unit_id))).join(User, User.id == Ownership.owner_id)
+        .where(Ownership.unit_id.in_(select(affected.c.id)), Ownership.until.is_(None),
+               User.email_verified_at.is_not(None)))
+    owners = db.session.scalar(select(func.count(distinct(Ownership.owner_id)))
+                               .where(Ownership.unit_id.in_(select(affected.c.id)), Ownership.until.is_(None)))
+    units = db.session.scalars(select(Unit).where(Unit.id.in_(select(affected.c.id))).order_by(Unit.id)
+                               .limit(sample)).all()
+    return {"count": count, "reachable": reachable, "owners": owners, "sample": units}
+
+
+def launch(campaign: RecallCampaign, *, remedy_available: bool, actor) -> int:
+    """Materialize the affected units and the owners' notices, in the caller's transaction."""
+    if campaign.state is not CampaignState.DRAFT:
+        raise Conflict("This campaign was already launched.")
+    now = utcnow()
+    affected = affected_units(campaign).subquery()
+    added = db.session.execute(insert(RecallUnit).from_select(
+        ["campaign_id", "unit_id", "state", "joined_at", "removed_reason", "recorded_by", "remedy_note",
+         "remedy_place", "chosen_option"],
+        select(literal(campaign.id), affected.c.id, literal(RecallUnitState.OPEN.value), literal(now, UTCDateTime),
+               literal(""), literal(""), literal(""), literal(""), literal("")),
+    )).rowcount
+    campaign.state = CampaignState.ACTIVE if remedy_available else CampaignState.ACTIVE_NO_REMEDY
+    campaign.launched_at = now
+    campaign.remedy_available_at = now if remedy_available else None
+    db.session.flush()
+    notify_owners(campaign, kind="remedy" if remedy_available else "interim")
+    audit.log(actor, "recall.launched", campaign, manufacturer_id=campaign.manufacturer_id, affected=added,
+              state=campaign.state.value)
+    return added
+
+
+def notify_owners(campaign: RecallCampaign, *, kind: str, round_: int = 0, owner_ids=None) -> int:
+    """One in-portal notice and one e-mail per owner of unremedied affected units, once per kind and round."""
+    now = literal(utcnow(), UTCDateTime)
+    owners = (select(Ownership.owner_id.label("user_id")).distinct()
+              .join(RecallUnit, RecallUnit.unit_id == Ownership.unit_id)
+              .where(RecallUnit.campaign_id == campaign.id, Ownership.until.is_(None), RecallUnit.state.in_(OPEN_STATES)))
+    if owner_ids is not None:
+        owners = owners.where(Ownership.owner_id.in_(owner_ids))
+    owners = owners.subquery()
+    already = exists().where(RecallNotice.campaign_id == campaign.id, RecallNotice.user_id == owners.c.user_id,
+                             RecallNotice.kind == kind, RecallNotice.round == round_)
+    db.session.execute(insert(RecallNotice).from_select(
+        ["campaign_id", "user_id", "kind", "round", "created_at"],
+        select(literal(campaign.id), owners.c.user_id, literal(kind), literal(round_), now).where(~already)))
+    key = literal(f"recall:{campaign.id}:{kind}:{round_}:") + cast(User.id, String)
+    context = json.dumps({"campaign_id": campaign.id, "kind": kind, "round": round_})
+    subject = f"IMPORTANT SAFETY RECALL: {campaign.title}"[:200]
+    sent = db.session.execute(insert(Notification).from_select(
+        ["dedupe_key", "user_id", "channel", "recipient", "template", "subject", "body_text", "body_html", "context",
+         "state", "attempts", "next_attempt_at", "created_at", "last_error"],
+        select(key, User.id, literal("email"), User.email, literal("recall_notice"), literal(subject), literal(""),
+               literal(""), literal(context), literal("pending"), literal(0), now, now, literal(""))
+        .where(User.id.in_(select(owners.c.user_id)), User.email_verified_at.is_not(None),
+               ~exists().where(Notification.dedupe_key == key)))).rowcount
+    reached = select(Ownership.unit_id).join(User, User.id == Ownership.owner_id).where(
+        Ownership.until.is_(None), User.email_verified_at.is_not(None))
+    db.session.execute(update(RecallUnit).where(
+        RecallUnit.campaign_id == campaign.id, RecallUnit.state == RecallUnitState.OPEN,
+        RecallUnit.unit_id.in_(reached)).values(state=RecallUnitState.NOTIFIED, notified_at=utcnow()))
+    return sent
+
+
+def make_remedy_available(campaign: RecallCampaign, *, actor) -> int:
+    if campaign.state is not CampaignState.ACTIVE_NO_REMEDY:
+        raise Conflict("Only a campaign waiting for its remedy can make it available.")
+    campaign.state, campaign.remedy_available_at = CampaignState.ACTIVE, utcnow()
+    sent = notify_owners(campaign, kind="remedy")
+    audit.log(actor, "recall.remedy_available", campaign, manufacturer_id=campaign.manufacturer_id, notices=sent)
+    return sent
+
+
+def follow_up(campaign: RecallCampaign, *, actor) -> int:
+    """Remind owners of units not yet remedied (a new round each time it is asked for)."""
+    if not campaign.state.is_active:
+        raise Conflict("Follow-up notices go out only for an active campaign.")
+    campaign.follow_up_rounds += 1
+    sent = notify_owners(campaign, kind="follow_up", round_=campaign.follow_up_rounds)
+    audit.log(actor, "recall.follow_up", campaign, manufacturer_id=campaign.manufacturer_id,
+              round=campaign.follow_up_rounds, notices=sent)
+    return sent
+
+
+def close(campaign: RecallCampaign, *, actor) -> None:
+    """Closing stops notices: pending e-mails of this campaign are withdrawn from the outbox."""
+    if not campaign.can_move_to(CampaignState.CLOSED):
+        raise Conflict("Only an active campaign can be closed.")
+    campaign.state, campaign.closed_at = CampaignState.CLOSED, utcnow()
+    withdrawn = db.session.execute(update(Notification).where(
+        Notification.dedupe_key.startswith(f"recall:{campaign.id}:"), Notification.state == "pending")
+        .values(state="dead", last_error="campaign closed")).rowcount
+    audit.log(actor, "recall.closed", campaign, manufacturer_id=campaign.manufacturer_id, withdrawn=withdrawn)
+
+
+def record_remedy(recall_unit: RecallUnit, *, by: str, note: str = "", place: str = "", actor=None) -> None:
+    if recall_unit.state not in OPEN_STATES:
+        raise Conflict(f"This unit is already {recall_unit.state.value}.")
+    if recall_unit.campaign.state is CampaignState.ACTIVE_NO_REMEDY:
+        raise Conflict("The remedy of this campaign is not available yet.")
+    recall_unit.state, recall_unit.remedied_at = RecallUnitState.REMEDIED, utcnow()
+    recall_unit.recorded_by, recall_unit.remedy_note, recall_unit.remedy_place = by[:254], note[:500], place[:200]
+    audit.log(actor or by, "recall.remedied", recall_unit, manufacturer_id=recall_unit.campaign.manufacturer_id,
+              unit_id=recall_unit.unit_id, campaign=recall_unit.campaign.number, place=place)
+
+
+def remove_from_population(recall_unit: RecallUnit, reason: str, *, by: str, actor=None) -> None:
+    if reason not in REMOVAL_REASONS:
+        raise Invalid(f"Choose one of: {', '.join(REMOVAL_REASONS)}.", field="reason")
+    if recall_unit.state not in OPEN_STATES:
+        raise Conflict(f"This unit is already {recall_unit.state.value}.")
+    recall_unit.state, recall_unit.removed_reason, recall_unit.recorded_by = RecallUnitState.REMOVED, reason, by[:254]
+    recall_unit.remedied_at = None
+    audit.log(actor or by, "recall.removed", recall_unit, manufacturer_id=recall_unit.campaign.manufacturer_id,
+              unit_id=recall_unit.unit_id, reason=reason)
+
+
+def acknowledge(owner: User, recall_unit: RecallUnit, *, option: str = "", preferred_date: date | None = None) -> None:
+    """The owner read the notice; they may pick a remedy option and a date the campaign offers."""
+    current = db.session.scalar(select(Ownership).where(Ownership.unit_id == recall_unit.unit_id,
+                                                        Ownership.until.is_(None), Ownership.owner_id == owner.id))
+    if current is None:
+        raise Invalid("Only the unit's current owner can acknowledge its recall.")
+    if option and option not in recall_unit.campaign.options:
+        raise Invalid("Choose one of the remedy options offered.", field="option")
+    if preferred_date and preferred_date < date.today():
+        raise Invalid("Choose a date from today on.", field="preferred_date")
+    if recall_unit.state in (RecallUnitState.OPEN, RecallUnitState.NOTIFIED):
+        recall_unit.state, recall_unit.acknowledged_at = RecallUnitState.ACKNOWLEDGED, utcnow()
+    recall_unit.chosen_option, recall_unit.preferred_date = option, preferred_date
+    db.session.execute(update(RecallNotice).where(RecallNotice.campaign_id == recall_unit.campaign_id,
+                                                  RecallNotice.user_id == owner.id, RecallNotice.read_at.is_(None))
+                       .values(read_at=utcnow()))
+    audit.log(owner, "recall.acknowledged", recall_unit, manufacturer_id=recall_unit.campaign.manufacturer_id,
+              unit_id=recall_unit.unit_id, option=option)
+
+
+def join_active_campaigns(tenant_id: int, unit_ids=None, owner_ids=None) -> int:
+    """Units imported, assembled or registered after launch join every active campaign they match."""
+    joined = 0
+    campaigns = db.session.scalars(select(RecallCampaign).where(
+        RecallCampaign.manufacturer_id == tenant_id,
+        RecallCampaign.state.in_((CampaignState.ACTIVE, CampaignState.ACTIVE_NO_REMEDY)))).all()
+    for campaign in campaigns:  # a tenant has a handful of active campaigns; the units are set-based
+        affected = affected_units(campaign).subquery()
+        candidates = select(affected.c.id).where(
+            ~exists().where(RecallUnit.campaign_id == campaign.id, RecallUnit.unit_id == affected.c.id))
+        if unit_ids is not None:
+            candidates = candidates.where(affected.c.id.in_(unit_ids))
+        now = literal(utcnow(), UTCDateTime)
+        joined += db.session.execute(insert(RecallUnit).from_select(
+            ["campaign_id", "unit_id", "state", "joined_at", "removed_reason", "recorded_by", "remedy_note",
+             "remedy_place", "chosen_option"],
+            select(literal(campaign.id), candidates.subquery().c.id, literal("open"), now, literal(""), literal(""),
+                   literal(""), literal(""), literal("")))).rowcount
+        notify_owners(campaign, kind="remedy" if campaign.state is CampaignState.ACTIVE else "interim",
+                      owner_ids=owner_ids)
+    return joined
+
+
+def open_recalls_for_unit(unit_id: int) -> list[RecallUnit]:
+    return list(db.session.scalars(
+        select(RecallUnit).join(RecallCampaign, RecallCampaign.id == RecallUnit.campaign_id)
+        .where(RecallUnit.unit_id == unit_id, RecallCampaign.state != CampaignState.DRAFT)
+        .order_by(RecallUnit.joined_at.desc())))
+
+
+def open_recalls_for_units(unit_ids: list[int]) -> list[RecallUnit]:
+    """Unremedied affected units among these, in active campaigns (for an owner's banner)."""
+    if not unit_ids:
+        return []
+    return list(db.session.scalars(
+        select(RecallUnit).join(RecallCampaign, RecallCampaign.id == RecallUnit.campaign_id)
+        .where(RecallUnit.unit_id.in_(unit_ids), RecallUnit.state.in_(OPEN_STATES),
+               RecallCampaign.state.in_((CampaignState.ACTIVE, CampaignState.ACTIVE_NO_REMEDY)))))
+
+
+def completion(campaign: RecallCampaign) -> dict:
+    """Regulators' completion: remedied over (affected minus removed)."""
+    counts = dict(db.session.execute(select(RecallUnit.state, func.count()).where(
+        RecallUnit.campaign_id == campaign.id).group_by(RecallUnit.state)).all())
+    affected = sum(counts.values())
+    removed, remedied = counts.get(RecallUnitState.REMOVED, 0), counts.get(RecallUnitState.REMEDIED, 0)
+    reachable = db.session.scalar(select(func.count(distinct(RecallUnit.unit_id)))
+                                  .join(Ownership, and_(Ownership.unit_id == RecallUnit.unit_id, Ownership.until.is_(None)))
+                                  .join(User, User.id == Ownership.owner_id)
+                                  .where(RecallUnit.campaign_id == campaign.id, User.email_verified_at.is_not(None)))
+    delivered = db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.dedupe_key.startswith(f"recall:{campaign.id}:"), Notification.state == "sent"))
+    population = affected - removed
+    return {
+        "affected": affected, "removed": removed, "remedied": remedied, "reachable": reachable,
+        "notified": counts.get(RecallUnitState.NOTIFIED, 0), "acknowledged": counts.get(RecallUnitState.ACKNOWLEDGED, 0),
+        "open": counts.get(RecallUnitState.OPEN, 0), "delivered": delivered,
+        "rate": (remedied / population) if population else 0.0,
+    }

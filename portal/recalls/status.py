@@ -1,0 +1,41 @@
+"""A unit's recall status in the words people know, shared by the lookup page, its JSON and the verdict."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from portal.catalog.models import Unit
+from portal.extensions import db
+from portal.recalls.models import CampaignState, RecallCampaign, RecallUnit, RecallUnitState
+
+OPEN = (RecallUnitState.OPEN, RecallUnitState.NOTIFIED, RecallUnitState.ACKNOWLEDGED)
+
+
+def recall_status(unit: Unit) -> dict:
+    rows = db.session.execute(
+        select(RecallUnit, RecallCampaign).join(RecallCampaign, RecallCampaign.id == RecallUnit.campaign_id)
+        .where(RecallUnit.unit_id == unit.id, RecallCampaign.state != CampaignState.DRAFT)
+        .order_by(RecallCampaign.launched_at)).all()
+    recalls = []
+    for ru, c in rows:
+        if ru.state in OPEN and c.state is CampaignState.ACTIVE_NO_REMEDY:
+            words = "Recall incomplete, remedy not yet available"
+        elif ru.state in OPEN and c.state is CampaignState.ACTIVE:
+            words = "Recall incomplete"
+        elif ru.state is RecallUnitState.REMEDIED:
+            words = "Remedy completed"
+        else:
+            continue  # closed campaigns and units removed from the population
+        recalls.append({"campaign": c.number, "title": c.title, "manufacturer": c.manufacturer.name, "status": words,
+                        "hazard": c.hazard, "remedy": c.remedy_type.value, "instructions": c.remedy_instructions,
+                        "contact": c.contact, "open": ru.state in OPEN})
+    open_ = [r for r in recalls if r["open"]]
+    summary = open_[0]["status"] if open_ else ("Remedy completed" if recalls else "No open recalls for this unit")
+    return {"gtin": unit.model.gtin, "serial": unit.serial, "product": unit.model.name, "status": summary,
+            "open_recalls": len(open_), "recalls": recalls}
+
+
+def has_open_recall(unit_id: int) -> bool:
+    return db.session.scalar(
+        select(RecallUnit.id).join(RecallCampaign, RecallCampaign.id == RecallUnit.campaign_id)
+        .where(RecallUnit.unit_id == unit_id, RecallUnit.state.in_(OPEN),
+               RecallCampaign.state.in_((CampaignState.ACTIVE, CampaignState.ACTIVE_NO_REMEDY))).limit(1)) is not None
