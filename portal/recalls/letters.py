@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import BinaryIO
 
 from flask import render_template
-from sqlalchemy import distinct, exists, or_, select
+from sqlalchemy import exists, or_, select
 
 from portal.accounts.models import User
 from portal.extensions import db
@@ -19,7 +19,7 @@ def unreachable_owners(campaign: RecallCampaign) -> list[User]:
     """Owners of unremedied units whose address is unconfirmed, or whose recall e-mail bounced for good."""
     bounced = exists().where(Notification.user_id == User.id, Notification.state == "dead",
                              Notification.dedupe_key.startswith(f"recall:{campaign.id}:"))
-    owner_ids = (select(distinct(Ownership.owner_id)).join(RecallUnit, RecallUnit.unit_id == Ownership.unit_id)
+    owner_ids = (select(Ownership.owner_id).distinct().join(RecallUnit, RecallUnit.unit_id == Ownership.unit_id)
                  .where(RecallUnit.campaign_id == campaign.id, RecallUnit.state.in_(OPEN_STATES),
                         Ownership.until.is_(None)))
     return list(db.session.scalars(select(User).where(User.id.in_(owner_ids),

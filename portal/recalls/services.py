@@ -76,12 +76,14 @@ def launch(campaign: RecallCampaign, *, remedy_available: bool, actor) -> int:
         raise Conflict("This campaign was already launched.")
     now = utcnow()
     affected = affected_units(campaign).subquery()
-    added = db.session.execute(insert(RecallUnit).from_select(
+    db.session.execute(insert(RecallUnit).from_select(
         ["campaign_id", "unit_id", "state", "joined_at", "removed_reason", "recorded_by", "remedy_note",
          "remedy_place", "chosen_option"],
         select(literal(campaign.id), affected.c.id, literal(RecallUnitState.OPEN.value), literal(now, UTCDateTime),
                literal(""), literal(""), literal(""), literal(""), literal("")),
-    )).rowcount
+    ))
+    # Neither driver reports a usable rowcount for these INSERT ... SELECT statements, so count what landed.
+    added = db.session.scalar(select(func.count()).select_from(RecallUnit).where(RecallUnit.campaign_id == campaign.id))
     campaign.state = CampaignState.ACTIVE if remedy_available else CampaignState.ACTIVE_NO_REMEDY
     campaign.launched_at = now
     campaign.remedy_available_at = now if remedy_available else None
@@ -109,13 +111,16 @@ def notify_owners(campaign: RecallCampaign, *, kind: str, round_: int = 0, owner
     key = literal(f"recall:{campaign.id}:{kind}:{round_}:") + cast(User.id, String)
     context = json.dumps({"campaign_id": campaign.id, "kind": kind, "round": round_})
     subject = f"IMPORTANT SAFETY RECALL: {campaign.title}"[:200]
-    sent = db.session.execute(insert(Notification).from_select(
+    prefix = Notification.dedupe_key.startswith(f"recall:{campaign.id}:{kind}:{round_}:")
+    before = db.session.scalar(select(func.count()).select_from(Notification).where(prefix))
+    db.session.execute(insert(Notification).from_select(
         ["dedupe_key", "user_id", "channel", "recipient", "template", "subject", "body_text", "body_html", "context",
          "state", "attempts", "next_attempt_at", "created_at", "last_error"],
         select(key, User.id, literal("email"), User.email, literal("recall_notice"), literal(subject), literal(""),
                literal(""), literal(context), literal("pending"), literal(0), now, now, literal(""))
         .where(User.id.in_(select(owners.c.user_id)), User.email_verified_at.is_not(None),
-               ~exists().where(Notification.dedupe_key == key)))).rowcount
+               ~exists().where(Notification.dedupe_key == key))))
+    sent = db.session.scalar(select(func.count()).select_from(Notification).where(prefix)) - before
     reached = select(Ownership.unit_id).join(User, User.id == Ownership.owner_id).where(
         Ownership.until.is_(None), User.email_verified_at.is_not(None))
     db.session.execute(update(RecallUnit).where(
@@ -197,9 +202,8 @@ def acknowledge(owner: User, recall_unit: RecallUnit, *, option: str = "", prefe
               unit_id=recall_unit.unit_id, option=option)
 
 
-def join_active_campaigns(tenant_id: int, unit_ids=None, owner_ids=None) -> int:
+def join_active_campaigns(tenant_id: int, unit_ids=None, owner_ids=None) -> None:
     """Units imported, assembled or registered after launch join every active campaign they match."""
-    joined = 0
     campaigns = db.session.scalars(select(RecallCampaign).where(
         RecallCampaign.manufacturer_id == tenant_id,
         RecallCampaign.state.in_((CampaignState.ACTIVE, CampaignState.ACTIVE_NO_REMEDY)))).all()
@@ -210,14 +214,13 @@ def join_active_campaigns(tenant_id: int, unit_ids=None, owner_ids=None) -> int:
         if unit_ids is not None:
             candidates = candidates.where(affected.c.id.in_(unit_ids))
         now = literal(utcnow(), UTCDateTime)
-        joined += db.session.execute(insert(RecallUnit).from_select(
+        db.session.execute(insert(RecallUnit).from_select(
             ["campaign_id", "unit_id", "state", "joined_at", "removed_reason", "recorded_by", "remedy_note",
              "remedy_place", "chosen_option"],
             select(literal(campaign.id), candidates.subquery().c.id, literal("open"), now, literal(""), literal(""),
-                   literal(""), literal(""), literal("")))).rowcount
+                   literal(""), literal(""), literal(""))))
         notify_owners(campaign, kind="remedy" if campaign.state is CampaignState.ACTIVE else "interim",
                       owner_ids=owner_ids)
-    return joined
 
 
 def open_recalls_for_unit(unit_id: int) -> list[RecallUnit]:

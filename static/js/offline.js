@@ -1,0 +1,183 @@
+/* Offline check: the service worker shows this page in place of a product's verdict when there is no network.
+   The address is still the code's /01/<gtin>/21/<serial>?n=&k=&s= URI, so the signed message is rebuilt from it
+   (`01<gtin14>21<serial>|<n>|<kid>`, the serial percent-decoded, as docs/authenticity.md defines) and checked
+   with the manufacturers' keys saved on this phone by verify.js (localStorage "provenance.jwks").
+   Opened directly at /verify-offline, it checks a pasted code address (?code=...). */
+(function () {
+  "use strict";
+  var box = document.getElementById("offline-check");
+  if (!box) return;
+  var $ = function (id) { return document.getElementById(id); };
+  var ICONS = { match: "✓", mismatch: "✕", unknown: "?", invalid: "?" };
+  var CLASSES = { match: "offline-match", mismatch: "verdict-not_genuine", unknown: "verdict-cannot_verify",
+                  invalid: "verdict-cannot_verify" };
+  var CSET82 = /^[!"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}$/;
+  var SIGNATURE = /^[A-Za-z0-9_-]{86}$/;  // 64 bytes, base64url without padding
+  var KID = /^[A-Za-z0-9_-]{1,64}$/;
+
+  function show(state, title, text, note) {
+    box.dataset.state = state;
+    box.classList.remove("verdict-cannot_verify", "verdict-not_genuine", "offline-match");
+    box.classList.add(CLASSES[state]);
+    $("offline-icon").textContent = ICONS[state];
+    $("offline-title").textContent = title;
+    $("offline-sig").textContent = text;
+    $("offline-note").textContent = note || "";
+    $("offline-note").hidden = !note;
+    $("offline-explain").hidden = state === "mismatch" || state === "invalid";
+    document.title = title + " · Provenance";
+  }
+
+  function gtinCheckDigit(body) {
+    var total = 0;
+    for (var i = 0; i < body.length; i++) {
+      total += Number(body.charAt(body.length - 1 - i)) * (i % 2 === 0 ? 3 : 1);
+    }
+    return (10 - total % 10) % 10;
+  }
+
+  /* Parse a GS1 Digital Link the way the portal does (portal/core/gs1.py): any host and path prefix, the
+     /01/ pairs running to the end of the path, first query value wins, '+' in the query is a space. */
+  function parseLink(href) {
+    var url = new URL(href, location.href);
+    var segs = url.pathname.split("/");
+    while (segs.length && segs[segs.length - 1] === "") segs.pop();
+    var start = -1;
+    for (var i = 0; i < segs.length; i++) {
+      if (segs[i] === "01" && (segs.length - i) % 2 === 0) { start = i; break; }
+    }
+    if (start < 0) return null;
+    var values = {};
+    for (var j = start; j < segs.length; j += 2) {
+      if (values[segs[j]] !== undefined) throw new Error("Key " + segs[j] + " appears twice in the code.");
+      values[segs[j]] = segs[j + 1];
+    }
+    var gtin = values["01"];
+    if (!/^(\d{8}|\d{12,14})$/.test(gtin) || gtinCheckDigit(gtin.slice(0, -1)) !== Number(gtin.slice(-1))) {
+      throw new Error("Its GTIN (" + gtin + ") is not a valid GTIN.");
+    }
+    if (values["21"] === undefined) throw new Error("It names a product, not one unit: it has no serial number.");
+    var serial;
+    try { serial = decodeURIComponent(values["21"]); } catch (e) { throw new Error("Its serial number is damaged."); }
+    if (!CSET82.test(serial)) throw new Error("Its serial number has characters a GS1 serial cannot have.");
+    var query = {};
+    url.search.replace(/^\?/, "").split("&").forEach(function (pair) {
+      if (!pair) return;
+      var at = pair.indexOf("="), key = at < 0 ? pair : pair.slice(0, at), value = at < 0 ? "" : pair.slice(at + 1);
+      try {
+        key = decodeURIComponent(key.replace(/\+/g, " "));
+        value = decodeURIComponent(value.replace(/\+/g, " "));
+      } catch (e) { return; }
+      if (!(key in query)) query[key] = value;
+    });
+    return { gtin: ("00000000000000" + gtin).slice(-14), serial: serial, n: query.n, k: query.k, s: query.s };
+  }
+
+  function describeCode(code) {
+    $("offline-gtin").textContent = code.gtin;
+    $("offline-serial").textContent = code.serial;
+    $("offline-label").textContent = code.n && code.k ? "No. " + code.n + ", key " + code.k : "No signature";
+    $("offline-code").hidden = false;
+  }
+
+  function savedOn(cached) {
+    if (!cached || !cached.at) return "";
+    try {
+      return "Checked with the keys this phone saved on " + new Date(cached.at).toLocaleDateString(undefined,
+        { day: "numeric", month: "long", year: "numeric" }) + ".";
+    } catch (e) { return ""; }
+  }
+
+  function check(code) {
+    describeCode(code);
+    if (!code.s) {
+      show("unknown", "Cannot check offline", "This code carries no signature, so this phone cannot check it.");
+      return Promise.resolve();
+    }
+    if (!code.n || !/^\d{1,9}$/.test(code.n) || !code.k || !KID.test(code.k)) {
+      show("mismatch", "Not genuine", "The code's signature fields are damaged or incomplete.");
+      return Promise.resolve();
+    }
+    var verify = window.ProvenanceVerify;
+    var cached = verify && verify.cachedKeys();
+    var jwks = cached && cached.jwks;
+    if (!verify || !jwks || !jwks.keys) {
+      show("unknown", "Cannot check offline", "This phone has not saved the manufacturers' keys yet, so it could " +
+        "not check the signature. Keys are saved when you open a product's check with network.");
+      return Promise.resolve();
+    }
+    var jwk = jwks.keys.filter(function (k) { return k.kid === code.k; })[0];
+    if (!jwk) {
+      show("unknown", "Cannot check offline", "This phone has no saved copy of key " + code.k + ", so it could " +
+        "not check the signature.", savedOn(cached));
+      return Promise.resolve();
+    }
+    var owner = (jwk.manufacturer || "the manufacturer") + "'s key " + jwk.kid;
+    if (!SIGNATURE.test(code.s)) {
+      show("mismatch", "Not genuine", "Signature checked on this phone: it does NOT match " + owner +
+        ". The code was altered or forged.", savedOn(cached));
+      return Promise.resolve();
+    }
+    var message = "01" + code.gtin + "21" + code.serial + "|" + String(parseInt(code.n, 10)) + "|" + code.k;
+    return verify.verifyWith(jwks, code.k, message, code.s).then(function (r) {
+      if (r.unsupported) {
+        show("unknown", "Cannot check offline", "This browser cannot check Ed25519 signatures itself, so the " +
+          "signature could not be checked without network. Try again with network, or update the browser.");
+      } else if (!r.known) {
+        show("unknown", "Cannot check offline", "This phone has no saved copy of key " + code.k + ".",
+          savedOn(cached));
+      } else if (!r.ok) {
+        show("mismatch", "Not genuine", "Signature checked on this phone: it does NOT match " + owner +
+          ". The code was altered or forged.", savedOn(cached));
+      } else if (r.state === "revoked") {
+        show("mismatch", "Not genuine", "Signature checked on this phone: it matches " + owner + ", but " +
+          (jwk.manufacturer || "the manufacturer") + " revoked that key" + (r.reason ? ": " + r.reason : "."),
+          savedOn(cached));
+      } else {
+        show("match", "Signature matches", "Signature checked on this phone: it matches " + owner + ".",
+          "Check that " + (jwk.manufacturer || "this manufacturer") + " makes this product. " + savedOn(cached));
+      }
+    });
+  }
+
+  function start() {
+    var here = null, error = null, pasted = new URLSearchParams(location.search).get("code");
+    var isCodeAddress = /(^|\/)01\//.test(location.pathname);
+    try {
+      here = isCodeAddress ? parseLink(location.href) : pasted ? parseLink(pasted.trim()) : null;
+      if (!here && (isCodeAddress || pasted)) error = "It has no /01/<GTIN> in its address.";
+    } catch (e) {
+      error = e.message;
+    }
+    if (isCodeAddress) {
+      $("offline-retry").href = location.href;
+    } else {
+      // Opened as /verify-offline: offer to check a pasted code address.
+      $("offline-retry").hidden = true;
+      $("offline-paste").hidden = false;
+      if (pasted) $("offline-code-input").value = pasted;
+      $("offline-net").textContent = "This check does not fetch the product's status (stolen, recalled, " +
+        "registered): open the code's address with network for that.";
+      if (!pasted) {
+        $("offline-net").hidden = true;
+        show("unknown", "Check a code offline", "Paste the web address of a product's code below: this phone " +
+          "checks its signature with the keys it saved.");
+        return;
+      }
+    }
+    if (error || !here) {
+      show("invalid", "This is not a valid product code", error || "The code could not be read.");
+      return;
+    }
+    check(here).catch(function () {
+      show("unknown", "Cannot check offline", "This phone could not check the signature.");
+    });
+  }
+
+  window.addEventListener("online", function () {
+    $("offline-net").textContent = "The network is back: try again for the full check, with the product's " +
+      "status (stolen, recalled, registered).";
+  });
+
+  start();
+})();

@@ -1,0 +1,266 @@
+"""The scanner page in Chromium: a fake camera showing a signed label's QR code leads to its verdict.
+
+Chromium's fake capture device plays a Y4M video made here from the label's QR code (no ffmpeg needed); that
+needs launch flags, so the camera tests launch a Chromium of their own (through the session's Playwright).
+The QR codes carry the test app's BASE_URL (http://portal.test): the scanner must open the same path and
+query on the live server's origin, as it does for codes printed for the production host.
+"""
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, VIEWPORTS
+from tests.factories import build_world
+
+pytestmark = pytest.mark.browser
+
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+# --- Labels and pictures of them ------------------------------------------------------------------
+
+def signed_label_uri(app, unit_id: int) -> str:
+    """Issue a signed label for the unit (making its manufacturer's key if needed); return the code's URI."""
+    from portal.authenticity.keys import active_key, create_key
+    from portal.authenticity.labels import issue_label, label_uri
+    from portal.catalog.models import Unit
+    from portal.extensions import db
+
+    with app.app_context():
+        unit = db.session.get(Unit, unit_id)
+        tenant = unit.model.manufacturer
+        if active_key(tenant) is None:
+            create_key(tenant, actor="test")
+        label = issue_label(unit, actor="test")
+        uri = label_uri(unit.model.gtin, unit.serial, label)
+        db.session.commit()
+    return uri
+
+
+def tamper(uri: str) -> str:
+    """Flip one character in the middle of the signature (the last one may only carry padding bits)."""
+    signature = re.search(r"[?&]s=([A-Za-z0-9_-]+)", uri).group(1)
+    i = len(signature) // 2
+    flipped = signature[:i] + ("B" if signature[i] != "B" else "C") + signature[i + 1:]
+    return uri.replace(f"s={signature}", f"s={flipped}")
+
+
+def on_server(uri: str, live_server: str) -> str:
+    return re.sub(r"^https?://[^/]+", live_server, uri)
+
+
+def report_stolen_unit(app, email: str, unit_id: int) -> None:
+    from datetime import date
+
+    from portal.accounts.services import find_user
+    from portal.catalog.models import Unit
+    from portal.extensions import db
+    from portal.ownership.services import register_unit, report_stolen
+
+    with app.app_context():
+        owner = find_user(email)
+        ownership = register_unit(owner, db.session.get(Unit, unit_id), purchased_on=date(2025, 6, 1))
+        db.session.flush()
+        report_stolen(owner, ownership, note="Taken from the car")
+        db.session.commit()
+
+
+def qr_image(text: str):
+    """The code as a black-on-white Pillow image (grey scale) with its quiet zone, about 400 px wide."""
+    from PIL import Image
+
+    try:
+        from portal.authenticity.qr import qr_png
+    except ImportError:  # pragma: no cover - the portal has it; plain qrcode otherwise
+        import qrcode
+
+        buf = io.BytesIO()
+        qrcode.make(text, box_size=1, border=4).save(buf, format="PNG")
+        png = buf.getvalue()
+    else:
+        png = qr_png(text, box_size=1)
+    image = Image.open(io.BytesIO(png)).convert("L")
+    scale = max(1, 400 // image.width)
+    return image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST)
+
+
+def label_photo(text: str, path: Path) -> Path:
+    """A 640x480 'photo' of the code on white, as PNG."""
+    from PIL import Image
+
+    qr = qr_image(text)
+    canvas = Image.new("RGB", (640, 480), "white")
+    canvas.paste(qr, ((640 - qr.width) // 2, (480 - qr.height) // 2))
+    canvas.save(path)
+    return path
+
+
+def label_video(text: str, path: Path, frames: int = 10) -> Path:
+    """A Y4M video (4:2:0, 640x480, 10 frames per second) of the code on white, for the fake camera."""
+    from PIL import Image
+
+    qr = qr_image(text)
+    canvas = Image.new("RGB", (640, 480), "white")
+    canvas.paste(qr, ((640 - qr.width) // 2, (480 - qr.height) // 2))
+    y, cb, cr = canvas.convert("YCbCr").split()
+    frame = b"FRAME\n" + y.tobytes() + cb.resize((320, 240)).tobytes() + cr.resize((320, 240)).tobytes()
+    path.write_bytes(b"YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n" + frame * frames)
+    return path
+
+
+# --- A Chromium whose camera shows a video ----------------------------------------------------------
+
+@contextmanager
+def camera_phone(browser, live_server: str, video: Path) -> Iterator[Page]:
+    """A phone page in a separate Chromium whose (fake) camera plays `video`; camera permission granted."""
+    camera = browser.browser_type.launch(
+        executable_path=CHROMIUM, headless=True,
+        args=CHROMIUM_ARGS + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                              f"--use-file-for-fake-video-capture={video}"])
+    try:
+        context = camera.new_context(base_url=live_server, locale="en-GB", timezone_id="UTC",
+                                     **VIEWPORTS["phone"])
+        context.set_default_timeout(TIMEOUT_MS)
+        context.set_default_navigation_timeout(TIMEOUT_MS)
+        context.grant_permissions(["camera"], origin=live_server)
+        yield context.new_page()
+        context.close()
+    finally:
+        camera.close()
+
+
+def watch_problems(page: Page) -> list[str]:
+    """Page errors and console errors (CSP violations included), except the verdict's own 4xx status line."""
+    problems: list[str] = []
+    page.on("pageerror", lambda err: problems.append(f"page error: {err}"))
+    page.on("console", lambda msg: problems.append(f"console: {msg.text}")
+            if msg.type == "error" and "the server responded with a status of 4" not in msg.text else None)
+    return problems
+
+
+SCENARIOS = {
+    # name: (unit index in world.unit_ids_a, tamper?, stolen?, verdict title, texts that must follow)
+    "genuine": (0, False, False, "Genuine", ["Signature checked on this phone"]),
+    "tampered": (1, True, False, "Not genuine", ["The signature does not match this product"]),
+    "stolen": (2, False, True, "Genuine, with a warning",
+               ["Reported stolen", "Signature checked on this phone"]),
+}
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_camera_scan_opens_the_verdict_on_this_site(scenario, app, browser, live_server, tmp_path):
+    index, tampered, stolen, title, texts = SCENARIOS[scenario]
+    world = build_world(app)
+    unit_id = world.unit_ids_a[index]
+    uri = signed_label_uri(app, unit_id)
+    assert uri.startswith("http://portal.test/01/")
+    if tampered:
+        uri = tamper(uri)
+    if stolen:
+        report_stolen_unit(app, world.owner, unit_id)
+    video = label_video(uri, tmp_path / f"{scenario}.y4m")
+
+    with camera_phone(browser, live_server, video) as page:
+        problems = watch_problems(page)
+        page.goto("/scan")
+        page.get_by_role("button", name="Start camera").click()
+        # The code says http://portal.test/...; the scanner opens the same path and query here.
+        page.wait_for_url(on_server(uri, live_server))
+        expect(page.locator("#verdict-title")).to_have_text(title)
+        for text in texts:
+            expect(page.locator("main")).to_contain_text(text)
+        assert not problems, problems
+
+
+def test_camera_on_another_qr_code_says_so_and_keeps_scanning(browser, live_server, tmp_path):
+    video = label_video("https://example.com/menu/today", tmp_path / "menu.y4m")
+    with camera_phone(browser, live_server, video) as page:
+        problems = watch_problems(page)
+        page.goto("/scan")
+        page.get_by_role("button", name="Start camera").click()
+        expect(page.get_by_role("status")).to_contain_text("This QR code is not a product code")
+        expect(page.get_by_role("status")).to_contain_text("Keep the product's code in view")
+        expect(page.get_by_role("button", name="Stop camera")).to_be_visible()
+        assert page.evaluate("document.getElementById('scanner').dataset.state") == "scanning"
+        assert page.url == f"{live_server}/scan"
+        page.wait_for_function("document.getElementById('scan-video').videoWidth > 0")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SHOTS / "scan-camera-phone.png", full_page=True)
+        page.get_by_role("button", name="Stop camera").click()
+        expect(page.get_by_role("button", name="Start camera")).to_be_visible()
+        assert page.evaluate("document.getElementById('scan-video').srcObject") is None
+        assert not problems, problems
+
+
+def test_scan_page_on_a_phone(phone, live_server):
+    problems = watch_problems(phone)
+    response = phone.goto("/scan")
+    assert response.status == 200
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Scan a product's code")
+    start = phone.get_by_role("button", name="Start camera")
+    expect(start).to_be_visible()
+    expect(phone.get_by_role("button", name="Stop camera")).to_be_hidden()
+    photo = phone.get_by_label("Take or choose a photo of the code")
+    expect(photo).to_have_attribute("capture", "environment")
+    expect(photo).to_have_attribute("accept", "image/*")
+    expect(phone.get_by_role("link", name="Type the numbers instead")).to_have_attribute("href", "/lookup")
+    # The decoder is loaded on demand, not with the page.
+    assert phone.evaluate("typeof window.jsQR") == "undefined"
+    start.focus()
+    expect(start).to_be_focused()
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 391, f"/scan is {width}px wide on a 390px phone"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    phone.screenshot(path=SHOTS / "scan-phone.png", full_page=True)
+    assert not problems, problems
+
+
+@pytest.mark.parametrize(("error", "expected"), [
+    ("NotAllowedError", "Camera access was refused"),
+    ("NotFoundError", "No camera was found on this device"),
+])
+def test_camera_refused_or_absent_says_so(error, expected, phone):
+    phone.context.add_init_script(
+        "navigator.mediaDevices.getUserMedia = function () {"
+        f" return Promise.reject(new DOMException('test', '{error}')); }};")
+    problems = watch_problems(phone)
+    phone.goto("/scan")
+    phone.get_by_role("button", name="Start camera").press("Enter")  # keyboard works as well as a tap
+    status = phone.get_by_role("status").filter(has_text=expected)
+    expect(status).to_be_visible()
+    expect(phone.get_by_role("button", name="Start camera")).to_be_enabled()
+    if error == "NotAllowedError":
+        phone.screenshot(path=SHOTS / "scan-refused-phone.png", full_page=True)
+    assert not problems, problems
+
+
+def test_photo_of_a_label_opens_its_verdict(app, phone, live_server, tmp_path):
+    world = build_world(app)
+    uri = signed_label_uri(app, world.unit_ids_a[0])
+    problems = watch_problems(phone)
+    phone.goto("/scan")
+    photo = label_photo(uri, tmp_path / "code.png")
+    phone.get_by_label("Take or choose a photo of the code").set_input_files(photo)
+    phone.wait_for_url(on_server(uri, live_server))
+    expect(phone.locator("#verdict-title")).to_have_text("Genuine")
+    assert not problems, problems
+
+
+def test_photo_of_another_qr_code_says_it_is_not_a_product_code(app, phone, tmp_path):
+    phone.goto("/scan")
+    photo = label_photo("https://example.com/menu/today", tmp_path / "menu.png")
+    phone.get_by_label("Take or choose a photo of the code").set_input_files(photo)
+    expect(phone.get_by_role("status")).to_contain_text("This QR code is not a product code")
+    expect(phone.get_by_role("status")).to_contain_text("https://example.com/menu/today")
+    assert phone.url.endswith("/scan")
+    # A GS1 element string with a serial is a product code too: it goes through the typed lookup.
+    photo = label_photo("(01)04012345000016(21)NOPE-1", tmp_path / "element.png")
+    phone.get_by_label("Take or choose a photo of the code").set_input_files(photo)
+    phone.wait_for_url(re.compile(r"/01/04012345000016/21/NOPE-1$"))
