@@ -24,11 +24,13 @@ $(TEST_STAMP): $(STAMP) pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@
 
+# The worker delivers mail beside the web server; without SMTP settings it writes instance/mail/*.eml.
 run: $(STAMP)
 	$(BIN)/flask --app portal db upgrade
 	$(BIN)/flask --app portal demo load --once
-	@echo "Serving on http://127.0.0.1:5000 (Ctrl+C stops)"
-	PORTAL_SESSION_COOKIE_SECURE=False PORTAL_REMEMBER_COOKIE_SECURE=False \
+	@echo "Serving on http://127.0.0.1:5000 with a mail worker (Ctrl+C stops both)"
+	export PORTAL_SESSION_COOKIE_SECURE=False PORTAL_REMEMBER_COOKIE_SECURE=False PORTAL_MAIL_DELIVER_AFTER_REQUEST=False; \
+	  $(BIN)/flask --app portal worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/flask --app portal run --host 127.0.0.1 --port 5000
 
 # Debian packages the tests need: PostgreSQL server binaries, Chromium for the browser tests,

@@ -11,12 +11,15 @@ from portal.accounts.services import add_staff, create_user
 from portal.catalog.importer import import_units_csv
 from portal.catalog.models import Manufacturer
 from portal import demo_pictures as pictures
+from portal.authenticity.keys import create_key
+from portal.authenticity.labels import issue_label
 from portal.catalog.services import add_model, create_tenant, find_unit, set_model_image
 from portal.core.gs1 import gtin_check_digit
 from portal.core.storage import store_image
 from portal.extensions import db
 from portal.ownership.models import Ownership
 from portal.ownership.services import register_unit, report_stolen
+from portal.recalls.services import launch, save_draft
 
 PASSWORD = "provenance-demo"
 DEMO_SIGN_INS = [
@@ -62,8 +65,8 @@ def load_demo(scale: int = 1) -> None:
     for (gtin, name, _), frame in zip(bikes, [(31, 79, 209), (200, 80, 30)], strict=True):
         model = add_model(velora, gtin=gtin, name=name, warranty_months=24, actor="demo")
         set_model_image(model, store_image(pictures.bike(frame), "bike.png"), actor="demo")
-    model = add_model(velora, gtin=pack, name="Velora PowerPack 500 Wh", warranty_months=24, actor="demo")
-    set_model_image(model, store_image(pictures.battery(), "battery.png"), actor="demo")
+    pack_model = add_model(velora, gtin=pack, name="Velora PowerPack 500 Wh", warranty_months=24, actor="demo")
+    set_model_image(pack_model, store_image(pictures.battery(), "battery.png"), actor="demo")
 
     start = date(2025, 1, 6)
     rows = ["gtin,serial,lot,manufactured_on,parent_gtin,parent_serial,nfc_uid"]
@@ -78,9 +81,9 @@ def load_demo(scale: int = 1) -> None:
         for n in range(1, 800 * scale + 1):
             made = start + timedelta(days=n // 4)
             cell_lot = "CELL-" + "AB"[b] + str(1 + n // 300)
-            rows.append(f"{pack},PP5-{code}-{n:05d},{cell_lot},{made},,,")
-            rows.append(f"{gtin},{code}-{made:%y}-{n:05d},{made:%Y}W{made.isocalendar().week:02d},{made},"
-                        f"{pack},PP5-{code}-{n:05d},")
+            bike_serial = f"{code}-{made:%y}-{n:05d}"
+            rows.append(f"{gtin},{bike_serial},{made:%Y}W{made.isocalendar().week:02d},{made},,,")
+            rows.append(f"{pack},PP5-{code}-{n:05d},{cell_lot},{made},{gtin},{bike_serial},")
     import_units_csv(velora, io.StringIO("\n".join(rows)), actor="demo")
 
     alice = create_user("alice@example.com", PASSWORD, name="Alice Martin", verified=True)
@@ -94,5 +97,16 @@ def load_demo(scale: int = 1) -> None:
     stolen = register_unit(bob, find_unit(bikes[1][0], "TX1-25-00007"), purchased_on=date(2025, 4, 12),
                            retailer="Trail Store, Innsbruck")
     report_stolen(bob, stolen, place="Innsbruck, bike rack at the station", note="Lock cut overnight")
+    for tenant in (vautrin, velora):
+        create_key(tenant, actor="demo")
+    issue_label(find_unit(watches[0][0], "VC42-000017"), actor="demo")
+    recall = save_draft(
+        velora, actor="demo", number="R-2026-001", title="PowerPack 500 cells of lot CELL-A1 may overheat",
+        hazard="Cells from lot CELL-A1 can overheat while charging.", severity="class I",
+        consequence="A pack that overheats can catch fire and cause burns or property damage.",
+        remedy_type="replace", remedy_instructions="Stop charging the pack. A dealer replaces it free of charge.",
+        remedy_options="Replacement at a Velora dealer\nPick-up and return at home", contact="recalls@velora.example",
+        criteria={"model_ids": [pack_model.id], "lots": ["CELL-A1"], "include_assemblies": True})
+    launch(recall, remedy_available=True, actor="demo")
     for ownership in db.session.scalars(select(Ownership)):  # owners registered on the day they bought
         ownership.since = datetime.combine(ownership.purchased_on, time(16, 30), tzinfo=UTC)
