@@ -38,6 +38,10 @@ class Defaults:
     MAIL_DELIVER_AFTER_REQUEST = True
     #: Password KDF as Werkzeug names it: scrypt with N=2^15, r=8, p=1.
     PASSWORD_HASH_METHOD = "scrypt:32768:8:1"
+    #: Time zone whose calendar dates decide warranty coverage (IANA name).
+    WARRANTY_TIMEZONE = "Europe/Zurich"
+    #: Working days a claim may wait before the claims desk highlights it.
+    CLAIM_SERVICE_TARGET_DAYS = 3
     #: Hours a transfer code stays valid.
     TRANSFER_CODE_HOURS = 72
     #: Sign-in throttle per account: failures allowed before the account cools down.

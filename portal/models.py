@@ -8,3 +8,4 @@ from portal.authenticity.models import (  # noqa: F401
     CloneAlert, CounterfeitReport, Label, LabelRun, NfcTag, Scan, SigningKey,
 )
 from portal.recalls.models import RecallCampaign, RecallNotice, RecallUnit  # noqa: F401
+from portal.warranty.models import ClaimEntry, ExtendedCoverage, WarrantyClaim, WarrantyTerms  # noqa: F401

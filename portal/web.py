@@ -26,11 +26,12 @@ def register_web(app: Flask) -> None:
     from portal.recalls import hooks as _recall_hooks  # noqa: F401  (late joiners)
     from portal.recalls import notices as _recall_notices  # noqa: F401  (renders recall e-mails)
     from portal.recalls.views import bp as recalls_bp
+    from portal.warranty.views import bp as warranty_bp
     from portal.console.views import bp as console_bp
     from portal.ownership.views import bp as ownership_bp
     from portal.public.views import bp as public_bp
 
-    for bp in (public_bp, authenticity_bp, recalls_bp, accounts_bp, ownership_bp, console_bp, admin_bp):
+    for bp in (public_bp, authenticity_bp, recalls_bp, warranty_bp, accounts_bp, ownership_bp, console_bp, admin_bp):
         app.register_blueprint(bp)
 
     app.jinja_env.filters["from_json"] = json.loads

@@ -143,13 +143,18 @@ class Unit(db.Model):
     manufactured_on: Mapped[date | None] = mapped_column(Date)
     nfc_uid: Mapped[str | None] = mapped_column(String(14), unique=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    #: The unit this one replaced under a warranty claim (its coverage may carry over).
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     status: Mapped[Disposition] = mapped_column(str_enum(Disposition, "unit_status"), default=Disposition.ACTIVE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     model: Mapped[ProductModel] = relationship(foreign_keys=[model_id], primaryjoin="Unit.model_id == ProductModel.id")
     lot: Mapped[Lot | None] = relationship()
-    parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="components")
-    components: Mapped[list[Unit]] = relationship(back_populates="parent", order_by="Unit.id")
+    parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="components",
+                                               foreign_keys=[parent_id])
+    components: Mapped[list[Unit]] = relationship(back_populates="parent", order_by="Unit.id",
+                                                  foreign_keys=[parent_id])
+    replaces: Mapped[Unit | None] = relationship(remote_side=[id], foreign_keys=[replaces_id])
     events: Mapped[list[UnitEvent]] = relationship(
         back_populates="unit", order_by="(UnitEvent.occurred_at, UnitEvent.id)"
     )

@@ -39,7 +39,8 @@ def sheet() -> dict:
             yield spec(n)
 
     out = io.BytesIO()
-    written = render_label_sheet(labels(), out, per_chunk=24, progress=lambda done: seen.append((done, pulled)))
+    written = render_label_sheet(labels(), out, per_chunk=24,
+                                 progress=lambda done: seen.append((done, pulled)))
     reader = PdfReader(io.BytesIO(out.getvalue()))
     pages = [" ".join(page.extract_text().split()) for page in reader.pages]
     return {"written": written, "seen": seen, "pages": pages}
@@ -85,6 +86,25 @@ def test_qr_svg_is_one_scalable_path():
     assert 'width="' not in svg.split("<path")[0]  # sized by the page's CSS
 
 
+def test_qr_svg_path_draws_exactly_the_dark_modules():
+    border = 2
+    modules = qr_code(uri(3)).modules
+    drawn = [[False] * len(modules) for _ in modules]
+    x = y = 0
+    d = re.search(r' d="([^"]*)"', qr_svg(uri(3), border=border)).group(1)
+    for cmd, a, b in re.findall(r"([Mmh])(-?\d+(?:\.5)?)(?: (-?\d+(?:\.5)?))?", d):
+        if cmd == "M":
+            x, y = int(a) - border, int(float(b) - 0.5) - border
+        elif cmd == "m":
+            x += int(a)
+        else:
+            for col in range(x, x + int(a)):
+                assert not drawn[y][col]
+                drawn[y][col] = True
+            x += int(a)
+    assert drawn == modules
+
+
 def test_qr_png_is_a_png():
     data = qr_png(uri(1), box_size=3)
     image = Image.open(io.BytesIO(data))
@@ -108,7 +128,8 @@ def _decoder():
     if importlib.util.find_spec("zxingcpp"):
         import zxingcpp
 
-        return lambda image: [r.text for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]
+        qr_only = zxingcpp.BarcodeFormat.QRCode
+        return lambda image: [r.text for r in zxingcpp.read_barcodes(image, formats=qr_only)]
     if importlib.util.find_spec("cv2"):
         import cv2
         import numpy

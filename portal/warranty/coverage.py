@@ -1,0 +1,145 @@
+"""The one answer to "is this unit covered on this date, by which terms, until when, and why (not)".
+
+Dates are calendar dates in the portal's warranty time zone (WARRANTY_TIMEZONE), so a claim filed at
+23:30 UTC on the last day in Berlin is already a day late. Terms run from their start date through their
+end date inclusive; a month later than 31 January is 28 (or 29) February.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import select
+
+from portal.catalog.models import Disposition, Unit, UnitEvent
+from portal.core.dates import add_months
+from portal.extensions import db
+from portal.ownership.models import Ownership
+from portal.warranty.models import ClockStart, ExtendedCoverage, ReplacementRule, WarrantyTerms
+
+SCOPE_WORDS = {"parts": "parts", "labour": "labour", "accidental": "accidental damage"}
+
+
+@dataclass
+class Window:
+    start: date
+    end: date
+    scopes: tuple[str, ...]
+    label: str
+
+
+@dataclass
+class Coverage:
+    covered: bool
+    until: date | None
+    scopes: tuple[str, ...]
+    reason: str
+    windows: list[Window] = field(default_factory=list)
+
+    @property
+    def words(self) -> str:
+        if not self.covered:
+            return self.reason
+        scopes = [SCOPE_WORDS[s] for s in self.scopes]
+        listed = ", ".join(scopes[:-1]) + " and " + scopes[-1] if len(scopes) > 1 else scopes[0]
+        return f"Covered until {self.until.day} {self.until:%B %Y}: {listed}"
+
+
+def terms_for(model) -> WarrantyTerms:
+    return db.session.scalar(select(WarrantyTerms).where(WarrantyTerms.model_id == model.id)) or WarrantyTerms(
+        model_id=model.id, clock_start=ClockStart.PURCHASE, grace_days=90, survives_transfer=True,
+        replacement_rule=ReplacementRule.REMAINING, scope="parts,labour")
+
+
+def local_date(moment: date | datetime, tz: str | None = None) -> date:
+    if isinstance(moment, datetime):
+        zone = ZoneInfo(tz or current_app.config.get("WARRANTY_TIMEZONE", "UTC"))
+        return (moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("UTC"))).astimezone(zone).date()
+    return moment
+
+
+def _ownerships(unit: Unit) -> list[Ownership]:
+    return list(db.session.scalars(select(Ownership).where(Ownership.unit_id == unit.id).order_by(Ownership.since)))
+
+
+def base_start(unit: Unit, terms: WarrantyTerms, tz: str | None = None) -> tuple[date | None, str]:
+    """When the base term starts, and a phrase saying from what."""
+    owners = _ownerships(unit)
+    first = owners[0] if owners else None
+    grace = timedelta(days=terms.grace_days)
+    if terms.clock_start is ClockStart.PURCHASE and first and first.purchased_on and first.proof_key:
+        return first.purchased_on, "the purchase date on the receipt"
+    if terms.clock_start is ClockStart.REGISTRATION and first:
+        return local_date(first.since, tz), "the first registration"
+    if terms.clock_start in (ClockStart.PURCHASE, ClockStart.MANUFACTURE) and unit.manufactured_on:
+        return unit.manufactured_on + grace, f"the manufacture date plus {terms.grace_days} days"
+    if terms.clock_start is ClockStart.PURCHASE and first:
+        return local_date(first.since, tz), "the registration date (no receipt)"
+    return None, ""
+
+
+def _base_window(unit: Unit, tz: str | None, depth: int = 0) -> tuple[Window | None, str]:
+    terms = terms_for(unit.model)
+    months = unit.model.warranty_months
+    scopes = tuple(s for s in terms.scope.split(",") if s)
+    if unit.replaces_id and depth < 10:
+        if terms.replacement_rule is ReplacementRule.REMAINING:
+            original, why = _base_window(unit.replaces, tz, depth + 1)
+            if original is not None:
+                return Window(original.start, original.end, original.scopes, "remaining term of the replaced unit"), ""
+            return None, why
+        start = local_date(unit.created_at, tz)
+        return Window(start, add_months(start, months), scopes, "fresh term of a replacement unit"), ""
+    if not months:
+        return None, "This model has no manufacturer's warranty."
+    start, source = base_start(unit, terms, tz)
+    if start is None:
+        return None, "The warranty starts when the product is registered."
+    end = add_months(start, months)
+    if not terms.survives_transfer:
+        transfer = next((o for o in _ownerships(unit) if o.source == "transfer"), None)
+        if transfer is not None:
+            end = min(end, local_date(transfer.since, tz) - timedelta(days=1))
+    return Window(start, end, scopes, f"{months}-month warranty from {source}"), ""
+
+
+def _stolen_periods(unit: Unit, tz: str | None) -> list[tuple[date, date | None]]:
+    periods, started = [], None
+    for ev in db.session.scalars(select(UnitEvent).where(UnitEvent.unit_id == unit.id)
+                                 .order_by(UnitEvent.occurred_at, UnitEvent.id)):
+        if ev.disposition is Disposition.STOLEN and started is None:
+            started = local_date(ev.occurred_at, tz)
+        elif ev.disposition is not Disposition.STOLEN and started is not None:
+            periods.append((started, local_date(ev.occurred_at, tz)))
+            started = None
+    if started is not None:
+        periods.append((started, None))
+    return periods
+
+
+def coverage(unit: Unit, on: date | datetime, *, tz: str | None = None) -> Coverage:
+    """Is `unit` covered on `on`? Base term, extended terms, stolen periods and replacements all count."""
+    day = local_date(on, tz)
+    for start, end in _stolen_periods(unit, tz):
+        if start <= day and (end is None or day < end):
+            return Coverage(False, None, (), "Not covered while the unit is reported stolen.")
+    windows: list[Window] = []
+    base, why_not = _base_window(unit, tz)
+    if base is not None:
+        windows.append(base)
+    for ext in db.session.scalars(select(ExtendedCoverage).where(ExtendedCoverage.unit_id == unit.id)):
+        windows.append(Window(ext.starts_on, add_months(ext.starts_on, ext.months),
+                              tuple(s for s in ext.scope.split(",") if s), ext.note or f"{ext.months}-month extension"))
+    active = [w for w in windows if w.start <= day <= w.end]
+    if active:
+        scopes = tuple(s for s in ("parts", "labour", "accidental") if any(s in w.scopes for w in active))
+        return Coverage(True, max(w.end for w in active), scopes, "; ".join(w.label for w in active), windows)
+    if not windows:
+        return Coverage(False, None, (), why_not, windows)
+    if all(day < w.start for w in windows):
+        first = min(w.start for w in windows)
+        return Coverage(False, None, (), f"Coverage starts on {first.day} {first:%B %Y}.", windows)
+    last = max(w.end for w in windows if w.end < day)
+    return Coverage(False, None, (), f"The warranty ended on {last.day} {last:%B %Y}.", windows)
