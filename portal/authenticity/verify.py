@@ -16,8 +16,8 @@ from portal.catalog.models import Disposition, ProductModel, Unit
 from portal.core.gs1 import GS1Error, normalize_gtin, validate_serial
 from portal.extensions import db
 from portal.ownership.models import Ownership
-from portal.ownership.services import warranty_ends_on
 from portal.recalls.status import has_open_recall
+from portal.warranty.coverage import coverage
 
 
 class VerdictKind(StrEnum):
@@ -155,11 +155,10 @@ def with_status(verdict: Verdict) -> Verdict:
     ownership = db.session.scalar(select(Ownership).where(Ownership.unit_id == unit.id, Ownership.until.is_(None)))
     if ownership is not None:
         verdict.registered_since = ownership.since
-        ends = warranty_ends_on(ownership)
-        verdict.coverage = ("Under the manufacturer's warranty" if ends and ends >= date.today()
-                            else "The manufacturer's warranty has ended" if ends else "No manufacturer's warranty")
-    elif unit.model.warranty_months:
-        verdict.coverage = f"{unit.model.warranty_months}-month warranty from purchase, once registered"
+    cover = coverage(unit, date.today())
+    verdict.coverage = ("Under the manufacturer's warranty" if cover.covered
+                        else "Not under the manufacturer's warranty" if ownership is not None or not unit.model.warranty_months
+                        else f"{unit.model.warranty_months}-month warranty from purchase, once registered")
     if unit.status is Disposition.STOLEN:
         verdict.warnings.append("stolen")
     if unit.status is Disposition.RECALLED or has_open_recall(unit.id):

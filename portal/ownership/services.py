@@ -13,7 +13,6 @@ from portal.accounts.models import User
 from portal.catalog.models import BizStep, Disposition, Unit
 from portal.catalog.services import record_event
 from portal.core import audit
-from portal.core.dates import add_months
 from portal.core.db import utcnow
 from portal.core.errors import AlreadyOwned, Invalid, NotAllowed, NotFound
 from portal.core.signals import ownership_started
@@ -33,13 +32,6 @@ def owned_units(owner: User) -> list[Ownership]:
     return list(db.session.scalars(
         select(Ownership).where(Ownership.owner_id == owner.id, Ownership.until.is_(None)).order_by(Ownership.since.desc())
     ))
-
-
-def warranty_ends_on(ownership: Ownership) -> date | None:
-    """Base warranty: purchase date (else registration date) plus the model's warranty months."""
-    start = ownership.purchased_on or ownership.since.date()
-    months = ownership.unit.model.warranty_months
-    return add_months(start, months) if months else None
 
 
 def _check_purchase(purchased_on: date | None, unit: Unit) -> None:

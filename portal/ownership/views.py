@@ -8,9 +8,11 @@ from sqlalchemy import select
 from portal.accounts.forms import EmptyForm
 from portal.catalog.models import Unit
 from portal.catalog.services import find_unit
+from portal.core.db import utcnow
 from portal.core.errors import AlreadyOwned, DomainError
 from portal.extensions import db, limiter
 from portal.ownership import services
+from portal.warranty.coverage import coverage
 from portal.recalls.services import open_recalls_for_unit, open_recalls_for_units
 from portal.ownership.forms import AcceptTransferForm, DisputeForm, RegisterForm, StolenForm
 from portal.ownership.models import Ownership, TransferOffer, TransferState
@@ -31,7 +33,7 @@ def _my_ownership(ownership_id: int) -> Ownership:
 def my_products():
     ownerships = services.owned_units(current_user)
     return render_template("ownership/my_products.html", ownerships=ownerships, form=EmptyForm(),
-                           warranty_ends_on=services.warranty_ends_on,
+                           coverage=coverage,
                            open_recalls=open_recalls_for_units([o.unit_id for o in ownerships]))
 
 
@@ -70,7 +72,7 @@ def unit(ownership_id: int):
                                                                TransferOffer.state == TransferState.OPEN))
     return render_template("ownership/unit.html", ownership=ownership, unit=ownership.unit,
                            recalls=open_recalls_for_unit(ownership.unit_id),
-                           warranty_end=services.warranty_ends_on(ownership), open_offer=open_offer,
+                           cover=coverage(ownership.unit, utcnow()), open_offer=open_offer,
                            form=EmptyForm(), stolen_form=StolenForm())
 
 

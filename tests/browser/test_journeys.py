@@ -118,7 +118,7 @@ def test_stolen_report_shows_on_the_public_page(app, phone):
     phone.get_by_label("Where it happened").fill("Lyon, Part-Dieu station")
     phone.get_by_label("What happened").fill("Taken from my bag.")
     phone.get_by_role("button", name="Report stolen", exact=True).click()
-    expect(phone.get_by_text("The unit is reported stolen.")).to_be_visible()
+    expect(phone.locator(".flash").get_by_text("The unit is reported stolen.")).to_be_visible()
     expect(phone.get_by_role("heading", name="Found it again?")).to_be_visible()
 
     response = phone.goto(f"/01/{world.gtin_a}/21/{world.serials_a[1]}")

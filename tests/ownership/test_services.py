@@ -179,20 +179,6 @@ def test_only_the_current_owner_can_act_on_a_unit(world, ctx):
         services.start_transfer(find_user(world.other_owner), ownership)
 
 
-@pytest.mark.parametrize("purchased, months, expected", [
-    (date(2025, 1, 31), 1, date(2025, 2, 28)),
-    (date(2024, 1, 31), 1, date(2024, 2, 29)),
-    (date(2024, 2, 29), 12, date(2025, 2, 28)),
-    (date(2025, 3, 14), 24, date(2027, 3, 14)),
-])
-def test_warranty_end_counts_calendar_months(world, ctx, purchased, months, expected):
-    unit = unit_a(world)
-    unit.model.warranty_months = months
-    unit.manufactured_on = date(2020, 1, 1)
-    ownership = services.register_unit(find_user(world.owner), unit, purchased_on=purchased)
-    assert services.warranty_ends_on(ownership) == expected
-
-
 def test_a_dispute_needs_a_reason_and_reaches_the_manufacturer(world, ctx):
     services.register_unit(find_user(world.owner), unit_a(world), purchased_on=None)
     with pytest.raises(Invalid):
