@@ -105,14 +105,14 @@ def move(claim: WarrantyClaim, target: ClaimState | str, *, actor: User, role: s
     note = (note or "").strip()
     if rule.note_required and not note:
         raise Invalid("Add a note: it tells the other side why.", field="note")
+    if target is ClaimState.REPLACED:
+        _replace(claim, replacement_serial, actor)  # may refuse: before the claim itself changes
     previous = claim.state
     claim.state, claim.updated_at = target, utcnow()
     if target in (ClaimState.APPROVED, ClaimState.REJECTED):
         claim.decided_at = utcnow()
     if target is ClaimState.APPROVED:
         claim.rma_number = _code("RMA")
-    if target is ClaimState.REPLACED:
-        _replace(claim, replacement_serial, actor)
     if rule.biz_step is not None and target in UNIT_STEP:
         record_event(claim.unit, rule.biz_step, UNIT_STEP[target], actor=actor,
                      note=f"Claim {claim.number}: {target.label.lower()}")
@@ -130,12 +130,14 @@ def move(claim: WarrantyClaim, target: ClaimState | str, *, actor: User, role: s
 
 
 def _replace(claim: WarrantyClaim, serial: str, actor: User) -> None:
-    """The new unit replaces the old: linked, the ownership moves, the old one is decommissioned."""
+    """The new unit replaces the old: linked, the ownership moves, the old one is decommissioned.
+
+    Every check comes before the first change, so a refused replacement leaves everything as it was."""
     if not serial:
         raise Invalid("Give the serial of the replacement unit.", field="replacement_serial")
     new = find_unit(claim.unit.model.gtin, serial)  # the same model; NotFound says which serial is unknown
-    if new.id == claim.unit_id or current_ownership(new) is not None:
-        raise Conflict("The replacement must be a different unit that nobody owns yet.")
+    if new.id == claim.unit_id or current_ownership(new) is not None or new.status is Disposition.INACTIVE:
+        raise Conflict("The replacement must be a different, unused unit that nobody owns yet.")
     old_ownership = current_ownership(claim.unit)
     now = utcnow()
     old_ownership.until, old_ownership.ended_reason = now, "replaced"
