@@ -77,13 +77,17 @@ def send_verification(user: User) -> None:
     )
 
 
-def verify_email(token: str) -> User:
+def _read_link(salt: str, token: str, max_age: int, what: str, expired_hint: str) -> dict:
     try:
-        data = _serializer("verify-email").loads(token, max_age=VERIFY_MAX_AGE)
+        return _serializer(salt).loads(token, max_age=max_age)
     except SignatureExpired:
-        raise Invalid("This confirmation link has expired. Sign in and ask for a new one.") from None
+        raise Invalid(f"This {what} link has expired. {expired_hint}") from None
     except BadSignature:
-        raise Invalid("This confirmation link is not valid.") from None
+        raise Invalid(f"This {what} link is not valid.") from None
+
+
+def verify_email(token: str) -> User:
+    data = _read_link("verify-email", token, VERIFY_MAX_AGE, "confirmation", "Sign in and ask for a new one.")
     user = db.session.get(User, data.get("u"))
     if user is None or user.email != data.get("e"):
         raise Invalid("This confirmation link is not valid.")
@@ -132,12 +136,7 @@ def request_password_reset(email: str) -> None:
 
 def reset_password(token: str, password: str) -> User:
     """Set a new password. The link works once: the new password bumps the account's auth version."""
-    try:
-        data = _serializer("reset-password").loads(token, max_age=RESET_MAX_AGE)
-    except SignatureExpired:
-        raise Invalid("This reset link has expired. Ask for a new one.") from None
-    except BadSignature:
-        raise Invalid("This reset link is not valid.") from None
+    data = _read_link("reset-password", token, RESET_MAX_AGE, "reset", "Ask for a new one.")
     user = db.session.get(User, data.get("u"))
     if user is None or user.auth_version != data.get("v"):
         raise Invalid("This reset link has already been used. Ask for a new one.")
