@@ -137,6 +137,7 @@ def recall_action(campaign_id: int, action: str):
 
 
 @bp.post("/<tenant>/recalls/<int:campaign_id>/remedies")
+@staff_required(Role.RECALL_MANAGER, Role.CLAIMS_AGENT)
 def record_remedy(campaign_id: int):
     """Service partners and recall staff record what happened to one affected unit."""
     campaign = tenant_scoped(RecallCampaign, id=campaign_id)

@@ -30,7 +30,8 @@ def completion_series(campaign: RecallCampaign) -> list[tuple[date, float]]:
         elif state is RecallUnitState.REMOVED:
             removed += 1
     days = sorted(set(joined) | set(remedied))
-    series, population, done = [], 0, 0
+    launch_day = campaign.launched_at.date()
+    series, population, done = ([(launch_day, 0.0)] if days and days[0] >= launch_day else []), 0, 0
     for day in days:
         population += joined[day]
         done += remedied[day]

@@ -13,7 +13,8 @@ from datetime import date
 from sqlalchemy import String, and_, cast, distinct, exists, func, insert, literal, select, update
 
 from portal.accounts.models import User
-from portal.catalog.models import Manufacturer, Unit
+from portal.catalog.models import BizStep, Manufacturer, Unit
+from portal.catalog.services import record_event
 from portal.core import audit
 from portal.core.db import UTCDateTime, utcnow
 from portal.core.errors import Conflict, Invalid
@@ -167,6 +168,9 @@ def record_remedy(recall_unit: RecallUnit, *, by: str, note: str = "", place: st
         raise Conflict("The remedy of this campaign is not available yet.")
     recall_unit.state, recall_unit.remedied_at = RecallUnitState.REMEDIED, utcnow()
     recall_unit.recorded_by, recall_unit.remedy_note, recall_unit.remedy_place = by[:254], note[:500], place[:200]
+    unit = recall_unit.unit
+    record_event(unit, BizStep.REPAIRING, unit.status, actor=actor or by, place=place,
+                 note=f"Recall {recall_unit.campaign.number} remedy" + (f": {note}" if note else ""))
     audit.log(actor or by, "recall.remedied", recall_unit, manufacturer_id=recall_unit.campaign.manufacturer_id,
               unit_id=recall_unit.unit_id, campaign=recall_unit.campaign.number, place=place)
 
@@ -253,9 +257,11 @@ def completion(campaign: RecallCampaign) -> dict:
     delivered = db.session.scalar(select(func.count()).select_from(Notification).where(
         Notification.dedupe_key.startswith(f"recall:{campaign.id}:"), Notification.state == "sent"))
     population = affected - removed
+    acknowledged = db.session.scalar(select(func.count()).select_from(RecallUnit).where(
+        RecallUnit.campaign_id == campaign.id, RecallUnit.acknowledged_at.is_not(None)))
     return {
         "affected": affected, "removed": removed, "remedied": remedied, "reachable": reachable,
-        "notified": counts.get(RecallUnitState.NOTIFIED, 0), "acknowledged": counts.get(RecallUnitState.ACKNOWLEDGED, 0),
+        "notified": counts.get(RecallUnitState.NOTIFIED, 0), "acknowledged": acknowledged,
         "open": counts.get(RecallUnitState.OPEN, 0), "delivered": delivered,
         "rate": (remedied / population) if population else 0.0,
     }
