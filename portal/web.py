@@ -23,6 +23,7 @@ def register_web(app: Flask) -> None:
     from portal.console.admin import bp as admin_bp
     from portal.console import authenticity as _console_authenticity  # noqa: F401  (adds its routes to the console)
     from portal.recalls import console as _console_recalls  # noqa: F401  (adds its routes to the console)
+    from portal.warranty import console as _console_warranty  # noqa: F401  (adds its routes to the console)
     from portal.recalls import hooks as _recall_hooks  # noqa: F401  (late joiners)
     from portal.recalls import notices as _recall_notices  # noqa: F401  (renders recall e-mails)
     from portal.recalls.views import bp as recalls_bp
@@ -100,7 +101,7 @@ def register_web(app: Flask) -> None:
             403: ("Not for your role", "Your account may not do this. Ask a tenant admin if you need it."),
             404: ("Not found", "There is nothing at this address, or it is not yours to see."),
             405: ("Not possible here", "This page does not accept that kind of request."),
-            413: ("That file is too large", "Upload a smaller file (at most 10 MB for a proof of purchase)."),
+            413: ("That file is too large", "Upload a smaller file: at most 10 MB for a photo or a receipt."),
             429: ("Slow down a little", "Too many attempts in a short time. Wait a minute and try again."),
         }
         title, text = titles.get(err.code or 500, (err.name, err.description or ""))

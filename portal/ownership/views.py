@@ -8,7 +8,6 @@ from sqlalchemy import select
 from portal.accounts.forms import EmptyForm
 from portal.catalog.models import Unit
 from portal.catalog.services import find_unit
-from portal.core.db import utcnow
 from portal.core.errors import AlreadyOwned, DomainError
 from portal.extensions import db, limiter
 from portal.ownership import services
@@ -72,7 +71,7 @@ def unit(ownership_id: int):
                                                                TransferOffer.state == TransferState.OPEN))
     return render_template("ownership/unit.html", ownership=ownership, unit=ownership.unit,
                            recalls=open_recalls_for_unit(ownership.unit_id),
-                           cover=coverage(ownership.unit, utcnow()), open_offer=open_offer,
+                           open_offer=open_offer,
                            form=EmptyForm(), stolen_form=StolenForm())
 
 

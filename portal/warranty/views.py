@@ -1,14 +1,56 @@
-"""Owner pages of the warranty area: coverage certificate, filing a claim, following it."""
+"""Owner pages of the warranty area: coverage certificate, filing a claim, following it.
+
+Every claim and photo is loaded through `my_claim`, so a claim of someone else answers 404, never 403.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+import importlib.util
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
+from PIL import Image, ImageOps
 from sqlalchemy import select
 
-from portal.extensions import db
-from portal.warranty.models import WarrantyClaim
+from portal.accounts.forms import EmptyForm
+from portal.catalog.models import Unit
+from portal.core.db import utcnow
+from portal.core.errors import DomainError
+from portal.core.storage import IMAGE_TYPES, open_stored
+from portal.documents.certificate import render_certificate
+from portal.extensions import db, limiter
+from portal.ownership.models import Ownership
+from portal.warranty import services
+from portal.warranty.coverage import Coverage, coverage
+from portal.warranty.forms import (
+    CATEGORY_LABELS,
+    GOODWILL_LABEL,
+    REMEDY_LABELS,
+    AddPhotosForm,
+    AnswerForm,
+    ClaimForm,
+    MessageForm,
+)
+from portal.warranty.models import ClaimEntry, ClaimState, WarrantyClaim
 
 bp = Blueprint("warranty", __name__)
+
+MIME_BY_EXT = {ext: mime for mime, ext in IMAGE_TYPES.values()}
+THUMB_PIXELS = 480  # a 240 px wide thumbnail on a 2x phone screen
+RMA_MODULE = "portal.documents.rma"
+
+
+# --- loading ------------------------------------------------------------------------------------------
+
+def my_ownership(ownership_id: int) -> Ownership:
+    ownership = db.session.get(Ownership, ownership_id)
+    if ownership is None or ownership.owner_id != current_user.id or ownership.until is not None:
+        abort(404)
+    return ownership
 
 
 def my_claim(number: str) -> WarrantyClaim:
@@ -18,7 +60,323 @@ def my_claim(number: str) -> WarrantyClaim:
     return claim
 
 
+# --- helpers the owner's unit page uses (ownership/unit.html) ---------------------------------------------
+
+@bp.app_template_global()
+def warranty_coverage(unit) -> Coverage:
+    """Coverage today, on the warranty calendar (the same answer a claim filed now would get)."""
+    return coverage(unit, utcnow())
+
+
+@bp.app_template_global()
+def my_claims_for_unit(unit) -> list[WarrantyClaim]:
+    """The signed-in owner's claims on `unit`, newest first (a previous owner's claims stay private)."""
+    return list(db.session.scalars(select(WarrantyClaim).where(
+        WarrantyClaim.unit_id == unit.id, WarrantyClaim.owner_id == current_user.id)
+        .order_by(WarrantyClaim.created_at.desc(), WarrantyClaim.id.desc())))
+
+
+@bp.app_template_filter("claim_category")
+def claim_category(code: str) -> str:
+    return CATEGORY_LABELS.get(code, code.replace("_", " ").capitalize())
+
+
+@bp.app_template_filter("claim_remedy")
+def claim_remedy(code: str) -> str:
+    return REMEDY_LABELS.get(code, code.capitalize())
+
+
+# --- certificate -------------------------------------------------------------------------------------------
+
+def _file_part(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "unit"
+
+
+@bp.get("/my/units/<int:ownership_id>/certificate.pdf")
+@login_required
+@limiter.limit("60 per hour")
+def certificate(ownership_id: int):
+    ownership = my_ownership(ownership_id)
+    pdf = render_certificate(ownership)
+    return _pdf(pdf, f"warranty-certificate-{_file_part(ownership.unit.serial)}.pdf")
+
+
+def _pdf(data: bytes, name: str):
+    response = send_file(io.BytesIO(data), mimetype="application/pdf", download_name=name, as_attachment=False)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- filing -----------------------------------------------------------------------------------------------
+
+@bp.route("/my/units/<int:ownership_id>/claims/new", methods=["GET", "POST"])
+@login_required
+@limiter.limit("30 per hour", methods=["POST"])
+def new_claim(ownership_id: int):
+    ownership = my_ownership(ownership_id)
+    unit = ownership.unit
+    cover = coverage(unit, utcnow())
+    form = ClaimForm()
+
+    def page(status: int, error: str | None = None):
+        return render_template("warranty/new_claim.html", form=form, ownership=ownership, unit=unit, cover=cover,
+                               goodwill_label=GOODWILL_LABEL, error=error), status
+
+    if not form.validate_on_submit():
+        return page(400 if form.errors else 200)
+    try:
+        claim = services.file_claim(current_user, unit, category=form.category.data,
+                                    description=form.description.data, started_on=form.started_on.data,
+                                    preferred_remedy=form.preferred_remedy.data, photos=form.photos.photos,
+                                    goodwill=bool(form.goodwill.data))
+    except DomainError as err:
+        db.session.rollback()
+        target = getattr(form, err.field, None) if err.field else None
+        if target is None and not cover.covered and not form.goodwill.data and not unit.is_stolen:
+            target = form.goodwill  # the refusal says why and points at the box that lets them ask anyway
+        if target is not None:
+            target.errors.append(str(err))
+        return page(err.status, None if target is not None else str(err))
+    db.session.commit()
+    kind = "goodwill request" if claim.goodwill else "claim"
+    flash(f"Your {kind} {claim.number} is filed. We e-mail you at every step.", "success")
+    return redirect(url_for(".claim", number=claim.number))
+
+
+# --- following a claim ---------------------------------------------------------------------------------------
+
+@bp.get("/my/claims")
+@login_required
+def claims():
+    mine = db.session.scalars(select(WarrantyClaim).where(WarrantyClaim.owner_id == current_user.id)
+                              .order_by(WarrantyClaim.updated_at.desc(), WarrantyClaim.id.desc())).all()
+    return render_template("warranty/claims.html", claims=mine)
+
+
+@dataclass
+class TimelineItem:
+    at: datetime
+    who: str
+    title: str
+    body: str = ""
+    kind: str = "state"  # state / message / photo
+    role: str = "owner"
+    photos: list[ClaimEntry] = field(default_factory=list)
+
+
+TITLES = {
+    ClaimState.SUBMITTED: "Claim filed",
+    ClaimState.IN_REVIEW: "In review",
+    ClaimState.INFO_REQUESTED: "More information requested",
+    ClaimState.APPROVED: "Approved",
+    ClaimState.REJECTED: "Not approved",
+    ClaimState.AWAITING_UNIT: "Waiting for the unit to arrive",
+    ClaimState.IN_REPAIR: "In repair",
+    ClaimState.REPAIRED: "Repaired",
+    ClaimState.REPLACED: "Replaced with a new unit",
+    ClaimState.REFUNDED: "Refunded",
+    ClaimState.CLOSED: "Closed",
+    ClaimState.WITHDRAWN: "Withdrawn",
+}
+
+
+def _who(claim: WarrantyClaim, role: str) -> str:
+    return {"owner": "You", "agent": claim.unit.model.manufacturer.name}.get(role, "Provenance")
+
+
+def timeline(claim: WarrantyClaim) -> list[TimelineItem]:
+    """The claim's entries, oldest first; photos sent together become one item (at filing: the filing's)."""
+    entries = db.session.scalars(select(ClaimEntry).where(ClaimEntry.claim_id == claim.id)
+                                 .order_by(ClaimEntry.at, ClaimEntry.id)).all()
+    items: list[TimelineItem] = []
+    pending: list[ClaimEntry] = []  # photos waiting to join the next item, or to become their own
+    for entry in entries:
+        if entry.kind == "photo":
+            pending.append(entry)
+            continue
+        if entry.kind == "state":
+            target = ClaimState(entry.to_state)
+            title = TITLES.get(target, target.label)
+            if target is ClaimState.IN_REVIEW and entry.author_role == "owner":
+                title = "Answered"
+            item = TimelineItem(entry.at, _who(claim, entry.author_role), title, entry.body, "state", entry.author_role)
+        else:
+            item = TimelineItem(entry.at, _who(claim, entry.author_role), "Message", entry.body, "message",
+                                entry.author_role)
+        if pending and item.role == "owner" and item.kind == "state":  # filed, or answered, with photos
+            item.photos, pending = pending, []
+        elif pending:
+            items.append(_photo_item(claim, pending))
+            pending = []
+        items.append(item)
+    if pending:
+        items.append(_photo_item(claim, pending))
+    return items
+
+
+def _photo_item(claim: WarrantyClaim, photos: list[ClaimEntry]) -> TimelineItem:
+    count = len(photos)
+    return TimelineItem(photos[0].at, _who(claim, photos[0].author_role),
+                        f"Added {count} photo{'s' if count > 1 else ''}", kind="photo", role=photos[0].author_role,
+                        photos=photos)
+
+
+def _rma_renderer() -> Callable[[WarrantyClaim], bytes] | None:
+    """portal.documents.rma.render_rma when that module is installed (it is built beside this one)."""
+    if importlib.util.find_spec(RMA_MODULE) is None:
+        return None
+    from portal.documents.rma import render_rma  # optional: written beside this module
+
+    return render_rma
+
+
+def _show(claim: WarrantyClaim, status: int = 200, *, error: str | None = None, answer_form=None,
+          message_form=None, photos_form=None):
+    room = services.MAX_PHOTOS - claim.photo_count
+    photos_form = photos_form or AddPhotosForm(formdata=None)
+    answer_form = answer_form or AnswerForm(formdata=None)
+    photos_form.photos.room = answer_form.answer_photos.room = room
+    question = None
+    if claim.state is ClaimState.INFO_REQUESTED:
+        question = db.session.scalar(select(ClaimEntry).where(
+            ClaimEntry.claim_id == claim.id, ClaimEntry.kind == "state",
+            ClaimEntry.to_state == ClaimState.INFO_REQUESTED.value).order_by(ClaimEntry.id.desc()).limit(1))
+    replacement = db.session.get(Unit, claim.replacement_unit_id) if claim.replacement_unit_id else None
+    return render_template(
+        "warranty/claim.html", claim=claim, items=timeline(claim), error=error, question=question,
+        answer_form=answer_form, message_form=message_form or MessageForm(formdata=None),
+        photos_form=photos_form, room=room,
+        can_withdraw=claim.can_move_to(ClaimState.WITHDRAWN, "owner"),
+        rma_ready=bool(claim.rma_number) and _rma_renderer() is not None, replacement=replacement,
+        my_ownership_of=_current_ownership_id,
+    ), status
+
+
+def _current_ownership_id(unit) -> int | None:
+    return db.session.scalar(select(Ownership.id).where(Ownership.unit_id == unit.id, Ownership.until.is_(None),
+                                                        Ownership.owner_id == current_user.id))
+
+
 @bp.get("/my/claims/<number>")
 @login_required
 def claim(number: str):
-    return render_template("warranty/claim.html", claim=my_claim(number))
+    return _show(my_claim(number))
+
+
+def _done(claim: WarrantyClaim, message: str):
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for(".claim", number=claim.number))
+
+
+def _refused(claim: WarrantyClaim, err: DomainError, **forms):
+    db.session.rollback()
+    return _show(claim, err.status, error=str(err), **forms)
+
+
+@bp.post("/my/claims/<number>/answer")
+@login_required
+@limiter.limit("60 per hour")
+def answer(number: str):
+    claim = my_claim(number)
+    form = AnswerForm()
+    form.answer_photos.room = services.MAX_PHOTOS - claim.photo_count
+    if not form.validate_on_submit():
+        return _show(claim, 400, answer_form=form)
+    try:
+        if form.answer_photos.photos:  # often what was asked for: sent with the answer, in one transaction
+            services.add_photos(claim, current_user, form.answer_photos.photos)
+        services.move(claim, ClaimState.IN_REVIEW, actor=current_user, role="owner", note=form.answer.data)
+    except DomainError as err:
+        return _refused(claim, err, answer_form=form)
+    return _done(claim, "Thank you. Your answer is with the manufacturer.")
+
+
+@bp.post("/my/claims/<number>/messages")
+@login_required
+@limiter.limit("60 per hour")
+def message(number: str):
+    claim = my_claim(number)
+    form = MessageForm()
+    if not form.validate_on_submit():
+        return _show(claim, 400, message_form=form)
+    try:
+        services.add_message(claim, current_user, "owner", form.body.data)
+    except DomainError as err:
+        return _refused(claim, err, message_form=form)
+    return _done(claim, "Message sent.")
+
+
+@bp.post("/my/claims/<number>/photos")
+@login_required
+@limiter.limit("30 per hour")
+def add_photos(number: str):
+    claim = my_claim(number)
+    form = AddPhotosForm()
+    form.photos.room = services.MAX_PHOTOS - claim.photo_count
+    if not form.validate_on_submit():
+        return _show(claim, 400, photos_form=form)
+    try:
+        services.add_photos(claim, current_user, form.photos.photos)
+    except DomainError as err:
+        return _refused(claim, err, photos_form=form)
+    count = len(form.photos.photos)
+    return _done(claim, f"{count} photo{'s' if count > 1 else ''} added.")
+
+
+@bp.post("/my/claims/<number>/withdraw")
+@login_required
+def withdraw(number: str):
+    claim = my_claim(number)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        services.move(claim, ClaimState.WITHDRAWN, actor=current_user, role="owner")
+    except DomainError as err:
+        return _refused(claim, err)
+    return _done(claim, f"Claim {claim.number} is withdrawn.")
+
+
+@bp.get("/my/claims/<number>/photos/<int:entry_id>")
+@login_required
+def photo(number: str, entry_id: int):
+    claim = my_claim(number)
+    entry = db.session.get(ClaimEntry, entry_id)
+    if entry is None or entry.claim_id != claim.id or entry.kind != "photo" or not entry.file_key:
+        abort(404)
+    try:
+        path = open_stored(entry.file_key)
+    except FileNotFoundError:
+        abort(404)
+    mime = MIME_BY_EXT.get(path.suffix.lstrip("."), "application/octet-stream")
+    if request.args.get("size") == "thumb":
+        response = send_file(io.BytesIO(_thumbnail(path)), mimetype="image/jpeg")
+    else:
+        response = send_file(path, mimetype=mime, download_name=entry.body or path.name)
+    # The key is random and the file never changes: the browser may keep it, shared caches may not.
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+def _thumbnail(path) -> bytes:
+    with Image.open(path) as image:
+        image = ImageOps.exif_transpose(image)
+        image.thumbnail((THUMB_PIXELS, THUMB_PIXELS))
+        if image.mode != "RGB":
+            background = Image.new("RGB", image.size, "white")
+            background.paste(image, mask=image.getchannel("A") if "A" in image.getbands() else None)
+            image = background
+        out = io.BytesIO()
+        image.save(out, format="JPEG", quality=82)
+    return out.getvalue()
+
+
+@bp.get("/my/claims/<number>/rma.pdf")
+@login_required
+@limiter.limit("60 per hour")
+def rma(number: str):
+    claim = my_claim(number)
+    render_rma = _rma_renderer()
+    if not claim.rma_number or render_rma is None:
+        abort(404)
+    return _pdf(render_rma(claim), f"return-{_file_part(claim.rma_number)}.pdf")

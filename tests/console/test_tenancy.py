@@ -14,14 +14,16 @@ def world(app):
 
 def acme_records(app, world) -> dict[str, int]:
     """One record of acme for every kind of id a console URL takes, made through the services."""
+    from portal.accounts.services import find_user
     from portal.authenticity.clones import check_for_clone, record_scan
     from portal.authenticity.services import report_counterfeit
     from portal.authenticity.sheets import start_run
-    from portal.accounts.services import find_user
     from portal.catalog.models import Manufacturer, Unit
     from portal.notifications.models import Notification
     from portal.ownership.services import register_unit
     from portal.recalls.services import launch, save_draft
+    from portal.warranty.models import ClaimEntry
+    from portal.warranty.services import file_claim
 
     with app.app_context():
         acme = db.session.scalar(select(Manufacturer).where(Manufacturer.slug == "acme"))
@@ -38,10 +40,25 @@ def acme_records(app, world) -> dict[str, int]:
                               criteria={"model_ids": [world.model_id_a]})
         launch(campaign, remedy_available=True, actor="test")
         notification_id = db.session.scalar(select(Notification.id).where(Notification.template == "recall_notice"))
+        claim = file_claim(find_user(world.owner), unit, category="does_not_work", started_on=None,
+                           description="It stopped ticking overnight.", photos=[(_png(), "dial.png")], goodwill=True)
+        photo_id = db.session.scalar(select(ClaimEntry.id).where(ClaimEntry.claim_id == claim.id,
+                                                                 ClaimEntry.kind == "photo"))
         ids = {"alert_id": alert.id, "report_id": report.id, "run_id": run.id, "membership_id": membership_id,
-               "campaign_id": campaign.id, "notification_id": notification_id, "action": "follow-up"}
+               "campaign_id": campaign.id, "notification_id": notification_id, "action": "follow-up",
+               "number": claim.number, "entry_id": photo_id}
         db.session.commit()
     return ids
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(out, format="PNG")
+    return out.getvalue()
 
 
 def console_urls(app, world) -> list[tuple[str, str]]:
@@ -83,8 +100,10 @@ def test_every_console_page_opens_for_the_tenants_own_admin(app, world):
     admin = app.test_client()
     login(admin, world.staff_a["admin"])
     for method, path in console_urls(app, world):
-        # No proof, picture, label or finished run exists here; the pages that serve them have their own tests.
-        if method == "GET" and not path.endswith(("/proof", "/photo", "/label.pdf", "/pdf", ".eml", "letters.pdf")):
+        # No proof, picture, label, finished run or RMA (the claim is not approved) exists here; the pages that
+        # serve them have their own tests.
+        binary = ("/proof", "/photo", "/label.pdf", "/pdf", ".eml", "letters.pdf", "rma.pdf")
+        if method == "GET" and not path.endswith(binary):
             assert admin.get(path).status_code == 200, path
 
 

@@ -1,0 +1,63 @@
+"""The return document (RMA) an owner prints and puts in the parcel: one A4 page, WeasyPrint.
+
+Plain Jinja2 and no request, so the console and the owner's claim page serve the same bytes; it only
+needs an application context (BASE_URL for the QR code's link and the database for the claim's rows).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from portal.authenticity.qr import qr_svg
+from portal.catalog.models import Manufacturer
+from portal.core.urls import external_url
+from portal.extensions import db
+from portal.warranty.models import WarrantyClaim
+
+_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+_env = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html"]))
+
+PACKING = (
+    "Switch the product off; take out removable batteries unless the claim is about the battery.",
+    "Pack it in its original box or in sturdy packaging with at least 5 cm of padding on every side.",
+    "Put this page (folded) inside the parcel; write the RMA number clearly on the outside.",
+    "Do not include accessories, straps or cables unless the claim is about them: we cannot return them.",
+    "Keep the carrier's receipt and tracking number until the claim is closed.",
+)
+
+
+@dataclass(frozen=True)
+class ReturnAddress:
+    """Manufacturers have no postal address field yet, so this is only a department line for now."""
+
+    lines: tuple[str, ...]
+
+
+def return_address(manufacturer: Manufacturer) -> ReturnAddress:
+    return ReturnAddress((f"Returns department, {manufacturer.name}",))
+
+
+def render_rma(claim: WarrantyClaim) -> bytes:
+    """The PDF for an approved claim. Raises ValueError when the claim has no RMA number yet."""
+    from weasyprint import HTML  # heavy import, only when a document is drawn
+
+    if not claim.rma_number:
+        raise ValueError(f"claim {claim.number} has no RMA number")
+    manufacturer = db.session.get(Manufacturer, claim.manufacturer_id)
+    link = external_url("warranty.claim", number=claim.number)
+    html = _env.get_template("documents/rma.html").render(
+        claim=claim,
+        unit=claim.unit,
+        model=claim.unit.model,
+        owner=claim.owner,
+        manufacturer=manufacturer,
+        address=return_address(manufacturer),
+        packing=PACKING,
+        link=link,
+        qr=Markup(qr_svg(link, border=0)),
+    )
+    return HTML(string=html).write_pdf()  # the <title> becomes the PDF's title

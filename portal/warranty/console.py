@@ -1,0 +1,662 @@
+"""Console pages of the claims desk, quality signals and warranty terms (routes on the console blueprint).
+
+Claims agents decide; tenant admins may do everything; analysts and recall managers only look. Every
+claim is loaded through the tenant helper by its number, so another tenant's claim answers 404.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import mimetypes
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from portal.accounts.forms import EmptyForm
+from portal.accounts.models import Role, User
+from portal.catalog.models import Lot, ProductModel, Unit
+from portal.console.views import PAGE, bp
+from portal.core import audit
+from portal.core.db import utcnow
+from portal.core.errors import DomainError, NotFound
+from portal.core.storage import open_stored
+from portal.core.tenancy import scoped, scoped_count, staff_required, tenant_scoped
+from portal.extensions import db
+from portal.ownership.models import Ownership
+from portal.warranty import services
+from portal.warranty.coverage import coverage, local_date, terms_for
+from portal.warranty.models import (
+    TRANSITIONS,
+    ClaimEntry,
+    ClaimState,
+    ClockStart,
+    ExtendedCoverage,
+    ReplacementRule,
+    WarrantyClaim,
+    WarrantyTerms,
+)
+from portal.warranty.quality import csv_rows, quality_report
+
+desk_staff = staff_required(Role.CLAIMS_AGENT)
+S = ClaimState
+STALE = (
+    "Someone else changed this claim since you opened it. Reload it to see what changed, then decide again."
+)
+
+#: What each agent move is called on its button.
+ACTIONS = {
+    S.IN_REVIEW: "Start the review",
+    S.INFO_REQUESTED: "Ask the owner for information",
+    S.APPROVED: "Approve",
+    S.REJECTED: "Reject",
+    S.AWAITING_UNIT: "Wait for the unit",
+    S.IN_REPAIR: "Start the repair",
+    S.REPAIRED: "Mark repaired",
+    S.REPLACED: "Replace with another unit",
+    S.REFUNDED: "Refund",
+    S.CLOSED: "Close the claim",
+}
+#: Canned reasons: picked in a <select name="template"> and used as the note when the note is left empty.
+REASONS: dict[ClaimState, tuple[str, ...]] = {
+    S.IN_REVIEW: ("We are looking into your claim and will come back to you within a few days.",),
+    S.INFO_REQUESTED: (
+        "Please upload a clear photo of the serial number label.",
+        "Please upload your receipt or another proof of purchase.",
+        "Please describe when the problem happens and what you see or hear.",
+        "Please upload a photo or short video that shows the fault.",
+    ),
+    S.APPROVED: (
+        "Approved under warranty. Print the return document and send the product to us.",
+        "Approved as a goodwill gesture, although the warranty does not cover this.",
+    ),
+    S.REJECTED: (
+        "The warranty does not cover accidental damage or normal wear.",
+        "The warranty had ended before the problem started.",
+        "We could not find a fault: the product works as designed.",
+        "We did not receive the information we asked for.",
+    ),
+    S.AWAITING_UNIT: ("We are waiting for the product to arrive at our service centre.",),
+    S.IN_REPAIR: ("Your product has arrived and is being repaired.",),
+    S.REPAIRED: ("Repaired and tested; it is on its way back to you.",),
+    S.REPLACED: ("The product could not be repaired; a replacement is on its way to you.",),
+    S.REFUNDED: ("We have refunded the purchase price; it reaches you within 10 working days.",),
+    S.CLOSED: ("Claim closed. Thank you for your patience.",),
+}
+#: States in which the next step is the desk's: the service target clock runs. (Not while the desk waits
+#: for the owner's answer or parcel, nor once the claim is finished.)
+DESK_TURN = frozenset(s for s in ClaimState if s.is_open) - {S.INFO_REQUESTED, S.AWAITING_UNIT}
+
+
+def reason_text(target: ClaimState, template: str) -> str:
+    options = REASONS.get(target, ())
+    return options[int(template)] if template.isdigit() and int(template) < len(options) else ""
+
+
+def working_days(start: date, end: date) -> int:
+    """Monday-to-Friday days after `start` up to and including `end` (public holidays not known)."""
+    if end <= start:
+        return 0
+    weeks, extra = divmod((end - start).days, 7)
+    return weeks * 5 + sum(1 for i in range(1, extra + 1) if (start + timedelta(days=i)).weekday() < 5)
+
+
+def waiting_since(claim_ids: list[int]) -> dict[int, datetime]:
+    """When each claim's current wait began: its latest state change or agent message.
+
+    An owner's message alone does not restart the clock: the desk still owes an answer.
+    """
+    if not claim_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(ClaimEntry.claim_id, func.max(ClaimEntry.at))
+            .where(
+                ClaimEntry.claim_id.in_(claim_ids),
+                or_(ClaimEntry.kind == "state", ClaimEntry.author_role == "agent"),
+            )
+            .group_by(ClaimEntry.claim_id)
+        ).all()
+    )
+
+
+# --- the queue -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class QueueFilters:
+    state: str = "open"
+    age: int | None = None
+    model: int | None = None
+    lot: str = ""
+    covered: str = ""
+
+    @classmethod
+    def from_args(cls, args) -> QueueFilters:
+        state = args.get("state", "open")
+        if state not in ("open", "desk", "all", *ClaimState):
+            state = "open"
+        age = args.get("age", type=int)
+        covered = args.get("covered", "")
+        return cls(
+            state=state,
+            age=age if age is not None and 0 <= age <= 3650 else None,
+            model=args.get("model", type=int),
+            lot=args.get("lot", "").strip()[:20],
+            covered=covered if covered in ("yes", "no") else "",
+        )
+
+    def args(self) -> dict:
+        found = {
+            "state": self.state,
+            "age": self.age,
+            "model": self.model,
+            "lot": self.lot,
+            "covered": self.covered,
+        }
+        return {k: v for k, v in found.items() if v not in (None, "")}
+
+    def where(self) -> list:
+        claim = WarrantyClaim
+        found = []
+        if self.state == "open":
+            found.append(claim.state.in_([s for s in ClaimState if s.is_open]))
+        elif self.state == "desk":
+            found.append(claim.state.in_(list(DESK_TURN)))
+        elif self.state != "all":
+            found.append(claim.state == ClaimState(self.state))
+        if self.age is not None:
+            found.append(claim.created_at <= utcnow() - timedelta(days=self.age))
+        if self.model is not None:
+            found.append(Unit.model_id == self.model)
+        if self.lot:
+            found.append(Unit.lot_id.in_(select(Lot.id).where(Lot.code == self.lot)))
+        if self.covered:
+            found.append(claim.covered_at_filing.is_(self.covered == "yes"))
+        return found
+
+
+@bp.get("/<tenant>/claims")
+def claims():
+    filters = QueueFilters.from_args(request.args)
+    where = filters.where()
+    stmt = (
+        scoped(WarrantyClaim)
+        .join(Unit, Unit.id == WarrantyClaim.unit_id)
+        .where(*where)
+        .options(
+            contains_eager(WarrantyClaim.unit).options(joinedload(Unit.model), joinedload(Unit.lot)),
+            joinedload(WarrantyClaim.owner),
+        )
+        .order_by(WarrantyClaim.created_at, WarrantyClaim.id)
+        .limit(PAGE + 1)
+    )
+    after = request.args.get("after", type=int)
+    if after:  # keyset: continue after the last row shown, by (filed, id)
+        pivot = (
+            select(WarrantyClaim.created_at)
+            .where(WarrantyClaim.id == after, WarrantyClaim.manufacturer_id == g.tenant.id)
+            .scalar_subquery()
+        )
+        stmt = stmt.where(
+            or_(
+                WarrantyClaim.created_at > pivot,
+                and_(WarrantyClaim.created_at == pivot, WarrantyClaim.id > after),
+            )
+        )
+    found = db.session.scalars(stmt).unique().all()
+    more = len(found) > PAGE
+    rows = found[:PAGE]
+    since = waiting_since([c.id for c in rows])
+    target = current_app.config["CLAIM_SERVICE_TARGET_DAYS"]
+    today = local_date(utcnow())
+    waits = {}
+    for c in rows:
+        start = since.get(c.id, c.created_at)
+        days = working_days(local_date(start), today) if c.state in DESK_TURN else None
+        waits[c.id] = (days, days is not None and days > target)
+    total = db.session.scalar(
+        scoped_count(WarrantyClaim).join(Unit, Unit.id == WarrantyClaim.unit_id).where(*where)
+    )
+    models = db.session.scalars(scoped(ProductModel).order_by(ProductModel.name)).all()
+    return render_template(
+        "warranty/console_claims.html",
+        claims=rows,
+        waits=waits,
+        filters=filters,
+        total=total,
+        models=models,
+        target=target,
+        today=today,
+        states=list(ClaimState),
+        next_after=rows[-1].id if more else None,
+    )
+
+
+# --- one claim -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Problem:
+    """A refused form, shown again beside the form it came from, with what the agent typed."""
+
+    form: str  # a target state, "message" or "extension"
+    message: str
+    field: str | None = None
+
+
+def _claim_page(
+    claim: WarrantyClaim,
+    status: int = 200,
+    problem: Problem | None = None,
+    extension_form: ExtensionForm | None = None,
+):
+    unit = claim.unit
+    now = utcnow()
+    entries = sorted(
+        db.session.scalars(select(ClaimEntry).where(ClaimEntry.claim_id == claim.id)),
+        key=lambda e: (e.at, e.kind != "state", e.id),
+    )  # a filing's photos follow its state entry
+    author_ids = {e.author_id for e in entries if e.author_id}
+    authors = (
+        {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(author_ids)))}
+        if author_ids
+        else {}
+    )
+    ownerships = db.session.scalars(
+        select(Ownership)
+        .options(joinedload(Ownership.owner))
+        .where(Ownership.unit_id == unit.id)
+        .order_by(Ownership.since)
+    ).all()
+    others = (
+        scoped(WarrantyClaim).where(WarrantyClaim.id != claim.id).order_by(WarrantyClaim.created_at.desc())
+    )
+    moves = [
+        {"target": target, "rule": rule, "action": ACTIONS[target], "reasons": REASONS.get(target, ())}
+        for (source, target), rule in TRANSITIONS.items()
+        if source is claim.state and rule.by == "agent"
+    ]
+    since = waiting_since([claim.id]).get(claim.id, claim.created_at)
+    waited = working_days(local_date(since), local_date(now)) if claim.state in DESK_TURN else None
+    role = g.membership.role
+    return render_template(
+        "warranty/console_claim.html",
+        claim=claim,
+        unit=unit,
+        entries=entries,
+        authors=authors,
+        photos=[e for e in entries if e.kind == "photo" and e.file_key],
+        ownerships=ownerships,
+        cover_then=coverage(unit, claim.created_at),
+        cover_now=coverage(unit, now),
+        unit_claims=db.session.scalars(others.where(WarrantyClaim.unit_id == unit.id).limit(20)).all(),
+        person_claims=db.session.scalars(
+            others.where(WarrantyClaim.owner_id == claim.owner_id, WarrantyClaim.unit_id != unit.id).limit(20)
+        ).all(),
+        signals=services.fraud_signals(claim),
+        moves=moves,
+        problem=problem,
+        posted=request.form,
+        can_decide=role in (Role.ADMIN, Role.CLAIMS_AGENT),
+        is_admin=role is Role.ADMIN,
+        extension_form=extension_form
+        or ExtensionForm(
+            formdata=None, starts_on=local_date(now), months=12, scope=["parts", "labour"], claim=claim.number
+        ),
+        waited=waited,
+        target=current_app.config["CLAIM_SERVICE_TARGET_DAYS"],
+        state_labels={s.value: s.label for s in ClaimState},
+    ), status
+
+
+@bp.get("/<tenant>/claims/<number>")
+def claim(number: str):
+    return _claim_page(tenant_scoped(WarrantyClaim, number=number))
+
+
+@bp.get("/<tenant>/claims/<number>/photos/<int:entry_id>")
+def claim_photo(number: str, entry_id: int):
+    item = tenant_scoped(WarrantyClaim, number=number)
+    entry = db.session.scalar(
+        select(ClaimEntry).where(
+            ClaimEntry.id == entry_id, ClaimEntry.claim_id == item.id, ClaimEntry.kind == "photo"
+        )
+    )
+    if entry is None or not entry.file_key:
+        abort(404)
+    try:
+        path = open_stored(entry.file_key)
+    except FileNotFoundError:
+        abort(404)
+    # The stored file was re-encoded: its key's extension, not the owner's file name, says what it is.
+    return send_file(path, mimetype=mimetypes.guess_type(path.name)[0], download_name=entry.body or path.name)
+
+
+def _status(err: DomainError) -> int:
+    # An unknown replacement serial is a typo in the form, not a missing page.
+    return 422 if isinstance(err, NotFound) else err.status
+
+
+@bp.post("/<tenant>/claims/<number>/move")
+@desk_staff
+def claim_move(number: str):
+    item = tenant_scoped(WarrantyClaim, number=number)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        target = ClaimState(request.form.get("target", ""))
+    except ValueError:
+        abort(400)
+    if request.form.get("version", type=int) != item.version:
+        return _claim_page(item, 409, Problem(target.value, STALE))
+    note = request.form.get("note", "").strip() or reason_text(target, request.form.get("template", ""))
+    rule = TRANSITIONS.get((item.state, target))
+    try:
+        services.move(
+            item,
+            target,
+            actor=current_user,
+            role="agent",
+            note=note,
+            replacement_serial=request.form.get("replacement_serial", "").strip(),
+        )
+    except DomainError as err:
+        db.session.rollback()
+        return _claim_page(item, _status(err), Problem(target.value, str(err), err.field))
+    db.session.commit()
+    told = " The owner has been told by e-mail." if rule.notify else ""
+    extra = f" Return number {item.rma_number}." if target is S.APPROVED else ""
+    flash(f"Claim {item.number} is now {target.label.lower()}.{extra}{told}", "success")
+    return redirect(url_for(".claim", number=number), 303)
+
+
+@bp.post("/<tenant>/claims/<number>/messages")
+@desk_staff
+def claim_message(number: str):
+    item = tenant_scoped(WarrantyClaim, number=number)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        services.add_message(item, current_user, "agent", request.form.get("body", ""))
+    except DomainError as err:
+        db.session.rollback()
+        return _claim_page(item, _status(err), Problem("message", str(err), err.field))
+    db.session.commit()
+    flash("Message sent to the owner.", "success")
+    return redirect(url_for(".claim", number=number, _anchor="conversation"), 303)
+
+
+@bp.get("/<tenant>/claims/<number>/rma.pdf")
+def claim_rma(number: str):
+    from portal.documents.rma import render_rma
+
+    item = tenant_scoped(WarrantyClaim, number=number)
+    if not item.rma_number:
+        abort(404)
+    return send_file(
+        io.BytesIO(render_rma(item)), mimetype="application/pdf", download_name=f"{item.rma_number}.pdf"
+    )
+
+
+# --- quality ---------------------------------------------------------------------------------------------
+
+
+@bp.get("/<tenant>/quality")
+def quality():
+    report = quality_report(g.tenant.id)
+    chosen = request.args.get("model", type=int)
+    chosen = chosen if chosen in report.months else None
+    return render_template(
+        "warranty/console_quality.html",
+        report=report,
+        chosen=chosen,
+        series=report.months[chosen],
+        can_recall=g.membership.role in (Role.ADMIN, Role.RECALL_MANAGER),
+    )
+
+
+@bp.get("/<tenant>/quality.csv")
+def quality_csv():
+    out = io.StringIO()
+    # A cell starting with = + - @ would run as a formula in a spreadsheet: quote it as text.
+    csv.writer(out).writerows(
+        [
+            [f"'{c}" if isinstance(c, str) and c[:1] in "=+-@" else c for c in row]
+            for row in csv_rows(quality_report(g.tenant.id))
+        ]
+    )
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={g.tenant.slug}-claim-rates.csv"},
+    )
+
+
+# --- warranty terms and extensions (admins) --------------------------------------------------------------
+
+
+class TermsForm(FlaskForm):
+    clock_start = SelectField(
+        "The warranty starts at",
+        choices=[
+            SelectChoice(
+                ClockStart.PURCHASE.value,
+                "Purchase (receipt date; else manufacture + grace; else registration)",
+            ),
+            SelectChoice(ClockStart.REGISTRATION.value, "First registration"),
+            SelectChoice(ClockStart.MANUFACTURE.value, "Manufacture date + grace days"),
+        ],
+    )
+    grace_days = IntegerField(
+        "Grace days",
+        validators=[InputRequired(), NumberRange(0, 730, "From 0 to 730 days.")],
+        description="Shelf time added to the manufacture date when that starts the clock.",
+    )
+    survives_transfer = BooleanField("Coverage passes to the next owner on a transfer")
+    replacement_rule = SelectField(
+        "A replacement unit gets",
+        choices=[
+            SelectChoice(ReplacementRule.REMAINING.value, "What was left of the original's coverage"),
+            SelectChoice(ReplacementRule.FRESH.value, "A full new term"),
+        ],
+    )
+    scope = SelectMultipleField(
+        "The base term covers",
+        choices=[SelectChoice("parts", "Parts"), SelectChoice("labour", "Labour")],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+
+
+class ExtensionForm(FlaskForm):
+    starts_on = DateField("Starts on", validators=[InputRequired()])
+    months = IntegerField(
+        "Months", validators=[InputRequired(), NumberRange(1, 240, "From 1 to 240 months.")]
+    )
+    scope = SelectMultipleField(
+        "Covers",
+        choices=[
+            SelectChoice("parts", "Parts"),
+            SelectChoice("labour", "Labour"),
+            SelectChoice("accidental", "Accidental damage"),
+        ],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+    note = StringField(
+        "Note",
+        validators=[Optional(), Length(max=200)],
+        description="Shown with the coverage, e.g. “Goodwill after claim W26-…”.",
+    )
+    claim = HiddenField()
+
+
+def _scope_checked(form) -> bool:
+    if not form.scope.data:
+        form.scope.errors = [*form.scope.errors, "Tick at least one."]
+        return False
+    return True
+
+
+def save_terms(
+    model: ProductModel,
+    *,
+    clock_start: str,
+    grace_days: int,
+    survives_transfer: bool,
+    replacement_rule: str,
+    scope: list[str],
+    actor,
+) -> WarrantyTerms:
+    """Create or update the model's warranty terms; the audit entry keeps what they were before."""
+    terms = db.session.scalar(select(WarrantyTerms).where(WarrantyTerms.model_id == model.id))
+    before = (
+        None
+        if terms is None
+        else {
+            "clock_start": terms.clock_start.value,
+            "grace_days": terms.grace_days,
+            "survives_transfer": terms.survives_transfer,
+            "replacement_rule": terms.replacement_rule.value,
+            "scope": terms.scope,
+        }
+    )
+    if terms is None:
+        terms = WarrantyTerms(model_id=model.id)
+        db.session.add(terms)
+    terms.clock_start, terms.grace_days = ClockStart(clock_start), grace_days
+    terms.survives_transfer, terms.replacement_rule = survives_transfer, ReplacementRule(replacement_rule)
+    terms.scope = ",".join(s for s in ("parts", "labour") if s in scope)
+    db.session.flush()
+    audit.log(
+        actor,
+        "warranty_terms.saved",
+        terms,
+        manufacturer_id=model.manufacturer_id,
+        model_id=model.id,
+        before=before,
+        clock_start=clock_start,
+        grace_days=grace_days,
+        survives_transfer=survives_transfer,
+        replacement_rule=replacement_rule,
+        scope=terms.scope,
+    )
+    return terms
+
+
+def add_extension(
+    unit: Unit, *, starts_on: date, months: int, scope: list[str], note: str, actor
+) -> ExtendedCoverage:
+    """Give one unit coverage beyond its terms (bought or goodwill); it counts from `starts_on`."""
+    ext = ExtendedCoverage(
+        unit_id=unit.id,
+        starts_on=starts_on,
+        months=months,
+        note=(note or "").strip()[:200],
+        scope=",".join(s for s in ("parts", "labour", "accidental") if s in scope),
+    )
+    db.session.add(ext)
+    db.session.flush()
+    audit.log(
+        actor,
+        "coverage.extended",
+        ext,
+        manufacturer_id=unit.manufacturer_id,
+        unit_id=unit.id,
+        starts_on=starts_on,
+        months=months,
+        scope=ext.scope,
+        note=ext.note,
+    )
+    return ext
+
+
+@bp.route("/<tenant>/models/<int:model_id>/warranty", methods=["GET", "POST"])
+@staff_required()
+def model_warranty(model_id: int):
+    product = tenant_scoped(ProductModel, id=model_id)
+    terms = terms_for(product)
+    form = TermsForm(
+        data={
+            "clock_start": terms.clock_start.value,
+            "grace_days": terms.grace_days,
+            "survives_transfer": terms.survives_transfer,
+            "replacement_rule": terms.replacement_rule.value,
+            "scope": [s for s in terms.scope.split(",") if s],
+        }
+    )  # a POST's fields win over these
+    if form.validate_on_submit() and _scope_checked(form):
+        save_terms(
+            product,
+            clock_start=form.clock_start.data,
+            grace_days=form.grace_days.data,
+            survives_transfer=form.survives_transfer.data,
+            replacement_rule=form.replacement_rule.data,
+            scope=form.scope.data,
+            actor=current_user,
+        )
+        db.session.commit()
+        flash(f"Warranty terms of {product.name} saved. Coverage answers use them from now on.", "success")
+        return redirect(url_for(".model_warranty", model_id=model_id), 303)
+    return render_template(
+        "warranty/console_terms.html", product=product, form=form, saved=terms.id is not None
+    ), 400 if form.errors else 200
+
+
+@bp.post("/<tenant>/units/<int:unit_id>/extensions")
+@staff_required()
+def unit_extension(unit_id: int):
+    unit = tenant_scoped(Unit, id=unit_id)
+    form = ExtensionForm()
+    number = request.form.get("claim", "")
+    item = tenant_scoped(WarrantyClaim, number=number, unit_id=unit.id) if number else None
+    back = url_for(".claim", number=number) if item else url_for(".unit", unit_id=unit_id)
+    if form.validate_on_submit() and _scope_checked(form):
+        ext = add_extension(
+            unit,
+            starts_on=form.starts_on.data,
+            months=form.months.data,
+            scope=form.scope.data,
+            note=form.note.data or "",
+            actor=current_user,
+        )
+        db.session.commit()
+        flash(f"Coverage extended by {ext.months} months from {ext.starts_on:%-d %B %Y}.", "success")
+        return redirect(back, 303)
+    if item is not None:
+        return _claim_page(
+            item, 422, Problem("extension", "Check the extension's fields."), extension_form=form
+        )
+    flash(
+        "The extension was not added: " + "; ".join(e for errs in form.errors.values() for e in errs), "error"
+    )
+    return redirect(back, 303)

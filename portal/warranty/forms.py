@@ -1,0 +1,130 @@
+"""Owner forms of the warranty area: filing a claim and following it up.
+
+Photos are checked here before the service sees them (count, size, real image content), so a refused
+upload leaves nothing behind: the service stores each photo as it goes, and a bad fifth file would
+otherwise find the first four already written to disk.
+"""
+from __future__ import annotations
+
+import io
+import warnings
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
+from PIL import Image, UnidentifiedImageError
+from wtforms import BooleanField, DateField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from portal.core.storage import IMAGE_TYPES, MAX_PIXELS
+from portal.warranty.models import CATEGORIES, REMEDIES
+from portal.warranty.services import MAX_PHOTOS
+
+#: What the owner reads for each stored category (the stored value stays the short code).
+CATEGORY_LABELS = {
+    "does_not_work": "It does not work at all",
+    "intermittent_fault": "It works only some of the time",
+    "damage_on_arrival": "It arrived damaged",
+    "cosmetic": "Cosmetic fault (finish, scratches, colour)",
+    "battery": "Battery or charging problem",
+    "accident": "Accidental damage (dropped, wet, crushed)",
+    "other": "Something else",
+}
+REMEDY_LABELS = {"repair": "Repair it", "replacement": "Replace it", "refund": "Refund the price"}
+GOODWILL_LABEL = "Ask for goodwill: the unit is not under warranty"
+
+assert set(CATEGORY_LABELS) == set(CATEGORIES) and set(REMEDY_LABELS) == set(REMEDIES)
+
+
+def _size_words(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{max(limit // 1024, 1)} KB"
+
+
+def uploaded_photos(field) -> list:
+    """The files actually chosen in a multiple file input (browsers send one empty part when none is)."""
+    return [f for f in (field.data or []) if f and getattr(f, "filename", "")]
+
+
+def read_photos(field, *, room: int = MAX_PHOTOS) -> list[tuple[bytes, str]]:
+    """Read and check the chosen photos; raise ValidationError naming the first file that is refused."""
+    files = uploaded_photos(field)
+    if len(files) > room:
+        raise ValidationError(f"A claim holds at most {MAX_PHOTOS} photos; "
+                              + (f"you can add {room} more." if room else "it has that many already."))
+    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    photos = []
+    for upload in files:
+        data = upload.read()
+        name = upload.filename
+        if not data:
+            raise ValidationError(f"{name} is empty.")
+        if len(data) > limit:
+            raise ValidationError(f"{name} is larger than {_size_words(limit)}. Send a smaller photo.")
+        if not _looks_like_a_photo(data):
+            raise ValidationError(f"{name} is not a photo we can read. Send JPEG, PNG or WebP pictures.")
+        photos.append((data, name))
+    return photos
+
+
+def _looks_like_a_photo(data: bytes) -> bool:
+    """A quick probe by content, never by file name; storage re-encodes the pixels later anyway."""
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(io.BytesIO(data)) as probe:
+                kind = probe.format
+                probe.verify()
+        except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning, OSError,
+                SyntaxError, ValueError):
+            return False
+    return kind in IMAGE_TYPES
+
+
+class PhotosField(MultipleFileField):
+    """Up to `room` photos; the checked bytes are kept in `.photos` for the view."""
+
+    def __init__(self, *args, room: int = MAX_PHOTOS, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.room = room
+        self.photos: list[tuple[bytes, str]] = []
+
+    def pre_validate(self, form) -> None:
+        self.photos = read_photos(self, room=self.room)
+
+
+class ClaimForm(FlaskForm):
+    category = SelectField("What happened?", choices=[SelectChoice("", "Choose one")]
+                           + [SelectChoice(v, label) for v, label in CATEGORY_LABELS.items()],
+                           validators=[DataRequired(message="Choose what happened from the list.")])
+    description = TextAreaField("Describe the problem", validators=[
+        DataRequired(message="Describe the problem in a sentence or two."),
+        Length(min=15, max=4000, message="Describe the problem in a sentence or two (15 to 4,000 characters).")],
+        description="What you see, when it happens, and what you tried.")
+    started_on = DateField("When did it start?", validators=[Optional()],
+                           description="An approximate date is fine.")
+    photos = PhotosField("Photos (optional)",
+                         description=f"Up to {MAX_PHOTOS} photos of the fault or damage; location data is removed.")
+    preferred_remedy = SelectField("What would you like?", default="repair",
+                                   choices=[SelectChoice(v, label) for v, label in REMEDY_LABELS.items()],
+                                   description="The manufacturer decides what fits; they will tell you why.")
+    goodwill = BooleanField(GOODWILL_LABEL)
+
+
+class AnswerForm(FlaskForm):
+    answer = TextAreaField("Your answer", validators=[DataRequired(message="Write your answer first."),
+                                                      Length(max=4000)])
+    answer_photos = PhotosField("Photos with the answer (optional)")  # not `photos`: both forms share the page
+
+
+class MessageForm(FlaskForm):
+    body = TextAreaField("Message", validators=[DataRequired(message="Write a message first."), Length(max=4000)])
+
+
+class AddPhotosForm(FlaskForm):
+    photos = PhotosField("Photos", validators=[])
+
+    def validate_photos(self, field) -> None:
+        if not field.photos:
+            raise ValidationError("Choose at least one photo.")
