@@ -24,6 +24,7 @@ def register_web(app: Flask) -> None:
     from portal.console import authenticity as _console_authenticity  # noqa: F401  (adds its routes to the console)
     from portal.recalls import console as _console_recalls  # noqa: F401  (adds its routes to the console)
     from portal.warranty import console as _console_warranty  # noqa: F401  (adds its routes to the console)
+    from portal.warranty import console_terms as _console_terms  # noqa: F401  (adds its routes to the console)
     from portal.recalls import hooks as _recall_hooks  # noqa: F401  (late joiners)
     from portal.recalls import notices as _recall_notices  # noqa: F401  (renders recall e-mails)
     from portal.recalls.views import bp as recalls_bp

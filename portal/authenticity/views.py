@@ -1,10 +1,9 @@
 """Public authenticity pages: the verdict behind every code, the published keys, reports, the scanner."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, make_response, render_template, request, send_from_directory
+from flask import Blueprint, current_app, jsonify, make_response, render_template, request, send_from_directory
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select
 
 from portal.authenticity import services
 from portal.authenticity.forms import ReportForm

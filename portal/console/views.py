@@ -14,12 +14,15 @@ from portal.catalog.importer import import_units_csv
 from portal.catalog.models import Disposition, Lot, ProductModel, Unit, UnitEvent
 from portal.console.forms import ImportForm, ModelForm, ModelImageForm, StaffForm
 from portal.core.audit import AuditEntry
+from portal.core.db import utcnow
 from portal.core.errors import DomainError
 from portal.core.storage import store_image
 from portal.core.tenancy import enter_tenant, scoped, scoped_count, staff_required, tenant_scoped
 from portal.extensions import db, login_manager
 from portal.ownership.models import Ownership, OwnershipDispute
 from portal.ownership.views import _send_proof
+from portal.warranty.coverage import coverage
+from portal.warranty.forms import ExtensionForm
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 PAGE = 50
@@ -158,7 +161,7 @@ def unit(unit_id: int):
     disputes = db.session.scalars(select(OwnershipDispute).where(OwnershipDispute.unit_id == item.id)).all()
     labels = db.session.scalars(select(Label).where(Label.unit_id == item.id).order_by(Label.number)).all()
     return render_template("console/unit.html", unit=item, ownerships=ownerships, events=events, disputes=disputes,
-                           labels=labels)
+                           labels=labels, cover=coverage(item, utcnow()), extension_form=ExtensionForm())
 
 
 @bp.get("/<tenant>/units/<int:unit_id>/proof")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file
-from sqlalchemy import select
 
 from portal.catalog.models import ProductModel
 from portal.core.storage import open_stored

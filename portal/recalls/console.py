@@ -31,6 +31,9 @@ def _form(campaign: RecallCampaign | None = None) -> CampaignForm:
     form = CampaignForm(obj=campaign) if request.method == "GET" and campaign else CampaignForm()
     form.model_ids.choices = [SelectChoice(m.id, f"{m.name} ({m.gtin})")
                               for m in db.session.scalars(scoped(ProductModel).order_by(ProductModel.name))]
+    if request.method == "GET" and campaign is None and request.args.get("lots"):  # from the quality page
+        form.lots.data = request.args.get("lots", "")
+        form.model_ids.data = request.args.getlist("model_ids", type=int)
     if request.method == "GET" and campaign:
         rules = campaign.rules
         form.model_ids.data = rules.get("model_ids", [])

@@ -25,27 +25,13 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
-from wtforms import (
-    BooleanField,
-    DateField,
-    HiddenField,
-    IntegerField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-)
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.accounts.forms import EmptyForm
 from portal.accounts.models import Role, User
 from portal.catalog.models import Lot, ProductModel, Unit
 from portal.console.views import PAGE, bp
-from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import DomainError, NotFound
 from portal.core.storage import open_stored
@@ -53,16 +39,13 @@ from portal.core.tenancy import scoped, scoped_count, staff_required, tenant_sco
 from portal.extensions import db
 from portal.ownership.models import Ownership
 from portal.warranty import services
-from portal.warranty.coverage import coverage, local_date, terms_for
+from portal.warranty.coverage import coverage, local_date
+from portal.warranty.forms import ExtensionForm
 from portal.warranty.models import (
     TRANSITIONS,
     ClaimEntry,
     ClaimState,
-    ClockStart,
-    ExtendedCoverage,
-    ReplacementRule,
     WarrantyClaim,
-    WarrantyTerms,
 )
 from portal.warranty.quality import csv_rows, quality_report
 
@@ -459,204 +442,3 @@ def quality_csv():
         mimetype="text/csv",
         headers={"Content-Disposition": f"attachment; filename={g.tenant.slug}-claim-rates.csv"},
     )
-
-
-# --- warranty terms and extensions (admins) --------------------------------------------------------------
-
-
-class TermsForm(FlaskForm):
-    clock_start = SelectField(
-        "The warranty starts at",
-        choices=[
-            SelectChoice(
-                ClockStart.PURCHASE.value,
-                "Purchase (receipt date; else manufacture + grace; else registration)",
-            ),
-            SelectChoice(ClockStart.REGISTRATION.value, "First registration"),
-            SelectChoice(ClockStart.MANUFACTURE.value, "Manufacture date + grace days"),
-        ],
-    )
-    grace_days = IntegerField(
-        "Grace days",
-        validators=[InputRequired(), NumberRange(0, 730, "From 0 to 730 days.")],
-        description="Shelf time added to the manufacture date when that starts the clock.",
-    )
-    survives_transfer = BooleanField("Coverage passes to the next owner on a transfer")
-    replacement_rule = SelectField(
-        "A replacement unit gets",
-        choices=[
-            SelectChoice(ReplacementRule.REMAINING.value, "What was left of the original's coverage"),
-            SelectChoice(ReplacementRule.FRESH.value, "A full new term"),
-        ],
-    )
-    scope = SelectMultipleField(
-        "The base term covers",
-        choices=[SelectChoice("parts", "Parts"), SelectChoice("labour", "Labour")],
-        widget=ListWidget(prefix_label=False),
-        option_widget=CheckboxInput(),
-    )
-
-
-class ExtensionForm(FlaskForm):
-    starts_on = DateField("Starts on", validators=[InputRequired()])
-    months = IntegerField(
-        "Months", validators=[InputRequired(), NumberRange(1, 240, "From 1 to 240 months.")]
-    )
-    scope = SelectMultipleField(
-        "Covers",
-        choices=[
-            SelectChoice("parts", "Parts"),
-            SelectChoice("labour", "Labour"),
-            SelectChoice("accidental", "Accidental damage"),
-        ],
-        widget=ListWidget(prefix_label=False),
-        option_widget=CheckboxInput(),
-    )
-    note = StringField(
-        "Note",
-        validators=[Optional(), Length(max=200)],
-        description="Shown with the coverage, e.g. “Goodwill after claim W26-…”.",
-    )
-    claim = HiddenField()
-
-
-def _scope_checked(form) -> bool:
-    if not form.scope.data:
-        form.scope.errors = [*form.scope.errors, "Tick at least one."]
-        return False
-    return True
-
-
-def save_terms(
-    model: ProductModel,
-    *,
-    clock_start: str,
-    grace_days: int,
-    survives_transfer: bool,
-    replacement_rule: str,
-    scope: list[str],
-    actor,
-) -> WarrantyTerms:
-    """Create or update the model's warranty terms; the audit entry keeps what they were before."""
-    terms = db.session.scalar(select(WarrantyTerms).where(WarrantyTerms.model_id == model.id))
-    before = (
-        None
-        if terms is None
-        else {
-            "clock_start": terms.clock_start.value,
-            "grace_days": terms.grace_days,
-            "survives_transfer": terms.survives_transfer,
-            "replacement_rule": terms.replacement_rule.value,
-            "scope": terms.scope,
-        }
-    )
-    if terms is None:
-        terms = WarrantyTerms(model_id=model.id)
-        db.session.add(terms)
-    terms.clock_start, terms.grace_days = ClockStart(clock_start), grace_days
-    terms.survives_transfer, terms.replacement_rule = survives_transfer, ReplacementRule(replacement_rule)
-    terms.scope = ",".join(s for s in ("parts", "labour") if s in scope)
-    db.session.flush()
-    audit.log(
-        actor,
-        "warranty_terms.saved",
-        terms,
-        manufacturer_id=model.manufacturer_id,
-        model_id=model.id,
-        before=before,
-        clock_start=clock_start,
-        grace_days=grace_days,
-        survives_transfer=survives_transfer,
-        replacement_rule=replacement_rule,
-        scope=terms.scope,
-    )
-    return terms
-
-
-def add_extension(
-    unit: Unit, *, starts_on: date, months: int, scope: list[str], note: str, actor
-) -> ExtendedCoverage:
-    """Give one unit coverage beyond its terms (bought or goodwill); it counts from `starts_on`."""
-    ext = ExtendedCoverage(
-        unit_id=unit.id,
-        starts_on=starts_on,
-        months=months,
-        note=(note or "").strip()[:200],
-        scope=",".join(s for s in ("parts", "labour", "accidental") if s in scope),
-    )
-    db.session.add(ext)
-    db.session.flush()
-    audit.log(
-        actor,
-        "coverage.extended",
-        ext,
-        manufacturer_id=unit.manufacturer_id,
-        unit_id=unit.id,
-        starts_on=starts_on,
-        months=months,
-        scope=ext.scope,
-        note=ext.note,
-    )
-    return ext
-
-
-@bp.route("/<tenant>/models/<int:model_id>/warranty", methods=["GET", "POST"])
-@staff_required()
-def model_warranty(model_id: int):
-    product = tenant_scoped(ProductModel, id=model_id)
-    terms = terms_for(product)
-    form = TermsForm(
-        data={
-            "clock_start": terms.clock_start.value,
-            "grace_days": terms.grace_days,
-            "survives_transfer": terms.survives_transfer,
-            "replacement_rule": terms.replacement_rule.value,
-            "scope": [s for s in terms.scope.split(",") if s],
-        }
-    )  # a POST's fields win over these
-    if form.validate_on_submit() and _scope_checked(form):
-        save_terms(
-            product,
-            clock_start=form.clock_start.data,
-            grace_days=form.grace_days.data,
-            survives_transfer=form.survives_transfer.data,
-            replacement_rule=form.replacement_rule.data,
-            scope=form.scope.data,
-            actor=current_user,
-        )
-        db.session.commit()
-        flash(f"Warranty terms of {product.name} saved. Coverage answers use them from now on.", "success")
-        return redirect(url_for(".model_warranty", model_id=model_id), 303)
-    return render_template(
-        "warranty/console_terms.html", product=product, form=form, saved=terms.id is not None
-    ), 400 if form.errors else 200
-
-
-@bp.post("/<tenant>/units/<int:unit_id>/extensions")
-@staff_required()
-def unit_extension(unit_id: int):
-    unit = tenant_scoped(Unit, id=unit_id)
-    form = ExtensionForm()
-    number = request.form.get("claim", "")
-    item = tenant_scoped(WarrantyClaim, number=number, unit_id=unit.id) if number else None
-    back = url_for(".claim", number=number) if item else url_for(".unit", unit_id=unit_id)
-    if form.validate_on_submit() and _scope_checked(form):
-        ext = add_extension(
-            unit,
-            starts_on=form.starts_on.data,
-            months=form.months.data,
-            scope=form.scope.data,
-            note=form.note.data or "",
-            actor=current_user,
-        )
-        db.session.commit()
-        flash(f"Coverage extended by {ext.months} months from {ext.starts_on:%-d %B %Y}.", "success")
-        return redirect(back, 303)
-    if item is not None:
-        return _claim_page(
-            item, 422, Problem("extension", "Check the extension's fields."), extension_form=form
-        )
-    flash(
-        "The extension was not added: " + "; ".join(e for errs in form.errors.values() for e in errs), "error"
-    )
-    return redirect(back, 303)

@@ -13,11 +13,15 @@ from flask import current_app
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from PIL import Image, UnidentifiedImageError
-from wtforms import BooleanField, DateField, SelectField, TextAreaField
+from wtforms import (
+    BooleanField, DateField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.core.storage import IMAGE_TYPES, MAX_PIXELS
+from portal.warranty.models import ClockStart, ReplacementRule
 from portal.warranty.models import CATEGORIES, REMEDIES
 from portal.warranty.services import MAX_PHOTOS
 
@@ -128,3 +132,59 @@ class AddPhotosForm(FlaskForm):
     def validate_photos(self, field) -> None:
         if not field.photos:
             raise ValidationError("Choose at least one photo.")
+
+
+class TermsForm(FlaskForm):
+    clock_start = SelectField(
+        "The warranty starts at",
+        choices=[
+            SelectChoice(
+                ClockStart.PURCHASE.value,
+                "Purchase (receipt date; else manufacture + grace; else registration)",
+            ),
+            SelectChoice(ClockStart.REGISTRATION.value, "First registration"),
+            SelectChoice(ClockStart.MANUFACTURE.value, "Manufacture date + grace days"),
+        ],
+    )
+    grace_days = IntegerField(
+        "Grace days",
+        validators=[InputRequired(), NumberRange(0, 730, "From 0 to 730 days.")],
+        description="Shelf time added to the manufacture date when that starts the clock.",
+    )
+    survives_transfer = BooleanField("Coverage passes to the next owner on a transfer")
+    replacement_rule = SelectField(
+        "A replacement unit gets",
+        choices=[
+            SelectChoice(ReplacementRule.REMAINING.value, "What was left of the original's coverage"),
+            SelectChoice(ReplacementRule.FRESH.value, "A full new term"),
+        ],
+    )
+    scope = SelectMultipleField(
+        "The base term covers",
+        choices=[SelectChoice("parts", "Parts"), SelectChoice("labour", "Labour")],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+
+
+class ExtensionForm(FlaskForm):
+    starts_on = DateField("Starts on", validators=[InputRequired()])
+    months = IntegerField(
+        "Months", validators=[InputRequired(), NumberRange(1, 240, "From 1 to 240 months.")]
+    )
+    scope = SelectMultipleField(
+        "Covers",
+        choices=[
+            SelectChoice("parts", "Parts"),
+            SelectChoice("labour", "Labour"),
+            SelectChoice("accidental", "Accidental damage"),
+        ],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+    note = StringField(
+        "Note",
+        validators=[Optional(), Length(max=200)],
+        description="Shown with the coverage, e.g. “Goodwill after claim W26-…”.",
+    )
+    claim = HiddenField()

@@ -26,7 +26,11 @@ from portal.notifications.services import enqueue
 from portal.ownership.models import Ownership
 from portal.ownership.services import current_ownership
 from portal.warranty.coverage import coverage
-from portal.warranty.models import CATEGORIES, REMEDIES, TRANSITIONS, ClaimEntry, ClaimState, WarrantyClaim
+from portal.catalog.models import ProductModel
+from portal.warranty.models import (
+    CATEGORIES, REMEDIES, TRANSITIONS, ClaimEntry, ClaimState, ClockStart, ExtendedCoverage, ReplacementRule,
+    WarrantyClaim, WarrantyTerms,
+)
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 MAX_PHOTOS = 5
@@ -194,14 +198,18 @@ def fraud_signals(claim: WarrantyClaim) -> list[str]:
         signals.append("The unit was never registered with a retailer or a receipt.")
     if first is not None and (claim.created_at - first.since).days < 7 and claim.owner_id == first.owner_id:
         signals.append(f"Filed {(claim.created_at - first.since).days} days after registration.")
-    owned = db.session.scalar(select(func.count()).select_from(Ownership).where(Ownership.owner_id == claim.owner_id))
+    # Only this manufacturer's records: the desk must not learn about the claimant's other brands.
+    owned = db.session.scalar(select(func.count()).select_from(Ownership).join(Unit, Unit.id == Ownership.unit_id)
+                              .where(Ownership.owner_id == claim.owner_id,
+                                     Unit.manufacturer_id == claim.manufacturer_id))
     claims = db.session.scalar(select(func.count()).select_from(WarrantyClaim).where(
-        WarrantyClaim.owner_id == claim.owner_id))
+        WarrantyClaim.owner_id == claim.owner_id, WarrantyClaim.manufacturer_id == claim.manufacturer_id))
     if owned >= 5 and claims >= 3:
         signals.append(f"The claimant owns {owned} units and filed {claims} claims.")
     hashes = select(ClaimEntry.file_sha256).where(ClaimEntry.claim_id == claim.id, ClaimEntry.file_sha256.is_not(None))
     reused = db.session.scalars(select(WarrantyClaim.number).join(ClaimEntry, ClaimEntry.claim_id == WarrantyClaim.id)
-                                .where(ClaimEntry.file_sha256.in_(hashes), WarrantyClaim.id != claim.id).distinct()).all()
+                                .where(ClaimEntry.file_sha256.in_(hashes), WarrantyClaim.id != claim.id,
+                                       WarrantyClaim.manufacturer_id == claim.manufacturer_id).distinct()).all()
     if reused:
         signals.append(f"The same photo appears on claim{'s' if len(reused) > 1 else ''} {', '.join(reused)}.")
     if db.session.scalar(select(UnitEvent.id).where(UnitEvent.unit_id == unit.id,
@@ -209,3 +217,75 @@ def fraud_signals(claim: WarrantyClaim) -> list[str]:
         signals.append("The unit was reported stolen before.")
     return signals
 
+
+def save_terms(
+    model: ProductModel,
+    *,
+    clock_start: str,
+    grace_days: int,
+    survives_transfer: bool,
+    replacement_rule: str,
+    scope: list[str],
+    actor,
+) -> WarrantyTerms:
+    """Create or update the model's warranty terms; the audit entry keeps what they were before."""
+    terms = db.session.scalar(select(WarrantyTerms).where(WarrantyTerms.model_id == model.id))
+    before = (
+        None
+        if terms is None
+        else {
+            "clock_start": terms.clock_start.value,
+            "grace_days": terms.grace_days,
+            "survives_transfer": terms.survives_transfer,
+            "replacement_rule": terms.replacement_rule.value,
+            "scope": terms.scope,
+        }
+    )
+    if terms is None:
+        terms = WarrantyTerms(model_id=model.id)
+        db.session.add(terms)
+    terms.clock_start, terms.grace_days = ClockStart(clock_start), grace_days
+    terms.survives_transfer, terms.replacement_rule = survives_transfer, ReplacementRule(replacement_rule)
+    terms.scope = ",".join(s for s in ("parts", "labour") if s in scope)
+    db.session.flush()
+    audit.log(
+        actor,
+        "warranty_terms.saved",
+        terms,
+        manufacturer_id=model.manufacturer_id,
+        model_id=model.id,
+        before=before,
+        clock_start=clock_start,
+        grace_days=grace_days,
+        survives_transfer=survives_transfer,
+        replacement_rule=replacement_rule,
+        scope=terms.scope,
+    )
+    return terms
+
+
+def add_extension(
+    unit: Unit, *, starts_on: date, months: int, scope: list[str], note: str, actor
+) -> ExtendedCoverage:
+    """Give one unit coverage beyond its terms (bought or goodwill); it counts from `starts_on`."""
+    ext = ExtendedCoverage(
+        unit_id=unit.id,
+        starts_on=starts_on,
+        months=months,
+        note=(note or "").strip()[:200],
+        scope=",".join(s for s in ("parts", "labour", "accidental") if s in scope),
+    )
+    db.session.add(ext)
+    db.session.flush()
+    audit.log(
+        actor,
+        "coverage.extended",
+        ext,
+        manufacturer_id=unit.manufacturer_id,
+        unit_id=unit.id,
+        starts_on=starts_on,
+        months=months,
+        scope=ext.scope,
+        note=ext.note,
+    )
+    return ext

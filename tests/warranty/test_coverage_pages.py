@@ -95,7 +95,7 @@ def test_a_model_without_warranty_says_so(client, world):
 
 
 def test_an_extension_covers_an_ended_unit_and_the_certificate_lists_both_terms(app, client, world):
-    from portal.warranty.console import add_extension
+    from portal.warranty.services import add_extension
 
     gtin, serial = fresh_unit(app, "ACME-2015", made=date(2015, 1, 10))
     login(client, world.owner)
