@@ -13,7 +13,7 @@ import math
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import distinct, func, select
+from sqlalchemy import distinct, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.authenticity.models import AlertState, CloneAlert, LabelState, Scan
@@ -60,14 +60,14 @@ def check_for_clone(unit: Unit, scan: Scan, *, registered: bool) -> CloneAlert |
     """Raise an alert when the unit's recent scans are implausible for one physical code."""
     tenant = unit.model.manufacturer
     since = scan.at - timedelta(minutes=tenant.clone_window_minutes)
-    decided = db.session.scalar(select(func.max(CloneAlert.decided_at)).where(CloneAlert.unit_id == unit.id))
-    if decided is not None and decided > since:
-        since = decided  # staff already judged the scans before their decision
+    # Scans staff already judged (before their latest decision on this unit) do not count again.
+    decided = select(func.max(CloneAlert.decided_at)).where(CloneAlert.unit_id == unit.id).scalar_subquery()
     clients, strangers = db.session.execute(
         select(func.count(distinct(Scan.client)),
                func.count(distinct(Scan.client)).filter(Scan.by_owner.is_(False)))
         .where(Scan.unit_id == unit.id, Scan.at >= since, Scan.label_number == scan.label_number,
-               Scan.verdict.in_(("genuine", "warning")))  # copies of this printed code, not of a withdrawn one
+               Scan.verdict.in_(("genuine", "warning")),  # copies of this printed code, not of a withdrawn one
+               or_(decided.is_(None), Scan.at > decided))
     ).one()
     kind, detail = None, ""
     if clients >= tenant.clone_max_clients:

@@ -7,7 +7,8 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from cryptography.exceptions import InvalidSignature
-from sqlalchemy import select
+from sqlalchemy import and_, exists, select
+from sqlalchemy.orm import joinedload
 
 from portal.authenticity.keys import b64url_decode, public_key_object
 from portal.authenticity.labels import label_message
@@ -16,7 +17,7 @@ from portal.catalog.models import Disposition, ProductModel, Unit
 from portal.core.gs1 import GS1Error, normalize_gtin, validate_serial
 from portal.extensions import db
 from portal.ownership.models import Ownership
-from portal.recalls.status import has_open_recall
+from portal.recalls.status import open_recall_clause
 from portal.warranty.coverage import coverage
 
 
@@ -90,11 +91,15 @@ def locate(gtin: str, serial: str) -> tuple[ProductModel, Unit] | Verdict:
         gtin14, serial = normalize_gtin(gtin), validate_serial(serial)
     except GS1Error as err:
         raise MalformedCode(str(err)) from None
-    model = db.session.scalar(select(ProductModel).where(ProductModel.gtin == gtin14))
-    if model is None:
+    # One round trip on the hot path: model, its manufacturer and the unit (if any) together.
+    row = db.session.execute(
+        select(ProductModel, Unit).outerjoin(Unit, and_(Unit.model_id == ProductModel.id, Unit.serial == serial))
+        .where(ProductModel.gtin == gtin14).options(joinedload(ProductModel.manufacturer))
+    ).first()
+    if row is None:
         return Verdict(VerdictKind.CANNOT_VERIFY, "unknown_product",
                        f"No manufacturer on Provenance makes a product with GTIN {gtin14}.", status=404)
-    unit = db.session.scalar(select(Unit).where(Unit.model_id == model.id, Unit.serial == serial))
+    model, unit = row
     if unit is None:
         return not_genuine("unknown_serial", f"{model.manufacturer.name} never made a {model.name} with serial "
                             f"{serial}.", status=404, model=model)
@@ -117,7 +122,10 @@ def verify_code(gtin: str, serial: str, query: dict[str, str]) -> Verdict:
         return with_status(verdict)
     if not kid or not number or not number.isdigit() or len(number) > 9:
         return not_genuine("malformed_signature", "The code's signature fields are damaged or incomplete.", **base)
-    key = db.session.scalar(select(SigningKey).where(SigningKey.kid == kid))
+    key, label = db.session.execute(
+        select(SigningKey, Label).outerjoin(Label, and_(Label.unit_id == unit.id, Label.number == int(number)))
+        .where(SigningKey.kid == kid)
+    ).first() or (None, None)
     if key is None:
         return Verdict(VerdictKind.CANNOT_VERIFY, "unknown_key",
                        "The code is signed with a key Provenance does not know, so it cannot be checked.",
@@ -135,7 +143,6 @@ def verify_code(gtin: str, serial: str, query: dict[str, str]) -> Verdict:
     if key.state is KeyState.REVOKED:
         return not_genuine("revoked_key", f"The manufacturer revoked the key that signed this code on "
                             f"{key.revoked_at:%d %B %Y}: {key.revoked_reason}", **base, **signed)
-    label = db.session.scalar(select(Label).where(Label.unit_id == unit.id, Label.number == int(number)))
     if label is None or label.kid != kid:
         return not_genuine("unknown_label", "The manufacturer never issued this code for this unit.", **base, **signed)
     if label.state is LabelState.COMPROMISED:
@@ -152,21 +159,23 @@ def verify_code(gtin: str, serial: str, query: dict[str, str]) -> Verdict:
 def with_status(verdict: Verdict) -> Verdict:
     """Add what the portal knows about the unit: registration, stolen, recalled, clone suspicion."""
     unit = verdict.unit
-    ownership = db.session.scalar(select(Ownership).where(Ownership.unit_id == unit.id, Ownership.until.is_(None)))
-    if ownership is not None:
-        verdict.registered_since = ownership.since
+    since, recalled, cloned = db.session.execute(select(  # one round trip for the three facts
+        select(Ownership.since).where(Ownership.unit_id == unit.id, Ownership.until.is_(None)).scalar_subquery(),
+        open_recall_clause(unit.id),
+        exists().where(CloneAlert.unit_id == unit.id, CloneAlert.state == AlertState.OPEN),
+    )).one()
+    verdict.registered_since = since
     cover = coverage(unit, date.today())
     verdict.coverage = ("Under the manufacturer's warranty" if cover.covered
-                        else "Not under the manufacturer's warranty" if ownership is not None or not unit.model.warranty_months
+                        else "Not under the manufacturer's warranty" if since is not None or not unit.model.warranty_months
                         else f"{unit.model.warranty_months}-month warranty from purchase, once registered")
     if unit.status is Disposition.STOLEN:
         verdict.warnings.append("stolen")
-    if unit.status is Disposition.RECALLED or has_open_recall(unit.id):
+    if unit.status is Disposition.RECALLED or recalled:
         verdict.warnings.append("recalled")
     elif unit.status is Disposition.DESTROYED:
         verdict.warnings.append("destroyed")
-    if db.session.scalar(select(CloneAlert.id).where(CloneAlert.unit_id == unit.id,
-                                                      CloneAlert.state == AlertState.OPEN)):
+    if cloned:
         verdict.warnings.append("clone_suspected")
     if verdict.warnings and verdict.kind is VerdictKind.GENUINE:
         verdict.kind = VerdictKind.WARNING

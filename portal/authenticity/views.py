@@ -58,14 +58,20 @@ def verdict(rest: str):
                                      user_agent=request.user_agent.string, viewer=current_user)
     except MalformedCode as err:
         return _problem(400, "This is not a valid product code", str(err))
-    db.session.commit()
     verdict, scan = result
+    response = _verdict_response(verdict, scan, link)
+    db.session.commit()  # after rendering: the objects the page reads are still loaded
+    return response
+
+
+def _verdict_response(verdict, scan, link):
     if wants_json():
         response = jsonify(verdict.as_json())
         response.status_code = verdict.status
     else:
-        response = make_response(render_template("authenticity/verdict.html", v=verdict, link=link, warnings_text=WARNINGS,
-                                                 scan_token=_scan_token(scan.id)), verdict.status)
+        response = make_response(render_template("authenticity/verdict.html", v=verdict, link=link,
+                                                 warnings_text=WARNINGS, scan_token=_scan_token(scan.id)),
+                                 verdict.status)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -83,15 +89,8 @@ def nfc_tap(gtin: str, serial: str):
         return _problem(400, "This is not a valid tag message", str(err))
     scan = record_tap_scan(verdict, counter, client_fingerprint(request.remote_addr or "",
                                                                 request.user_agent.string))
+    response = _verdict_response(verdict, scan, None)
     db.session.commit()
-    if wants_json():
-        response = jsonify(verdict.as_json())
-        response.status_code = verdict.status
-    else:
-        response = make_response(render_template("authenticity/verdict.html", v=verdict, link=None,
-                                                 warnings_text=WARNINGS, scan_token=_scan_token(scan.id)),
-                                 verdict.status)
-    response.headers["Cache-Control"] = "no-store"
     return response
 
 

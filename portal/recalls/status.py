@@ -1,7 +1,7 @@
 """A unit's recall status in the words people know, shared by the lookup page, its JSON and the verdict."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from portal.catalog.models import Unit
 from portal.extensions import db
@@ -34,8 +34,12 @@ def recall_status(unit: Unit) -> dict:
             "open_recalls": len(open_), "recalls": recalls}
 
 
+def open_recall_clause(unit_id: int):
+    """EXISTS: the unit is unremedied in an active campaign (a clause, so callers can fold it into a query)."""
+    return exists().where(RecallUnit.unit_id == unit_id, RecallUnit.state.in_(OPEN),
+                          RecallCampaign.id == RecallUnit.campaign_id,
+                          RecallCampaign.state.in_((CampaignState.ACTIVE, CampaignState.ACTIVE_NO_REMEDY)))
+
+
 def has_open_recall(unit_id: int) -> bool:
-    return db.session.scalar(
-        select(RecallUnit.id).join(RecallCampaign, RecallCampaign.id == RecallUnit.campaign_id)
-        .where(RecallUnit.unit_id == unit_id, RecallUnit.state.in_(OPEN),
-               RecallCampaign.state.in_((CampaignState.ACTIVE, CampaignState.ACTIVE_NO_REMEDY))).limit(1)) is not None
+    return bool(db.session.scalar(select(open_recall_clause(unit_id))))

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from portal.catalog.models import Disposition, Unit, UnitEvent
 from portal.core.dates import add_months
+from portal.core.db import utcnow
 from portal.extensions import db
 from portal.ownership.models import Ownership
 from portal.warranty.models import ClockStart, ExtendedCoverage, ReplacementRule, WarrantyTerms
@@ -64,9 +65,10 @@ def _ownerships(unit: Unit) -> list[Ownership]:
     return list(db.session.scalars(select(Ownership).where(Ownership.unit_id == unit.id).order_by(Ownership.since)))
 
 
-def base_start(unit: Unit, terms: WarrantyTerms, tz: str | None = None) -> tuple[date | None, str]:
+def base_start(unit: Unit, terms: WarrantyTerms, tz: str | None = None,
+               owners: list[Ownership] | None = None) -> tuple[date | None, str]:
     """When the base term starts, and a phrase saying from what."""
-    owners = _ownerships(unit)
+    owners = _ownerships(unit) if owners is None else owners
     first = owners[0] if owners else None
     grace = timedelta(days=terms.grace_days)
     if terms.clock_start is ClockStart.PURCHASE and first and first.purchased_on and first.proof_key:
@@ -94,12 +96,13 @@ def _base_window(unit: Unit, tz: str | None, depth: int = 0) -> tuple[Window | N
         return Window(start, add_months(start, months), scopes, "fresh term of a replacement unit"), ""
     if not months:
         return None, "This model has no manufacturer's warranty."
-    start, source = base_start(unit, terms, tz)
+    owners = _ownerships(unit)
+    start, source = base_start(unit, terms, tz, owners)
     if start is None:
         return None, "The warranty starts when the product is registered."
     end = add_months(start, months)
     if not terms.survives_transfer:
-        transfer = next((o for o in _ownerships(unit) if o.source == "transfer"), None)
+        transfer = next((o for o in owners if o.source == "transfer"), None)
         if transfer is not None:
             end = min(end, local_date(transfer.since, tz) - timedelta(days=1))
     return Window(start, end, scopes, f"{months}-month warranty from {source}"), ""
@@ -122,7 +125,10 @@ def _stolen_periods(unit: Unit, tz: str | None) -> list[tuple[date, date | None]
 def coverage(unit: Unit, on: date | datetime, *, tz: str | None = None) -> Coverage:
     """Is `unit` covered on `on`? Base term, extended terms, stolen periods and replacements all count."""
     day = local_date(on, tz)
-    for start, end in _stolen_periods(unit, tz):
+    # From today on, only the current status matters; past stolen periods need the unit's history.
+    periods = ([(day, None)] if unit.status is Disposition.STOLEN else []) if day >= local_date(utcnow(), tz) \
+        else _stolen_periods(unit, tz)
+    for start, end in periods:
         if start <= day and (end is None or day < end):
             return Coverage(False, None, (), "Not covered while the unit is reported stolen.")
     windows: list[Window] = []
