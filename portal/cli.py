@@ -158,9 +158,17 @@ def register_cli(app: Flask) -> None:
         from portal.notifications.services import deliver_due
 
         while True:
-            for run_id in pending_runs():
-                render_run(run_id)
-            sent = deliver_due()
+            try:
+                for run_id in pending_runs():
+                    render_run(run_id)
+                sent = deliver_due()
+            except Exception as exc:  # noqa: BLE001 - a passing database hiccup must not stop delivery
+                db.session.rollback()
+                if once:
+                    raise click.ClickException(str(exc)) from None
+                click.echo(f"worker: {exc}; retrying in {interval * 5:.0f} s", err=True)
+                time.sleep(interval * 5)
+                continue
             if sent:
                 click.echo(f"sent {sent}")
             if once:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from sqlalchemy import String, and_, cast, distinct, exists, func, insert, literal, select, update
+from sqlalchemy import String, and_, case, cast, distinct, exists, func, insert, literal, null, select, true, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from portal.accounts.models import User
 from portal.catalog.models import BizStep, Manufacturer, Unit
@@ -77,10 +79,16 @@ def launch(campaign: RecallCampaign, *, remedy_available: bool, actor) -> int:
         raise Conflict("This campaign was already launched.")
     now = utcnow()
     affected = affected_units(campaign).subquery()
+    # Each unit lands in its final state at once: "notified" when its owner is reachable by e-mail.
+    reachable = exists().where(Ownership.unit_id == affected.c.id, Ownership.until.is_(None),
+                               User.id == Ownership.owner_id, User.email_verified_at.is_not(None))
+    stamp = literal(now, UTCDateTime)
     db.session.execute(insert(RecallUnit).from_select(
-        ["campaign_id", "unit_id", "state", "joined_at", "removed_reason", "recorded_by", "remedy_note",
-         "remedy_place", "chosen_option"],
-        select(literal(campaign.id), affected.c.id, literal(RecallUnitState.OPEN.value), literal(now, UTCDateTime),
+        ["campaign_id", "unit_id", "state", "notified_at", "joined_at", "removed_reason", "recorded_by",
+         "remedy_note", "remedy_place", "chosen_option"],
+        select(literal(campaign.id), affected.c.id,
+               case((reachable, literal(RecallUnitState.NOTIFIED.value)), else_=literal(RecallUnitState.OPEN.value)),
+               case((reachable, stamp), else_=null()), stamp,
                literal(""), literal(""), literal(""), literal(""), literal("")),
     ))
     # Neither driver reports a usable rowcount for these INSERT ... SELECT statements, so count what landed.
@@ -104,30 +112,39 @@ def notify_owners(campaign: RecallCampaign, *, kind: str, round_: int = 0, owner
     if owner_ids is not None:
         owners = owners.where(Ownership.owner_id.in_(owner_ids))
     owners = owners.subquery()
-    already = exists().where(RecallNotice.campaign_id == campaign.id, RecallNotice.user_id == owners.c.user_id,
-                             RecallNotice.kind == kind, RecallNotice.round == round_)
-    db.session.execute(insert(RecallNotice).from_select(
+    # The unique constraints dedupe; ON CONFLICT DO NOTHING keeps that one pass (a NOT EXISTS against the
+    # table being filled made PostgreSQL rescan it once per owner).
+    db.session.execute(_insert_new(RecallNotice).from_select(
         ["campaign_id", "user_id", "kind", "round", "created_at"],
-        select(literal(campaign.id), owners.c.user_id, literal(kind), literal(round_), now).where(~already)))
+        select(literal(campaign.id), owners.c.user_id, literal(kind), literal(round_), now).where(true()))
+        .on_conflict_do_nothing())
     key = literal(f"recall:{campaign.id}:{kind}:{round_}:") + cast(User.id, String)
     context = json.dumps({"campaign_id": campaign.id, "kind": kind, "round": round_})
     subject = f"IMPORTANT SAFETY RECALL: {campaign.title}"[:200]
     prefix = Notification.dedupe_key.startswith(f"recall:{campaign.id}:{kind}:{round_}:")
     before = db.session.scalar(select(func.count()).select_from(Notification).where(prefix))
-    db.session.execute(insert(Notification).from_select(
+    db.session.execute(_insert_new(Notification).from_select(
         ["dedupe_key", "user_id", "channel", "recipient", "template", "subject", "body_text", "body_html", "context",
          "state", "attempts", "next_attempt_at", "created_at", "last_error"],
         select(key, User.id, literal("email"), User.email, literal("recall_notice"), literal(subject), literal(""),
                literal(""), literal(context), literal("pending"), literal(0), now, now, literal(""))
-        .where(User.id.in_(select(owners.c.user_id)), User.email_verified_at.is_not(None),
-               ~exists().where(Notification.dedupe_key == key))))
+        .where(User.id.in_(select(owners.c.user_id)), User.email_verified_at.is_not(None)))
+        .on_conflict_do_nothing())
     sent = db.session.scalar(select(func.count()).select_from(Notification).where(prefix)) - before
     reached = select(Ownership.unit_id).join(User, User.id == Ownership.owner_id).where(
         Ownership.until.is_(None), User.email_verified_at.is_not(None))
     db.session.execute(update(RecallUnit).where(
         RecallUnit.campaign_id == campaign.id, RecallUnit.state == RecallUnitState.OPEN,
-        RecallUnit.unit_id.in_(reached)).values(state=RecallUnitState.NOTIFIED, notified_at=utcnow()))
+        RecallUnit.unit_id.in_(reached)).values(state=RecallUnitState.NOTIFIED, notified_at=utcnow())
+        .execution_options(synchronize_session=False))
     return sent
+
+
+def _insert_new(entity):
+    """INSERT that can end in ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert(entity)
+    return sqlite_insert(entity)
 
 
 def make_remedy_available(campaign: RecallCampaign, *, actor) -> int:

@@ -123,7 +123,7 @@ class Workers:
 
     def sent(self, proc) -> int:
         """What the worker says it sent ("sent N" after each batch)."""
-        return sum(int(n) for n in re.findall(r"^sent (\d+)$", self.output(proc), re.M))
+        return sum(int(n) for n in re.findall(r"^sent (\d+)$", self.output(proc), re.MULTILINE))
 
     def check_alive(self) -> None:
         for proc in self.procs:
