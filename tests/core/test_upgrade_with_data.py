@@ -1,5 +1,6 @@
 """Upgrading a database that already holds data keeps every row (SQLite rebuilds tables in batch mode)."""
 import flask_migrate
+import pytest
 from sqlalchemy import text
 
 from portal import create_app
@@ -8,13 +9,9 @@ from portal.extensions import db
 
 def test_upgrading_from_the_first_revisions_keeps_units_and_owners(tmp_path, database_url):
     if not database_url.startswith("sqlite"):
-        url = database_url  # PostgreSQL alters tables in place; the same test still proves the data survives
-    else:
-        url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+        pytest.skip("only SQLite rebuilds tables to alter them; PostgreSQL alters them in place")
     app = create_app({"SECRET_KEY": "x", "KEY_ENCRYPTION_KEY": "zxdrC0Zt2Oa7J7wKfZC8m5Q4cS7Vv3I0b3Jx6p0n9dA=",
-                      "DATABASE_URL": url, "UPLOAD_FOLDER": str(tmp_path)})
-    if not url.startswith("sqlite"):
-        return  # the shared test database is already at head; the SQLite run covers batch rebuilds
+                      "DATABASE_URL": f"sqlite:///{tmp_path / 'old.sqlite3'}", "UPLOAD_FOLDER": str(tmp_path)})
     with app.app_context():
         flask_migrate.upgrade(revision="0003")
         with db.engine.begin() as conn:
