@@ -57,6 +57,9 @@ def shoot(page: Page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
+ACTION_IN_REPAIR, ACTION_REPAIRED, ACTION_CLOSE = "Start the repair", "Mark repaired", "Close the claim"
+
+
 def no_sideways_scroll(page: Page) -> None:
     overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 1, f"{page.url} scrolls sideways by {overflow}px"
@@ -191,15 +194,22 @@ def test_phone_owner_files_answers_and_downloads_the_return_document(app, mailbo
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.body())).pages)
     assert rma_number in text and number in text
 
+    # The repair, then the claim is closed.
+    desk_moves(app, world, agent, number, ACTION_IN_REPAIR, "in_repair")
+    desk_moves(app, world, agent, number, ACTION_REPAIRED, "repaired", "Repaired and tested.")
+    desk_moves(app, world, agent, number, ACTION_CLOSE, "closed")
+    owner.reload()
+    expect(owner.locator(".page-head")).to_contain_text("Closed")
+
     # The unit page lists the claim with its state; e-mail went out at every step.
     owner.get_by_role("link", name="Acme One").first.click()
     claims = owner.get_by_role("region", name="Warranty claims")
     expect(claims.get_by_role("link", name=f"Claim {number}")).to_be_visible()
-    expect(claims).to_contain_text("Approved")
+    expect(claims).to_contain_text("Closed")
     with app.app_context():
         deliver_due()
     subjects = [m["Subject"] for m in mailbox.to(world.owner)]
-    for state in ("submitted", "information requested", "in review", "approved"):
+    for state in ("submitted", "information requested", "in review", "approved", "in repair", "repaired"):
         assert f"Claim {number}: {state}" in subjects, subjects
     assert not errors, errors
 
