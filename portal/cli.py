@@ -153,14 +153,17 @@ def register_cli(app: Flask) -> None:
     @click.option("--once", is_flag=True, help="Do what is due, then stop.")
     @click.option("--interval", default=2.0, show_default=True, help="Seconds between polls when idle.")
     def worker(once, interval):
-        """Deliver notifications from the outbox and render queued label sheets."""
+        """Deliver notifications from the outbox, render queued label sheets and run queued imports."""
         from portal.authenticity.sheets import pending_runs, render_run
+        from portal.catalog.import_jobs import pending_import_jobs, run_import_job
         from portal.notifications.services import deliver_due
 
         while True:
             try:
                 for run_id in pending_runs():
                     render_run(run_id)
+                for job_id in pending_import_jobs():
+                    run_import_job(job_id)
                 sent = deliver_due()
             except Exception as exc:  # noqa: BLE001 - a passing database hiccup must not stop delivery
                 db.session.rollback()

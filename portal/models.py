@@ -1,6 +1,7 @@
 """Imports every area's models, so metadata (and Alembic) sees all tables."""
 from portal.accounts.models import Role, StaffMembership, User  # noqa: F401
 from portal.catalog.models import CompanyPrefix, Lot, Manufacturer, ProductModel, Unit, UnitEvent  # noqa: F401
+from portal.catalog.import_jobs import ImportJob  # noqa: F401
 from portal.core.audit import AuditEntry  # noqa: F401
 from portal.notifications.models import Notification  # noqa: F401
 from portal.ownership.models import Ownership, OwnershipDispute, TransferOffer  # noqa: F401
@@ -9,3 +10,4 @@ from portal.authenticity.models import (  # noqa: F401
 )
 from portal.recalls.models import RecallCampaign, RecallNotice, RecallUnit  # noqa: F401
 from portal.warranty.models import ClaimEntry, ExtendedCoverage, WarrantyClaim, WarrantyTerms  # noqa: F401
+from portal.api.models import ApiToken, IdempotentRequest  # noqa: F401

@@ -22,9 +22,11 @@ def register_web(app: Flask) -> None:
     from portal.authenticity.views import bp as authenticity_bp
     from portal.console.admin import bp as admin_bp
     from portal.console import authenticity as _console_authenticity  # noqa: F401  (adds its routes to the console)
+    from portal.console import imports as _console_imports  # noqa: F401  (adds its routes to the console)
     from portal.recalls import console as _console_recalls  # noqa: F401  (adds its routes to the console)
     from portal.warranty import console as _console_warranty  # noqa: F401  (adds its routes to the console)
     from portal.warranty import console_terms as _console_terms  # noqa: F401  (adds its routes to the console)
+    from portal.api import console as _console_api, register_api  # noqa: F401  (console routes; /api/v1)
     from portal.recalls import hooks as _recall_hooks  # noqa: F401  (late joiners)
     from portal.recalls import notices as _recall_notices  # noqa: F401  (renders recall e-mails)
     from portal.recalls.views import bp as recalls_bp
@@ -35,6 +37,7 @@ def register_web(app: Flask) -> None:
 
     for bp in (public_bp, authenticity_bp, recalls_bp, warranty_bp, accounts_bp, ownership_bp, console_bp, admin_bp):
         app.register_blueprint(bp)
+    register_api(app)
 
     app.jinja_env.filters["from_json"] = json.loads
     login_manager.login_view = "accounts.signin"

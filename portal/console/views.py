@@ -10,9 +10,8 @@ from portal.accounts.models import Role, StaffMembership
 from portal.accounts.services import add_staff, remove_staff
 from portal.authenticity.models import AlertState, CloneAlert, CounterfeitReport, Label
 from portal.catalog import services as catalog
-from portal.catalog.importer import import_units_csv
 from portal.catalog.models import Disposition, Lot, ProductModel, Unit, UnitEvent
-from portal.console.forms import ImportForm, ModelForm, ModelImageForm, StaffForm
+from portal.console.forms import ModelForm, ModelImageForm, StaffForm
 from portal.core.audit import AuditEntry
 from portal.core.db import utcnow
 from portal.core.errors import DomainError
@@ -171,27 +170,6 @@ def unit_proof(unit_id: int):
     if ownership is None:
         abort(404)
     return _send_proof(ownership)
-
-
-@bp.route("/<tenant>/import", methods=["GET", "POST"])
-@staff_required()
-def import_units():
-    form = ImportForm()
-    report = None
-    if form.validate_on_submit():
-        upload = form.file.data
-        if not upload or not upload.filename:
-            form.file.errors.append("Choose a CSV file.")
-        else:
-            try:
-                report = import_units_csv(g.tenant, upload.read(), actor=current_user)
-            except DomainError as err:
-                db.session.rollback()
-                form.file.errors.append(str(err))
-            else:
-                db.session.commit()
-    status = 400 if form.errors else 200
-    return render_template("console/import.html", form=form, report=report), status
 
 
 @bp.route("/<tenant>/team", methods=["GET", "POST"])

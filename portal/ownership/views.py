@@ -1,6 +1,8 @@
 """Owner pages: My products, registering a unit, transfers, stolen reports, disputes."""
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -40,7 +42,10 @@ def my_products():
 @login_required
 @limiter.limit("30 per hour", methods=["POST"])
 def register():
-    form = RegisterForm(data={"gtin": request.args.get("gtin", ""), "serial": request.args.get("serial", "")}
+    # A till's invitation (POST /api/v1/sales) links here with the purchase filled in.
+    form = RegisterForm(data={"gtin": request.args.get("gtin", ""), "serial": request.args.get("serial", ""),
+                              "purchased_on": request.args.get("purchased_on", type=date.fromisoformat),
+                              "retailer": request.args.get("retailer", "")[:160]}
                         if request.method == "GET" else None)
     if not form.validate_on_submit():
         return render_template("ownership/register.html", form=form), 400 if form.errors else 200

@@ -48,7 +48,21 @@ def acme_records(app, world) -> dict[str, int]:
                "campaign_id": campaign.id, "notification_id": notification_id, "action": "follow-up",
                "number": claim.number, "entry_id": photo_id}
         db.session.commit()
+        ids["job_id"] = _finished_import_job(acme, world)
     return ids
+
+
+def _finished_import_job(acme, world) -> int:
+    """An import of acme that ran to the end, with a rejected row, so its page and error report exist."""
+    import io
+
+    from portal.catalog.import_jobs import run_import_job, start_import
+
+    job = start_import(acme, io.BytesIO(f"gtin,serial\n{world.gtin_a},BAD SERIAL\n".encode()), filename="units.csv",
+                       actor="test")
+    db.session.commit()
+    run_import_job(job.id)
+    return job.id
 
 
 def _png() -> bytes:

@@ -1,0 +1,108 @@
+"""API tokens (hashed bearer secrets with scopes) and remembered answers to idempotent POSTs."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.accounts.models import User
+from portal.catalog.models import Manufacturer
+from portal.core.db import UTCDateTime, utcnow
+from portal.extensions import db
+
+
+class Scope(StrEnum):
+    UNITS_READ = "units:read"
+    UNITS_WRITE = "units:write"
+    SALES_WRITE = "sales:write"
+    CLAIMS_READ = "claims:read"
+    CLAIMS_WRITE = "claims:write"
+    RECALLS_READ = "recalls:read"
+    REMEDIES_WRITE = "remedies:write"
+    EVENTS_WRITE = "events:write"
+
+    @property
+    def words(self) -> str:
+        return SCOPE_WORDS[self]
+
+
+SCOPE_WORDS = {
+    Scope.UNITS_READ: "Read units, their coverage and recalls",
+    Scope.UNITS_WRITE: "Create units and attach components",
+    Scope.SALES_WRITE: "Record sales at the till",
+    Scope.CLAIMS_READ: "Read warranty claims",
+    Scope.CLAIMS_WRITE: "Move warranty claims through the claims desk's states",
+    Scope.RECALLS_READ: "Read recall campaigns",
+    Scope.REMEDIES_WRITE: "Record recall remedies",
+    Scope.EVENTS_WRITE: "Capture unit events (EPCIS)",
+}
+
+#: Printed before every token, so a leaked one is recognisable (secret scanners, logs).
+TOKEN_MARK = "pvn"
+
+
+class ApiToken(db.Model):
+    """A bearer token of one tenant. Only a hash of its secret is kept; the prefix finds the row."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (
+        CheckConstraint("expires_at > created_at", name="expires_after_created"),
+        CheckConstraint("length(secret_hash) = 64", name="secret_hash_sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    manufacturer_id: Mapped[int] = mapped_column(ForeignKey("manufacturers.id"), index=True)
+    #: The admin who made it; the API acts for them where a person is needed (claims desk moves).
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(80))
+    #: Public part of the token, unique: the row is found by it, then the secret's hash is compared.
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    #: Space-separated scopes (Scope values); may be empty.
+    scopes: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    manufacturer: Mapped[Manufacturer] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+
+    @property
+    def scope_list(self) -> list[str]:
+        return [s for s in self.scopes.split() if s]
+
+    def allows(self, scope: Scope | str) -> bool:
+        return str(scope) in self.scope_list
+
+    def is_usable(self, now: datetime) -> bool:
+        return self.revoked_at is None and now < self.expires_at
+
+    @property
+    def valid_through(self) -> date:
+        """The last day the token works (it expires at the midnight, UTC, after it)."""
+        return (self.expires_at - timedelta(microseconds=1)).date()
+
+    @property
+    def actor_label(self) -> str:
+        """How unit events and audit entries name what the token did."""
+        return f"API token {self.prefix} ({self.name})"[:120]
+
+
+class IdempotentRequest(db.Model):
+    """The answer given to a POST with an Idempotency-Key, replayed when the same token retries it."""
+
+    __tablename__ = "api_idempotent_requests"
+    __table_args__ = (UniqueConstraint("token_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id"))
+    key: Mapped[str] = mapped_column(String(255))
+    #: sha256 of method, path and the body's canonical JSON: the same key with another request is refused.
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer)
+    response_body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
