@@ -64,15 +64,14 @@ def write_csv(path: Path, rows: int, pack_gtin: str, bike_gtin: str) -> None:
                       f"{bike_gtin},B{n:09d},W{n // 2000},2025-01-02,{pack_gtin},P{n:09d},\n")
 
 
-def bare_insert(path: Path, tenant_id: int, models: dict[str, int]) -> int:
+def bare_insert(path: Path, tenant_id: int, models: dict[str, int]) -> float:
     """The same rows into `units_bare` with no checks: the floor an import can be measured against."""
     from portal.extensions import db
 
     now = datetime.now(UTC)
+    postgresql = db.engine.dialect.name == "postgresql"
     with db.engine.begin() as conn:
-        dialect = conn.dialect.name
         conn.exec_driver_sql("DROP TABLE IF EXISTS units_bare")
-        postgresql = dialect == "postgresql"
         conn.exec_driver_sql(
             f"CREATE TABLE units_bare (id {'SERIAL' if postgresql else 'INTEGER'} PRIMARY KEY,"
             " manufacturer_id INTEGER NOT NULL, model_id INTEGER NOT NULL, serial VARCHAR(20) NOT NULL,"
@@ -92,7 +91,7 @@ def bare_insert(path: Path, tenant_id: int, models: dict[str, int]) -> int:
         raw = db.engine.raw_connection()
         try:
             cursor = raw.cursor()
-            if raw.driver_connection.__class__.__module__.startswith("psycopg"):
+            if postgresql:
                 with cursor.copy("COPY units_bare (manufacturer_id, model_id, serial, manufactured_on, nfc_uid, status,"
                                  " created_at) FROM STDIN") as copy:
                     for row in rows:

@@ -97,15 +97,15 @@ def start_import(tenant: Manufacturer, stream: BinaryIO, *, filename: str, actor
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / key
     first, lines, last = b"", 0, b"\n"
-    with path.open("wb") as out:
-        while block := stream.read(BLOCK):
-            first = first or block
-            lines += block.count(b"\n")
-            last = block[-1:]
-            out.write(block)
     try:
+        with path.open("wb") as out:
+            while block := stream.read(BLOCK):
+                first = first or block
+                lines += block.count(b"\n")
+                last = block[-1:]
+                out.write(block)
         _check_header(first)
-    except DomainError:
+    except BaseException:  # a refused file, or an upload cut short: keep nothing of it
         path.unlink(missing_ok=True)
         raise
     lines += last != b"\n"  # a last line without its newline

@@ -41,7 +41,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from portal.catalog.models import BizStep, Disposition, Lot, Manufacturer, ProductModel, Unit, UnitEvent
 from portal.catalog.services import parse_nfc_uid
@@ -66,7 +66,7 @@ _staging_meta = MetaData()
 #: NULL when it exists already) and `parent_id` (its parent's id).
 staging = Table(
     "unit_import_staging", _staging_meta,
-    Column("line", Integer, primary_key=True),
+    Column("line", Integer, primary_key=True, autoincrement=False),
     Column("model_id", Integer),
     Column("serial", String(20)),
     Column("lot", String(20)),
@@ -131,17 +131,12 @@ def import_units_csv(tenant: Manufacturer, source: Iterable[str] | str | bytes, 
                 if progress:
                     progress("checked", len(chunk))
                     progress("staged", len(chunk))
-        conn.exec_driver_sql("CREATE INDEX ix_unit_import_staging_unit ON unit_import_staging (model_id, serial, line)")
-        if checker.has_nfc:
-            conn.exec_driver_sql("CREATE INDEX ix_unit_import_staging_nfc ON unit_import_staging (nfc_uid, line) "
-                                 "WHERE nfc_uid IS NOT NULL")
+        repeats = _index_staging(conn, checker)
         if conn.dialect.name == "postgresql":
             # Big set-based statements: compiling them to machine code costs more than it saves here.
             conn.exec_driver_sql("SET LOCAL jit = off")
-            # A million-row join sorted in 4 MB spills to disk; this bounds each sort or hash at 64 MB.
-            conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
             conn.exec_driver_sql("ANALYZE unit_import_staging")  # autovacuum never sees temporary tables
-        _reject_whole_file_conflicts(tenant, checker, progress)
+        _reject_whole_file_conflicts(tenant, checker, repeats, progress)
         report.rejected_count = _collect_rejected(report, error_report)
         _land(tenant, report, progress)
     finally:
@@ -159,9 +154,11 @@ def read_header(records: Iterator[list[str]]) -> list[str]:
     """The normalized header row; refuses unknown columns and a missing gtin or serial."""
     header = [h.strip().lower() for h in next(records, [])]
     missing, unknown = REQUIRED - set(header), set(header) - set(COLUMNS)
-    if missing or unknown:
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if missing or unknown or twice:
         raise Invalid(f"The header must be {','.join(COLUMNS)} (all but gtin and serial optional); "
-                      f"missing: {', '.join(sorted(missing)) or 'none'}; unknown: {', '.join(sorted(unknown)) or 'none'}.")
+                      f"missing: {', '.join(sorted(missing)) or 'none'}; unknown: {', '.join(sorted(unknown)) or 'none'}"
+                      + (f"; given twice: {', '.join(twice)}." if twice else "."))
     return header
 
 
@@ -341,29 +338,55 @@ def _stage(conn, rows: list[tuple]) -> None:
                 cursor.copy(f"COPY unit_import_staging ({', '.join(_STAGED)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
-    elif conn.dialect.name == "sqlite":
+    else:  # SQLite, the portal's other database
         conn.exec_driver_sql(f"INSERT INTO unit_import_staging ({', '.join(_STAGED)}) "
                              f"VALUES ({', '.join('?' * len(_STAGED))})", rows)
-    else:
-        params = [dict(zip(_STAGED, row, strict=True)) for row in rows]
-        for p in params:
-            p["manufactured_on"] = date.fromisoformat(p["manufactured_on"]) if p["manufactured_on"] else None
-        conn.execute(insert(staging), params)
 
 
-def _reject_whole_file_conflicts(tenant: Manufacturer, checker: _RowChecker, progress: Progress | None) -> None:
+def _index_staging(conn, checker: _RowChecker) -> _Repeats:
+    """Index the staged rows by unit and by NFC tag. A unique index that builds proves that nothing repeats
+    and spares the search for repeats; when it cannot be built, a plain index serves that search."""
+    repeats = _Repeats(units=not _unique_index(conn, "ix_unit_import_staging_unit", "(model_id, serial)"))
+    if repeats.units:
+        conn.exec_driver_sql("CREATE INDEX ix_unit_import_staging_unit ON unit_import_staging (model_id, serial, line)")
+    if checker.has_nfc:
+        repeats.tags = not _unique_index(conn, "ix_unit_import_staging_nfc", "(nfc_uid) WHERE nfc_uid IS NOT NULL")
+        if repeats.tags:
+            conn.exec_driver_sql("CREATE INDEX ix_unit_import_staging_nfc ON unit_import_staging (nfc_uid, line) "
+                                 "WHERE nfc_uid IS NOT NULL")
+    return repeats
+
+
+@dataclass
+class _Repeats:
+    units: bool
+    tags: bool = False
+
+
+def _unique_index(conn, name: str, columns: str) -> bool:
+    try:
+        with conn.begin_nested():  # on PostgreSQL a failed statement would end the whole import
+            conn.exec_driver_sql(f"CREATE UNIQUE INDEX {name} ON unit_import_staging {columns}")
+    except IntegrityError:
+        return False
+    return True
+
+
+def _reject_whole_file_conflicts(tenant: Manufacturer, checker: _RowChecker, repeats: _Repeats,
+                                 progress: Progress | None) -> None:
     """Mark the rows that only the whole file (or the database) can refuse, in the order a reader would:
     a unit given again, an NFC tag given again, parent cycles, a tag of another unit, a parent nowhere."""
     session, s = db.session, staging.c
     heartbeat = (lambda: progress("landing", 0)) if progress else (lambda: None)
     first = staging.alias("first")
-    same_unit = and_(first.c.model_id == s.model_id, first.c.serial == s.serial)
-    session.execute(update(staging).where(
-        s.error.is_(None), exists().where(same_unit, first.c.line < s.line),
-    ).values(error=literal("repeats the unit of line ") + cast(
-        select(func.min(first.c.line)).where(same_unit).scalar_subquery(), String)))
-    heartbeat()
-    if checker.has_nfc:
+    if repeats.units:
+        same_unit = and_(first.c.model_id == s.model_id, first.c.serial == s.serial)
+        session.execute(update(staging).where(
+            s.error.is_(None), exists().where(same_unit, first.c.line < s.line),
+        ).values(error=literal("repeats the unit of line ") + cast(
+            select(func.min(first.c.line)).where(same_unit).scalar_subquery(), String)))
+        heartbeat()
+    if repeats.tags:
         same_tag = and_(first.c.nfc_uid.is_not(None), first.c.nfc_uid == s.nfc_uid, first.c.error.is_(None))
         session.execute(update(staging).where(
             s.error.is_(None), s.nfc_uid.is_not(None), exists().where(same_tag, first.c.line < s.line),
@@ -520,7 +543,7 @@ def _land_returning_ids(tenant: Manufacturer, heartbeat: Callable[[], None]) -> 
     the same file by those ids) and their events from what the insert returns, and counts them; no pass
     rewrites the staging table (an UPDATE there writes a new version of every row)."""
     session, s = db.session, staging.c
-    _insert_lots(~exists().where(Unit.model_id == s.model_id, Unit.serial == s.serial))
+    _insert_lots(and_(s.error.is_(None), ~exists().where(Unit.model_id == s.model_id, Unit.serial == s.serial)))
     heartbeat()
     units = Unit.__table__
     sequence = session.scalar(select(func.pg_get_serial_sequence("units", "id")))

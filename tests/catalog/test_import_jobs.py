@@ -305,16 +305,20 @@ def test_an_upload_over_max_content_length_gets_413_and_queues_nothing(app, worl
     assert (set(folder.iterdir()) if folder.exists() else set()) == files_before
 
 
-@pytest.mark.parametrize("data", [b"gtin,serial,colour\n", b"", "serial\xff,gtin\n".encode("latin-1")],
-                         ids=["unknown-column", "empty", "not-utf8"])
-def test_a_file_with_a_bad_header_is_refused_at_upload(app, world, in_worker, data):
+@pytest.mark.parametrize("data", [b"gtin,serial,colour\n", b"gtin,serial,serial\n", b"",
+                                  "serial\xff,gtin\n".encode("latin-1")],
+                         ids=["unknown-column", "column-twice", "empty", "not-utf8"])
+def test_a_file_with_a_bad_header_is_refused_at_upload_and_not_kept(app, world, in_worker, data):
     admin = app.test_client()
     login(admin, world.staff_a["admin"])
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    files_before = set(folder.glob("import-*"))
     response = upload(admin, data)
     assert response.status_code == 400
     assert "header must be" in response.get_data(as_text=True) or "UTF-8" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ImportJob)) == 0
+    assert set(folder.glob("import-*")) == files_before
 
 
 def test_a_file_that_stops_being_utf8_fails_its_job_with_the_reason_and_imports_nothing(app, world):
@@ -367,3 +371,31 @@ def test_import_with_an_error_report_keeps_rejected_rows_out_of_memory(app, worl
         assert errors.getvalue().splitlines()[1].startswith("2,")
         with pytest.raises(Invalid, match="header must be"):
             import_units_csv(tenant("acme"), "nothing,useful\n", actor="test")
+
+
+def test_a_file_with_only_its_header_ends_done_with_nothing_to_do(app, world):
+    before = table_counts(app)
+    job_id = queue(app, "acme", (HEADER + "\n").encode())
+    assert work(app) == [job_id]
+    job = job_of(app, job_id)
+    assert (job.state, job.rows_total, job.added, job.unchanged, job.rejected) == (ImportState.DONE, 0, 0, 0, 0)
+    assert table_counts(app) == before
+
+
+def test_a_rejected_row_leaves_no_lot_behind(app, world):
+    text = "\n".join([HEADER,
+                      row(world.gtin_a, "R-1", "LOT-OF-A-REJECT", parent_gtin=PACK_A, parent_serial="NOWHERE"),
+                      row(world.gtin_a, "R-2", "LOT-OF-A-REPEAT"), row(world.gtin_a, "R-2", "LOT-OF-A-REPEAT-TOO"),
+                      row(world.gtin_a, "R-3", "LOT-OF-A-GOOD-ROW")]) + "\n"
+    with app.app_context():
+        report = import_units_csv(tenant("acme"), text, actor="test")
+        assert (report.added, [line for line, _ in report.rejected]) == (2, [2, 4])
+        lots = set(db.session.scalars(select(Lot.code).where(Lot.code.like("LOT-OF-%"))))
+    assert lots == {"LOT-OF-A-REPEAT", "LOT-OF-A-GOOD-ROW"}
+
+
+def test_the_worker_command_runs_queued_imports(app, world):
+    job_id = queue(app, "acme", units_file(world.gtin_a, PACK_A))
+    result = app.test_cli_runner().invoke(args=["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert job_of(app, job_id).state is ImportState.DONE
