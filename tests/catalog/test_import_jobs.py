@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from portal.catalog import import_jobs, importer
+from portal.catalog import import_jobs, import_staging, importer
 from portal.catalog.import_jobs import (
     ImportJob,
     ImportState,
@@ -357,7 +357,7 @@ def test_whole_file_rules_hold_across_chunks(app, world, monkeypatch):
         assert (report.added, report.unchanged, report.rejected_count, report.rejected) == (5, 0, 4, [])
     lines = list(csv.reader(io.StringIO(errors.getvalue())))
     assert lines == [["line", "reason"], ["6", "repeats the unit of line 4"],
-                     ["7", "NFC tag UID already given on line 3"], ["8", importer.CYCLE], ["9", importer.CYCLE]]
+                     ["7", "NFC tag UID already given on line 3"], ["8", import_staging.CYCLE], ["9", import_staging.CYCLE]]
     child = units_of(app, "acme")
     assert ("Acme One", "C-1", None, None, ("Pack", "P-9"), None, ["commissioning"]) in child
 
