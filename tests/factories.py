@@ -63,3 +63,28 @@ def login(client, email: str, password: str = PASSWORD):
     response = client.post("/signin", data={"email": email, "password": password})
     assert response.status_code == 302, f"sign-in of {email} failed: {response.status_code}"
     return response
+
+
+FLEET_PREFIX = "4055555"
+
+
+def build_bike_fleet(slug: str = "ebike"):
+    """Ten bikes, each holding a pack that holds a cell (cells 1-4 of lot CELL-A, 5-10 of CELL-B): depth three.
+
+    Call inside an app context; returns the tenant. Serials are B-001.., P-001.., C-001..
+    """
+    from portal.catalog.importer import import_units_csv
+
+    cell, pack, bike = (gtin_for(FLEET_PREFIX, i) for i in (1, 2, 3))
+    tenant = create_tenant(slug, "E-Bike Co", [FLEET_PREFIX], actor="test")
+    for gtin, name in ((cell, "Cell"), (pack, "Pack"), (bike, "Bike")):
+        add_model(tenant, gtin=gtin, name=name, warranty_months=24, actor="test")
+    rows = ["gtin,serial,lot,manufactured_on,parent_gtin,parent_serial,nfc_uid"]
+    for n in range(1, 11):
+        lot = "CELL-A" if n <= 4 else "CELL-B"
+        rows.append(f"{bike},B-{n:03d},W1,2025-0{1 + n % 3}-15,,,")
+        rows.append(f"{pack},P-{n:03d},PK1,2025-01-10,{bike},B-{n:03d},")
+        rows.append(f"{cell},C-{n:03d},{lot},2025-01-05,{pack},P-{n:03d},")
+    report = import_units_csv(tenant, "\n".join(rows), actor="test")
+    assert report.added == 30 and not report.rejected, report
+    return tenant

@@ -22,6 +22,7 @@ from portal.ownership.services import current_ownership
 from portal.recalls.models import CampaignState, RecallCampaign, RecallUnit
 from portal.recalls.services import record_remedy
 from portal.warranty.coverage import local_date
+from portal.recalls.status import has_open_recall
 
 OUT_OF_SERVICE = (Disposition.DESTROYED, Disposition.INACTIVE)
 MAX_DEPTH = 100
@@ -53,8 +54,6 @@ def record_sale(tenant: Manufacturer, unit: Unit, *, retailer: str, sold_on: dat
     A unit under an open recall is not sold (stop-sale), nor one reported stolen, taken out of service,
     or already sold and not returned since.
     """
-    from portal.recalls.status import has_open_recall
-
     retailer = (retailer or "").strip()
     if not retailer:
         raise Invalid("Name the shop.", field="retailer")

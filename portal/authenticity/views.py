@@ -7,8 +7,10 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from portal.authenticity import services
 from portal.authenticity.forms import ReportForm
+from portal.authenticity.clones import client_fingerprint
 from portal.authenticity.keys import jwks
 from portal.authenticity.models import Scan
+from portal.authenticity.taps import record_tap_scan, verify_tap
 from portal.authenticity.verify import WARNINGS, MalformedCode
 from portal.config import ROOT
 from portal.core.errors import DomainError
@@ -80,9 +82,6 @@ def _verdict_response(verdict, scan, link):
 @limiter.limit(_public_limit)
 def nfc_tap(gtin: str, serial: str):
     """Where an NTAG 424 DNA tag sends the phone: a fresh, one-time cryptographic answer on every tap."""
-    from portal.authenticity.clones import client_fingerprint
-    from portal.authenticity.taps import record_tap_scan, verify_tap
-
     try:
         verdict, counter = verify_tap(gtin, serial, request.query_string.decode("latin-1"))
     except MalformedCode as err:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.factories import PASSWORD
+from tests.factories import FLEET_PREFIX, build_bike_fleet, PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -36,25 +36,14 @@ def build_fleet(app) -> Fleet:
     """Ten bikes, each holding a pack holding a cell (lots CELL-A, CELL-B); staff; the owner of B-001."""
     from portal.accounts.models import Role
     from portal.accounts.services import add_staff, create_user
-    from portal.catalog.importer import import_units_csv
-    from portal.catalog.services import add_model, create_tenant, find_unit
+    from portal.catalog.services import find_unit
     from portal.demo import gtin_for
     from portal.extensions import db
     from portal.ownership.services import register_unit
 
-    cell, pack, bike = gtin_for("4055555", 1), gtin_for("4055555", 2), gtin_for("4055555", 3)
+    bike = gtin_for(FLEET_PREFIX, 3)
     with app.app_context():
-        tenant = create_tenant(TENANT, "E-Bike Co", ["4055555"], actor="test")
-        for gtin, name in ((cell, "Cell"), (pack, "Pack"), (bike, "Bike")):
-            add_model(tenant, gtin=gtin, name=name, warranty_months=24, actor="test")
-        rows = ["gtin,serial,lot,manufactured_on,parent_gtin,parent_serial,nfc_uid"]
-        for n in range(1, 11):
-            lot = "CELL-A" if n <= 4 else "CELL-B"
-            rows.append(f"{bike},B-{n:03d},W1,2025-0{1 + n % 3}-15,,,")
-            rows.append(f"{pack},P-{n:03d},PK1,2025-01-10,{bike},B-{n:03d},")
-            rows.append(f"{cell},C-{n:03d},{lot},2025-01-05,{pack},P-{n:03d},")
-        report = import_units_csv(tenant, "\n".join(rows), actor="test")
-        assert report.added == 30 and not report.rejected, report
+        tenant = build_bike_fleet(TENANT)
         add_staff(tenant, MANAGER, Role.RECALL_MANAGER, password=PASSWORD, actor="test")
         add_staff(tenant, PARTNER, Role.CLAIMS_AGENT, password=PASSWORD, actor="test")
         owner = create_user(OWNER, PASSWORD, name="Rita Rider", verified=True)

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from portal.accounts.services import create_user, find_user
 from portal.catalog.importer import import_units_csv
 from portal.catalog.models import Manufacturer, Unit
-from portal.catalog.services import add_model, create_tenant, find_unit
+from portal.catalog.services import find_unit
 from portal.core.errors import Conflict, Invalid
 from portal.demo import gtin_for
 from portal.extensions import db
@@ -18,7 +18,7 @@ from portal.ownership.services import accept_transfer, register_unit, report_sto
 from portal.recalls import services
 from portal.recalls.models import CampaignState, RecallNotice, RecallUnit, RecallUnitState
 from portal.recalls.status import recall_status
-from tests.factories import PASSWORD, login
+from tests.factories import PASSWORD, build_bike_fleet, login
 
 CELL, PACK, BIKE = gtin_for("4055555", 1), gtin_for("4055555", 2), gtin_for("4055555", 3)
 
@@ -27,17 +27,7 @@ CELL, PACK, BIKE = gtin_for("4055555", 1), gtin_for("4055555", 2), gtin_for("405
 def bikes(app):
     """A bike maker whose bikes hold packs that hold cells: depth three."""
     with app.app_context():
-        tenant = create_tenant("ebike", "E-Bike Co", ["4055555"], actor="test")
-        for gtin, name in ((CELL, "Cell"), (PACK, "Pack"), (BIKE, "Bike")):
-            add_model(tenant, gtin=gtin, name=name, warranty_months=24, actor="test")
-        rows = ["gtin,serial,lot,manufactured_on,parent_gtin,parent_serial,nfc_uid"]
-        for n in range(1, 11):
-            lot = "CELL-A" if n <= 4 else "CELL-B"
-            rows.append(f"{BIKE},B-{n:03d},W1,2025-0{1 + n % 3}-15,,,")
-            rows.append(f"{PACK},P-{n:03d},PK1,2025-01-10,{BIKE},B-{n:03d},")
-            rows.append(f"{CELL},C-{n:03d},{lot},2025-01-05,{PACK},P-{n:03d},")
-        report = import_units_csv(tenant, "\n".join(rows), actor="test")
-        assert report.added == 30 and not report.rejected
+        build_bike_fleet()
         for email in ("ann@example.test", "ben@example.test"):
             create_user(email, PASSWORD, verified=True)
         create_user("nomail@example.test", PASSWORD)  # never confirmed her address
