@@ -30,6 +30,11 @@ def b64url_decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def key_id(public: bytes) -> str:
+    """8 lower-case base32 characters of the key's SHA-256: no '-' that a command line would take for an option."""
+    return base64.b32encode(hashlib.sha256(public).digest()).decode().lower()[:8]
+
+
 def active_key(tenant: Manufacturer) -> SigningKey | None:
     return db.session.scalar(select(SigningKey).where(SigningKey.manufacturer_id == tenant.id,
                                                       SigningKey.state == KeyState.ACTIVE))
@@ -55,7 +60,7 @@ def _new_key(tenant: Manufacturer, *, actor, replaces: str | None = None) -> Sig
     private = Ed25519PrivateKey.generate()
     public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     raw_private = private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-    key = SigningKey(manufacturer_id=tenant.id, kid=b64url(hashlib.sha256(public).digest())[:8],
+    key = SigningKey(manufacturer_id=tenant.id, kid=key_id(public),
                      public_key=public, private_key_enc=encrypt_secret(raw_private), state=KeyState.ACTIVE)
     db.session.add(key)
     db.session.flush()
