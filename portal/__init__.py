@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from portal.core.db import render_migration_item
 from portal.config import ROOT, ensure_instance_config, settings_from_defaults, settings_from_environment
-from portal.extensions import csrf, db, limiter, login_manager, migrate
+from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -37,6 +37,10 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    from portal.core.i18n import select_locale
+
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(ROOT / "portal" / "translations"))
 
     from portal import models  # noqa: F401  (every table registered before anything queries)
     from portal.web import register_web
