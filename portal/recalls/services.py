@@ -13,6 +13,7 @@ from datetime import date
 from sqlalchemy import String, and_, case, cast, distinct, exists, func, insert, literal, null, select, true, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import aliased
 
 from portal.accounts.models import User
 from portal.catalog.models import BizStep, Manufacturer, Unit
@@ -79,17 +80,21 @@ def launch(campaign: RecallCampaign, *, remedy_available: bool, actor) -> int:
         raise Conflict("This campaign was already launched.")
     now = utcnow()
     affected = affected_units(campaign).subquery()
-    # Each unit lands in its final state at once: "notified" when its owner is reachable by e-mail.
-    reachable = exists().where(Ownership.unit_id == affected.c.id, Ownership.until.is_(None),
-                               User.id == Ownership.owner_id, User.email_verified_at.is_not(None))
+    # Each unit lands in its final state at once: "notified" when its owner is reachable by e-mail. One
+    # outer join per unit (at most one current ownership each) rather than a sub-query per column.
+    owner = aliased(User)
+    reached = owner.id.is_not(None)
     stamp = literal(now, UTCDateTime)
     db.session.execute(insert(RecallUnit).from_select(
         ["campaign_id", "unit_id", "state", "notified_at", "joined_at", "removed_reason", "recorded_by",
          "remedy_note", "remedy_place", "chosen_option"],
         select(literal(campaign.id), affected.c.id,
-               case((reachable, literal(RecallUnitState.NOTIFIED.value)), else_=literal(RecallUnitState.OPEN.value)),
-               case((reachable, stamp), else_=null()), stamp,
-               literal(""), literal(""), literal(""), literal(""), literal("")),
+               case((reached, literal(RecallUnitState.NOTIFIED.value)), else_=literal(RecallUnitState.OPEN.value)),
+               case((reached, stamp), else_=null()), stamp,
+               literal(""), literal(""), literal(""), literal(""), literal(""))
+        .select_from(affected)
+        .outerjoin(Ownership, and_(Ownership.unit_id == affected.c.id, Ownership.until.is_(None)))
+        .outerjoin(owner, and_(owner.id == Ownership.owner_id, owner.email_verified_at.is_not(None))),
     ))
     # Neither driver reports a usable rowcount for these INSERT ... SELECT statements, so count what landed.
     added = db.session.scalar(select(func.count()).select_from(RecallUnit).where(RecallUnit.campaign_id == campaign.id))
@@ -97,14 +102,18 @@ def launch(campaign: RecallCampaign, *, remedy_available: bool, actor) -> int:
     campaign.launched_at = now
     campaign.remedy_available_at = now if remedy_available else None
     db.session.flush()
-    notify_owners(campaign, kind="remedy" if remedy_available else "interim")
+    notify_owners(campaign, kind="remedy" if remedy_available else "interim", units_marked=True)
     audit.log(actor, "recall.launched", campaign, manufacturer_id=campaign.manufacturer_id, affected=added,
               state=campaign.state.value)
     return added
 
 
-def notify_owners(campaign: RecallCampaign, *, kind: str, round_: int = 0, owner_ids=None) -> int:
-    """One in-portal notice and one e-mail per owner of unremedied affected units, once per kind and round."""
+def notify_owners(campaign: RecallCampaign, *, kind: str, round_: int = 0, owner_ids=None,
+                  units_marked: bool = False) -> int:
+    """One in-portal notice and one e-mail per owner of unremedied affected units, once per kind and round.
+
+    `units_marked`: the caller already put reachable owners' units in the "notified" state (launch does, as
+    it inserts them), so the closing UPDATE over the campaign's units is not needed."""
     now = literal(utcnow(), UTCDateTime)
     owners = (select(Ownership.owner_id.label("user_id")).distinct()
               .join(RecallUnit, RecallUnit.unit_id == Ownership.unit_id)
@@ -123,14 +132,22 @@ def notify_owners(campaign: RecallCampaign, *, kind: str, round_: int = 0, owner
     subject = f"IMPORTANT SAFETY RECALL: {campaign.title}"[:200]
     prefix = Notification.dedupe_key.startswith(f"recall:{campaign.id}:{kind}:{round_}:")
     before = db.session.scalar(select(func.count()).select_from(Notification).where(prefix))
+    # The e-mails follow the in-portal notices of this kind and round (their unique index finds them), rather
+    # than working out the owners a second time.
+    noticed = select(RecallNotice.user_id).where(RecallNotice.campaign_id == campaign.id, RecallNotice.kind == kind,
+                                                 RecallNotice.round == round_)
+    if owner_ids is not None:
+        noticed = noticed.where(RecallNotice.user_id.in_(owner_ids))
     db.session.execute(_insert_new(Notification).from_select(
         ["dedupe_key", "user_id", "channel", "recipient", "template", "subject", "body_text", "body_html", "context",
          "state", "attempts", "next_attempt_at", "created_at", "last_error"],
         select(key, User.id, literal("email"), User.email, literal("recall_notice"), literal(subject), literal(""),
                literal(""), literal(context), literal("pending"), literal(0), now, now, literal(""))
-        .where(User.id.in_(select(owners.c.user_id)), User.email_verified_at.is_not(None)))
+        .where(User.id.in_(noticed), User.email_verified_at.is_not(None)))
         .on_conflict_do_nothing())
     sent = db.session.scalar(select(func.count()).select_from(Notification).where(prefix)) - before
+    if units_marked:
+        return sent
     reached = select(Ownership.unit_id).join(User, User.id == Ownership.owner_id).where(
         Ownership.until.is_(None), User.email_verified_at.is_not(None))
     db.session.execute(update(RecallUnit).where(

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import and_, or_, select, true
+from sqlalchemy import and_, or_, select, true, union_all
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import CompoundSelect, Select
 
 from portal.catalog.models import Lot, Unit
 from portal.core.errors import Invalid
@@ -59,13 +59,19 @@ def direct_matches(campaign: RecallCampaign) -> Select:
     return stmt
 
 
-def affected_units(campaign: RecallCampaign) -> Select:
-    """SELECT of the ids of every affected unit (one column, `id`, no duplicates)."""
+def affected_units(campaign: RecallCampaign) -> Select | CompoundSelect:
+    """SELECT of the ids of every affected unit (one column, `id`, no duplicates).
+
+    The direct matches go straight through (no de-duplication pass over what may be millions of rows);
+    only their ancestors are climbed recursively, starting from the matches that have a parent, and an
+    ancestor that is itself a direct match is left out so no id comes twice.
+    """
     direct = direct_matches(campaign)
     if not campaign.rules.get("include_assemblies", True):
         return direct
-    tree = (select(Unit.id.label("id"), Unit.parent_id.label("parent_id"))
-            .where(Unit.id.in_(direct)).cte("affected_tree", recursive=True))
+    parents = direct.with_only_columns(Unit.parent_id.label("id")).where(Unit.parent_id.is_not(None))
+    ancestors = parents.cte("ancestors", recursive=True)
     parent = aliased(Unit)
-    tree = tree.union(select(parent.id, parent.parent_id).join(tree, parent.id == tree.c.parent_id))
-    return select(tree.c.id)
+    ancestors = ancestors.union(
+        select(parent.parent_id).join(ancestors, parent.id == ancestors.c.id).where(parent.parent_id.is_not(None)))
+    return union_all(direct, select(ancestors.c.id).where(ancestors.c.id.not_in(direct)))
