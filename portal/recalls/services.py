@@ -79,6 +79,16 @@ def launch(campaign: RecallCampaign, *, remedy_available: bool, actor) -> int:
     if campaign.state is not CampaignState.DRAFT:
         raise Conflict("This campaign was already launched.")
     now = utcnow()
+    # Claim the draft first, in the database: of two managers pressing Launch at once, the second waits on
+    # this row and then finds no draft left, instead of colliding on the affected units.
+    state = CampaignState.ACTIVE if remedy_available else CampaignState.ACTIVE_NO_REMEDY
+    claimed = db.session.execute(
+        update(RecallCampaign).where(RecallCampaign.id == campaign.id, RecallCampaign.state == CampaignState.DRAFT)
+        .values(state=state, launched_at=now, remedy_available_at=now if remedy_available else None)
+        .execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        raise Conflict("This campaign was already launched.")
+    db.session.expire(campaign, ["state", "launched_at", "remedy_available_at"])
     affected = affected_units(campaign).subquery()
     # Each unit lands in its final state at once: "notified" when its owner is reachable by e-mail. One
     # outer join per unit (at most one current ownership each) rather than a sub-query per column.
@@ -98,10 +108,6 @@ def launch(campaign: RecallCampaign, *, remedy_available: bool, actor) -> int:
     ))
     # Neither driver reports a usable rowcount for these INSERT ... SELECT statements, so count what landed.
     added = db.session.scalar(select(func.count()).select_from(RecallUnit).where(RecallUnit.campaign_id == campaign.id))
-    campaign.state = CampaignState.ACTIVE if remedy_available else CampaignState.ACTIVE_NO_REMEDY
-    campaign.launched_at = now
-    campaign.remedy_available_at = now if remedy_available else None
-    db.session.flush()
     notify_owners(campaign, kind="remedy" if remedy_available else "interim", units_marked=True)
     audit.log(actor, "recall.launched", campaign, manufacturer_id=campaign.manufacturer_id, affected=added,
               state=campaign.state.value)
