@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from portal.accounts.guard import second_factor_gate
 from portal.catalog.models import Manufacturer
 from portal.catalog.services import create_tenant
 from portal.console.forms import TenantForm
@@ -19,6 +20,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def _platform_admins_only():
     if not current_user.is_platform_admin:
         abort(404)
+    return second_factor_gate()
 
 
 @bp.route("/tenants", methods=["GET", "POST"])

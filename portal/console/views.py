@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from portal.accounts.forms import EmptyForm
+from portal.accounts.guard import second_factor_gate
 from portal.accounts.models import Role, StaffMembership
 from portal.accounts.services import add_staff, remove_staff
 from portal.authenticity.models import AlertState, CloneAlert, CounterfeitReport, Label
@@ -43,6 +44,9 @@ def _tenant_into_url(endpoint, values):
 def _enter():
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
+    gate = second_factor_gate()
+    if gate is not None:
+        return gate
     if g.get("tenant_slug"):
         enter_tenant(g.tenant_slug)
 
