@@ -36,8 +36,8 @@ def session_rows(app, email: str) -> list[UserSession]:
 @pytest.mark.parametrize("user_agent, summary", [
     (PHONE_UA, "Chrome on Android"),
     (DESKTOP_UA, "Firefox on Windows"),
-    ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 Version/18.1 Mobile/15E148 "
-     "Safari/604.1", "Safari on iOS"),
+    (("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 Version/18.1 Mobile/15E148 "
+      "Safari/604.1"), "Safari on iOS"),
     ("", "Unknown device"),
 ])
 def test_the_device_is_summarised_not_stored_raw(user_agent, summary):
