@@ -133,7 +133,9 @@ def second_factor_unlock():
 @bp.get("/account/sessions")
 @login_required
 def sessions_page():
-    return render_template("accounts/sessions.html", sessions=active_sessions(current_user), this=current_session(),
+    this = current_session()
+    listed = sorted(active_sessions(current_user), key=lambda row: this is None or row.id != this.id)  # stable
+    return render_template("accounts/sessions.html", sessions=listed, this=this,
                            form=EmptyForm(), factor=factor.factor_of(current_user),
                            required=factor.needs_second_factor(current_user))
 

@@ -213,3 +213,13 @@ def test_owners_need_no_second_factor_but_may_set_one_up(app, world):
     later = app.test_client()
     signed = later.post("/signin", data={"email": world.owner, "password": PASSWORD})
     assert "/signin/code" in signed.headers["Location"]
+
+
+def test_the_demo_code_command_prints_what_the_demo_authenticator_shows(app):
+    from portal.demo import DEMO_TOTP_SECRET
+
+    result = app.test_cli_runner().invoke(args=["demo", "code"])
+    assert result.exit_code == 0
+    here = step_at(utcnow())
+    secret = secret_from_text(DEMO_TOTP_SECRET)
+    assert result.output.strip() in {code_for(secret, here), code_for(secret, here + 1)}
