@@ -16,11 +16,13 @@ from portal.authenticity.keys import create_key
 from portal.authenticity.labels import issue_label
 from portal.catalog.services import add_model, create_tenant, find_unit, set_model_image
 from portal.core.gs1 import gtin_check_digit
+from portal.core.db import utcnow
 from portal.core.storage import store_image
 from portal.extensions import db
 from portal.ownership.models import Ownership
 from portal.ownership.services import register_unit, report_stolen
 from portal.recalls.services import launch, save_draft
+from portal.warranty.services import file_claim
 
 PASSWORD = "provenance-demo"
 DEMO_SIGN_INS = [
@@ -115,5 +117,27 @@ def load_demo(scale: int = 1) -> None:
         remedy_options="Replacement at a Velora dealer\nPick-up and return at home", contact="recalls@velora.example",
         criteria={"model_ids": [pack_model.id], "lots": ["CELL-A1"], "include_assemblies": True})
     launch(recall, remedy_available=True, actor="demo")
+    _a_year_of_owners(watches, date.today())
     for ownership in db.session.scalars(select(Ownership)):  # owners registered on the day they bought
         ownership.since = datetime.combine(ownership.purchased_on, time(16, 30), tzinfo=UTC)
+
+
+def _a_year_of_owners(watches, today: date) -> None:
+    """Owners who bought watches over the last twelve months, three with open claims of different ages,
+    so the console's charts have something to show."""
+    owners = [create_user(f"owner{n:02d}@example.org", PASSWORD, name=f"Demo Owner {n}", verified=True)
+              for n in range(1, 13)]
+    serial = 400
+    for month_back in range(12):
+        for k in range(2 + (11 - month_back) % 4):
+            serial += 1
+            gtin, _, _, code = watches[serial % len(watches)]
+            register_unit(owners[(month_back + k) % len(owners)], find_unit(gtin, f"{code}-{serial:06d}"),
+                          purchased_on=today - timedelta(days=30 * month_back + 3 * k + 1),
+                          retailer="Vautrin Boutique, Zurich")
+    db.session.flush()
+    for age_days, owner in ((2, owners[0]), (10, owners[1]), (33, owners[4])):
+        ownership = db.session.scalar(select(Ownership).where(Ownership.owner_id == owner.id).limit(1))
+        claim = file_claim(owner, ownership.unit, category="does_not_work", started_on=ownership.purchased_on,
+                           description="The watch stops overnight although it is fully wound.")
+        claim.created_at = claim.updated_at = utcnow() - timedelta(days=age_days)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 
 from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -62,7 +62,9 @@ def register_web(app: Flask) -> None:
             tenants = db.session.scalars(
                 select(StaffMembership).where(StaffMembership.user_id == current_user.id)
             ).all()
-        return {"staff_memberships": tenants, "current_tenant": g.get("tenant"), "today": date.today()}
+        return {"staff_memberships": tenants, "current_tenant": g.get("tenant"), "today": date.today(),
+                # When the page was made: a copy the service worker keeps offline says how old it is.
+                "rendered_at": datetime.now(UTC).isoformat(timespec="seconds")}
 
     @app.after_request
     def security_headers(response):

@@ -13,6 +13,7 @@ from portal.accounts.services import add_staff, remove_staff
 from portal.authenticity.models import AlertState, CloneAlert, CounterfeitReport, Label
 from portal.catalog import services as catalog
 from portal.catalog.models import Disposition, Lot, ProductModel, Unit, UnitEvent
+from portal.console.dashboard import build_dashboard
 from portal.console.forms import ModelForm, ModelImageForm, StaffForm
 from portal.core.audit import AuditEntry
 from portal.core.db import utcnow
@@ -77,7 +78,8 @@ def home():
             .where(OwnershipDispute.resolved_at.is_(None))),
     }
     recent = db.session.scalars(scoped(AuditEntry).order_by(AuditEntry.id.desc()).limit(8)).all()
-    return render_template("console/home.html", tenant=tenant, counts=counts, recent=recent)
+    return render_template("console/home.html", tenant=tenant, counts=counts, recent=recent,
+                           dashboard=build_dashboard(tenant.id))
 
 
 @bp.route("/<tenant>/models", methods=["GET", "POST"])

@@ -1,8 +1,12 @@
-"""Calendar arithmetic the warranty rules rely on."""
+"""Calendar arithmetic the warranty rules and the monthly figures rely on."""
 from __future__ import annotations
 
 import calendar
 from datetime import date
+
+from sqlalchemy import func
+
+from portal.extensions import db
 
 
 def add_months(start: date, months: int) -> date:
@@ -10,3 +14,20 @@ def add_months(start: date, months: int) -> date:
     index = start.month - 1 + months
     year, month = start.year + index // 12, index % 12 + 1
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def month_key(column):
+    """SQL for a timestamp's calendar month as 'YYYY-MM' in UTC, so GROUP BY works the same on both databases."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM")
+    return func.strftime("%Y-%m", column)  # SQLite stores UTC already
+
+
+def last_months(count: int, today: date) -> list[str]:
+    """The `count` calendar months up to and including today's, oldest first, as 'YYYY-MM'."""
+    year, month = today.year, today.month
+    found = []
+    for _ in range(count):
+        found.append(f"{year:04d}-{month:02d}")
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return found[::-1]

@@ -1,9 +1,10 @@
 """Pages anyone may open: the home page, the typed product lookup and product pictures."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file
+from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, send_from_directory
 
 from portal.catalog.models import ProductModel
+from portal.config import ROOT
 from portal.core.storage import open_stored
 from portal.core.gs1 import DigitalLink, GS1Error, format_digital_link, normalize_gtin, validate_serial
 from portal.extensions import db, limiter
@@ -18,6 +19,13 @@ def _public_limit() -> str:
 @bp.get("/")
 def home():
     return render_template("public/home.html")
+
+
+@bp.get("/manifest.webmanifest")
+def manifest():
+    """The web app manifest: "add to home screen" opens My products, standalone, with the portal's icons."""
+    return send_from_directory(ROOT / "static", "manifest.webmanifest", mimetype="application/manifest+json",
+                               max_age=3600)
 
 
 @bp.get("/lookup")

@@ -16,6 +16,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from portal.catalog.models import Lot, ProductModel, Unit
+from portal.core.dates import last_months, month_key
 from portal.core.db import utcnow
 from portal.extensions import db
 from portal.warranty.models import ClaimState, WarrantyClaim
@@ -92,21 +93,6 @@ class QualityReport:
         return sorted((lot for lot in self.lots if lot.outlier), key=lambda lot: -lot.rate)
 
 
-def _month_expr(column):
-    if db.session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", column), "YYYY-MM")
-    return func.strftime("%Y-%m", column)  # SQLite stores UTC already
-
-
-def _last_months(count: int, today: date) -> list[str]:
-    year, month = today.year, today.month
-    found = []
-    for _ in range(count):
-        found.append(f"{year:04d}-{month:02d}")
-        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-    return found[::-1]
-
-
 def quality_report(manufacturer_id: int, *, months: int = 12, today: date | None = None) -> QualityReport:
     """Claim rates of one manufacturer's models and lots, and monthly rates over the last `months` months."""
     counted = WarrantyClaim.state != ClaimState.WITHDRAWN
@@ -145,8 +131,8 @@ def quality_report(manufacturer_id: int, *, months: int = 12, today: date | None
     ]
     lots.sort(key=lambda lot: (lot.model.name, lot.code))
 
-    keys = _last_months(months, today or utcnow().date())
-    month = _month_expr(WarrantyClaim.created_at)
+    keys = last_months(months, today or utcnow().date())
+    month = month_key(WarrantyClaim.created_at)
     per_month: dict[tuple[int, str], int] = {}
     for model_id, key, n in db.session.execute(
         select(Unit.model_id, month, func.count(WarrantyClaim.id))

@@ -2,7 +2,8 @@
 and the checks a screenshot cannot show by itself: no sideways scrolling on a phone, no console errors (CSP
 violations included), the HTTP status the page should have.
 
-Screenshots go to test-artifacts/screenshots/<page>-<phone|desktop>.png. With PORTAL_SCREENSHOT_SCHEME=dark
+Screenshots go to test-artifacts/screenshots/<page>-<phone|desktop>.png, and the key screens also to
+docs/screenshots/, which the README shows. With PORTAL_SCREENSHOT_SCHEME=dark
 the pages are rendered in dark mode and saved as <page>-<phone|desktop>-dark.png.
 
 The demo data loads once for this module (about 2 s); each signed-in person gets one context per size.
@@ -10,6 +11,7 @@ The demo data loads once for this module (about 2 s); each signed-in person gets
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,11 +19,17 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.a11y import assert_accessible
 from tests.browser.conftest import new_context, serve
 
 pytestmark = pytest.mark.browser
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+#: The key screens, copied to docs/screenshots/ on every light-scheme run; the README shows them.
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+KEY_SCREENS = {("verdict-genuine", "phone"), ("public-unit-stolen", "phone"), ("my-products", "phone"),
+               ("my-unit", "phone"), ("lookup", "phone"), ("scan", "phone"), ("console-overview", "desktop"),
+               ("console-claims", "desktop"), ("console-unit", "desktop"), ("verdict-genuine", "desktop")}
 SCHEME = os.environ.get("PORTAL_SCREENSHOT_SCHEME", "light")
 ALICE, ADMIN, PLATFORM = "alice@example.com", "admin@vautrin.example", "platform@provenance.example"
 
@@ -32,6 +40,7 @@ class Demo:
     stolen_bike_gtin: str
     alice_watch_ownership: int
     watch_unit: int
+    signed_watch_path: str  # the printed label's code, as a path on this site
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,9 @@ PAGES = [
     Shot("home", "/"),
     Shot("lookup", "/lookup"),
     Shot("public-unit", lambda d: f"/01/{d.watch_gtin}/21/VC42-000017"),
+    Shot("verdict-genuine", lambda d: d.signed_watch_path),
+    Shot("scan", "/scan"),
+    Shot("recalls-active", "/recalls"),
     Shot("public-unit-stolen", lambda d: f"/01/{d.stolen_bike_gtin}/21/TX1-25-00007"),
     Shot("signin", "/signin"),
     Shot("signup", "/signup"),
@@ -71,6 +83,9 @@ PAGES = [
     Shot("console-units", "/console/vautrin/units", ADMIN),
     Shot("console-unit", lambda d: f"/console/vautrin/units/{d.watch_unit}", ADMIN),
     Shot("console-import", "/console/vautrin/import", ADMIN),
+    Shot("console-claims", "/console/vautrin/claims", ADMIN),
+    Shot("console-quality", "/console/vautrin/quality", ADMIN),
+    Shot("console-recalls", "/console/vautrin/recalls", ADMIN),
     Shot("console-team", "/console/vautrin/team", ADMIN),
     Shot("platform-tenants", "/admin/tenants", PLATFORM),
     Shot("not-found", "/no/such/page", status=404),
@@ -83,6 +98,7 @@ def demo(_app):
     from sqlalchemy import select
 
     from portal.accounts.services import find_user
+    from portal.authenticity.labels import current_label, label_uri
     from portal.catalog.services import find_unit
     from portal.demo import gtin_for, load_demo
     from portal.extensions import db, limiter
@@ -96,8 +112,11 @@ def demo(_app):
         watch = find_unit(gtin_for("7612345", 1), "VC42-000017")
         ownership_id = db.session.scalar(select(Ownership.id).where(
             Ownership.unit_id == watch.id, Ownership.owner_id == find_user(ALICE).id, Ownership.until.is_(None)))
+        label = current_label(watch)
+        signed = urlsplit(label_uri(watch.model.gtin, watch.serial, label))
         info = Demo(watch_gtin=watch.model.gtin, stolen_bike_gtin=gtin_for("4061234", 11),
-                    alice_watch_ownership=ownership_id, watch_unit=watch.id)
+                    alice_watch_ownership=ownership_id, watch_unit=watch.id,
+                    signed_watch_path=f"{signed.path}?{signed.query}")
     try:
         yield info
     finally:
@@ -167,7 +186,12 @@ def test_page(shot: Shot, kind: str, demo, contexts):
         SHOTS.mkdir(parents=True, exist_ok=True)
         suffix = "" if SCHEME == "light" else f"-{SCHEME}"
         page.screenshot(path=SHOTS / f"{shot.name}-{kind}{suffix}.png", full_page=True)
+        if SCHEME == "light" and (shot.name, kind) in KEY_SCREENS:
+            DOCS.mkdir(parents=True, exist_ok=True)
+            # Phone screens as the phone shows them (the first screenful); desktop pages whole.
+            page.screenshot(path=DOCS / f"{shot.name}-{kind}.png", full_page=kind == "desktop")
 
+        assert_accessible(page)
         if kind == "phone":
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 390 + 1, f"{path}: the page is {width}px wide on a 390px phone (sideways scrolling)"
