@@ -56,7 +56,8 @@ MISSING = 404
 MATRIX: dict[str, dict] = {
     # Public pages and feeds.
     "GET /": everyone(), "GET /lookup": everyone(), "GET /scan": everyone(), "GET /verify-offline": everyone(),
-    "GET /sw.js": everyone(), "GET /.well-known/jwks.json": everyone(), "GET /01/<path:rest>": everyone(),
+    "GET /sw.js": everyone(), "GET /manifest.webmanifest": everyone(), "GET /.well-known/jwks.json": everyone(),
+    "GET /01/<path:rest>": everyone(),
     "GET /nfc/<gtin>/<serial>": everyone(), "GET /models/<int:model_id>/image": everyone(),
     "GET /recalls": everyone(), "GET /recalls.atom": everyone(), "GET /recalls/lookup": everyone(),
     "GET /report": everyone(), "POST /report": everyone(CSRF), "POST /scans/place": everyone(CSRF),
