@@ -109,7 +109,7 @@ def register_cli(app: Flask) -> None:
     @click.option("--once", is_flag=True, help="Do nothing when the demo data is already there.")
     def demo_load(once):
         """Load demonstration tenants, models, units and owners."""
-        from portal.demo import DEMO_SIGN_INS, demo_present, load_demo
+        from portal.demo import DEMO_SIGN_INS, DEMO_TOTP_SECRET, demo_present, load_demo
 
         if demo_present():
             if not once:
@@ -120,6 +120,17 @@ def register_cli(app: Flask) -> None:
         click.echo("Demo sign-ins (password for all: " + DEMO_SIGN_INS[0][2] + "):")
         for email, what, _ in DEMO_SIGN_INS:
             click.echo(f"  {email:<28} {what}")
+        click.echo(f"Staff and the platform admin also give a code: add the key {DEMO_TOTP_SECRET} to an "
+                   "authenticator app, or run `flask --app portal demo code`.")
+
+    @demo.command("code")
+    def demo_code():
+        """Print the second-factor code the demo staff's authenticator would show now."""
+        from portal.accounts.second_factor import code_for, secret_from_text, step_at
+        from portal.core.db import utcnow
+        from portal.demo import DEMO_TOTP_SECRET
+
+        click.echo(code_for(secret_from_text(DEMO_TOTP_SECRET), step_at(utcnow())))
 
     @audit_group.command("verify")
     def audit_verify():

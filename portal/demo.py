@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
-from portal.accounts.services import add_staff, create_user
+from portal.accounts.second_factor import enrol, secret_from_text
+from portal.accounts.services import add_staff, create_user, find_user
 from portal.catalog.importer import import_units_csv
 from portal.catalog.models import Manufacturer
 from portal import demo_pictures as pictures
@@ -33,6 +34,9 @@ DEMO_SIGN_INS = [
     ("recalls@velora.example", "recall manager of Velora", PASSWORD),
     ("platform@provenance.example", "platform admin (opens tenants)", PASSWORD),
 ]
+#: The authenticator key of every demo staff member and the platform admin (documented in the README):
+#: a demo is for looking around, so its second factor is shared and public. Never use it elsewhere.
+DEMO_TOTP_SECRET = "DEMO DEMO DEMO DEMO DEMO DEMO DEMO DEMO"
 
 
 def gtin_for(prefix: str, item: int) -> str:
@@ -54,6 +58,9 @@ def load_demo(scale: int = 1) -> None:
         add_staff(tenant, email, role, password=PASSWORD, actor="demo")
     platform = create_user("platform@provenance.example", PASSWORD, name="Platform admin", verified=True)
     platform.is_platform_admin = True
+    for email in ("admin@vautrin.example", "agent@vautrin.example", "admin@velora.example", "recalls@velora.example",
+                  "platform@provenance.example"):
+        enrol(find_user(email), secret_from_text(DEMO_TOTP_SECRET), actor="demo")
 
     watches = [(gtin_for("7612345", 1), "Chronographe 42", 60, "VC42"),
                (gtin_for("7612345", 2), "Classique 38", 24, "VL38"),

@@ -1,5 +1,7 @@
 """Imports every area's models, so metadata (and Alembic) sees all tables."""
-from portal.accounts.models import Role, StaffMembership, User  # noqa: F401
+from portal.accounts.models import (  # noqa: F401
+    RecoveryCode, Role, SecondFactor, StaffMembership, User, UserSession,
+)
 from portal.catalog.models import CompanyPrefix, Lot, Manufacturer, ProductModel, Unit, UnitEvent  # noqa: F401
 from portal.catalog.import_jobs import ImportJob  # noqa: F401
 from portal.core.audit import AuditEntry  # noqa: F401

@@ -19,6 +19,7 @@ CSP = (
 
 def register_web(app: Flask) -> None:
     from portal.accounts.views import bp as accounts_bp
+    from portal.accounts import security_views as _security_views  # noqa: F401  (adds its routes to accounts)
     from portal.authenticity.views import bp as authenticity_bp
     from portal.console.admin import bp as admin_bp
     from portal.console import authenticity as _console_authenticity  # noqa: F401  (adds its routes to the console)
@@ -45,15 +46,10 @@ def register_web(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        from portal.accounts.models import User
+    from portal.accounts.guard import load_user, touch_current_session
 
-        uid, _, version = user_id.partition(".")
-        if not uid.isdigit() or not version.isdigit():
-            return None
-        user = db.session.get(User, int(uid))
-        return user if user is not None and user.auth_version == int(version) else None
+    login_manager.user_loader(load_user)
+    app.before_request(touch_current_session)
 
     @app.context_processor
     def navigation():

@@ -5,12 +5,16 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from portal.accounts.models import Role
-from portal.accounts.services import add_staff, create_user
+from portal.accounts.second_factor import code_for, enrol, factor_of, needs_second_factor, step_at
+from portal.accounts.services import add_staff, create_user, find_user
+from portal.core.db import utcnow
 from portal.catalog.services import add_model, create_tenant, create_unit
 from portal.demo import gtin_for
 from portal.extensions import db
 
 PASSWORD = "correct horse battery"
+#: Every staff member and platform admin of the tests is enrolled with this authenticator secret.
+TOTP_SECRET = b"provenance-test-totp"
 
 
 @dataclass
@@ -55,13 +59,36 @@ def build_world(app) -> World:
         create_user(world.unverified, PASSWORD)
         admin = create_user(world.platform_admin, PASSWORD, verified=True)
         admin.is_platform_admin = True
+        for email in [*world.staff_a.values(), *world.staff_b.values(), world.platform_admin]:
+            enrol(find_user(email), TOTP_SECRET, actor="test")
         db.session.commit()
     return world
 
 
-def login(client, email: str, password: str = PASSWORD):
+def next_code(app, email: str) -> str:
+    """A code the authenticator shows about now that the portal has not accepted yet (each works once)."""
+    with app.app_context():
+        factor = factor_of(find_user(email))
+        last = factor.last_step if factor and factor.last_step is not None else -1
+    step = max(step_at(utcnow()) - 1, last + 1)
+    return code_for(TOTP_SECRET, step)
+
+
+def login(client, email: str, password: str = PASSWORD, *, second_factor: bool = True):
+    """Sign in through the pages. Staff and platform admins also pass the code step (being enrolled first
+    with TOTP_SECRET when they are not), unless `second_factor` is False."""
+    app = client.application
+    if second_factor:
+        with app.app_context():
+            user = find_user(email)
+            if user is not None and needs_second_factor(user) and factor_of(user) is None:
+                enrol(user, TOTP_SECRET, actor="test")
+                db.session.commit()
     response = client.post("/signin", data={"email": email, "password": password})
     assert response.status_code == 302, f"sign-in of {email} failed: {response.status_code}"
+    if "/signin/code" in response.headers["Location"] and second_factor:
+        response = client.post(response.headers["Location"], data={"code": next_code(app, email)})
+        assert response.status_code == 302, f"code step of {email} failed: {response.status_code}"
     return response
 
 

@@ -1,4 +1,5 @@
 """Sign-up, sign-in and password forms (Flask-WTF: CSRF on every one)."""
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
@@ -28,3 +29,17 @@ class ResetForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A button-only form: it still carries the CSRF token."""
+
+
+class CodeForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)],
+                       description=_l("The 6 digits your authenticator app shows now, or one of your recovery codes."))
+
+
+class NewFactorForm(FlaskForm):
+    code = StringField(_l("Code from the app"), validators=[DataRequired(), Length(max=12)],
+                       description=_l("The 6 digits the app shows for Provenance after you added it."))
+
+
+class ResetFactorForm(FlaskForm):
+    email = EmailField("E-mail address of the person", validators=[DataRequired(), Length(max=254)])

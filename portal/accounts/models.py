@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -73,3 +73,53 @@ class StaffMembership(db.Model):
 
     user: Mapped[User] = relationship(back_populates="memberships")
     manufacturer: Mapped["Manufacturer"] = relationship()  # noqa: F821
+
+
+class SecondFactor(db.Model):
+    """A person's authenticator (TOTP, RFC 6238): staff and platform admins must have one, owners may."""
+
+    __tablename__ = "second_factors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    #: The shared secret, encrypted with the key-encryption key (portal.core.secrets).
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The newest 30-second time step a code was accepted for: a code (and any older one) works once.
+    last_step: Mapped[int | None] = mapped_column(BigInteger)
+    failed_codes: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class RecoveryCode(db.Model):
+    """A single-use code for when the phone is away; only its sha256 is kept (80 random bits each)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class UserSession(db.Model):
+    """One sign-in on one device. The signed session cookie carries its key; revoking the row ends it."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    #: sha256 of the random key in the cookie, so the table alone cannot be replayed as cookies.
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_agent: Mapped[str] = mapped_column(String(80), default="")
+    ip_prefix: Mapped[str] = mapped_column(String(64), default="")
+    #: When this session passed the second factor; the console and admin pages need it.
+    second_factor_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()

@@ -9,6 +9,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from portal.accounts.models import Role, StaffMembership, User
+from portal.accounts.sessions import revoke_all_sessions
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import Conflict, Invalid, Throttled
@@ -143,6 +144,7 @@ def reset_password(token: str, password: str) -> User:
     check_password_strength(password)
     user.set_password(password)
     user.auth_version += 1
+    revoke_all_sessions(user)  # the version bump already refuses them; this also clears the Sessions page
     user.failed_signins = 0
     user.locked_until = None
     if user.email_verified_at is None:

@@ -1,10 +1,14 @@
 """Sign-up, sign-in, sign-out, e-mail verification and password reset pages."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+import time
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, logout_user
 
 from portal.accounts import services
+from portal.accounts.guard import sign_in, sign_out
+from portal.accounts.second_factor import factor_of, needs_second_factor
 from portal.accounts.forms import EmptyForm, ResetForm, ResetRequestForm, SignInForm, SignUpForm
 from portal.core.errors import DomainError, Throttled
 from portal.extensions import db, limiter
@@ -33,8 +37,8 @@ def signup():
             db.session.rollback()
             getattr(form, err.field or "email").errors.append(str(err))
             return render_template("accounts/signup.html", form=form), 400
+        sign_in(user, second_factor=False)
         db.session.commit()
-        login_user(user)
         flash("Welcome to Provenance. We sent you an e-mail: follow its link to confirm your address.", "success")
         return redirect(url_for("ownership.my_products"))
     return render_template("accounts/signup.html", form=form), 400 if form.errors else 200
@@ -51,16 +55,26 @@ def signin():
             db.session.commit()  # keep the failure count: it is what throttles guessing
             form.password.errors.append(str(err))
             return render_template("accounts/signin.html", form=form), 429 if isinstance(err, Throttled) else 400
+        target = request.args.get("next")
+        if factor_of(user) is not None:
+            # The password was right; the session is not signed in until the code step passes too.
+            session["pending_second_factor"] = {"u": user.id, "v": user.auth_version, "at": int(time.time())}
+            db.session.commit()
+            return redirect(url_for(".signin_code", next=target))
+        sign_in(user, second_factor=False)
         db.session.commit()
-        login_user(user)
-        return redirect(_safe_next(request.args.get("next")))
+        if needs_second_factor(user):
+            flash("Staff accounts need a second factor. Set it up now to open the console.", "info")
+            return redirect(url_for(".second_factor", next=target))
+        return redirect(_safe_next(target))
     return render_template("accounts/signin.html", form=form), 400 if form.errors else 200
 
 
 @bp.post("/signout")
 def signout():
     if EmptyForm().validate_on_submit():
-        logout_user()
+        sign_out()
+        db.session.commit()
         flash("You are signed out.", "info")
     return redirect(url_for("public.home"))
 

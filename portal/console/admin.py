@@ -1,10 +1,14 @@
-"""Platform administration: opening manufacturer tenants."""
+"""Platform administration: opening manufacturer tenants, resetting a lost second factor."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from portal.accounts.forms import ResetFactorForm
+from portal.accounts.guard import second_factor_gate
+from portal.accounts.second_factor import reset_second_factor
+from portal.accounts.services import find_user
 from portal.catalog.models import Manufacturer
 from portal.catalog.services import create_tenant
 from portal.console.forms import TenantForm
@@ -19,6 +23,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def _platform_admins_only():
     if not current_user.is_platform_admin:
         abort(404)
+    return second_factor_gate()
 
 
 @bp.route("/tenants", methods=["GET", "POST"])
@@ -35,4 +40,26 @@ def tenants():
             flash(f"Tenant {tenant.name} created. Add its first admin from the command line or its team page.", "success")
             return redirect(url_for(".tenants"))
     rows = db.session.scalars(select(Manufacturer).order_by(Manufacturer.name)).all()
-    return render_template("console/tenants.html", tenants=rows, form=form), 400 if form.errors else 200
+    return render_template("console/tenants.html", tenants=rows, form=form, reset_form=ResetFactorForm()), (
+        400 if form.errors else 200)
+
+
+@bp.post("/second-factor/reset")
+def reset_factor():
+    """A person lost their phone: remove their second factor so they set up a new one. Audit-logged."""
+    form = ResetFactorForm()
+    user = find_user(form.email.data or "") if form.validate_on_submit() else None
+    if user is None:
+        flash("No account uses that e-mail address.", "error")
+        return redirect(url_for(".tenants"))
+    if user.id == current_user.id:
+        abort(403)  # one's own factor is replaced with a fresh code, on the account page
+    try:
+        reset_second_factor(user, actor=current_user)
+    except DomainError as err:
+        db.session.rollback()
+        flash(str(err), "error")
+    else:
+        db.session.commit()
+        flash(f"{user.email} sets up a new second factor at their next sign-in.", "info")
+    return redirect(url_for(".tenants"))

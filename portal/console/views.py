@@ -6,7 +6,9 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from portal.accounts.forms import EmptyForm
-from portal.accounts.models import Role, StaffMembership
+from portal.accounts.guard import second_factor_gate
+from portal.accounts.second_factor import reset_second_factor
+from portal.accounts.models import Role, SecondFactor, StaffMembership
 from portal.accounts.services import add_staff, remove_staff
 from portal.authenticity.models import AlertState, CloneAlert, CounterfeitReport, Label
 from portal.catalog import services as catalog
@@ -44,6 +46,9 @@ def _tenant_into_url(endpoint, values):
 def _enter():
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
+    gate = second_factor_gate()
+    if gate is not None:
+        return gate
     if g.get("tenant_slug"):
         enter_tenant(g.tenant_slug)
 
@@ -192,7 +197,10 @@ def team():
                 flash(f"{form.email.data} is now on the team.", "success")
                 return redirect(url_for(".team"))
     members = db.session.scalars(scoped(StaffMembership).order_by(StaffMembership.created_at)).all()
-    return render_template("console/team.html", members=members, form=form, remove_form=EmptyForm()), (
+    enrolled = set(db.session.scalars(select(SecondFactor.user_id).where(
+        SecondFactor.user_id.in_([m.user_id for m in members]))))
+    return render_template("console/team.html", members=members, form=form, remove_form=EmptyForm(),
+                           enrolled=enrolled), (
         400 if form.errors else 200)
 
 
@@ -209,6 +217,25 @@ def remove_member(membership_id: int):
         else:
             db.session.commit()
             flash("Removed from the team.", "info")
+    return redirect(url_for(".team"))
+
+
+@bp.post("/<tenant>/team/<int:membership_id>/reset-factor")
+@staff_required()
+def reset_member_factor(membership_id: int):
+    """A lost phone: the member sets up a new authenticator at their next sign-in. Audit-logged."""
+    membership = tenant_scoped(StaffMembership, id=membership_id)
+    if EmptyForm().validate_on_submit():
+        if membership.user_id == current_user.id or membership.user.is_platform_admin:
+            abort(403)  # one's own factor is replaced with a fresh code; a platform admin's by another one
+        try:
+            reset_second_factor(membership.user, actor=current_user, manufacturer_id=g.tenant.id)
+        except DomainError as err:
+            db.session.rollback()
+            flash(str(err), "error")
+        else:
+            db.session.commit()
+            flash(f"{membership.user.email} sets up a new second factor at their next sign-in.", "info")
     return redirect(url_for(".team"))
 
 

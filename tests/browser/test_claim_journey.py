@@ -16,7 +16,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
-from tests.factories import PASSWORD, build_world
+from tests.factories import build_world
+from tests.browser.signin import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -24,14 +25,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 QUESTION = "Please send a photo of the serial number label on the back."
 ANSWER = "The label is under the strap; the photo I added shows it."
-
-
-def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
-    page.goto("/signin")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
 def give_unit(app, email: str, unit_id: int) -> None:

@@ -7,17 +7,10 @@ from datetime import date
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.factories import PASSWORD, build_world
+from tests.factories import build_world
+from tests.browser.signin import sign_in
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
-    page.goto("/signin")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
 def give_unit(app, email: str, unit_id: int, purchased_on: date = date(2025, 6, 1)) -> None:

@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.factories import FLEET_PREFIX, build_bike_fleet, PASSWORD
+from tests.browser.signin import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -51,14 +52,6 @@ def build_fleet(app) -> Fleet:
                       retailer="Velo Centrum")
         db.session.commit()
     return Fleet(bike_gtin=bike, affected=12)
-
-
-def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
-    page.goto("/signin")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
 def open_recalls(page: Page) -> None:

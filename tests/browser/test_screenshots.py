@@ -76,6 +76,9 @@ PAGES = [
     Shot("my-products", "/my", ALICE),
     Shot("my-unit", lambda d: f"/my/units/{d.alice_watch_ownership}", ALICE),
     Shot("register-error", "/my/register", ALICE, status=422, act=register_with_a_bad_gtin),
+    Shot("account-sessions", "/account/sessions", ALICE),
+    Shot("second-factor-setup", "/account/second-factor", ALICE),
+    Shot("second-factor-staff", "/account/second-factor", ADMIN),
     Shot("console-overview", "/console/vautrin/", ADMIN),
     Shot("console-units", "/console/vautrin/units", ADMIN),
     Shot("console-unit", lambda d: f"/console/vautrin/units/{d.watch_unit}", ADMIN),
@@ -134,12 +137,24 @@ def contexts(browser, demo_server):
     made = {}
 
     def get(kind: str, user: str | None):
+        from portal.accounts.second_factor import code_for, secret_from_text, step_at
+        from portal.core.db import utcnow
+        from portal.demo import DEMO_TOTP_SECRET
+
         if (kind, user) not in made:
             context = new_context(browser, kind, base_url=demo_server, color_scheme=SCHEME)
             if user:
                 response = context.request.post("/signin", form={"email": user, "password": PASSWORD},
                                                 max_redirects=0)
                 assert response.status == 302, f"sign-in of {user} failed: {response.status}"
+                if "/signin/code" in response.headers["location"]:  # staff: the demo authenticator's code
+                    secret, here = secret_from_text(DEMO_TOTP_SECRET), step_at(utcnow())
+                    for step in (here, here + 1):  # now's code may be spent by the other screen size
+                        response = context.request.post("/signin/code", form={"code": code_for(secret, step)},
+                                                        max_redirects=0)
+                        if response.status == 302:
+                            break
+                    assert response.status == 302, f"code step of {user} failed: {response.status}"
             made[kind, user] = context
         return made[kind, user]
 

@@ -1,0 +1,198 @@
+"""Who may open what: every URL rule of the portal, with the answer each kind of visitor must get.
+
+The matrix below is the decision; the walk checks it against the running app. A rule missing from the
+matrix fails `test_every_rule_has_a_decision`, so a new page cannot ship without someone deciding who
+sees it. GET rules are visited by every actor. POST rules are posted (empty, CSRF off) by the actors who
+must be turned away; actors allowed to send the form are marked CSRF, and test_csrf.py posts it as them
+without a token.
+"""
+from __future__ import annotations
+
+from tests.security.actors import ACTORS, CSRF, ENROL, REDIRECT, ROLES, SIGNIN, fill, outcome, rules, seed
+
+
+def row(**outcomes) -> dict:
+    assert set(outcomes) == set(ACTORS), set(ACTORS) ^ set(outcomes)
+    return outcomes
+
+
+def everyone(result=200) -> dict:
+    return row(**{actor: result for actor in ACTORS})
+
+
+def signed_in(result=200, **others) -> dict:
+    """Any signed-in person (their own data only); anonymous visitors go to sign-in."""
+    return row(**{**{actor: result for actor in ACTORS}, "anonymous": SIGNIN, **others})
+
+
+def owner_only(result=200) -> dict:
+    """A record of the owner's: everyone else, staff included, is told it does not exist."""
+    return signed_in(404, owner=result)
+
+
+def console(allowed=ROLES, result=200, **others) -> dict:
+    """A page of tenant acme: its staff in `allowed` roles get `result`, its other staff 403, everyone else
+    404 (another tenant's staff and the platform admin included), and a session without the second factor
+    is sent to set it up."""
+    outcomes = {"anonymous": SIGNIN, "owner": 404, "other_owner": 404, "other_tenant": 404, "platform": 404,
+                "no_factor": ENROL, **{role: result if role in allowed else 403 for role in ROLES}}
+    outcomes.update(others)
+    return row(**outcomes)
+
+
+def platform(result=200) -> dict:
+    """Platform administration: 404 to everyone else, so nobody learns it is there."""
+    return signed_in(404, platform=result)
+
+
+ADMIN = ("admin",)
+DESK = ("admin", "claims_agent")
+RECALLS = ("admin", "recall_manager")
+API = everyone(401)  # bearer tokens only: a browser session is no credential there
+# A staff member's document that does not exist in the seeded world (claim not approved, no proof, no
+# photo, no mail file, run not finished): the role gate answers first, then the record 404s.
+MISSING = 404
+
+MATRIX: dict[str, dict] = {
+    # Public pages and feeds.
+    "GET /": everyone(), "GET /lookup": everyone(), "GET /scan": everyone(), "GET /verify-offline": everyone(),
+    "GET /sw.js": everyone(), "GET /manifest.webmanifest": everyone(), "GET /.well-known/jwks.json": everyone(),
+    "GET /01/<path:rest>": everyone(),
+    "GET /nfc/<gtin>/<serial>": everyone(), "GET /models/<int:model_id>/image": everyone(),
+    "GET /recalls": everyone(), "GET /recalls.atom": everyone(), "GET /recalls/lookup": everyone(),
+    "GET /report": everyone(), "POST /report": everyone(CSRF), "POST /scans/place": everyone(CSRF),
+    "GET /api/v1/docs": everyone(), "GET /api/v1/openapi.json": everyone(),
+    # Accounts.
+    "GET /signup": everyone(), "POST /signup": everyone(CSRF),
+    "GET /signin": everyone(), "POST /signin": everyone(CSRF),
+    "GET /signin/code": signed_in(200, owner=ENROL, other_owner=ENROL, no_factor=ENROL),
+    "POST /signin/code": everyone(CSRF),
+    "POST /signout": everyone(CSRF),
+    "GET /reset": everyone(), "POST /reset": everyone(CSRF),
+    "GET /reset/<token>": everyone(), "POST /reset/<token>": everyone(CSRF),
+    "GET /verify/<token>": everyone(400),  # the seeded token is forged
+    "POST /verify/resend": signed_in(CSRF),
+    "GET /account/sessions": signed_in(),
+    "POST /account/sessions/<int:session_id>/revoke": owner_only(CSRF),  # the seeded session is the owner's
+    "POST /account/sessions/revoke-others": signed_in(CSRF),
+    "GET /account/second-factor": signed_in(),
+    "POST /account/second-factor": signed_in(CSRF),
+    "POST /account/second-factor/unlock": signed_in(CSRF),
+    # Owners.
+    "GET /my": signed_in(), "GET /my/register": signed_in(), "POST /my/register": signed_in(CSRF),
+    "GET /my/dispute": signed_in(), "POST /my/dispute": signed_in(CSRF),
+    "GET /transfer": signed_in(), "POST /transfer": signed_in(CSRF),
+    "GET /my/units/<int:ownership_id>": owner_only(),
+    "GET /my/units/<int:ownership_id>/proof": owner_only(MISSING),
+    "GET /my/units/<int:ownership_id>/certificate.pdf": owner_only(),
+    "GET /my/units/<int:ownership_id>/claims/new": owner_only(),
+    "POST /my/units/<int:ownership_id>/claims/new": owner_only(CSRF),
+    "POST /my/units/<int:ownership_id>/stolen": owner_only(CSRF),
+    "POST /my/units/<int:ownership_id>/recovered": owner_only(CSRF),
+    "POST /my/units/<int:ownership_id>/transfer": owner_only(CSRF),
+    "POST /my/units/<int:ownership_id>/transfer/cancel": owner_only(CSRF),
+    "GET /my/recalls/<int:recall_unit_id>": owner_only(), "POST /my/recalls/<int:recall_unit_id>": owner_only(CSRF),
+    "GET /my/claims": signed_in(),
+    "GET /my/claims/<number>": owner_only(),
+    "GET /my/claims/<number>/photos/<int:entry_id>": owner_only(),
+    "GET /my/claims/<number>/rma.pdf": owner_only(MISSING),
+    "POST /my/claims/<number>/answer": owner_only(CSRF),
+    "POST /my/claims/<number>/messages": owner_only(CSRF),
+    "POST /my/claims/<number>/photos": owner_only(CSRF),
+    "POST /my/claims/<number>/withdraw": owner_only(CSRF),
+    # Platform administration.
+    "GET /admin/tenants": platform(), "POST /admin/tenants": platform(CSRF),
+    "POST /admin/second-factor/reset": platform(CSRF),
+    # The console: staff of acme, by role.
+    "GET /console/": signed_in(200, **{role: REDIRECT for role in ROLES}, other_tenant=REDIRECT, no_factor=ENROL),
+    "GET /console/<tenant>/": console(),
+    "GET /console/<tenant>/models": console(), "POST /console/<tenant>/models": console(ADMIN, CSRF),
+    "GET /console/<tenant>/models/<int:model_id>": console(),
+    "POST /console/<tenant>/models/<int:model_id>/image": console(ADMIN, CSRF),
+    "GET /console/<tenant>/models/<int:model_id>/warranty": console(ADMIN),
+    "POST /console/<tenant>/models/<int:model_id>/warranty": console(ADMIN, CSRF),
+    "GET /console/<tenant>/units": console(),
+    "GET /console/<tenant>/units/<int:unit_id>": console(),
+    "GET /console/<tenant>/units/<int:unit_id>/proof": console(result=MISSING),
+    "GET /console/<tenant>/units/<int:unit_id>/label.pdf": console(),
+    "POST /console/<tenant>/units/<int:unit_id>/labels": console(ADMIN, CSRF),
+    "POST /console/<tenant>/units/<int:unit_id>/extensions": console(ADMIN, CSRF),
+    "GET /console/<tenant>/import": console(ADMIN), "POST /console/<tenant>/import": console(ADMIN, CSRF),
+    "GET /console/<tenant>/imports/<int:job_id>": console(ADMIN),
+    "GET /console/<tenant>/imports/<int:job_id>/errors.csv": console(ADMIN),
+    "GET /console/<tenant>/claims": console(),
+    "GET /console/<tenant>/claims/<number>": console(),
+    "GET /console/<tenant>/claims/<number>/photos/<int:entry_id>": console(),
+    "GET /console/<tenant>/claims/<number>/rma.pdf": console(result=MISSING),
+    "POST /console/<tenant>/claims/<number>/messages": console(DESK, CSRF),
+    "POST /console/<tenant>/claims/<number>/move": console(DESK, CSRF),
+    "GET /console/<tenant>/quality": console(), "GET /console/<tenant>/quality.csv": console(),
+    "GET /console/<tenant>/recalls": console(),
+    "GET /console/<tenant>/recalls/new": console(RECALLS), "POST /console/<tenant>/recalls/new": console(RECALLS, CSRF),
+    "GET /console/<tenant>/recalls/<int:campaign_id>": console(),
+    "GET /console/<tenant>/recalls/<int:campaign_id>/edit": console(RECALLS),
+    "POST /console/<tenant>/recalls/<int:campaign_id>/edit": console(RECALLS, CSRF),
+    "POST /console/<tenant>/recalls/<int:campaign_id>/<action>": console(RECALLS, CSRF),
+    "POST /console/<tenant>/recalls/<int:campaign_id>/remedies": console(("admin", "claims_agent", "recall_manager"),
+                                                                         CSRF),
+    "GET /console/<tenant>/recalls/<int:campaign_id>/letters.pdf": console(result=REDIRECT),  # all owners have mail
+    "GET /console/<tenant>/recalls/<int:campaign_id>/notices/<int:notification_id>.eml": console(result=MISSING),
+    "GET /console/<tenant>/recalls/<int:campaign_id>/report.csv": console(),
+    "GET /console/<tenant>/recalls/<int:campaign_id>/units.csv": console(),
+    "GET /console/<tenant>/labels": console(ADMIN), "POST /console/<tenant>/labels": console(ADMIN, CSRF),
+    "GET /console/<tenant>/labels/runs/<int:run_id>": console(ADMIN),
+    "GET /console/<tenant>/labels/runs/<int:run_id>/pdf": console(ADMIN, MISSING),
+    "GET /console/<tenant>/keys": console(ADMIN),
+    "POST /console/<tenant>/keys/rotate": console(ADMIN, CSRF), "POST /console/<tenant>/keys/revoke": console(ADMIN, CSRF),
+    "GET /console/<tenant>/alerts": console(), "GET /console/<tenant>/alerts/<int:alert_id>": console(),
+    "POST /console/<tenant>/alerts/<int:alert_id>/decision": console(ADMIN, CSRF),
+    "GET /console/<tenant>/reports": console(),
+    "GET /console/<tenant>/reports/<int:report_id>/photo": console(result=MISSING),
+    "GET /console/<tenant>/disputes": console(),
+    "GET /console/<tenant>/team": console(), "POST /console/<tenant>/team": console(ADMIN, CSRF),
+    "POST /console/<tenant>/team/<int:membership_id>/remove": console(ADMIN, CSRF),
+    "POST /console/<tenant>/team/<int:membership_id>/reset-factor": console(ADMIN, CSRF),
+    "GET /console/<tenant>/tokens": console(ADMIN), "POST /console/<tenant>/tokens": console(ADMIN, CSRF),
+    "POST /console/<tenant>/tokens/revoke": console(ADMIN, CSRF),
+    "GET /console/<tenant>/audit": console(ADMIN),
+    # The integration API.
+    "GET /api/v1/units": API, "POST /api/v1/units": API,
+    "GET /api/v1/units/<gtin:gtin>/<serial:serial>": API,
+    "POST /api/v1/units/<gtin:gtin>/<serial:serial>/components": API,
+    "GET /api/v1/coverage/<gtin:gtin>/<serial:serial>": API,
+    "GET /api/v1/recalls/<gtin:gtin>/<serial:serial>": everyone(),  # public recall status, as on /recalls/lookup
+    "GET /api/v1/campaigns": API, "GET /api/v1/claims": API, "GET /api/v1/claims/<number>": API,
+    "POST /api/v1/claims/<number>/transitions": API, "POST /api/v1/sales": API, "POST /api/v1/remedies": API,
+}
+
+
+def test_every_rule_has_a_decision(app):
+    present = set(rules(app))
+    undecided = sorted(present - set(MATRIX))
+    stale = sorted(set(MATRIX) - present)
+    assert not undecided, "add these rules to MATRIX with the answer each actor must get:\n" + "\n".join(undecided)
+    assert not stale, "these rules no longer exist; remove them from MATRIX:\n" + "\n".join(stale)
+
+
+def test_every_rule_answers_every_actor_as_declared(app):
+    walk = seed(app)
+    wrong = []
+    for key, rule in sorted(rules(app).items()):
+        method = key.split(" ", 1)[0]
+        path = fill(rule, walk.values)
+        for actor, expected in MATRIX[key].items():
+            if expected == CSRF:
+                continue  # allowed to send the form: test_csrf.py posts it without a token
+            client = walk.clients[actor]
+            got = outcome(client.get(path) if method == "GET" else client.open(path, method=method, data={}))
+            if got != expected:
+                wrong.append(f"{key} as {actor}: expected {expected}, got {got}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_unknown_record_ids_in_console_urls_answer_404_not_500(app):
+    walk = seed(app)
+    for key, rule in rules(app).items():
+        if key.startswith("GET /console/<tenant>/") and "<int:" in rule.rule:
+            path = fill(rule, {**walk.values, **{name: 987654 for name in rule.arguments if name != "tenant"}})
+            assert walk.clients["admin"].get(path).status_code == 404, key
