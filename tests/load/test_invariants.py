@@ -24,6 +24,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.accounts.models import Role, User
+from portal.accounts.second_factor import enrol
 from portal.accounts.services import add_staff, create_user, find_user
 from portal.catalog.models import Manufacturer, Unit
 from portal.catalog.services import create_unit
@@ -36,9 +37,8 @@ from portal.recalls import services as recalls
 from portal.recalls.models import RecallCampaign, RecallNotice, RecallUnit
 from portal.warranty import services as warranty
 from portal.warranty.models import ClaimEntry, ClaimState, WarrantyClaim
-from tests import factories
 from tests.conftest import free_port
-from tests.factories import PASSWORD, build_world
+from tests.factories import PASSWORD, TOTP_SECRET, build_world
 
 ROOT = Path(__file__).resolve().parents[2]
 SCALE = int(os.environ.get("PORTAL_LOAD_SCALE", "1"))
@@ -46,11 +46,8 @@ OWNERS, UNITS, CODES, CLAIMS, CAMPAIGNS, STAFF = 8, 10 * SCALE, 5 * SCALE, 5 * S
 
 
 def staff_person(email: str) -> dict:
-    secret = getattr(factories, "TOTP_SECRET", None)  # staff sign in with an authenticator code, when required
-    person = {"email": email, "password": PASSWORD}
-    if secret:
-        person["secret"] = base64.b64encode(secret).decode()
-    return person
+    """Staff sign in with their password and then an authenticator code, computed by the driver."""
+    return {"email": email, "password": PASSWORD, "secret": base64.b64encode(TOTP_SECRET).decode()}
 
 
 def seed(app) -> dict:
@@ -67,6 +64,8 @@ def seed(app) -> dict:
             add_staff(acme, email, Role.CLAIMS_AGENT, password=PASSWORD, actor="test")
         for email in managers:
             add_staff(acme, email, Role.RECALL_MANAGER, password=PASSWORD, actor="test")
+        for email in agents + managers:
+            enrol(find_user(email), TOTP_SECRET, actor="test")
 
         def unit(serial: str, lot: str) -> Unit:
             return create_unit(acme, gtin=world.gtin_a, serial=serial, lot=lot, manufactured_on=date(2025, 3, 1),
