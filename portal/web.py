@@ -34,8 +34,10 @@ def register_web(app: Flask) -> None:
     from portal.console.views import bp as console_bp
     from portal.ownership.views import bp as ownership_bp
     from portal.public.views import bp as public_bp
+    from portal.privacy.views import bp as privacy_bp
 
-    for bp in (public_bp, authenticity_bp, recalls_bp, warranty_bp, accounts_bp, ownership_bp, console_bp, admin_bp):
+    for bp in (public_bp, authenticity_bp, recalls_bp, warranty_bp, accounts_bp, ownership_bp, console_bp, admin_bp,
+               privacy_bp):
         app.register_blueprint(bp)
     register_api(app)
 
