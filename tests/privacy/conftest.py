@@ -58,7 +58,7 @@ def estate(app) -> Estate:
         second = register_unit(owner, units[1], purchased_on=bought, retailer="Watch Corner",
                                proof=store_proof(PDF, "invoice.pdf"))
         register_unit(other, units[2], purchased_on=bought, retailer="Acme Boutique",
-                      proof=store_proof(jpeg((10, 10, 10)), "other-receipt.jpg"))
+                      proof=store_proof(jpeg((10, 10, 10)), "bon-otto.jpg"))
         claim = warranty.file_claim(owner, units[0], category="does_not_work",
                                     description="The crown came off and the hands stopped.", started_on=None,
                                     photos=[(jpeg((200, 0, 0)), "front.jpg"), (jpeg((0, 200, 0)), "back.jpg")])
