@@ -138,6 +138,8 @@ def test_staff_see_a_former_owner_instead_of_a_name(app, client, estate):
     assert "Former owner (erased)" in page and OLD_NAME not in page and "erased.invalid" not in page
     claims = client.get("/console/acme/claims").get_data(as_text=True)
     assert "Former owner (erased)" in claims and OLD_NAME not in claims
+    audit = client.get("/console/acme/audit").get_data(as_text=True)  # the entries keep the label; the page does not
+    assert "Former owner (erased)" in audit and estate.world.owner not in audit
 
 
 def test_another_owners_data_is_untouched(app, client, estate):
