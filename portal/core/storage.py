@@ -29,7 +29,7 @@ class StoredFile:
 def store_proof(data: bytes, filename: str) -> StoredFile:
     """Accept a PDF or a JPEG/PNG/WebP photo. Photos are re-encoded, which drops EXIF and location data.
 
-    A PDF is stored as sent, so it must be a plain document: no scripts, actions or files inside it."""
+    A PDF is stored as sent, so it must be a plain document: no scripts or actions that run when opened."""
     _check_size(data, "proof")
     if data.startswith(b"%PDF-"):
         inspect_pdf(data, field="proof")

@@ -3,7 +3,7 @@
 Refused, each with a message that says why: pictures with more pixels than MAX_IMAGE_PIXELS
 (decompression bombs), SVG (it can carry scripts), files that are two things at once (a picture or a
 PDF that is also a ZIP archive, a picture that is also a PDF, anything holding web-page markup), and
-PDFs with scripts, launch actions or embedded files.
+PDFs with scripts or launch actions.
 """
 from __future__ import annotations
 
@@ -21,14 +21,15 @@ from portal.core.errors import Invalid
 IMAGE_TYPES = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
 
 SVG_REFUSED = "SVG pictures are not accepted, because they can carry scripts. Upload a JPEG, PNG or WebP picture."
-PDF_ACTIVE = ("This PDF contains scripts, actions or embedded files, which are not accepted. Save or print it as a "
-              "new PDF, or send a photo of the receipt.")
+PDF_ACTIVE = ("This PDF contains scripts or actions that run when it is opened, which are not accepted. Save or "
+              "print it as a new PDF, or send a photo of the receipt.")
 PDF_TOO_DEEP = "This PDF unpacks to more than we check. Send a smaller PDF or a photo of the receipt."
 #: Markup a browser would run if it ever treated the file as a page.
 _MARKUP = re.compile(rb"<\s*(?:script|html|body|iframe|object|embed|svg|\?php)[\s>/]|<!doctype\s+html", re.IGNORECASE)
-#: PDF names that run something or hide another file; `(?![A-Za-z0-9])` keeps /JSON-like names out.
-_PDF_ACTIVE = re.compile(rb"/(?:JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|XFA|SubmitForm|ImportData|GoToE)"
-                         rb"(?![A-Za-z0-9])")
+#: PDF names that run something when the document is opened or clicked; `(?![A-Za-z0-9])` keeps /JSON-like
+#: names out. Embedded files alone are allowed: e-invoices (Factur-X, ZUGFeRD) carry their XML so, and
+#: /Launch and /GoToE, the actions that would open an embedded file, are refused.
+_PDF_ACTIVE = re.compile(rb"/(?:JavaScript|JS|Launch|RichMedia|XFA|SubmitForm|ImportData|GoToE)(?![A-Za-z0-9])")
 _PDF_HEX_NAME = re.compile(rb"#([0-9A-Fa-f]{2})")
 _STREAM = re.compile(rb"stream\r?\n")
 #: Decompressed bytes a PDF's streams may add up to before we stop and refuse it (a zip bomb in a PDF).
@@ -94,7 +95,7 @@ def inspect_image(data: bytes, *, message: str, field: str | None = None) -> str
 
 
 def inspect_pdf(data: bytes, *, field: str | None = None) -> None:
-    """A plain PDF document: complete, not also another file, nothing that runs or hides a file."""
+    """A plain PDF document: complete, not also another file, nothing that runs when it is opened."""
     if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-2048:]:
         raise Invalid("The PDF is incomplete or damaged.", field=field)
     other = foreign_content(data, own="PDF")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm.exc import StaleDataError
 
 from portal.accounts.models import StaffMembership, User
 from portal.authenticity.models import CounterfeitReport
@@ -19,7 +20,7 @@ from portal.catalog.models import BizStep, Disposition, UnitEvent
 from portal.catalog.services import record_event
 from portal.core import audit
 from portal.core.db import utcnow
-from portal.core.errors import Invalid, NotAllowed
+from portal.core.errors import Conflict, Invalid, NotAllowed
 from portal.extensions import db
 from portal.notifications.models import DeliveryState, Notification
 from portal.ownership.models import Ownership, OwnershipDispute, TransferOffer, TransferState
@@ -120,7 +121,10 @@ def erase_account(user: User, password: str) -> ErasureResult:
     user.auth_version += 1  # every session of this account stops working
     user.failed_signins, user.locked_until = 0, None
     user.erased_at = now
-    db.session.flush()
+    try:
+        db.session.flush()
+    except StaleDataError:  # a claims agent changed one of the claims at this moment
+        raise Conflict("Something in your account changed at this very moment. Try again.") from None
     # No e-mail, no name: the entry refers to the account by its id only, and its label is the tombstone.
     audit.log(None, "account.erased", user, user_id=user.id, ownerships_ended=result.ownerships_ended,
               files_deleted=len(result.file_keys))

@@ -14,6 +14,7 @@ from portal.ownership.models import Ownership, TransferOffer
 from portal.recalls import services as recalls
 from portal.recalls.models import RecallCampaign, RecallNotice, RecallUnit
 from portal.recalls.reports import unit_rows
+from portal.warranty import services as warranty
 from portal.warranty.models import ClaimEntry, WarrantyClaim
 from tests.factories import PASSWORD, login
 from tests.privacy.conftest import DISPUTE, OWNER_MESSAGE, STOLEN_PLACE
@@ -215,3 +216,22 @@ def test_account_page_offers_download_and_deletion(client, estate):
     page = client.get("/my/account").get_data(as_text=True)
     assert "/my/account/export.zip" in page and 'action="/my/account/delete"' in page
     assert 'name="csrf_token"' in page
+
+
+def test_after_deletion_nothing_more_is_mailed_and_the_address_is_free_again(app, client, estate):
+    login(client, estate.world.owner)
+    delete_account(client)
+    with app.app_context():
+        claim = db.session.scalar(select(WarrantyClaim).where(WarrantyClaim.number == estate.claim_number))
+        agent = db.session.scalar(select(User).where(User.email == estate.world.staff_a["claims_agent"]))
+        before = db.session.scalar(select(func.count()).select_from(Notification))
+        warranty.add_message(claim, agent, "agent", "We received the watch.")
+        warranty.move(claim, "in_review", actor=agent, role="agent")
+        db.session.commit()
+        assert db.session.scalar(select(func.count()).select_from(Notification)) == before
+    again = client.post("/signup", data={"email": estate.world.owner, "password": PASSWORD, "name": ""})
+    assert again.status_code == 302  # a new, separate account: nothing of the old one comes back
+    with app.app_context():
+        fresh = db.session.scalar(select(User).where(User.email == estate.world.owner))
+        assert fresh.id != estate.owner_id
+        assert db.session.scalar(select(func.count()).select_from(Ownership).where(Ownership.owner_id == fresh.id)) == 0

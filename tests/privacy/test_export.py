@@ -17,7 +17,7 @@ from tests.privacy.conftest import DISPUTE, OWNER_MESSAGE, STOLEN_PLACE
 
 def download(client) -> zipfile.ZipFile:
     response = client.get("/my/account/export.zip")
-    assert response.status_code == 200
+    assert response.status_code == 200 and response.is_streamed
     assert response.mimetype == "application/zip"
     assert "attachment" in response.headers["Content-Disposition"]
     assert response.headers["Cache-Control"] == "private, no-store"

@@ -2,7 +2,8 @@
 
 Every hostile file is made here, in the test: decompression bombs, polyglots (JPEG+ZIP, JPEG+PDF,
 PDF+ZIP, PNG carrying HTML), an HTML page named .jpg, SVG with a script, PDFs with JavaScript (plain,
-with #xx-escaped names, and hidden in a compressed object stream), bodies over the size limit.
+with #xx-escaped names, and hidden in a compressed object stream) or launch actions, bodies over the
+size limit, and files named .csv that are not text.
 """
 from __future__ import annotations
 
@@ -28,7 +29,6 @@ from portal.ownership.services import register_unit
 from portal.warranty.models import WarrantyClaim
 from tests.api.conftest import make_token
 from tests.factories import build_world, login
-
 
 # --- hostile files ------------------------------------------------------------------------------------
 
@@ -199,17 +199,17 @@ HOSTILE_PDFS = {
     "escaped name": pdf(b"<< /Type /Catalog /OpenAction << /S /J#61vaScript /J#53 (app.alert(1)) >> >>"),
     "hidden in object stream": pdf_with_hidden_js(),
     "launch action": pdf(b"<< /Type /Catalog /OpenAction << /S /Launch /F (cmd.exe) >> >>"),
-    "embedded file": pdf(b"<< /Type /Catalog /Names << /EmbeddedFiles << /Names [(x.exe) 2 0 R] >> >> >>"),
+    "opens an embedded file": pdf(b"<< /Type /Catalog /OpenAction << /S /GoToE /T << /R /C /N (x.pdf) >> >> >>"),
 }
 
 
 @pytest.mark.parametrize("hostile", list(HOSTILE_PDFS))
-def test_pdf_proofs_with_scripts_or_embedded_files_are_refused(app, client, world, hostile):
+def test_pdf_proofs_with_scripts_or_actions_are_refused(app, client, world, hostile):
     point = Point(client, app, proof_point(app, client, world))
     before = point.stored()
     response = point.send(HOSTILE_PDFS[hostile], "invoice.pdf")
     assert response.status_code == 422
-    assert "scripts, actions or embedded files" in response.get_data(as_text=True)
+    assert "scripts or actions that run when it is opened" in response.get_data(as_text=True)
     assert point.stored() == before
 
 
@@ -221,10 +221,15 @@ def test_a_pdf_that_is_also_a_zip_is_refused(app, client, world):
     assert point.stored() == before
 
 
-def test_a_plain_pdf_proof_is_accepted(app, client, world):
+@pytest.mark.parametrize("document", [
+    pdf(b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"),
+    # An e-invoice (Factur-X): its XML travels as an embedded file, which is fine as long as nothing opens it.
+    pdf(b"<< /Type /Catalog /Names << /EmbeddedFiles << /Names [(factur-x.xml) 2 0 R] >> >> >>",
+        b"<< /Type /Filespec /F (factur-x.xml) /AFRelationship /Data >>"),
+], ids=["plain", "e-invoice"])
+def test_a_plain_pdf_proof_is_accepted(app, client, world, document):
     point = Point(client, app, proof_point(app, client, world))
-    assert point.send(pdf(b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"),
-                      "invoice.pdf").status_code == 302
+    assert point.send(document, "invoice.pdf").status_code == 302
 
 
 CSV_HEADER = b"gtin,serial,lot,manufactured_on,parent_gtin,parent_serial,nfc_uid\n"
