@@ -199,3 +199,6 @@ def register_cli(app: Flask) -> None:
     from portal.authenticity.nfc_cli import register_nfc_cli
 
     register_nfc_cli(app)
+    from portal.privacy.cli import register as register_privacy_cli
+
+    register_privacy_cli(app)

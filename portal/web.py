@@ -35,8 +35,10 @@ def register_web(app: Flask) -> None:
     from portal.console.views import bp as console_bp
     from portal.ownership.views import bp as ownership_bp
     from portal.public.views import bp as public_bp
+    from portal.privacy.views import bp as privacy_bp
 
-    for bp in (public_bp, authenticity_bp, recalls_bp, warranty_bp, accounts_bp, ownership_bp, console_bp, admin_bp):
+    for bp in (public_bp, authenticity_bp, recalls_bp, warranty_bp, accounts_bp, ownership_bp, console_bp, admin_bp,
+               privacy_bp):
         app.register_blueprint(bp)
     register_api(app)
 
@@ -103,8 +105,9 @@ def register_web(app: Flask) -> None:
             403: ("Not for your role", "Your account may not do this. Ask a tenant admin if you need it."),
             404: ("Not found", "There is nothing at this address, or it is not yours to see."),
             405: ("Not possible here", "This page does not accept that kind of request."),
-            413: ("That file is too large", "Upload a smaller file: photos and receipts up to 10 MB, "
-                                            "CSV imports up to 64 MB."),
+            413: ("That file is too large", "Upload a smaller file: photos and receipts up to "
+                  f"{app.config['MAX_UPLOAD_BYTES'] // (1024 * 1024)} MB, CSV imports up to "
+                  f"{(app.config.get('MAX_CONTENT_LENGTH') or 0) // (1024 * 1024)} MB."),
             429: ("Slow down a little", "Too many attempts in a short time. Wait a minute and try again."),
         }
         title, text = titles.get(err.code or 500, (err.name, err.description or ""))

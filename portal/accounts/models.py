@@ -5,6 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask import current_app
+from flask_babel import gettext
 from flask_login import UserMixin
 from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -39,6 +40,9 @@ class User(UserMixin, db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Bumped on a password change: every session signed in before it stops working.
     auth_version: Mapped[int] = mapped_column(default=1)
+    #: Set when the owner deleted their account: the row stays (claims and unit history point at it), the person
+    #: is gone (portal.privacy.erasure).
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     memberships: Mapped[list[StaffMembership]] = relationship(back_populates="user")
 
@@ -57,8 +61,19 @@ class User(UserMixin, db.Model):
         return f"{self.id}.{self.auth_version}"
 
     @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
+
+    @property
     def display_name(self) -> str:
+        if self.erased_at is not None:
+            return gettext("Former owner (erased)")
         return self.name or self.email
+
+    @property
+    def contact_email(self) -> str:
+        """The address to show staff: empty once erased (the stored one is a non-routable tombstone)."""
+        return "" if self.erased_at is not None else self.email
 
 
 class StaffMembership(db.Model):

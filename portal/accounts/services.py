@@ -104,6 +104,8 @@ def authenticate(email: str, password: str) -> User:
     if user is None:
         User(password_hash="").set_password(password or "x")  # same cost as a real check: no timing oracle
         raise Invalid("E-mail address or password is wrong.")
+    if user.erased_at is not None:  # deleted: its password hash matches nothing anyway; say the same as for a stranger
+        raise Invalid("E-mail address or password is wrong.")
     now = utcnow()
     if user.locked_until and user.locked_until > now:
         raise Throttled("Too many failed sign-ins for this account. Try again in a few minutes, "

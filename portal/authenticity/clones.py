@@ -85,6 +85,7 @@ def check_for_clone(unit: Unit, scan: Scan, *, registered: bool) -> CloneAlert |
 def _impossible_travel(unit: Unit, scan: Scan, since, max_kmh: int) -> tuple[str | None, str]:
     previous = db.session.scalar(
         select(Scan).where(Scan.unit_id == unit.id, Scan.at >= since, Scan.id != scan.id, Scan.lat.is_not(None),
+                           Scan.lon.is_not(None),  # rows stored before both were required together
                            Scan.label_number == scan.label_number)
         .order_by(Scan.at.desc()).limit(1))
     if previous is None:

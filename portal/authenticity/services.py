@@ -39,9 +39,14 @@ def judge_scan(link: DigitalLink, *, client_address: str, user_agent: str, viewe
 
 
 def place_scan(scan: Scan, lat: float, lon: float) -> None:
-    """Attach a consented, coarse location to a scan and re-check for impossible travel."""
-    scan.lat, scan.lon = coarse(lat, 90), coarse(lon, 180)
-    if scan.unit_id is None or scan.lat is None or scan.lon is None:
+    """Attach a consented, coarse location to a scan and re-check for impossible travel.
+
+    Both coordinates or neither: half a place would be stored and later break the travel check."""
+    lat, lon = coarse(lat, 90), coarse(lon, 180)
+    if lat is None or lon is None:
+        raise Invalid("lat must be a number from -90 to 90 and lon one from -180 to 180")
+    scan.lat, scan.lon = lat, lon
+    if scan.unit_id is None:
         return
     unit = db.session.get(Unit, scan.unit_id)
     registered = db.session.scalar(select(Ownership.id).where(Ownership.unit_id == unit.id,

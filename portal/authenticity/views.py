@@ -98,7 +98,8 @@ def nfc_tap(gtin: str, serial: str):
 @limiter.limit(_public_limit)
 def scan_place():
     """The person scanning agreed to share a coarse location for this scan (helps spot copied codes)."""
-    data = request.get_json(silent=True) or {}
+    data = request.get_json(silent=True)
+    data = data if isinstance(data, dict) else {}  # a JSON list or number is as malformed as no JSON
     try:
         scan_id = URLSafeSerializer(current_app.config["SECRET_KEY"], salt="scan-place").loads(str(data.get("token")))
         lat, lon = float(data["lat"]), float(data["lon"])
@@ -107,7 +108,11 @@ def scan_place():
     scan = db.session.get(Scan, scan_id)
     if scan is None or scan.lat is not None:
         return jsonify({"ok": False, "error": "unknown scan, or its place is already known"}), 409
-    services.place_scan(scan, lat, lon)
+    try:
+        services.place_scan(scan, lat, lon)
+    except DomainError as err:
+        db.session.rollback()
+        return jsonify({"ok": False, "error": str(err)}), 400
     db.session.commit()
     return jsonify({"ok": True})
 

@@ -9,6 +9,7 @@ what is missing, so it ends exactly as an uninterrupted run would.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import secrets
 import threading
@@ -97,13 +98,18 @@ def start_import(tenant: Manufacturer, stream: BinaryIO, *, filename: str, actor
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / key
     first, lines, last = b"", 0, b"\n"
+    text = codecs.getincrementaldecoder("utf-8")()  # the whole file, not just its header, must be text
     try:
         with path.open("wb") as out:
             while block := stream.read(BLOCK):
+                if not first:
+                    _check_not_binary(block)
                 first = first or block
                 lines += block.count(b"\n")
                 last = block[-1:]
+                _check_text(text, block)
                 out.write(block)
+        _check_text(text, b"", final=True)
         _check_header(first)
     except BaseException:  # a refused file, or an upload cut short: keep nothing of it
         path.unlink(missing_ok=True)
@@ -116,6 +122,25 @@ def start_import(tenant: Manufacturer, stream: BinaryIO, *, filename: str, actor
     audit.log(actor, "units.import_queued", job, manufacturer_id=tenant.id, filename=job.filename,
               lines=job.rows_total)
     return job
+
+
+#: Signatures of files that are not CSV, whatever their name (a ZIP or PDF renamed .csv, a polyglot).
+BINARY_MAGIC = (b"PK\x03\x04", b"%PDF-", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b", b"\xd0\xcf\x11\xe0")
+
+
+def _check_not_binary(first_block: bytes) -> None:
+    if first_block.startswith(BINARY_MAGIC) or first_block.lstrip()[:1] == b"<":
+        raise Invalid("This is not a CSV file (it looks like an archive, a document, a picture or a web page). "
+                      "Export the units as CSV and upload that.")
+
+
+def _check_text(decoder, block: bytes, *, final: bool = False) -> None:
+    if b"\x00" in block:
+        raise Invalid("The file contains binary data (NUL bytes); a CSV is plain text.")
+    try:
+        decoder.decode(block, final=final)
+    except UnicodeDecodeError:
+        raise Invalid(NOT_UTF8) from None
 
 
 def _check_header(first_block: bytes) -> None:

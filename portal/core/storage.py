@@ -4,18 +4,18 @@ Images are re-encoded from their pixels alone, which drops EXIF, GPS and anythin
 from __future__ import annotations
 
 import io
-import warnings
 import secrets
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from portal.core.errors import Invalid
+from portal.core.upload_checks import IMAGE_TYPES, inspect_image, inspect_pdf, pixel_limit, too_many_pixels
 
-IMAGE_TYPES = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
-MAX_PIXELS = 40_000_000
+__all__ = ["IMAGE_TYPES", "StoredFile", "open_stored", "store_image", "store_proof"]
 
 
 @dataclass
@@ -27,11 +27,12 @@ class StoredFile:
 
 
 def store_proof(data: bytes, filename: str) -> StoredFile:
-    """Accept a PDF or a JPEG/PNG/WebP photo. Photos are re-encoded, which drops EXIF and location data."""
+    """Accept a PDF or a JPEG/PNG/WebP photo. Photos are re-encoded, which drops EXIF and location data.
+
+    A PDF is stored as sent, so it must be a plain document: no scripts or actions that run when opened."""
     _check_size(data, "proof")
     if data.startswith(b"%PDF-"):
-        if b"%%EOF" not in data[-2048:]:
-            raise Invalid("The PDF is incomplete or damaged.", field="proof")
+        inspect_pdf(data, field="proof")
         mime, ext, payload = "application/pdf", "pdf", data
     else:
         mime, ext, payload = _clean_image(data, field="proof")
@@ -64,22 +65,18 @@ def _write(payload: bytes, mime: str, ext: str, filename: str) -> StoredFile:
 
 def _clean_image(data: bytes, *, field: str,
                  message: str = "Upload a photo (JPEG, PNG or WebP) or a PDF of your receipt.") -> tuple[str, str, bytes]:
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    kind = inspect_image(data, message=message, field=field)
     with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)  # refuse bombs, do not just warn
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            return _reencode(data)
-        except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning, OSError,
-                SyntaxError, ValueError):
+            return _reencode(data, kind)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise Invalid(str(too_many_pixels(pixel_limit())), field=field) from None
+        except (OSError, SyntaxError, ValueError):
             raise Invalid(message, field=field) from None
 
 
-def _reencode(data: bytes) -> tuple[str, str, bytes]:
-    with Image.open(io.BytesIO(data)) as probe:
-        kind = probe.format
-        probe.verify()
-    if kind not in IMAGE_TYPES:
-        raise UnidentifiedImageError(kind)
+def _reencode(data: bytes, kind: str) -> tuple[str, str, bytes]:
     with Image.open(io.BytesIO(data)) as image:
         image = ImageOps.exif_transpose(image)  # keep the photo upright once EXIF is gone
         if image.mode not in ("RGB", "RGBA", "L"):

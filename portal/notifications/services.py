@@ -27,8 +27,13 @@ MAX_ATTEMPTS = 8
 RENDERERS: dict[str, Callable[[Notification], tuple[str, str, str]]] = {}
 
 
-def enqueue(*, recipient: str, template: str, subject: str, dedupe_key: str, user=None, **context) -> Notification:
-    """Render `templates/mail/<template>.txt` (and `.html` when present) into an outbox row."""
+def enqueue(*, recipient: str, template: str, subject: str, dedupe_key: str, user=None,
+            **context) -> Notification | None:
+    """Render `templates/mail/<template>.txt` (and `.html` when present) into an outbox row.
+
+    Nothing is written for an erased account: its address is a tombstone and the person asked for silence."""
+    if getattr(user, "erased_at", None) is not None:
+        return None
     existing = db.session.scalar(select(Notification).where(Notification.dedupe_key == dedupe_key))
     if existing is not None:
         return existing

@@ -118,6 +118,8 @@ class RecallUnit(db.Model):
     remedy_place: Mapped[str] = mapped_column(String(200), default="")
     chosen_option: Mapped[str] = mapped_column(String(200), default="")
     preferred_date: Mapped[date | None] = mapped_column(Date)
+    #: The unit had an owner who deleted their account: the figures keep them, the person is gone.
+    owner_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     campaign: Mapped[RecallCampaign] = relationship()
     unit: Mapped[Unit] = relationship()

@@ -67,6 +67,8 @@ def unit_rows(campaign: RecallCampaign):
             .outerjoin(Ownership, (Ownership.unit_id == Unit.id) & Ownership.until.is_(None))
             .where(RecallUnit.campaign_id == campaign.id).order_by(RecallUnit.id))
     for ru, gtin, serial, ownership_id in db.session.execute(stmt).yield_per(1000):
-        yield [gtin, serial, ru.state.value, "yes" if ownership_id else "no",
+        # "erased": the unit had an owner who deleted their account; it counts as owned, not as never sold.
+        owner = "yes" if ownership_id else ("erased" if ru.owner_erased_at else "no")
+        yield [gtin, serial, ru.state.value, owner,
                *(t.isoformat() if t else "" for t in (ru.joined_at, ru.notified_at, ru.acknowledged_at, ru.remedied_at)),
                ru.removed_reason, ru.recorded_by, ru.remedy_place, ru.chosen_option]

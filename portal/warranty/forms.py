@@ -6,13 +6,9 @@ otherwise find the first four already written to disk.
 """
 from __future__ import annotations
 
-import io
-import warnings
-
 from flask import current_app
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from PIL import Image, UnidentifiedImageError
 from wtforms import (
     BooleanField, DateField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField,
 )
@@ -20,7 +16,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.core.storage import IMAGE_TYPES, MAX_PIXELS
+from portal.core.errors import Invalid
+from portal.core.upload_checks import inspect_image
 from portal.warranty.models import ClockStart, ReplacementRule
 from portal.warranty.models import CATEGORIES, REMEDIES
 from portal.warranty.services import MAX_PHOTOS
@@ -65,25 +62,23 @@ def read_photos(field, *, room: int = MAX_PHOTOS) -> list[tuple[bytes, str]]:
             raise ValidationError(f"{name} is empty.")
         if len(data) > limit:
             raise ValidationError(f"{name} is larger than {_size_words(limit)}. Send a smaller photo.")
-        if not _looks_like_a_photo(data):
-            raise ValidationError(f"{name} is not a photo we can read. Send JPEG, PNG or WebP pictures.")
+        refusal = _refusal(data)
+        if refusal:
+            raise ValidationError(f"{name} {refusal}" if refusal == UNREADABLE else f"{name}: {refusal}")
         photos.append((data, name))
     return photos
 
 
-def _looks_like_a_photo(data: bytes) -> bool:
-    """A quick probe by content, never by file name; storage re-encodes the pixels later anyway."""
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            with Image.open(io.BytesIO(data)) as probe:
-                kind = probe.format
-                probe.verify()
-        except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning, OSError,
-                SyntaxError, ValueError):
-            return False
-    return kind in IMAGE_TYPES
+UNREADABLE = "is not a photo we can read. Send JPEG, PNG or WebP pictures."
+
+
+def _refusal(data: bytes) -> str | None:
+    """Why the photo is refused (the checks storage makes again when it re-encodes), or None."""
+    try:
+        inspect_image(data, message=UNREADABLE)
+    except Invalid as err:
+        return str(err)
+    return None
 
 
 class PhotosField(MultipleFileField):

@@ -321,18 +321,17 @@ def test_a_file_with_a_bad_header_is_refused_at_upload_and_not_kept(app, world, 
     assert set(folder.glob("import-*")) == files_before
 
 
-def test_a_file_that_stops_being_utf8_fails_its_job_with_the_reason_and_imports_nothing(app, world):
+def test_a_file_that_stops_being_utf8_is_refused_at_upload_and_nothing_is_kept(app, world):
+    """The whole file is checked as it is saved (not only its header), so the refusal comes at once."""
     before = table_counts(app)
+    files = set(Path(app.config["UPLOAD_FOLDER"]).iterdir())
     data = (HEADER + "\n" + row(world.gtin_a, "OK-1") + "\n" + row(world.gtin_a, "MÜLLER-1") + "\n").encode("latin-1")
-    job_id = queue(app, "acme", data)
-    work(app)
-    job = job_of(app, job_id)
-    assert job.state is ImportState.FAILED and "UTF-8" in job.error
+    with pytest.raises(Invalid, match="UTF-8"):
+        queue(app, "acme", data)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ImportJob)) == 0
     assert table_counts(app) == before
-    admin = app.test_client()
-    login(admin, world.staff_a["admin"])
-    assert "UTF-8" in admin.get(f"/console/acme/imports/{job_id}").get_data(as_text=True)
-    assert admin.get(f"/console/acme/imports/{job_id}/errors.csv").status_code == 404
+    assert set(Path(app.config["UPLOAD_FOLDER"]).iterdir()) == files
 
 
 def test_whole_file_rules_hold_across_chunks(app, world, monkeypatch):

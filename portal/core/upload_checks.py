@@ -1,0 +1,136 @@
+"""What an upload really is, judged by its bytes and never by its name.
+
+Refused, each with a message that says why: pictures with more pixels than MAX_IMAGE_PIXELS
+(decompression bombs), SVG (it can carry scripts), files that are two things at once (a picture or a
+PDF that is also a ZIP archive, a picture that is also a PDF, anything holding web-page markup), and
+PDFs with scripts or launch actions.
+"""
+from __future__ import annotations
+
+import io
+import re
+import warnings
+import zipfile
+import zlib
+
+from flask import current_app
+from PIL import Image, UnidentifiedImageError
+
+from portal.core.errors import Invalid
+
+IMAGE_TYPES = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
+
+SVG_REFUSED = "SVG pictures are not accepted, because they can carry scripts. Upload a JPEG, PNG or WebP picture."
+PDF_ACTIVE = ("This PDF contains scripts or actions that run when it is opened, which are not accepted. Save or "
+              "print it as a new PDF, or send a photo of the receipt.")
+PDF_TOO_DEEP = "This PDF unpacks to more than we check. Send a smaller PDF or a photo of the receipt."
+#: Markup a browser would run if it ever treated the file as a page.
+_MARKUP = re.compile(rb"<\s*(?:script|html|body|iframe|object|embed|svg|\?php)[\s>/]|<!doctype\s+html", re.IGNORECASE)
+#: PDF names that run something when the document is opened or clicked; `(?![A-Za-z0-9])` keeps /JSON-like
+#: names out. Embedded files alone are allowed: e-invoices (Factur-X, ZUGFeRD) carry their XML so, and
+#: /Launch and /GoToE, the actions that would open an embedded file, are refused.
+_PDF_ACTIVE = re.compile(rb"/(?:JavaScript|JS|Launch|RichMedia|XFA|SubmitForm|ImportData|GoToE)(?![A-Za-z0-9])")
+_PDF_HEX_NAME = re.compile(rb"#([0-9A-Fa-f]{2})")
+_STREAM = re.compile(rb"stream\r?\n")
+#: Decompressed bytes a PDF's streams may add up to before we stop and refuse it (a zip bomb in a PDF).
+PDF_INFLATE_BUDGET = 128 * 1024 * 1024
+
+
+def pixel_limit() -> int:
+    """The pixel ceiling from the settings, applied to Pillow itself too (its bomb check then agrees)."""
+    limit = int(current_app.config["MAX_IMAGE_PIXELS"])
+    Image.MAX_IMAGE_PIXELS = limit
+    return limit
+
+
+def too_many_pixels(limit: int, size: tuple[int, int] | None = None) -> Invalid:
+    shown = f" ({size[0]:,} × {size[1]:,} pixels)" if size else ""
+    return Invalid(f"The picture is too large{shown}: at most {limit / 1_000_000:g} million pixels are accepted. "
+                   "Send a smaller picture.")
+
+
+def looks_like_svg(data: bytes) -> bool:
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith(b"<") and b"<svg" in head
+
+
+def foreign_content(data: bytes, *, own: str) -> str | None:
+    """Another kind of file hidden in this one (a polyglot), named for the message; None when clean."""
+    if own != "PDF" and b"%PDF-" in data:
+        return "a PDF document"
+    if data.startswith(b"PK\x03\x04") or zipfile.is_zipfile(io.BytesIO(data)):
+        return "a ZIP archive"
+    if _MARKUP.search(data):
+        return "web page code"
+    return None
+
+
+def inspect_image(data: bytes, *, message: str, field: str | None = None) -> str:
+    """The picture's format (JPEG, PNG or WEBP), or Invalid saying why it is refused."""
+    if looks_like_svg(data):
+        raise Invalid(SVG_REFUSED, field=field)
+    limit = pixel_limit()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)  # refuse bombs, do not just warn
+        try:
+            with Image.open(io.BytesIO(data)) as probe:
+                kind, size = probe.format, probe.size
+                if size[0] * size[1] > limit:
+                    raise too_many_pixels(limit, size)
+                probe.verify()
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise Invalid(str(too_many_pixels(limit)), field=field) from None
+        except Invalid as err:
+            err.field = field
+            raise
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, zlib.error):
+            raise Invalid(message, field=field) from None
+    if kind not in IMAGE_TYPES:
+        raise Invalid(message, field=field)
+    other = foreign_content(data, own=kind)
+    if other:
+        raise Invalid(f"This picture also contains {other}, so it is not accepted. Send the photo itself "
+                      "(a fresh JPEG, PNG or WebP).", field=field)
+    return kind
+
+
+def inspect_pdf(data: bytes, *, field: str | None = None) -> None:
+    """A plain PDF document: complete, not also another file, nothing that runs when it is opened."""
+    if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-2048:]:
+        raise Invalid("The PDF is incomplete or damaged.", field=field)
+    other = foreign_content(data, own="PDF")
+    if other:
+        raise Invalid(f"This PDF also contains {other}, so it is not accepted. Save or print it as a new PDF.",
+                      field=field)
+    if _has_active_content(data):
+        raise Invalid(PDF_ACTIVE, field=field)
+
+
+def _has_active_content(data: bytes) -> bool:
+    """Look for the names in the file and in every Flate stream (object streams hide dictionaries there).
+
+    Names may be spelled with #xx escapes (/J#61vaScript), so those are decoded before matching."""
+    if _PDF_ACTIVE.search(_PDF_HEX_NAME.sub(lambda m: bytes([int(m.group(1), 16)]), data)):
+        return True
+    budget = PDF_INFLATE_BUDGET
+    for match in _STREAM.finditer(data):
+        end = data.find(b"endstream", match.end())
+        if end < 0:
+            break
+        inflater, tail, carry = zlib.decompressobj(), data[match.end():end], b""
+        try:
+            while tail and budget > 0:
+                piece = inflater.decompress(tail, 1 << 20)
+                tail = inflater.unconsumed_tail
+                budget -= len(piece)
+                window = carry + piece
+                if _PDF_ACTIVE.search(_PDF_HEX_NAME.sub(lambda m: bytes([int(m.group(1), 16)]), window)):
+                    return True
+                carry = window[-64:]  # a name split across two pieces still matches
+                if not piece:
+                    break
+        except zlib.error:
+            continue  # not Flate (a JPEG image stream, say): nothing to unpack
+        if budget <= 0:
+            raise Invalid(PDF_TOO_DEEP)
+    return False
