@@ -81,6 +81,8 @@ MATRIX: dict[str, dict] = {
     # Owners.
     "GET /my": signed_in(), "GET /my/register": signed_in(), "POST /my/register": signed_in(CSRF),
     "GET /my/dispute": signed_in(), "POST /my/dispute": signed_in(CSRF),
+    "GET /my/account": signed_in(), "GET /my/account/export.zip": signed_in(),
+    "POST /my/account/delete": signed_in(CSRF),
     "GET /transfer": signed_in(), "POST /transfer": signed_in(CSRF),
     "GET /my/units/<int:ownership_id>": owner_only(),
     "GET /my/units/<int:ownership_id>/proof": owner_only(MISSING),

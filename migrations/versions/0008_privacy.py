@@ -1,7 +1,7 @@
 """privacy: erased accounts, and recall units whose owner was erased
 
-Revision ID: 0007_privacy
-Revises: 0006
+Revision ID: 0008_privacy
+Revises: 0007_security
 Create Date: 2026-11-27 04:20:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0007_privacy'
-down_revision = '0006'
+revision = '0008_privacy'
+down_revision = '0007_security'
 branch_labels = None
 depends_on = None
 
