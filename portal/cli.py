@@ -188,3 +188,6 @@ def register_cli(app: Flask) -> None:
     from portal.authenticity.nfc_cli import register_nfc_cli
 
     register_nfc_cli(app)
+    from portal.catalog.epcis.cli import register_epcis_cli
+
+    register_epcis_cli(app, _tenant, _run)
