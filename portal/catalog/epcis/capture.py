@@ -12,8 +12,9 @@ reason and the rest still lands, unless the capture is atomic: then one failing 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, insert, select, tuple_, update
+from sqlalchemy import bindparam, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.catalog.epcis.document import Event, events_of
@@ -61,6 +62,8 @@ class _UnitState:
     new: bool = False
     #: The parent changed in this document (built in, or taken out).
     moved: bool = False
+    #: When its latest event happened: an event older than that is history, and leaves the status alone.
+    latest: datetime | None = None
 
 
 @dataclass
@@ -120,15 +123,16 @@ class _Play:
         keys = sorted({epc.key for e in events if e.error is None
                        for epc in (*e.epcs, *e.outputs, *([e.parent] if isinstance(e.parent, Sgtin) else []))})
         found: dict[tuple, _UnitState] = {}
+        latest = select(func.max(UnitEvent.occurred_at)).where(UnitEvent.unit_id == Unit.id).scalar_subquery()
         for start in range(0, len(keys), LOOKUP_BATCH):
             batch = keys[start:start + LOOKUP_BATCH]
             rows = db.session.execute(
-                select(ProductModel.gtin, Unit.serial, Unit.id, Unit.model_id, Unit.status, Unit.parent_id)
+                select(ProductModel.gtin, Unit.serial, Unit.id, Unit.model_id, Unit.status, Unit.parent_id, latest)
                 .join(ProductModel, ProductModel.id == Unit.model_id)
                 .where(Unit.manufacturer_id == self.tenant.id, tuple_(ProductModel.gtin, Unit.serial).in_(batch)))
-            for gtin, serial, unit_id, model_id, status, parent_id in rows:
+            for gtin, serial, unit_id, model_id, status, parent_id, last in rows:
                 found[(gtin, serial)] = _UnitState(unit_id, model_id, status,
-                                                   ("id", parent_id) if parent_id else None)
+                                                   ("id", parent_id) if parent_id else None, latest=_aware(last))
         self.key_of_id = {state.id: key for key, state in found.items()}
         return found
 
@@ -200,7 +204,7 @@ class _Play:
         status = DISPOSITIONS.get(event.disposition, Disposition.ACTIVE)
         for epc in epcs:
             if epc.key not in self.units:
-                self.units[epc.key] = _UnitState(None, self.models[epc.gtin], status, new=True)
+                self.units[epc.key] = _UnitState(None, self.models[epc.gtin], status, new=True, latest=event.time)
 
     def _aggregate(self, event: Event) -> str | None:
         unknown = self._missing(event.epcs, create=False)
@@ -282,9 +286,13 @@ class _Play:
         text = "; ".join(words)[:500]
         for epc in epcs:
             state = self.units[epc.key]
-            if disposition is not None:
-                state.status = disposition
-            self.unit_events.append({"key": epc.key, "biz_step": step.value, "disposition": state.status.value,
+            current = state.latest is None or event.time >= state.latest
+            if current:
+                state.latest = event.time
+                if disposition is not None:
+                    state.status = disposition
+            self.unit_events.append({"key": epc.key, "biz_step": step.value,
+                                     "disposition": (disposition or state.status).value,
                                      "occurred_at": event.time, "place": event.place, "note": text})
         self.counts[event.index] = self.counts.get(event.index, 0) + len(epcs)
 
@@ -339,6 +347,11 @@ class _Play:
                        tuple_(ProductModel.gtin, Unit.serial).in_(keys[start:start + LOOKUP_BATCH])))
             for gtin, serial, unit_id in rows:
                 self.units[(gtin, serial)].id = unit_id
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """A timestamp read through a bare column expression comes back naive on SQLite; it is UTC."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 def _names(epcs: list[Sgtin]) -> str:
