@@ -47,8 +47,10 @@ CONTRACT_SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None
 
 
 @pytest.fixture
-def records(app, world) -> dict:
-    """A registered unit with a claim, under a launched recall: real things for the operations to find."""
+def records(app, world, monkeypatch) -> dict:
+    """A registered unit with a claim, under a launched recall, and a finished import job: real things for
+    the operations to find. Posted imports only queue their job: no thread races the generated requests."""
+    monkeypatch.setitem(app.config, "IMPORT_JOBS_IN_PROCESS", False)
     with app.app_context():
         acme = db.session.scalar(select(Manufacturer).where(Manufacturer.slug == "acme"))
         unit = db.session.get(Unit, world.unit_ids_a[0])
@@ -72,8 +74,6 @@ def records(app, world) -> dict:
 def run_contract(app, records, token: str) -> list[tuple[str, Exception]]:
     """Every operation, valid and invalid input, a few real path parameters among invented ones."""
     from schemathesis.generation import GenerationMode
-
-    app.config["IMPORT_JOBS_IN_PROCESS"] = False  # import jobs queue; no thread races the generated requests
 
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     real = {"{serial}": [{"gtin": records["gtin"], "serial": s} for s in records["serials"]],
