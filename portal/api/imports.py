@@ -33,7 +33,8 @@ def describe(job: ImportJob) -> dict:
 
 
 def load_job(job_id: int) -> ImportJob:
-    job = db.session.scalar(scoped(ImportJob).where(ImportJob.id == job_id))
+    """The tenant's job, or 404; a number past the id column's range cannot be one (and must not reach it)."""
+    job = db.session.scalar(scoped(ImportJob).where(ImportJob.id == job_id)) if job_id < 2**31 else None
     if job is None:
         raise NotFound(f"You have no import job {job_id}.")
     return job

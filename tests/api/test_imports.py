@@ -185,3 +185,7 @@ def test_jobs_are_listed_oldest_first_with_a_cursor(app, world, api, in_worker):
     assert [j["id"] for j in first["items"]] == ids[:2] and first["next"]
     second = api.get(first["next"].removeprefix("http://portal.test")).get_json()
     assert [j["id"] for j in second["items"]] == ids[2:] and second["next"] is None
+
+
+def test_a_job_number_past_any_id_answers_404(world, api):
+    as_problem(api.get(f"/api/v1/imports/{2**63}"), 404, "not-found")
