@@ -226,7 +226,7 @@ def test_an_atomic_capture_refuses_the_whole_document_when_one_event_fails(app, 
 
     body = as_problem(response, 422, "epcis-capture-refused")
     assert [e["field"] for e in body["errors"]] == ["epcisBody.eventList.1"]
-    assert "NOPE-1" in body["errors"][0]["detail"]
+    assert "NOPE-1" in body["errors"][0]["detail"] and body["errors"][0]["detail"].startswith("urn:uuid:")
     assert counts(app) == before
     assert capture(api, mixed_document(world), atomic=True, expect=422)
     assert capture(api, mixed_document(world), atomic=False)["accepted"] == 2  # the same without the option
@@ -331,3 +331,15 @@ def test_an_event_older_than_the_units_latest_joins_its_history_without_changing
     shipped = unit(app, world.gtin_a, world.serials_a[0])
     assert shipped["status"] == "in_transit"
     assert [e[0] for e in shipped["events"]] == ["commissioning", "packing", "shipping"]
+
+
+def test_the_capture_has_its_own_body_limit_and_a_document_over_it_is_a_413_problem(app, world, api, monkeypatch):
+    monkeypatch.setitem(app.config, "API_MAX_BODY_BYTES", 1024)
+    monkeypatch.setitem(app.config, "API_MAX_EPCIS_BYTES", 1024)
+    document = fixture("urn", "02-shipping")
+    document["epcisBody"]["eventList"][0]["example:padding"] = "x" * 2048
+    before = counts(app)
+    as_problem(api.post("/api/v1/epcis/capture", json=document), 413, "payload-too-large")
+    assert counts(app) == before
+    monkeypatch.setitem(app.config, "API_MAX_EPCIS_BYTES", 8 * 1024 * 1024)
+    assert api.post("/api/v1/epcis/capture", json=document).status_code == 200  # over the limit of other bodies

@@ -46,8 +46,8 @@ class CaptureRefused(Invalid):
         super().__init__(f"{len(failed)} of {report.events} events cannot be captured, so none was "
                          "(atomic capture). Fix them, or capture without atomic to keep the others.")
         self.report = report
-        self.errors = [{"location": "json", "field": f"epcisBody.eventList.{e['index']}", "detail": e["detail"]}
-                       for e in failed]
+        self.errors = [{"location": "json", "field": f"epcisBody.eventList.{e['index']}",
+                        "detail": f"{e['event_id'] or 'event without eventID'}: {e['detail']}"} for e in failed]
 
 
 @dataclass
