@@ -343,3 +343,19 @@ def test_the_capture_has_its_own_body_limit_and_a_document_over_it_is_a_413_prob
     assert counts(app) == before
     monkeypatch.setitem(app.config, "API_MAX_EPCIS_BYTES", 8 * 1024 * 1024)
     assert api.post("/api/v1/epcis/capture", json=document).status_code == 200  # over the limit of other bodies
+
+
+def test_a_capture_racing_another_for_the_same_event_is_refused_by_the_database_and_changes_nothing(
+        app, world, api, monkeypatch):
+    from portal.catalog.epcis import capture as capture_module
+
+    capture(api, fixture("urn", "01-commissioning"))
+    before = counts(app)
+    # What a capture sees when another one commits the same event after it looked: nothing captured yet.
+    monkeypatch.setattr(capture_module._Play, "_known_event_ids", lambda self: set())
+    monkeypatch.setattr(capture_module._Play, "_load_units", lambda self, events: {})
+
+    response = api.post("/api/v1/epcis/capture", json=fixture("urn", "01-commissioning"))
+
+    as_problem(response, 409, "conflict")
+    assert counts(app) == before

@@ -299,25 +299,36 @@ class _Play:
     # --- writing what was accepted --------------------------------------------------------------------
 
     def land(self, report: CaptureReport) -> None:
+        """Write what was accepted. A capture racing this one for the same events or new units makes the
+        database refuse one of them (unique eventIDs, unique serials); that one changes nothing and says so."""
         if not self.accepted:
             return
-        session, now = db.session, utcnow()
         try:
-            with session.begin_nested():
-                session.execute(insert(CapturedEvent), [
-                    {"manufacturer_id": self.tenant.id, "event_id": e.event_id, "event_type": e.type,
-                     "action": e.action, "biz_step": e.biz_step[:255], "event_time": e.time, "captured_at": now,
-                     "units": self.counts.get(e.index, 0)} for e in self.accepted])
+            with db.session.begin_nested():
+                fresh, moved = self._write()
         except IntegrityError:
-            raise Conflict("Another capture of some of these events is under way; send the document again "
-                           "in a moment (events already captured are then reported as duplicates).") from None
+            raise Conflict("Another capture changed some of these events or units at the same moment; send the "
+                           "document again (events captured since are then reported as duplicates).") from None
+        db.session.expire_all()
+        if fresh or moved:  # active recalls re-check: new units, or parts in new assemblies
+            units_landed.send(self.tenant.id, unit_ids=None)
+        audit.log(self.actor_label or "epcis", "epcis.captured", self.tenant, manufacturer_id=self.tenant.id,
+                  events=report.events, accepted=report.accepted, duplicates=report.duplicates,
+                  rejected=len(report.errors), units_created=report.units_created)
+
+    def _write(self) -> tuple[int, int]:
+        """The captured eventIDs, new units, parents, statuses and unit events: one executemany each."""
+        session, now, units = db.session, utcnow(), Unit.__table__
+        session.execute(insert(CapturedEvent), [
+            {"manufacturer_id": self.tenant.id, "event_id": e.event_id, "event_type": e.type, "action": e.action,
+             "biz_step": e.biz_step[:255], "event_time": e.time, "captured_at": now,
+             "units": self.counts.get(e.index, 0)} for e in self.accepted])
         fresh = [(key, s) for key, s in self.units.items() if s.new]
         if fresh:
             session.execute(insert(Unit), [
                 {"manufacturer_id": self.tenant.id, "model_id": s.model_id, "serial": key[1], "status": s.status,
                  "created_at": now} for key, s in fresh])
             self._read_new_ids([key for key, _ in fresh])
-        units = Unit.__table__
         ids = {key: s.id for key, s in self.units.items()}
         moved = [{"uid": s.id, "pid": None if s.parent is None else ids[s.parent]}
                  for s in self.units.values() if s.moved]
@@ -332,12 +343,7 @@ class _Play:
                 {"unit_id": ids[e["key"]], "biz_step": e["biz_step"], "disposition": e["disposition"],
                  "occurred_at": e["occurred_at"], "recorded_at": now, "place": e["place"], "note": e["note"],
                  "actor_id": self.actor_id, "actor_label": self.actor_label} for e in self.unit_events])
-        session.expire_all()
-        if fresh or moved:  # active recalls re-check: new units, or parts in new assemblies
-            units_landed.send(self.tenant.id, unit_ids=None)
-        audit.log(self.actor_label or "epcis", "epcis.captured", self.tenant, manufacturer_id=self.tenant.id,
-                  events=report.events, accepted=report.accepted, duplicates=report.duplicates,
-                  rejected=len(report.errors), units_created=report.units_created)
+        return len(fresh), len(moved)
 
     def _read_new_ids(self, keys: list[tuple]) -> None:
         for start in range(0, len(keys), LOOKUP_BATCH):
