@@ -202,3 +202,7 @@ def register_cli(app: Flask) -> None:
     from portal.privacy.cli import register as register_privacy_cli
 
     register_privacy_cli(app)
+
+    from portal.catalog.epcis.cli import register_epcis_cli
+
+    register_epcis_cli(app, _tenant, _run)

@@ -62,6 +62,8 @@ HELP = [
     (["users"], ["create-admin"]),
     (["users", "create-admin"], ["EMAIL", "--password"]),
     (["worker"], ["--once", "--interval"]),
+    (["epcis"], ["import"]),
+    (["epcis", "import"], ["SLUG", "FILE", "--atomic"]),
 ]
 
 

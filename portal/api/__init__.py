@@ -49,6 +49,8 @@ TAGS = [
     {"name": "Sales", "description": "The till records a sale and can invite the buyer to register the unit."},
     {"name": "Claims", "description": "Warranty claims for service partners: read them and move them on."},
     {"name": "Recalls", "description": "Recall status (public), campaigns, and remedies done in workshops."},
+    {"name": "EPCIS", "description": "Capture EPCIS 2.0 events from manufacturing and logistics systems."},
+    {"name": "Imports", "description": "Import units from a CSV file in the background and follow the job."},
 ]
 
 
@@ -81,12 +83,15 @@ def api_settings() -> dict:
         "API_RATELIMIT": "600 per minute",
         #: Largest API request body, in bytes.
         "API_MAX_BODY_BYTES": 2 * 1024 * 1024,
+        #: Largest EPCIS document and largest CSV sent to the import endpoint, in bytes.
+        "API_MAX_EPCIS_BYTES": 8 * 1024 * 1024,
+        "API_MAX_IMPORT_BYTES": 64 * 1024 * 1024,
     }
 
 
 def register_api(app: Flask) -> ProvenanceApi:
     """Mount /api/v1 on `app`: routes, OpenAPI document, reference page, error handling, limits."""
-    from portal.api import claims, recalls, units  # noqa: F401  (their routes join the blueprint)
+    from portal.api import claims, epcis, imports, recalls, units  # noqa: F401  (their routes join the blueprint)
     from portal.api.blueprint import (
         GtinConverter,
         SerialConverter,

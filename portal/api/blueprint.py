@@ -28,6 +28,8 @@ GTIN_REGEX = r"[0-9]{8}|[0-9]{12,14}"
 #: GS1 CSET 82 without "/", which cannot travel inside one path segment.
 SERIAL_REGEX = r"[!\"%&'()*+,\-.0-9:;<=>?A-Z_a-z]{1,20}"
 MAX_PAGE = 200
+#: Endpoints whose bodies may be larger than API_MAX_BODY_BYTES: the setting that limits each.
+BODY_LIMITS = {"api.create_import": "API_MAX_IMPORT_BYTES", "api.capture_epcis": "API_MAX_EPCIS_BYTES"}
 
 
 class JsonBodyParser(FlaskParser):
@@ -135,7 +137,8 @@ def operation(scope: Scope | None, *, errors=(), body: bool = False):
 def _no_session_user():
     """API calls are anonymous to Flask-Login, so a browser's session cookie can never authorise one."""
     g._login_user = current_app.login_manager.anonymous_user()
-    request.max_content_length = current_app.config.get("API_MAX_BODY_BYTES", 2 * 1024 * 1024)
+    setting = BODY_LIMITS.get(request.endpoint or "", "API_MAX_BODY_BYTES")
+    request.max_content_length = current_app.config.get(setting, 2 * 1024 * 1024)
 
 
 @bp.after_request

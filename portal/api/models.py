@@ -30,7 +30,7 @@ class Scope(StrEnum):
 
 SCOPE_WORDS = {
     Scope.UNITS_READ: "Read units, their coverage and recalls",
-    Scope.UNITS_WRITE: "Create units and attach components",
+    Scope.UNITS_WRITE: "Create units, attach components and import CSV files",
     Scope.SALES_WRITE: "Record sales at the till",
     Scope.CLAIMS_READ: "Read warranty claims",
     Scope.CLAIMS_WRITE: "Move warranty claims through the claims desk's states",

@@ -6,7 +6,10 @@ records are checked against the document too, not only the 404s of invented ones
 """
 from __future__ import annotations
 
+import io
+import json
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 import schemathesis
@@ -22,6 +25,7 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import select
 
 from portal.accounts.services import find_user
+from portal.catalog.import_jobs import run_import_job, start_import
 from portal.catalog.models import Manufacturer, Unit
 from portal.catalog.services import add_model, create_unit
 from portal.core.storage import StoredFile
@@ -34,6 +38,7 @@ from tests.api.conftest import ALL_SCOPES, make_token
 
 #: Not negative_data_rejection: the token travels in a header we add to every case, so a generated case that
 #: "drops" Authorization still carries it, and unknown query parameters are ignored by design.
+EPCIS = Path(__file__).parent / "epcis" / "digital-link"
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance]
 EXAMPLES = 40
@@ -42,8 +47,10 @@ CONTRACT_SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None
 
 
 @pytest.fixture
-def records(app, world) -> dict:
-    """A registered unit with a claim, under a launched recall: real things for the operations to find."""
+def records(app, world, monkeypatch) -> dict:
+    """A registered unit with a claim, under a launched recall, and a finished import job: real things for
+    the operations to find. Posted imports only queue their job: no thread races the generated requests."""
+    monkeypatch.setitem(app.config, "IMPORT_JOBS_IN_PROCESS", False)
     with app.app_context():
         acme = db.session.scalar(select(Manufacturer).where(Manufacturer.slug == "acme"))
         unit = db.session.get(Unit, world.unit_ids_a[0])
@@ -56,8 +63,12 @@ def records(app, world) -> dict:
         recalls.launch(campaign, remedy_available=True, actor="test")
         spare = add_model(acme, gtin=gtin_for("4012345", 2), name="Acme Two", warranty_months=12, actor="test")
         create_unit(acme, gtin=spare.gtin, serial="FREE-1", actor="test")  # outside the recall: it may be sold
+        job = start_import(acme, io.BytesIO(f"gtin,serial\n{world.gtin_a},JOB-1\n,\n".encode()), filename="u.csv",
+                           actor="test")
         db.session.commit()
-        return {"gtin": world.gtin_a, "serials": world.serials_a, "claim": claim.number, "spare": spare.gtin}
+        run_import_job(job.id)  # done, with a one-row error report to read
+        return {"gtin": world.gtin_a, "serials": world.serials_a, "claim": claim.number, "spare": spare.gtin,
+                "job": job.id}
 
 
 def run_contract(app, records, token: str) -> list[tuple[str, Exception]]:
@@ -66,7 +77,7 @@ def run_contract(app, records, token: str) -> list[tuple[str, Exception]]:
 
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     real = {"{serial}": [{"gtin": records["gtin"], "serial": s} for s in records["serials"]],
-            "{number}": [{"number": records["claim"]}]}
+            "{number}": [{"number": records["claim"]}], "{job_id}": [{"job_id": records["job"]}]}
     today = date.today().isoformat()
     bodies = {  # valid requests on real records, so successful answers are checked too
         "POST /api/v1/sales": {"gtin": records["spare"], "serial": "FREE-1", "retailer": "Shop", "sold_on": today,
@@ -76,9 +87,13 @@ def run_contract(app, records, token: str) -> list[tuple[str, Exception]]:
         "POST /api/v1/units": {"units": [{"gtin": records["gtin"], "serial": "NEW-1"},
                                          {"gtin": records["gtin"], "serial": records["serials"][0]}]},
     }
+    media_bodies = {  # (media type, body) where an operation takes more than one
+        "POST /api/v1/epcis/capture": ("application/ld+json", json.loads((EPCIS / "01-commissioning.jsonld").read_text())),
+        "POST /api/v1/imports": ("text/csv", f"gtin,serial\n{records['gtin']},CSV-1\n{records['gtin']},BAD SERIAL\n"),
+    }
     failures = []
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 12, [o.label for o in operations]
+    assert len(operations) >= 17, [o.label for o in operations]
     for operation in operations:
         strategies = []
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
@@ -88,6 +103,9 @@ def run_contract(app, records, token: str) -> list[tuple[str, Exception]]:
                     strategies += [operation.as_strategy(mode, path_parameters=p) for p in choices]
         if operation.label in bodies:
             strategies.append(operation.as_strategy(GenerationMode.POSITIVE, body=bodies[operation.label]))
+        if operation.label in media_bodies:
+            media_type, body = media_bodies[operation.label]
+            strategies.append(operation.as_strategy(GenerationMode.POSITIVE, body=body, media_type=media_type))
         if operation.label == "POST /api/v1/claims/{number}/transitions":
             strategies.append(operation.as_strategy(GenerationMode.POSITIVE, path_parameters=real["{number}"][0],
                                                     body={"to": "in_review"}))

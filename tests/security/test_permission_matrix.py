@@ -158,6 +158,8 @@ MATRIX: dict[str, dict] = {
     "POST /console/<tenant>/tokens/revoke": console(ADMIN, CSRF),
     "GET /console/<tenant>/audit": console(ADMIN),
     # The integration API.
+    "POST /api/v1/epcis/capture": API, "GET /api/v1/imports": API, "POST /api/v1/imports": API,
+    "GET /api/v1/imports/<int:job_id>": API, "GET /api/v1/imports/<int:job_id>/errors": API,
     "GET /api/v1/units": API, "POST /api/v1/units": API,
     "GET /api/v1/units/<gtin:gtin>/<serial:serial>": API,
     "POST /api/v1/units/<gtin:gtin>/<serial:serial>/components": API,
