@@ -11,3 +11,4 @@ from portal.authenticity.models import (  # noqa: F401
 from portal.recalls.models import RecallCampaign, RecallNotice, RecallUnit  # noqa: F401
 from portal.warranty.models import ClaimEntry, ExtendedCoverage, WarrantyClaim, WarrantyTerms  # noqa: F401
 from portal.api.models import ApiToken, IdempotentRequest  # noqa: F401
+from portal.ops.heartbeat import WorkerHeartbeat  # noqa: F401

@@ -14,6 +14,7 @@ from portal.authenticity.clones import record_scan
 from portal.authenticity.models import NfcTag, Scan
 from portal.authenticity.nfc import SunError, diversify_key, parse_sun_params, verify_sun
 from portal.authenticity.verify import MalformedCode, Verdict, VerdictKind, locate, not_genuine, with_status
+from portal.core.signals import verdict_given
 from portal.catalog.models import Manufacturer, Unit
 from portal.core import audit
 from portal.core.db import utcnow
@@ -96,5 +97,6 @@ def verify_tap(gtin: str, serial: str, query: str) -> tuple[Verdict, int | None]
 
 
 def record_tap_scan(verdict: Verdict, counter: int | None, client: str) -> Scan:
+    verdict_given.send(verdict, kind=verdict.kind.value, channel="nfc")
     return record_scan(verdict.unit, verdict.kind.value, verdict.reason, client=client, channel="nfc",
                        nfc_counter=counter)
