@@ -40,12 +40,7 @@ class JsonFormatter(logging.Formatter):
             "message": scrub(record.getMessage()),
         }
         if has_request_context():
-            entry["request_id"] = g.get("request_id")
-            entry.setdefault("method", request.method)
-            entry.setdefault("path", request.path)
-            tenant = current_tenant_slug()
-            if tenant:
-                entry["tenant"] = tenant
+            entry.update(request_fields())
         for name in _REQUEST_FIELDS + ("tenant", "request_id"):
             value = getattr(record, name, None)
             if value is not None:
@@ -64,6 +59,14 @@ class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         record.request_id = g.get("request_id", "-") if has_request_context() else "-"
         return scrub(super().format(record))
+
+
+def request_fields() -> dict:
+    fields = {"request_id": g.get("request_id"), "method": request.method, "path": request.path}
+    tenant = current_tenant_slug()
+    if tenant:
+        fields["tenant"] = tenant
+    return fields
 
 
 def current_tenant_slug() -> str | None:
@@ -120,6 +123,6 @@ def init_request_ids(app: Flask) -> None:
             started = g.get("request_started")
             duration = round((time.perf_counter() - started) * 1000, 2) if started else None
             access_log.info("%s %s %s", request.method, request.path, response.status_code,
-                            extra={"status": response.status_code, "duration_ms": duration,
+                            extra={**request_fields(), "status": response.status_code, "duration_ms": duration,
                                    "endpoint": request.endpoint})
         return response
