@@ -21,6 +21,8 @@ _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _BEARER = re.compile(r"(?i)(bearer\s+|token[=:]\s*|password[=:]\s*)\S+")
 _REQUEST_FIELDS = ("method", "path", "status", "duration_ms", "endpoint")
 
+PROBES = {"ops.healthz", "ops.readyz", "metrics.metrics"}
+
 access_log = logging.getLogger("portal.access")
 
 
@@ -119,7 +121,9 @@ def init_request_ids(app: Flask) -> None:
         request_id = g.get("request_id")
         if request_id:
             response.headers["X-Request-ID"] = request_id
-        if app.config.get("LOG_REQUESTS") and request.endpoint != "static":
+        # Passing probes are left out: a load balancer polling every few seconds would drown the rest.
+        quiet = request.endpoint == "static" or (request.endpoint in PROBES and response.status_code < 400)
+        if app.config.get("LOG_REQUESTS") and not quiet:
             started = g.get("request_started")
             duration = round((time.perf_counter() - started) * 1000, 2) if started else None
             access_log.info("%s %s %s", request.method, request.path, response.status_code,

@@ -31,11 +31,13 @@ def test_a_missing_or_odd_request_id_is_replaced_by_a_fresh_one(client, given):
 
 def test_each_request_logs_one_json_line_with_its_id_route_status_and_duration(client, caplog):
     caplog.set_level(logging.INFO, logger="portal.access")
-    response = client.get("/healthz?token=abc", headers={"X-Request-ID": "req-0000000001"})
+    response = client.get("/lookup?token=abc", headers={"X-Request-ID": "req-0000000001"})
+    client.get("/healthz")  # a passing probe is not logged
     (line,) = lines(caplog)
     assert line["request_id"] == "req-0000000001" == response.headers["X-Request-ID"]
-    assert line["method"] == "GET" and line["path"] == "/healthz" and line["status"] == 200
+    assert line["method"] == "GET" and line["path"] == "/lookup" and line["status"] == 200
     assert line["level"] == "info" and line["logger"] == "portal.access" and line["duration_ms"] >= 0
+    assert line["endpoint"] == "public.lookup"
     assert {"time", "message"} <= set(line) and "token" not in json.dumps(line)  # no query strings
 
 
