@@ -27,6 +27,22 @@ def test_healthz_answers_without_cookies_even_for_a_signed_in_session(app, clien
     assert "Set-Cookie" not in response.headers
 
 
+def test_probes_set_no_cookie_even_when_something_touched_the_session(app, client):
+    from flask import session
+
+    def touch():
+        session["seen"] = True
+
+    hooks = app.before_request_funcs.setdefault(None, [])
+    hooks.append(touch)
+    try:
+        assert "Set-Cookie" in client.get("/lookup").headers  # a page does save the touched session
+        for probe in ("/healthz", "/readyz", "/metrics"):
+            assert "Set-Cookie" not in client.get(probe).headers, probe
+    finally:
+        hooks.remove(touch)
+
+
 def test_ready_when_migrated_and_a_worker_beat_recently(app, client):
     with app.app_context():
         beat("host-a:1")
