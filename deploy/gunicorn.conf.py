@@ -20,16 +20,16 @@ wsgi_app = "portal:create_app()"
 chdir = str(ROOT)
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")
 #: Processes. Each holds its own database pool: see "Connections" in docs/deploy.md before raising it.
-workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+workers = int(os.environ.get("GUNICORN_WORKERS") or multiprocessing.cpu_count() * 2 + 1)
 #: Threads per process; above 1 gunicorn switches to its threaded worker (then DATABASE_POOL_SIZE >= threads).
-threads = int(os.environ.get("GUNICORN_THREADS", 1))
+threads = int(os.environ.get("GUNICORN_THREADS") or 1)
 #: A request running longer than this is killed (label sheets and imports run in the worker, not here).
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
-graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 30))
-keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 5))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 30)
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT") or 30)
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE") or 5)
 #: Recycle a process now and then, so a slow leak can never grow without bound.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 2000))
-max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", 200))
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS") or 2000)
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER") or 200)
 #: The app writes one JSON line per request itself (with tenant and request id); gunicorn's own access log
 #: is off unless GUNICORN_ACCESS_LOG names a file or "-", and then it is JSON too.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
@@ -80,7 +80,7 @@ class JsonLogger(Logger):
     def access(self, resp, req, environ, request_time):
         if not self.cfg.accesslog:
             return
-        headers = dict((k.lower(), v) for k, v in (resp.headers or []))
+        headers = {k.lower(): v for k, v in (resp.headers or [])}
         fields = {"method": environ.get("REQUEST_METHOD"), "path": environ.get("PATH_INFO"),
                   "status": getattr(resp, "status_code", None), "bytes": getattr(resp, "sent", None),
                   "duration_ms": round(request_time.total_seconds() * 1000, 2),

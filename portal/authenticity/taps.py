@@ -14,12 +14,12 @@ from portal.authenticity.clones import record_scan
 from portal.authenticity.models import NfcTag, Scan
 from portal.authenticity.nfc import SunError, diversify_key, parse_sun_params, verify_sun
 from portal.authenticity.verify import MalformedCode, Verdict, VerdictKind, locate, not_genuine, with_status
-from portal.core.signals import verdict_given
 from portal.catalog.models import Manufacturer, Unit
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import Invalid
 from portal.core.secrets import decrypt_secret, encrypt_secret
+from portal.core.signals import verdict_given
 from portal.extensions import db
 
 META, FILE = b"sdm-meta-read", b"sdm-file-read"

@@ -19,7 +19,8 @@ class _QuietSessions(SecureCookieSessionInterface):
 def init_ops(app: Flask) -> None:
     from portal.ops.health import bp as health_bp
     from portal.ops.logs import configure_logging, init_request_ids
-    from portal.ops.metrics import bp as metrics_bp, init_request_timing
+    from portal.ops.metrics import bp as metrics_bp
+    from portal.ops.metrics import init_request_timing
     from portal.ops.outage import init_outage_handling
 
     configure_logging(app)

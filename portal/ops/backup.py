@@ -185,7 +185,7 @@ def pg_binary(name: str) -> str:
 
 
 def _run(cmd: list[str], env: dict) -> None:
-    result = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise BackupError(f"{Path(cmd[0]).name} failed: {result.stderr.strip()[-2000:]}")
 

@@ -34,7 +34,7 @@ def outage_response(err: BaseException):
     """503 + Retry-After; JSON for the API and JSON clients, a plain page otherwise. Touches no database."""
     try:
         db.session.rollback()
-    except Exception:  # noqa: BLE001 - the connection is already gone
+    except Exception:  # noqa: BLE001, S110 - the connection is already gone; nothing to undo
         pass
     # After-request hooks ask who is signed in; answering "nobody" keeps them off the dead database.
     g._login_user = login_manager.anonymous_user()

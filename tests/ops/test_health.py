@@ -1,9 +1,8 @@
 """/healthz says the process serves; /readyz says the database, its schema and a worker are all there."""
-from datetime import timedelta
-
 import subprocess
 import sys
 import textwrap
+from datetime import timedelta
 
 from sqlalchemy import text, update
 
@@ -111,7 +110,8 @@ def test_probes_are_exempt_from_rate_limits(tmp_path):
         print([client.get(p).status_code for p in ["/healthz"] * 4 + ["/readyz"] * 4 ])
         print([client.get("/signin").status_code for _ in range(4)])
     """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                          check=False)
     assert done.returncode == 0, done.stderr
     probes, others = done.stdout.strip().splitlines()
     assert 429 not in eval(probes), probes
