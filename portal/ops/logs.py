@@ -16,7 +16,7 @@ from flask import Flask, g, has_request_context, request
 from sqlalchemy import inspect as sa_inspect
 
 #: A caller's X-Request-ID is kept only when it is this tame (nginx's $request_id and UUIDs are).
-REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._:-]{8,128}")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _BEARER = re.compile(r"(?i)(bearer\s+|token[=:]\s*|password[=:]\s*)\S+")
 _REQUEST_FIELDS = ("method", "path", "status", "duration_ms", "endpoint")
@@ -110,7 +110,7 @@ def init_request_ids(app: Flask) -> None:
     def _start():
         g.request_started = time.perf_counter()
         given = request.headers.get("X-Request-ID", "")
-        g.request_id = given if REQUEST_ID_RE.match(given) else uuid.uuid4().hex
+        g.request_id = given if REQUEST_ID_RE.fullmatch(given) else uuid.uuid4().hex
 
     # First of all before-request hooks: a later one may fail (the database is down), and its log line and
     # error response should still carry the id.

@@ -19,7 +19,8 @@ def test_a_well_formed_request_id_is_kept_and_echoed(client):
     assert response.headers["X-Request-ID"] == "edge-5f2c9a1e-77"
 
 
-@pytest.mark.parametrize("given", ["", "short", "has spaces in it", "x" * 200, "evil\r\nSet-Cookie: a=b"])
+@pytest.mark.parametrize("given", ["", "short", "has spaces in it", "x" * 200, "evil\r\nSet-Cookie: a=b",
+                                   "trailing-newline\n"])
 def test_a_missing_or_odd_request_id_is_replaced_by_a_fresh_one(client, given):
     response = client.get("/healthz", headers={"X-Request-ID": given} if given and "\n" not in given else {})
     if "\n" in given:  # a header with a line break cannot even be sent; an odd one is checked below
