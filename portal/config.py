@@ -72,7 +72,8 @@ class Defaults:
     LOG_FORMAT = "text"
     LOG_LEVEL = "INFO"
     LOG_REQUESTS = True
-    #: Proxies in front of the portal (nginx: 1) whose X-Forwarded-For/-Proto/-Host/-Port are trusted; 0: none.
+    #: Proxies in front of the portal (nginx: 1) whose X-Forwarded-For entries are trusted (and the nearest
+    #: one's X-Forwarded-Proto/-Host/-Port); 0: none.
     PROXY_FIX_HOPS = 0
     #: Bearer token that opens /metrics to scrapers on other machines (from 127.0.0.1 it is always open).
     METRICS_TOKEN = ""

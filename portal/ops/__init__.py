@@ -41,8 +41,9 @@ def init_ops(app: Flask) -> None:
 
     hops = int(app.config.get("PROXY_FIX_HOPS") or 0)
     if hops:
-        # Trust exactly as many X-Forwarded-* entries as there are proxies we run; a client cannot forge more.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
+        # X-Forwarded-For grows by one entry per proxy: trust exactly that many, so a client cannot forge more.
+        # Proto, host and port are set (not appended) by the nearest proxy, our nginx: trust its one value.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=1, x_host=1, x_port=1)
 
     from portal.ops.cli import register_ops_cli
 

@@ -38,6 +38,19 @@ def test_a_client_cannot_forge_extra_hops(behind):
     assert client.get("/metrics", headers=forged).status_code == 404
 
 
+def test_the_scheme_comes_from_the_nearest_proxy(behind):
+    """nginx terminates TLS and says so in its one X-Forwarded-Proto; the client is two entries back."""
+    from flask import request
+
+    client = behind(2)  # a load balancer, then nginx: the scheme still comes from nginx's single header
+    seen = []
+    other = client.application
+    hooks = other.before_request_funcs.setdefault(None, [])
+    hooks.append(lambda: seen.append((request.scheme, request.remote_addr)))
+    client.get("/healthz", headers={"X-Forwarded-For": "198.51.100.7, 10.0.0.2", "X-Forwarded-Proto": "https"})
+    assert seen == [("https", "198.51.100.7")]
+
+
 def test_without_trusted_hops_forwarded_headers_are_ignored(behind):
     client = behind(0)
     assert client.get("/metrics", headers=FORWARDED).status_code == 200  # the socket's 127.0.0.1 counts
