@@ -76,7 +76,7 @@ def check_restorable(path: Path) -> dict:
         raise BackupError(f"{data} is missing or damaged (its checksum does not match the manifest).")
     scripts = migration_scripts()
     try:
-        known = scripts.get_revision(manifest["revision"]) is not None
+        known = all(scripts.get_revision(r) is not None for r in manifest["revision"].split(","))
     except CommandError:
         known = False
     if not known:
@@ -114,7 +114,7 @@ def restore_backup(path: Path) -> dict:
     if wrong:
         raise BackupError(f"Restored, but row counts differ from the manifest (table: expected, found): {wrong}")
     return {"tables": len(found), "rows": sum(found.values()), "revision": manifest["revision"],
-            "behind": manifest["revision"] not in migration_scripts().get_heads()}
+            "behind": set(manifest["revision"].split(",")) != set(migration_scripts().get_heads())}
 
 
 def _backup_sqlite(target: Path) -> tuple[dict, str]:
@@ -128,7 +128,7 @@ def _backup_sqlite(target: Path) -> tuple[dict, str]:
         names = [r[0] for r in copy.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
         tables = {n: copy.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
-        revision = copy.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+        revision = ",".join(sorted(r[0] for r in copy.execute("SELECT version_num FROM alembic_version")))
     except sqlite3.OperationalError as err:
         raise BackupError(f"The database is not migrated ({err}); there is nothing to back up.") from None
     finally:
@@ -144,7 +144,7 @@ def _backup_postgresql(target: Path) -> tuple[dict, str]:
         tables = _count_all(conn)
         if "alembic_version" not in tables:
             raise BackupError("The database is not migrated; there is nothing to back up.")
-        revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+        revision = ",".join(sorted(conn.execute(text("SELECT version_num FROM alembic_version")).scalars()))
         _run([pg_binary("pg_dump"), "-Fc", "--no-owner", "--no-privileges", f"--snapshot={snapshot}",
               "-f", str(target), "-d", conninfo], env)
         conn.rollback()
