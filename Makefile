@@ -12,6 +12,7 @@ export PORTAL_INSTANCE_PATH ?= $(CURDIR)/instance
 
 help:
 	@echo "make run    - serve the portal with demo data on http://127.0.0.1:5000"
+	@echo "make serve  - the production stack on this machine: migrate, gunicorn and an outbox worker (port 8000)"
 	@echo "make test   - install test needs and run the suite on SQLite and PostgreSQL"
 
 $(STAMP): pyproject.toml
@@ -32,6 +33,18 @@ run: $(STAMP)
 	export PORTAL_SESSION_COOKIE_SECURE=False PORTAL_REMEMBER_COOKIE_SECURE=False PORTAL_MAIL_DELIVER_AFTER_REQUEST=False; \
 	  $(BIN)/flask --app portal worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/flask --app portal run --host 127.0.0.1 --port 5000
+
+# The production stack on one machine: migrations, gunicorn (deploy/gunicorn.conf.py) and one outbox worker.
+# The database is DATABASE_URL's (PostgreSQL when it points at it), else instance/portal.sqlite3. Plain HTTP
+# on 127.0.0.1:8000, so cookies go without the Secure flag; behind nginx with TLS use deploy/ and docs/deploy.md.
+SERVE_BIND ?= 127.0.0.1:8000
+serve: $(STAMP)
+	$(BIN)/flask --app portal db upgrade
+	@echo "Serving on http://$(SERVE_BIND) with gunicorn and an outbox worker (Ctrl+C stops both)"
+	export PORTAL_SESSION_COOKIE_SECURE=False PORTAL_REMEMBER_COOKIE_SECURE=False PORTAL_MAIL_DELIVER_AFTER_REQUEST=False \
+	  PORTAL_LOG_FORMAT=$${PORTAL_LOG_FORMAT:-json} GUNICORN_BIND=$(SERVE_BIND); \
+	  $(BIN)/flask --app portal worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	  $(BIN)/gunicorn -c deploy/gunicorn.conf.py
 
 # Debian packages the tests need: PostgreSQL server binaries, Chromium for the browser tests,
 # the libraries WeasyPrint renders with. Installed only when missing, and only as root.

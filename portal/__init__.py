@@ -49,6 +49,9 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.cli import register_cli
 
     register_cli(app)
+    from portal.ops import init_ops
+
+    init_ops(app)
     return app
 
 
@@ -62,10 +65,25 @@ def _derive_settings(app: Flask, instance: Path) -> None:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     # A server can drop idle connections; an embedded SQLite file cannot, so it skips the check per checkout.
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": not url.startswith("sqlite")})
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(app, url))
     if not app.config.get("UPLOAD_FOLDER"):
         app.config["UPLOAD_FOLDER"] = str(instance / "uploads")
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
+
+
+def _engine_options(app: Flask, url: str) -> dict:
+    """Pool settings for a server database; SQLite keeps SQLAlchemy's defaults."""
+    if url.startswith("sqlite"):
+        return {"pool_pre_ping": False}
+    cfg = app.config
+    return {
+        "pool_pre_ping": True,  # a connection the server dropped (restart, failover) is replaced, not used
+        "pool_size": int(cfg["DATABASE_POOL_SIZE"]),
+        "max_overflow": int(cfg["DATABASE_MAX_OVERFLOW"]),
+        "pool_recycle": int(cfg["DATABASE_POOL_RECYCLE"]),
+        # Without it an unreachable server holds each request for the OS's TCP timeout (minutes).
+        "connect_args": {"connect_timeout": int(cfg["DATABASE_CONNECT_TIMEOUT"])},
+    }
 
 
 @event.listens_for(Engine, "connect")

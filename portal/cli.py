@@ -168,9 +168,11 @@ def register_cli(app: Flask) -> None:
         from portal.authenticity.sheets import pending_runs, render_run
         from portal.catalog.import_jobs import pending_import_jobs, run_import_job
         from portal.notifications.services import deliver_due
+        from portal.ops.heartbeat import beat
 
         while True:
             try:
+                beat()  # /readyz reads it: a worker stuck or gone shows within WORKER_HEARTBEAT_MAX_AGE
                 for run_id in pending_runs():
                     render_run(run_id)
                 for job_id in pending_import_jobs():

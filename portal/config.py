@@ -66,6 +66,29 @@ class Defaults:
     #: Send Strict-Transport-Security (turn on behind HTTPS).
     HSTS = False
     WTF_CSRF_TIME_LIMIT = None
+    #: Server databases: connections kept per process, extra ones allowed at a peak, their lifetime (s), and
+    #: how long to wait for a connection to a server that does not answer (s). See docs/deploy.md for sizing.
+    DATABASE_POOL_SIZE = 5
+    DATABASE_MAX_OVERFLOW = 10
+    DATABASE_POOL_RECYCLE = 1800
+    DATABASE_CONNECT_TIMEOUT = 5
+    #: Logs: "json" (one object per line; deploy/gunicorn.conf.py picks it) or "text"; level; a line per request.
+    LOG_FORMAT = "text"
+    LOG_LEVEL = "INFO"
+    LOG_REQUESTS = True
+    #: Proxies in front of the portal (nginx: 1) whose X-Forwarded-For entries are trusted (and the nearest
+    #: one's X-Forwarded-Proto/-Host/-Port); 0: none.
+    PROXY_FIX_HOPS = 0
+    #: Bearer token that opens /metrics to scrapers on other machines (from 127.0.0.1 it is always open).
+    METRICS_TOKEN = ""
+    #: /readyz fails when no outbox worker beat within this many seconds; 0 leaves the worker out of it.
+    WORKER_HEARTBEAT_MAX_AGE = 120
+    #: Seconds a client is told to wait (Retry-After) while the database is unreachable.
+    OUTAGE_RETRY_AFTER = 30
+    #: Backups: where `backup create` writes without a PATH (empty: instance/backups), and the folder of
+    #: pg_dump/pg_restore when they are not on the PATH or under /usr/lib/postgresql/<version>/bin.
+    BACKUP_FOLDER = ""
+    POSTGRES_BIN_DIR = ""
 
 
 def settings_from_defaults() -> dict:

@@ -14,3 +14,4 @@ from portal.recalls.models import RecallCampaign, RecallNotice, RecallUnit  # no
 from portal.warranty.models import ClaimEntry, ExtendedCoverage, WarrantyClaim, WarrantyTerms  # noqa: F401
 from portal.api.models import ApiToken, IdempotentRequest  # noqa: F401
 from portal.catalog.epcis.models import CapturedEvent  # noqa: F401
+from portal.ops.heartbeat import WorkerHeartbeat  # noqa: F401

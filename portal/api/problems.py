@@ -130,6 +130,10 @@ def install_blueprint_handlers(bp) -> None:
 
     @bp.errorhandler(Exception)
     def unexpected(err: Exception):
+        from portal.ops.outage import is_outage, outage_response
+
+        if is_outage(err):  # this handler outranks the app's, so the database outage is answered here too
+            return outage_response(err)
         current_app.logger.exception("unhandled error in the API")
         db.session.rollback()
         return problem(500, TYPES["server-error"], "Something went wrong on our side. Try again in a moment.")

@@ -11,6 +11,7 @@ from portal.authenticity.verify import WARNINGS, Verdict, VerdictKind, verify_co
 from portal.catalog.models import ProductModel, Unit
 from portal.core.errors import Invalid
 from portal.core.gs1 import DigitalLink, GS1Error, normalize_gtin
+from portal.core.signals import verdict_given
 from portal.core.storage import store_image
 from portal.extensions import db
 from portal.ownership.models import Ownership
@@ -35,6 +36,7 @@ def judge_scan(link: DigitalLink, *, client_address: str, user_agent: str, viewe
             verdict.warnings.append("clone_suspected")
             if verdict.kind is VerdictKind.GENUINE:
                 verdict.kind, verdict.message = VerdictKind.WARNING, WARNINGS["clone_suspected"]
+    verdict_given.send(verdict, kind=verdict.kind.value, channel="qr")  # final now: the clone check may downgrade it
     return verdict, scan
 
 

@@ -19,6 +19,7 @@ from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import Invalid
 from portal.core.secrets import decrypt_secret, encrypt_secret
+from portal.core.signals import verdict_given
 from portal.extensions import db
 
 META, FILE = b"sdm-meta-read", b"sdm-file-read"
@@ -96,5 +97,6 @@ def verify_tap(gtin: str, serial: str, query: str) -> tuple[Verdict, int | None]
 
 
 def record_tap_scan(verdict: Verdict, counter: int | None, client: str) -> Scan:
+    verdict_given.send(verdict, kind=verdict.kind.value, channel="nfc")
     return record_scan(verdict.unit, verdict.kind.value, verdict.reason, client=client, channel="nfc",
                        nfc_counter=counter)

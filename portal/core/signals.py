@@ -7,3 +7,5 @@ _signals = Namespace()
 units_landed = _signals.signal("units-landed")
 #: Someone became a unit's current owner (registration or transfer): sender is the Ownership.
 ownership_started = _signals.signal("ownership-started")
+#: A scan got its final verdict: sender is the Verdict, `kind` its value, `channel` "qr" or "nfc" (metrics count it).
+verdict_given = _signals.signal("verdict-given")

@@ -1,0 +1,50 @@
+"""Running Provenance in production: health checks, metrics, JSON logs with request ids, a clean 503
+while the database is away, the proxy in front, and backups."""
+from __future__ import annotations
+
+from flask import Flask, g
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+
+class _QuietSessions(SecureCookieSessionInterface):
+    """Probes (/healthz, /readyz, /metrics) never set a cookie, whatever else ran during the request."""
+
+    def save_session(self, app, session, response):
+        if g.get("ops_no_cookies"):
+            return None
+        return super().save_session(app, session, response)
+
+
+def init_ops(app: Flask) -> None:
+    from portal.ops.health import bp as health_bp
+    from portal.ops.logs import configure_logging, init_request_ids
+    from portal.ops.metrics import bp as metrics_bp
+    from portal.ops.metrics import init_request_timing
+    from portal.ops.outage import init_outage_handling
+
+    configure_logging(app)
+    init_request_ids(app)
+    init_request_timing(app)
+    init_outage_handling(app)
+    app.register_blueprint(health_bp)
+    app.register_blueprint(metrics_bp)
+    if type(app.session_interface) is SecureCookieSessionInterface:
+        app.session_interface = _QuietSessions()
+
+    @app.after_request
+    def _no_cookies_on_probes(response):
+        if g.get("ops_no_cookies"):
+            response.headers.remove("Set-Cookie")
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    hops = int(app.config.get("PROXY_FIX_HOPS") or 0)
+    if hops:
+        # X-Forwarded-For grows by one entry per proxy: trust exactly that many, so a client cannot forge more.
+        # Proto, host and port are set (not appended) by the nearest proxy, our nginx: trust its one value.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=1, x_host=1, x_port=1)
+
+    from portal.ops.cli import register_ops_cli
+
+    register_ops_cli(app)

@@ -1,0 +1,68 @@
+"""A database outage answers 503 with Retry-After instead of a stack trace.
+
+Nothing is held across the outage: the pool's pre-ping (on for servers) throws away dead connections at
+checkout, so the first request after the database returns is served normally, without a restart.
+"""
+from __future__ import annotations
+
+import json
+import logging
+
+from flask import Flask, current_app, g, request
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from portal.extensions import db, login_manager
+
+log = logging.getLogger(__name__)
+PROBLEM_TYPE = "https://provenance.example/problems/service-unavailable"
+
+
+def is_outage(err: BaseException) -> bool:
+    """Connection-level database failures: the server is down, unreachable, restarting or out of slots."""
+    if isinstance(err, (OperationalError, InterfaceError)):
+        return True
+    if isinstance(err, DBAPIError) and err.connection_invalidated:
+        return True
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    return isinstance(err, (psycopg.OperationalError, psycopg.InterfaceError))
+
+
+def outage_response(err: BaseException):
+    """503 + Retry-After; JSON for the API and JSON clients, a plain page otherwise. Touches no database."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001, S110 - the connection is already gone; nothing to undo
+        pass
+    # After-request hooks ask who is signed in; answering "nobody" keeps them off the dead database.
+    g._login_user = login_manager.anonymous_user()
+    log.warning("database unavailable (%s); answering 503", type(getattr(err, "orig", None) or err).__name__)
+    retry = int(current_app.config.get("OUTAGE_RETRY_AFTER") or 30)
+    headers = {"Retry-After": str(retry), "Cache-Control": "no-store"}
+    wants_json = request.path.startswith("/api/") or request.accept_mimetypes.best in (
+        "application/json", "application/problem+json")
+    if wants_json:
+        body = {"type": PROBLEM_TYPE, "title": "Service unavailable", "status": 503,
+                "detail": f"The database cannot be reached right now. Retry in {retry} seconds."}
+        return current_app.response_class(json.dumps(body), status=503, headers=headers,
+                                          mimetype="application/problem+json")
+    # Rendered straight from the environment: context processors would query the database again.
+    page = current_app.jinja_env.get_template("ops/unavailable.html").render(retry_after=retry)
+    return current_app.response_class(page, status=503, headers=headers, mimetype="text/html")
+
+
+def init_outage_handling(app: Flask) -> None:
+    for exc in (OperationalError, InterfaceError, DBAPIError):
+        app.register_error_handler(exc, _handle)
+
+
+def _handle(err: Exception):
+    if is_outage(err):
+        return outage_response(err)
+    current_app.logger.exception("unhandled database error")
+    db.session.rollback()
+    from portal.web import _error_page
+
+    return _error_page(500, "Something went wrong on our side", "Try again in a moment."), 500
