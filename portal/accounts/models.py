@@ -39,6 +39,8 @@ class User(UserMixin, db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Bumped on a password change: every session signed in before it stops working.
     auth_version: Mapped[int] = mapped_column(default=1)
+    #: The language chosen with the switcher ("en", "fr", "de"), so mail and PDFs sent later speak it too.
+    locale: Mapped[str | None] = mapped_column(String(5))
 
     memberships: Mapped[list[StaffMembership]] = relationship(back_populates="user")
 

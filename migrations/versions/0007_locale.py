@@ -1,0 +1,26 @@
+"""locale: the language a user chose, for mail and documents made outside their requests
+
+Revision ID: 0007_locale
+Revises: 0006
+Create Date: 2026-11-27 04:30:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0007_locale'
+down_revision = '0006'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('locale', sa.String(length=5), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('locale')
