@@ -1,0 +1,155 @@
+"""Pages in French and German: from the browser's Accept-Language, or the switcher, which sticks."""
+from datetime import UTC, date, datetime
+from html import unescape
+
+import pytest
+from flask_babel import force_locale
+from sqlalchemy import select
+
+from portal.accounts.models import User
+from portal.accounts.services import find_user
+from portal.catalog.models import Unit
+from portal.core.i18n import long_date, month_year, number
+from portal.extensions import db
+from portal.ownership.models import Ownership
+from portal.ownership.services import register_unit
+from portal.recalls import services as recalls
+from tests.factories import build_world, login
+
+
+@pytest.fixture
+def world(app):
+    """The owner's first Acme watch, registered since March 2025 (a month whose name differs in all three)."""
+    world = build_world(app)
+    with app.app_context():
+        ownership = register_unit(find_user(world.owner), db.session.get(Unit, world.unit_ids_a[0]),
+                                  purchased_on=date(2025, 3, 1))
+        ownership.since = datetime(2025, 3, 15, 10, tzinfo=UTC)
+        db.session.commit()
+    return world
+
+
+def page(response) -> str:
+    """The page's text with entities decoded: whether an apostrophe is escaped is not the point here."""
+    assert response.status_code == 200, response.status_code
+    return unescape(response.get_data(as_text=True))
+
+
+def test_recall_lookup_by_serial_answers_in_french_from_the_browser_language(app, client, world):
+    with app.app_context():
+        acme = db.session.get(Unit, world.unit_ids_a[0]).model.manufacturer
+        campaign = recalls.save_draft(acme, actor="test", number="R-7", title="Crown may loosen",
+                                      hazard="The crown can come off.", criteria={"lots": ["L1"]})
+        recalls.launch(campaign, remedy_available=False, actor="test")
+        db.session.commit()
+    html = page(client.get(f"/recalls/lookup?gtin={world.gtin_a}&serial={world.serials_a[0]}",
+                           headers={"Accept-Language": "fr-CH, fr;q=0.9, en;q=0.5"}))
+    assert '<html lang="fr">' in html
+    assert "Ce produit fait-il l'objet d'un rappel ?" in html
+    assert "Rappel en cours, mesure corrective pas encore disponible" in html
+    assert "rappel R-7" in html and "Danger :" in html
+    assert "Crown may loosen" in html  # the manufacturer's own words are data, not translated
+
+
+def test_verdict_page_answers_in_german_with_german_dates(client, world):
+    html = page(client.get(f"/01/{world.gtin_a}/21/{world.serials_a[0]}", headers={"Accept-Language": "de-DE,de"}))
+    assert '<html lang="de">' in html
+    assert "Nicht überprüfbar" in html and "Dieser Code trägt keine Signatur" in html
+    assert "Seit März 2025 auf einen Eigentümer registriert" in html
+    assert "Januar 2025" in html  # made on 10 January 2025
+    assert "Mutmaßliche Fälschung melden" in html and "Acme One" in html
+
+
+def test_an_unknown_browser_language_gets_english(client, world):
+    html = page(client.get(f"/01/{world.gtin_a}/21/{world.serials_a[0]}", headers={"Accept-Language": "ja, es"}))
+    assert '<html lang="en">' in html and "Registered to an owner since March 2025" in html
+
+
+def test_the_switcher_sets_a_lasting_cookie_and_every_page_follows_it(client, world):
+    response = client.get("/language/fr?next=/recalls", headers={"Accept-Language": "de"})
+    assert response.status_code == 302 and response.headers["Location"] == "/recalls"
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("lang=fr;") and "Max-Age=31536000" in cookie and "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # the tests run with SESSION_COOKIE_SECURE off, like `make run`
+    for path in ("/", "/lookup", "/recalls", f"/01/{world.gtin_a}/21/{world.serials_a[0]}"):
+        html = page(client.get(path, headers={"Accept-Language": "de"}))  # the choice beats the browser
+        assert '<html lang="fr">' in html, path
+        assert "Vérifier un produit" in html, path
+    home = page(client.get("/"))
+    assert "Sachez que votre produit est authentique, garanti et sûr." in home
+    assert 'href="/language/de?next=/"' in home and 'hreflang="de"' in home
+    assert '<a href="/language/fr?next=/" lang="fr" hreflang="fr"\n       aria-current="true">Français</a>' in home
+
+
+def test_the_switcher_keeps_the_query_of_the_page_it_was_used_on(client, world):
+    html = page(client.get(f"/recalls/lookup?gtin={world.gtin_a}&serial={world.serials_a[0]}"))
+    assert f"/language/de?next=/recalls/lookup?gtin%3D{world.gtin_a}%26serial%3D{world.serials_a[0]}" in html
+    back = client.get(f"/language/de?next=/recalls/lookup?gtin%3D{world.gtin_a}%26serial%3DACME-0001")
+    assert back.headers["Location"] == f"/recalls/lookup?gtin={world.gtin_a}&serial=ACME-0001"
+
+
+def test_the_cookie_is_secure_where_the_other_cookies_are(app, client):
+    app.config["SESSION_COOKIE_SECURE"] = True
+    try:
+        cookie = client.get("/language/de").headers["Set-Cookie"]
+    finally:
+        app.config["SESSION_COOKIE_SECURE"] = False
+    assert "Secure" in cookie and "HttpOnly" in cookie
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)",
+                                    "", "evil"])
+def test_the_switcher_only_redirects_to_a_path_on_this_site(client, target):
+    response = client.get("/language/de", query_string={"next": target})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_an_unknown_language_is_not_found(client):
+    response = client.get("/language/xx?next=/")
+    assert response.status_code == 404 and "Set-Cookie" not in response.headers
+
+
+def test_a_signed_in_owner_keeps_the_choice_on_the_account_and_on_a_new_device(app, client, world):
+    login(client, world.owner)
+    client.get("/language/de?next=/my")
+    with app.app_context():
+        assert db.session.scalar(select(User.locale).where(User.email == world.owner)) == "de"
+    other_device = app.test_client()
+    login(other_device, world.owner)
+    html = page(other_device.get("/my"))
+    assert '<html lang="de">' in html and "Meine Produkte" in html and "Seriennummer ACME-0001" in html
+
+
+def test_owner_pages_and_form_labels_are_translated(client, world):
+    login(client, world.owner)
+    client.get("/language/fr")
+    with client.application.app_context():
+        ownership_id = db.session.scalar(select(Ownership.id).where(Ownership.until.is_(None)))
+    html = page(client.get(f"/my/units/{ownership_id}"))
+    assert "À vous depuis" in html and "15 mars 2025" in html and "Certificat de garantie (PDF)" in html
+    form = page(client.get("/my/register"))
+    assert "Date d'achat" in form and "Enregistrer un produit" in form
+    refused = client.post("/my/register", data={"gtin": world.gtin_a, "serial": "NOPE-1"})
+    assert "Provenance ne connaît aucun exemplaire" in refused.get_data(as_text=True)
+
+
+def test_sign_up_remembers_the_language_the_page_was_read_in(app, client):
+    response = client.post("/signup", data={"name": "Élodie", "email": "elodie@example.test",
+                                            "password": "un mot de passe long"},
+                           headers={"Accept-Language": "fr"})
+    assert response.status_code == 302
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "elodie@example.test"))
+        assert user.locale == "fr"
+    welcome = page(client.get("/my", headers={"Accept-Language": "fr"}))
+    assert "Bienvenue sur Provenance." in welcome
+
+
+@pytest.mark.parametrize("lang, long, month, figure", [
+    ("en", "1 March 2025", "March 2025", "1,234,567"),
+    ("fr", "1 mars 2025", "mars 2025", "1\u202f234\u202f567"),
+    ("de", "1. März 2025", "März 2025", "1.234.567"),
+])
+def test_dates_and_numbers_follow_the_reader(app, lang, long, month, figure):
+    with app.test_request_context(), force_locale(lang):
+        assert (long_date(date(2025, 3, 1)), month_year(date(2025, 3, 1)), number(1234567)) == (long, month, figure)
