@@ -5,7 +5,8 @@ import json
 from datetime import date
 
 from flask import Flask, g, jsonify, render_template, request
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException

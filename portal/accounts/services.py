@@ -5,15 +5,16 @@ import re
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from portal.accounts.models import Role, StaffMembership, User
 from portal.core import audit
 from portal.core.db import utcnow
-from portal.core.i18n import LANGUAGES
 from portal.core.errors import Conflict, Invalid, Throttled
+from portal.core.i18n import LANGUAGES
 from portal.core.urls import external_url
 from portal.extensions import db
 from portal.notifications.services import enqueue

@@ -5,10 +5,10 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal.core.i18n import current_language
 from portal.accounts import services
 from portal.accounts.forms import EmptyForm, ResetForm, ResetRequestForm, SignInForm, SignUpForm
 from portal.core.errors import DomainError, Throttled
+from portal.core.i18n import current_language
 from portal.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__)

@@ -7,7 +7,8 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from cryptography.exceptions import InvalidSignature
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import joinedload
 

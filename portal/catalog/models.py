@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     CheckConstraint,
     Date,

@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote, urlencode
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 __all__ = [
     "CSET_82", "MAX_INPUT_LENGTH", "GS1Error", "DigitalLink",

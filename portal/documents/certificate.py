@@ -10,7 +10,8 @@ from datetime import date
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from markupsafe import Markup
 from weasyprint import HTML
 

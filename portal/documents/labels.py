@@ -13,14 +13,14 @@ from itertools import islice
 from pathlib import Path
 from typing import BinaryIO
 
-from markupsafe import Markup
 from flask_babel import gettext as _
+from markupsafe import Markup
 from pypdf import PdfReader, PdfWriter
 from weasyprint import HTML
 
+from portal.authenticity.qr import qr_svg
 from portal.core.i18n import current_language
 from portal.documents.env import document_env
-from portal.authenticity.qr import qr_svg
 
 COLUMNS, ROWS = 3, 8
 LABELS_PER_PAGE = COLUMNS * ROWS

@@ -5,9 +5,9 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user
 
 from portal.catalog.models import ProductModel
-from portal.core.storage import open_stored
-from portal.core.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_AGE, LANGUAGES, local_path
 from portal.core.gs1 import DigitalLink, GS1Error, format_digital_link, normalize_gtin, validate_serial
+from portal.core.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_AGE, LANGUAGES, local_path
+from portal.core.storage import open_stored
 from portal.extensions import db, limiter
 
 bp = Blueprint("public", __name__)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
 from sqlalchemy import String, and_, case, cast, distinct, exists, func, insert, literal, null, select, true, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert

@@ -13,8 +13,8 @@ from html.parser import HTMLParser
 ALLOWED_WORDS = {"Provenance", "GTIN", "RMA", "UTC", "PDF", "JPEG", "PNG", "WebP", "QR", "GS1", "Atom"}
 READ_ATTRIBUTES = {"placeholder", "aria-label", "title", "alt", "aria-description"}
 
-_JINJA = re.compile(r"\{#.*?#\}|\{%.*?%\}|\{\{.*?\}\}", re.S)
-_HIDDEN = re.compile(r"<(style|script)\b.*?</\1\s*>", re.S | re.I)
+_JINJA = re.compile(r"\{#.*?#\}|\{%.*?%\}|\{\{.*?\}\}", re.DOTALL)
+_HIDDEN = re.compile(r"<(style|script)\b.*?</\1\s*>", re.DOTALL | re.IGNORECASE)
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 
 
@@ -51,9 +51,9 @@ class _Collector(HTMLParser):
         for name, value in attrs.items():
             read = name in READ_ATTRIBUTES or (
                 name == "value" and tag in ("input", "button") and attrs.get("type") in ("submit", "button", "reset"))
-            if read and value and not value.lstrip("\x00").startswith(("http://", "https://")):
-                if left := _leftover(value):
-                    self.found.append(f'<{tag} {name}="{left}">')
+            is_address = (value or "").lstrip("\x00").startswith(("http://", "https://"))
+            if read and value and not is_address and (left := _leftover(value)):
+                self.found.append(f'<{tag} {name}="{left}">')
 
     def handle_data(self, data):
         if self.quiet:
@@ -65,12 +65,12 @@ class _Collector(HTMLParser):
 def unmarked_strings(source: str, *, html: bool = True) -> list[str]:
     """Every piece of human text in the template `source` that is not marked for translation."""
     # A block that fills a class attribute (main_class) holds class names, not words.
-    bare = re.sub(r"\{%-?\s*block\s+main_class\s*-?%\}.*?\{%-?\s*endblock\s*-?%\}", "", source, flags=re.S)
+    bare = re.sub(r"\{%-?\s*block\s+main_class\s*-?%\}.*?\{%-?\s*endblock\s*-?%\}", "", source, flags=re.DOTALL)
     bare = _JINJA.sub("\x00", bare)
     if not html:
         return [left for line in bare.splitlines() if (left := _leftover(line))]
     bare = _HIDDEN.sub("", bare)
-    bare = re.sub(r"<\?xml.*?\?>|<!doctype[^>]*>", "", bare, flags=re.I)
+    bare = re.sub(r"<\?xml.*?\?>|<!doctype[^>]*>", "", bare, flags=re.IGNORECASE)
     collector = _Collector()
     collector.feed(bare)
     collector.close()
