@@ -35,9 +35,9 @@ portal/translations/%/LC_MESSAGES/messages.mo: portal/translations/%/LC_MESSAGES
 
 # After marking new strings: refresh the template and merge it into fr and de (then translate the new entries).
 extract-messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -w 110 \
 	  -o portal/translations/messages.pot .
-	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations --no-location \
+	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations -w 110 \
 	  --ignore-obsolete --no-fuzzy-matching
 
 # The worker delivers mail beside the web server; without SMTP settings it writes instance/mail/*.eml.
