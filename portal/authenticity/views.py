@@ -8,6 +8,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from portal.authenticity import services
 from portal.authenticity.forms import ReportForm
+from portal.authenticity.js_text import js_text
 from portal.authenticity.clones import client_fingerprint
 from portal.authenticity.keys import jwks
 from portal.authenticity.models import Scan
@@ -19,6 +20,7 @@ from portal.core.gs1 import GS1Error, parse_digital_link
 from portal.extensions import csrf, db, limiter
 
 bp = Blueprint("authenticity", __name__)
+bp.add_app_template_global(js_text)
 
 
 def _public_limit() -> str:

@@ -1,6 +1,9 @@
 """Pages in French and German: from the browser's Accept-Language, or the switcher, which sticks."""
+import json
+import re
 from datetime import UTC, date, datetime
 from html import unescape
+from pathlib import Path
 
 import pytest
 from flask_babel import force_locale
@@ -8,6 +11,7 @@ from sqlalchemy import select
 
 from portal.accounts.models import User
 from portal.accounts.services import find_user
+from portal.authenticity.js_text import JS_TEXT
 from portal.catalog.models import Unit
 from portal.core.i18n import long_date, month_year, number
 from portal.extensions import db
@@ -153,3 +157,26 @@ def test_sign_up_remembers_the_language_the_page_was_read_in(app, client):
 def test_dates_and_numbers_follow_the_reader(app, lang, long, month, figure):
     with app.test_request_context(), force_locale(lang):
         assert (long_date(date(2025, 3, 1)), month_year(date(2025, 3, 1)), number(1234567)) == (long, month, figure)
+
+
+def test_the_scan_and_verdict_scripts_get_their_sentences_translated(client, world):
+    html = client.get(f"/01/{world.gtin_a}/21/{world.serials_a[0]}", headers={"Accept-Language": "de"})
+    block = re.search(r'<script type="application/json" id="js-text">(.*?)</script>', html.get_data(as_text=True))
+    text = json.loads(block.group(1))
+    assert text["verify.match"] == "Signatur auf diesem Telefon geprüft: Sie passt zum veröffentlichten Schlüssel des Herstellers."
+    scan = client.get("/scan", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    text = json.loads(re.search(r'id="js-text">(.*?)</script>', scan).group(1))
+    assert text["scan.on"] == "Caméra activée. Placez le code dans le cadre." and "verify.mismatch" in text
+
+
+@pytest.mark.parametrize("script", ["scan.js", "verify.js"])
+def test_every_sentence_a_script_shows_is_in_the_catalog_with_the_same_english(app, script):
+    source = (Path(__file__).resolve().parents[2] / "static" / "js" / script).read_text(encoding="utf-8")
+    calls = re.findall(r't\("([\w.]+)",\s*((?:"(?:[^"\\]|\\.)*"\s*\+?\s*)+)', source)
+    assert calls, "the script shows no sentence through t()"
+    with app.test_request_context(), force_locale("en"):
+        for key, literals in calls:
+            english = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', literals))
+            assert english == str(JS_TEXT[key]), key
+    bare = re.findall(r'(?:textContent\s*=|say\()\s*"[A-Z]', source)
+    assert bare == [], "a sentence bypasses t()"
