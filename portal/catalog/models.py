@@ -143,6 +143,23 @@ def biz_step_label(step: BizStep | str) -> str:
     return str(BIZ_STEP_LABELS.get(BizStep(step), _("Other")))
 
 
+#: Notes the portal itself writes on events (stored in English, as history); shown in the reader's language.
+SYSTEM_NOTES = {
+    "Registered by its owner": _l("Registered by its owner"),
+    "Ownership transferred": _l("Ownership transferred"),
+    "Recovered by its owner": _l("Recovered by its owner"),
+}
+
+
+def event_note(note: str) -> str:
+    """A stored event note for display: the portal's own phrases translated, anyone else's words as written."""
+    if note in SYSTEM_NOTES:
+        return str(SYSTEM_NOTES[note])
+    if note.startswith("Sold by "):
+        return _("Sold by %(retailer)s", retailer=note.removeprefix("Sold by "))
+    return note
+
+
 class Unit(db.Model):
     __tablename__ = "units"
     __table_args__ = (

@@ -91,10 +91,11 @@ def local_path(target: str | None, fallback: str = "/") -> str:
 
 def register_i18n(app) -> None:
     """Jinja filters for dates and numbers, and the language list for the switcher."""
-    from portal.catalog.models import biz_step_label
+    from portal.catalog.models import biz_step_label, event_note
 
     app.jinja_env.filters.update(long_date=long_date, short_date=short_date, month_year=month_year,
-                                 utc_datetime=utc_datetime, number=number, biz_step=biz_step_label)
+                                 utc_datetime=utc_datetime, number=number, biz_step=biz_step_label,
+                                 event_note=event_note)
 
     @app.context_processor
     def languages():

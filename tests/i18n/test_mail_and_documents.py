@@ -132,3 +132,25 @@ def test_recall_letters_of_one_batch_each_speak_their_owners_language(app, world
     french = next(p for p in pages if "Rémi" in p)
     assert "WICHTIGE INFORMATIONEN ZU EINEM SICHERHEITSRÜCKRUF" in german and "Die Gefahr:" in german
     assert "INFORMATIONS IMPORTANTES SUR UN RAPPEL DE SÉCURITÉ" in french and "Le danger :" in french
+
+
+def test_the_return_document_and_the_approval_mail_speak_the_owners_language(app, world, mailbox):
+    from portal.documents.rma import render_rma
+
+    with app.app_context():
+        olivia = find_user(world.owner)
+        claim = claims.file_claim(olivia, db.session.get(Unit, world.unit_ids_a[0]), category="battery",
+                                  description="Der Akku ist nach einem Tag leer.", started_on=date.today(),
+                                  goodwill=True)
+        agent = find_user(world.staff_a["claims_agent"])
+        claims.move(claim, "in_review", actor=agent, role="agent")
+        claims.move(claim, "approved", actor=agent, role="agent")
+        db.session.commit()
+        deliver_due()
+        text = pdf_text(render_rma(claim))  # an agent may print it; it is still for her parcel
+        rma = claim.rma_number
+    assert "Rücksendegenehmigung" in text and "RMA-Nummer" in text and rma in text
+    assert "Retourenabteilung, Acme Watches" in text and "Problem mit Akku oder Laden" in text
+    assert "So verpacken Sie es" in text and "Return authorisation" not in text
+    approval = text_of(mailbox.last_to(world.owner))
+    assert f"Ihre Rücksendenummer (RMA) lautet {rma}." in approval and "Status: Genehmigt." in approval

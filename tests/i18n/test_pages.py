@@ -18,6 +18,7 @@ from portal.extensions import db
 from portal.ownership.models import Ownership
 from portal.ownership.services import register_unit
 from portal.recalls import services as recalls
+from portal.recalls.models import RecallUnit
 from tests.factories import build_world, login
 
 
@@ -131,6 +132,7 @@ def test_owner_pages_and_form_labels_are_translated(client, world):
         ownership_id = db.session.scalar(select(Ownership.id).where(Ownership.until.is_(None)))
     html = page(client.get(f"/my/units/{ownership_id}"))
     assert "À vous depuis" in html and "15 mars 2025" in html and "Certificat de garantie (PDF)" in html
+    assert "Enregistré par son propriétaire" in html  # the portal's own note in the history, translated
     form = page(client.get("/my/register"))
     assert "Date d'achat" in form and "Enregistrer un produit" in form
     refused = client.post("/my/register", data={"gtin": world.gtin_a, "serial": "NOPE-1"})
@@ -180,3 +182,33 @@ def test_every_sentence_a_script_shows_is_in_the_catalog_with_the_same_english(a
             assert english == str(JS_TEXT[key]), key
     bare = re.findall(r'(?:textContent\s*=|say\()\s*"[A-Z]', source)
     assert bare == [], "a sentence bypasses t()"
+
+
+@pytest.mark.parametrize("lang, words", [("fr", ("Mes produits", "Se déconnecter")),
+                                         ("de", ("Meine Produkte", "Abmelden"))])
+def test_every_owner_page_renders_in_french_and_german(app, client, world, lang, words):
+    from portal.warranty import services as claims
+
+    with app.app_context():
+        olivia = find_user(world.owner)
+        claim = claims.file_claim(olivia, db.session.get(Unit, world.unit_ids_a[0]), category="cosmetic",
+                                  description="A scratch across the glass.", started_on=date(2025, 4, 1),
+                                  goodwill=True)
+        acme = db.session.get(Unit, world.unit_ids_a[0]).model.manufacturer
+        campaign = recalls.save_draft(acme, actor="test", number="R-1", title="Crown", hazard="Loose crown.",
+                                      remedy_options="Dealer\nPost", criteria={"lots": ["L1"]})
+        recalls.launch(campaign, remedy_available=True, actor="test")
+        db.session.commit()
+        ownership_id = db.session.scalar(select(Ownership.id).where(Ownership.unit_id == world.unit_ids_a[0]))
+        recall_unit_id = db.session.scalar(select(RecallUnit.id).where(RecallUnit.unit_id == world.unit_ids_a[0]))
+        number = claim.number
+    login(client, world.owner)
+    client.get(f"/language/{lang}")
+    for path in ("/my", f"/my/units/{ownership_id}", f"/my/units/{ownership_id}/claims/new", "/my/claims",
+                 f"/my/claims/{number}", "/my/register", "/transfer", "/my/dispute",
+                 f"/my/recalls/{recall_unit_id}", "/recalls", "/scan", "/lookup", "/report", "/verify-offline", "/nope"):
+        response = client.get(path)
+        html = unescape(response.get_data(as_text=True))
+        assert response.status_code in (200, 404), (path, response.status_code)
+        assert f'<html lang="{lang}">' in html and all(w in html for w in words), path
+        assert "My products" not in html and "Sign out" not in html, path
