@@ -100,3 +100,12 @@ def register_i18n(app) -> None:
     @app.context_processor
     def languages():
         return {"languages": LANGUAGE_NAMES, "current_language": current_language()}
+
+    @app.after_request
+    def vary_on_language(response):
+        # The same URL answers in three languages: a shared cache (the public pages and the feed may be
+        # cached) must key on what chose the language.
+        if request.endpoint != "static":
+            response.vary.add("Accept-Language")
+            response.vary.add("Cookie")
+        return response

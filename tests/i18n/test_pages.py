@@ -109,6 +109,12 @@ def test_the_switcher_only_redirects_to_a_path_on_this_site(client, target):
     assert response.status_code == 302 and response.headers["Location"] == "/"
 
 
+def test_shared_caches_keep_the_languages_apart(client):
+    for path in ("/", "/recalls", "/recalls.atom"):
+        vary = client.get(path).headers.get("Vary", "")
+        assert "Accept-Language" in vary and "Cookie" in vary, path
+
+
 def test_an_unknown_language_is_not_found(client):
     response = client.get("/language/xx?next=/")
     assert response.status_code == 404 and "Set-Cookie" not in response.headers
