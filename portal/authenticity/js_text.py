@@ -40,6 +40,48 @@ JS_TEXT = {
     "scan.unreadable_photo": _l("No QR code could be read in this photo. Take it again closer, sharp and straight "
                                 "on, or type the numbers instead."),
     "scan.not_a_picture": _l("This file could not be read as a picture. Choose a photo (JPEG or PNG) of the code."),
+    "offline.key_twice": _l("Key %(key)s appears twice in the code."),
+    "offline.bad_gtin": _l("Its GTIN (%(gtin)s) is not a valid GTIN."),
+    "offline.no_serial": _l("It names a product, not one unit: it has no serial number."),
+    "offline.damaged_serial": _l("Its serial number is damaged."),
+    "offline.bad_serial": _l("Its serial number has characters a GS1 serial cannot have."),
+    "offline.label": _l("No. %(number)s, key %(kid)s"),
+    "offline.no_signature": _l("No signature"),
+    "offline.saved_on": _l("Checked with the keys this phone saved on %(date)s."),
+    "offline.cannot_title": _l("Cannot check offline"),
+    "offline.not_genuine_title": _l("Not genuine"),
+    "offline.unsigned": _l("This code carries no signature, so this phone cannot check it."),
+    "offline.damaged_fields": _l("The code's signature fields are damaged or incomplete."),
+    "offline.no_keys": _l("This phone has not saved the manufacturers' keys yet, so it could not check the "
+                          "signature. Keys are saved when you open a product's check with network."),
+    "offline.no_key_copy": _l("This phone has no saved copy of key %(kid)s, so it could not check the signature."),
+    "offline.key_of": _l("%(manufacturer)s's key %(kid)s"),
+    "offline.key_of_unknown": _l("the manufacturer's key %(kid)s"),
+    "offline.mismatch": _l("Signature checked on this phone: it does NOT match %(key)s. The code was altered or "
+                           "forged."),
+    "offline.unsupported": _l("This browser cannot check Ed25519 signatures itself, so the signature could not be "
+                              "checked without network. Try again with network, or update the browser."),
+    "offline.no_key_copy_short": _l("This phone has no saved copy of key %(kid)s."),
+    "offline.the_manufacturer": _l("the manufacturer"),
+    "offline.revoked_reason": _l("Signature checked on this phone: it matches %(key)s, but %(manufacturer)s revoked "
+                                 "that key: %(reason)s"),
+    "offline.revoked": _l("Signature checked on this phone: it matches %(key)s, but %(manufacturer)s revoked that "
+                          "key."),
+    "offline.match_title": _l("Signature matches"),
+    "offline.match": _l("Signature checked on this phone: it matches %(key)s."),
+    "offline.check_maker": _l("Check that %(manufacturer)s makes this product."),
+    "offline.check_this_maker": _l("Check that this manufacturer makes this product."),
+    "offline.no_path": _l("It has no /01/<GTIN> in its address."),
+    "offline.no_status": _l("This check does not fetch the product's status (stolen, recalled, registered): open "
+                            "the code's address with network for that."),
+    "offline.paste_title": _l("Check a code offline"),
+    "offline.paste": _l("Paste the web address of a product's code below: this phone checks its signature with "
+                        "the keys it saved."),
+    "offline.invalid_title": _l("This is not a valid product code"),
+    "offline.unreadable": _l("The code could not be read."),
+    "offline.failed": _l("This phone could not check the signature."),
+    "offline.online": _l("The network is back: try again for the full check, with the product's status (stolen, "
+                         "recalled, registered)."),
 }
 
 

@@ -177,7 +177,7 @@ def test_the_scan_and_verdict_scripts_get_their_sentences_translated(client, wor
     assert text["scan.on"] == "Caméra activée. Placez le code dans le cadre." and "verify.mismatch" in text
 
 
-@pytest.mark.parametrize("script", ["scan.js", "verify.js"])
+@pytest.mark.parametrize("script", ["scan.js", "verify.js", "offline.js"])
 def test_every_sentence_a_script_shows_is_in_the_catalog_with_the_same_english(app, script):
     source = (Path(__file__).resolve().parents[2] / "static" / "js" / script).read_text(encoding="utf-8")
     calls = re.findall(r't\("([\w.]+)",\s*((?:"(?:[^"\\]|\\.)*"\s*\+?\s*)+)', source)
@@ -186,7 +186,7 @@ def test_every_sentence_a_script_shows_is_in_the_catalog_with_the_same_english(a
         for key, literals in calls:
             english = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', literals))
             assert english == str(JS_TEXT[key]), key
-    bare = re.findall(r'(?:textContent\s*=|say\()\s*"[A-Z]', source)
+    bare = re.findall(r'(?:textContent\s*=|say\(|Error\(|show\("\w+",)\s*"[A-Z]', source)
     assert bare == [], "a sentence bypasses t()"
 
 
