@@ -52,7 +52,7 @@ def register_web(app: Flask) -> None:
     def load_user(user_id: str):
         from portal.accounts.models import User
 
-        uid, _, version = user_id.partition(".")
+        uid, _sep, version = user_id.partition(".")
         if not uid.isdigit() or not version.isdigit():
             return None
         user = db.session.get(User, int(uid))

@@ -214,7 +214,7 @@ def _parse_query(text: str) -> dict[str, str]:
     for pair in text.split("&"):
         if not pair:
             continue
-        key, _, value = pair.partition("=")
+        key, _sep, value = pair.partition("=")
         key = _percent_decode(key.replace("+", " "), "query", "Query key")
         value = _percent_decode(value.replace("+", " "), "query", f"Query value of {_clip(key)!r}")
         query.setdefault(key, value)  # first value wins
@@ -225,7 +225,7 @@ def parse_digital_link(uri_or_path: str) -> DigitalLink:
     """Parse a GS1 Digital Link URI (any host, any path prefix) or bare path."""
     text = _prepare(uri_or_path, "path", "Digital Link")
     text = text.split("#", 1)[0]
-    path, _, query_text = text.partition("?")
+    path, _sep, query_text = text.partition("?")
     authority = _SCHEME_AUTHORITY.match(path)
     if authority:
         path = path[authority.end():]
