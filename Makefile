@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 export PORTAL_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run serve test test-sqlite test-postgresql system-deps lint clean help
+.PHONY: run serve test test-sqlite test-postgresql system-deps lint clean help translations extract-messages
 
 help:
 	@echo "make run    - serve the portal with demo data on http://127.0.0.1:5000"
@@ -25,8 +25,24 @@ $(TEST_STAMP): $(STAMP) pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@
 
+# Message catalogs: the .po files are committed, the compiled .mo files are not (git-ignored), so every
+# target that starts the portal compiles them first; make recompiles a catalog only when its .po changed.
+CATALOGS := $(wildcard portal/translations/*/LC_MESSAGES/messages.po)
+
+translations: $(CATALOGS:.po=.mo)
+
+portal/translations/%/LC_MESSAGES/messages.mo: portal/translations/%/LC_MESSAGES/messages.po | $(STAMP)
+	$(BIN)/pybabel compile --statistics -D messages -l $* -i $< -o $@
+
+# After marking new strings: refresh the template and merge it into fr and de (then translate the new entries).
+extract-messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -w 110 \
+	  -o portal/translations/messages.pot .
+	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations -w 110 \
+	  --ignore-obsolete --no-fuzzy-matching
+
 # The worker delivers mail beside the web server; without SMTP settings it writes instance/mail/*.eml.
-run: $(STAMP)
+run: $(STAMP) translations
 	$(BIN)/flask --app portal db upgrade
 	$(BIN)/flask --app portal demo load --once
 	@echo "Serving on http://127.0.0.1:5000 with a mail worker (Ctrl+C stops both)"
@@ -62,14 +78,14 @@ system-deps:
 	  else echo "Missing Debian packages:$$missing (run as root, or install them)"; exit 1; fi; \
 	fi
 
-test: system-deps $(TEST_STAMP)
+test: system-deps $(TEST_STAMP) translations
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgresql
 
-test-sqlite: $(TEST_STAMP)
+test-sqlite: $(TEST_STAMP) translations
 	PORTAL_TEST_DB=sqlite $(BIN)/python -m pytest -q -n 2 --dist loadfile
 
-test-postgresql: $(TEST_STAMP)
+test-postgresql: $(TEST_STAMP) translations
 	PORTAL_TEST_DB=postgresql $(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lint: $(TEST_STAMP)

@@ -37,10 +37,11 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
-    from portal.core.i18n import select_locale
+    from portal.core.i18n import register_i18n, select_locale
 
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(ROOT / "portal" / "translations"))
+    register_i18n(app)
 
     from portal import models  # noqa: F401  (every table registered before anything queries)
     from portal.web import register_web

@@ -5,6 +5,8 @@ import json
 from datetime import UTC, date, datetime
 
 from flask import Flask, g, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
@@ -44,7 +46,8 @@ def register_web(app: Flask) -> None:
 
     app.jinja_env.filters["from_json"] = json.loads
     login_manager.login_view = "accounts.signin"
-    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message = _l("Sign in to continue.")
+    login_manager.localize_callback = str  # flashed in the reader's language; the session stores plain text
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
@@ -96,19 +99,20 @@ def register_web(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(err):
-        return _error_page(400, "This form has expired", "Reload the page and send the form again."), 400
+        return _error_page(400, _("This form has expired"), _("Reload the page and send the form again.")), 400
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):
         titles = {
-            400: ("Something in the request was not right", "Check what you entered and try again."),
-            403: ("Not for your role", "Your account may not do this. Ask a tenant admin if you need it."),
-            404: ("Not found", "There is nothing at this address, or it is not yours to see."),
-            405: ("Not possible here", "This page does not accept that kind of request."),
-            413: ("That file is too large", "Upload a smaller file: photos and receipts up to "
-                  f"{app.config['MAX_UPLOAD_BYTES'] // (1024 * 1024)} MB, CSV imports up to "
-                  f"{(app.config.get('MAX_CONTENT_LENGTH') or 0) // (1024 * 1024)} MB."),
-            429: ("Slow down a little", "Too many attempts in a short time. Wait a minute and try again."),
+            400: (_("Something in the request was not right"), _("Check what you entered and try again.")),
+            403: (_("Not for your role"), _("Your account may not do this. Ask a tenant admin if you need it.")),
+            404: (_("Not found"), _("There is nothing at this address, or it is not yours to see.")),
+            405: (_("Not possible here"), _("This page does not accept that kind of request.")),
+            413: (_("That file is too large"),
+                  _("Upload a smaller file: photos and receipts up to %(photos)d MB, CSV imports up to %(csv)d MB.",
+                    photos=app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024),
+                    csv=(app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024))),
+            429: (_("Slow down a little"), _("Too many attempts in a short time. Wait a minute and try again.")),
         }
         title, text = titles.get(err.code or 500, (err.name, err.description or ""))
         return _error_page(err.code or 500, title, text), err.code or 500
@@ -117,7 +121,7 @@ def register_web(app: Flask) -> None:
     def server_error(err: Exception):
         app.logger.exception("unhandled error")
         db.session.rollback()
-        return _error_page(500, "Something went wrong on our side", "Try again in a moment."), 500
+        return _error_page(500, _("Something went wrong on our side"), _("Try again in a moment.")), 500
 
 
 def _is_private() -> bool:

@@ -6,25 +6,25 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 
 class SignUpForm(FlaskForm):
-    name = StringField("Your name", validators=[Length(max=120)])
-    email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(min=10, max=200, message="Choose a password of at least 10 characters.")],
-                             description="At least 10 characters.")
+    name = StringField(_l("Your name"), validators=[Length(max=120)])
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=10, max=200, message=_l("Choose a password of at least 10 characters."))],
+                             description=_l("At least 10 characters."))
 
 
 class SignInForm(FlaskForm):
-    email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
 
 class ResetRequestForm(FlaskForm):
-    email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)])
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
 
 
 class ResetForm(FlaskForm):
-    password = PasswordField("New password", validators=[DataRequired(), Length(min=10, max=200, message="Choose a password of at least 10 characters.")],
-                             description="At least 10 characters.")
-    confirm = PasswordField("Repeat the new password", validators=[DataRequired(), EqualTo("password", "The two passwords differ.")])
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=10, max=200, message=_l("Choose a password of at least 10 characters."))],
+                             description=_l("At least 10 characters."))
+    confirm = PasswordField(_l("Repeat the new password"), validators=[DataRequired(), EqualTo("password", _l("The two passwords differ."))])
 
 
 class EmptyForm(FlaskForm):

@@ -43,6 +43,8 @@ class User(UserMixin, db.Model):
     #: Set when the owner deleted their account: the row stays (claims and unit history point at it), the person
     #: is gone (portal.privacy.erasure).
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The language chosen with the switcher ("en", "fr", "de"), so mail and PDFs sent later speak it too.
+    locale: Mapped[str | None] = mapped_column(String(5))
 
     memberships: Mapped[list[StaffMembership]] = relationship(back_populates="user")
 

@@ -5,6 +5,8 @@ import re
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
@@ -13,6 +15,7 @@ from portal.accounts.sessions import revoke_all_sessions
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import Conflict, Invalid, Throttled
+from portal.core.i18n import LANGUAGES
 from portal.core.urls import external_url
 from portal.extensions import db
 from portal.notifications.services import enqueue
@@ -26,13 +29,13 @@ RESET_MAX_AGE = 3600
 def normalize_email(email: str) -> str:
     email = (email or "").strip().lower()
     if not EMAIL_RE.match(email) or len(email) > 254:
-        raise Invalid("Enter a valid e-mail address.", field="email")
+        raise Invalid(_("Enter a valid e-mail address."), field="email")
     return email
 
 
 def check_password_strength(password: str) -> None:
     if len(password or "") < MIN_PASSWORD:
-        raise Invalid(f"Choose a password of at least {MIN_PASSWORD} characters.", field="password")
+        raise Invalid(_("Choose a password of at least %(count)d characters.", count=MIN_PASSWORD), field="password")
 
 
 def find_user(email: str) -> User | None:
@@ -43,7 +46,7 @@ def create_user(email: str, password: str, *, name: str = "", verified: bool = F
     email = normalize_email(email)
     check_password_strength(password)
     if find_user(email) is not None:
-        raise Conflict("An account with this e-mail address already exists. Sign in, or reset your password.",
+        raise Conflict(_("An account with this e-mail address already exists. Sign in, or reset your password."),
                        field="email")
     user = User(email=email, name=(name or "").strip()[:120])
     user.set_password(password)
@@ -54,11 +57,23 @@ def create_user(email: str, password: str, *, name: str = "", verified: bool = F
     return user
 
 
-def sign_up(email: str, password: str, name: str = "") -> User:
-    """Create an owner account and send the verification e-mail; registering units waits for it."""
+def sign_up(email: str, password: str, name: str = "", *, locale: str | None = None) -> User:
+    """Create an owner account and send the verification e-mail; registering units waits for it.
+
+    `locale` is the language the sign-up page was read in: mail sent later speaks it until they switch.
+    """
     user = create_user(email, password, name=name)
+    if locale in LANGUAGES:
+        user.locale = locale
     send_verification(user)
     return user
+
+
+def set_locale(user: User, code: str) -> None:
+    """Remember the language `user` reads, so notices and documents made later for them use it."""
+    if code not in LANGUAGES:
+        raise Invalid(_("Unknown language."))
+    user.locale = code
 
 
 def _serializer(salt: str) -> URLSafeTimedSerializer:
@@ -71,27 +86,29 @@ def send_verification(user: User) -> None:
         recipient=user.email,
         user=user,
         template="verify_email",
-        subject="Confirm your e-mail address for Provenance",
+        subject=_l("Confirm your e-mail address for Provenance"),
         dedupe_key=f"verify:{user.id}:{token[-16:]}",
         link=external_url("accounts.verify", token=token),
         user_obj=user,
     )
 
 
-def _read_link(salt: str, token: str, max_age: int, what: str, expired_hint: str) -> dict:
+def _read_link(salt: str, token: str, max_age: int, expired: str, invalid: str) -> dict:
     try:
         return _serializer(salt).loads(token, max_age=max_age)
     except SignatureExpired:
-        raise Invalid(f"This {what} link has expired. {expired_hint}") from None
+        raise Invalid(expired) from None
     except BadSignature:
-        raise Invalid(f"This {what} link is not valid.") from None
+        raise Invalid(invalid) from None
 
 
 def verify_email(token: str) -> User:
-    data = _read_link("verify-email", token, VERIFY_MAX_AGE, "confirmation", "Sign in and ask for a new one.")
+    data = _read_link("verify-email", token, VERIFY_MAX_AGE,
+                      _("This confirmation link has expired. Sign in and ask for a new one."),
+                      _("This confirmation link is not valid."))
     user = db.session.get(User, data.get("u"))
     if user is None or user.email != data.get("e"):
-        raise Invalid("This confirmation link is not valid.")
+        raise Invalid(_("This confirmation link is not valid."))
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()
     return user
@@ -103,19 +120,19 @@ def authenticate(email: str, password: str) -> User:
     user = find_user(email or "")
     if user is None:
         User(password_hash="").set_password(password or "x")  # same cost as a real check: no timing oracle
-        raise Invalid("E-mail address or password is wrong.")
+        raise Invalid(_("E-mail address or password is wrong."))
     if user.erased_at is not None:  # deleted: its password hash matches nothing anyway; say the same as for a stranger
-        raise Invalid("E-mail address or password is wrong.")
+        raise Invalid(_("E-mail address or password is wrong."))
     now = utcnow()
     if user.locked_until and user.locked_until > now:
-        raise Throttled("Too many failed sign-ins for this account. Try again in a few minutes, "
-                        "or reset your password.")
+        raise Throttled(_("Too many failed sign-ins for this account. Try again in a few minutes, "
+                          "or reset your password."))
     if not user.check_password(password or ""):
         user.failed_signins += 1
         if user.failed_signins >= cfg["SIGNIN_MAX_FAILURES"]:
             user.locked_until = now + timedelta(seconds=cfg["SIGNIN_COOLDOWN_SECONDS"])
             user.failed_signins = 0
-        raise Invalid("E-mail address or password is wrong.")
+        raise Invalid(_("E-mail address or password is wrong."))
     user.failed_signins = 0
     user.locked_until = None
     return user
@@ -131,7 +148,7 @@ def request_password_reset(email: str) -> None:
         recipient=user.email,
         user=user,
         template="reset_password",
-        subject="Reset your Provenance password",
+        subject=_l("Reset your Provenance password"),
         dedupe_key=f"reset:{user.id}:{token[-16:]}",
         link=external_url("accounts.reset", token=token),
     )
@@ -139,10 +156,11 @@ def request_password_reset(email: str) -> None:
 
 def reset_password(token: str, password: str) -> User:
     """Set a new password. The link works once: the new password bumps the account's auth version."""
-    data = _read_link("reset-password", token, RESET_MAX_AGE, "reset", "Ask for a new one.")
+    data = _read_link("reset-password", token, RESET_MAX_AGE, _("This reset link has expired. Ask for a new one."),
+                      _("This reset link is not valid."))
     user = db.session.get(User, data.get("u"))
     if user is None or user.auth_version != data.get("v"):
-        raise Invalid("This reset link has already been used. Ask for a new one.")
+        raise Invalid(_("This reset link has already been used. Ask for a new one."))
     check_password_strength(password)
     user.set_password(password)
     user.auth_version += 1

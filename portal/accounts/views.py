@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from portal.accounts import services
@@ -11,6 +12,7 @@ from portal.accounts.guard import sign_in, sign_out
 from portal.accounts.second_factor import factor_of, needs_second_factor
 from portal.accounts.forms import EmptyForm, ResetForm, ResetRequestForm, SignInForm, SignUpForm
 from portal.core.errors import DomainError, Throttled
+from portal.core.i18n import current_language
 from portal.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__)
@@ -32,14 +34,14 @@ def signup():
     form = SignUpForm()
     if form.validate_on_submit():
         try:
-            user = services.sign_up(form.email.data, form.password.data, form.name.data)
+            user = services.sign_up(form.email.data, form.password.data, form.name.data, locale=current_language())
         except DomainError as err:
             db.session.rollback()
             getattr(form, err.field or "email").errors.append(str(err))
             return render_template("accounts/signup.html", form=form), 400
         sign_in(user, second_factor=False)
         db.session.commit()
-        flash("Welcome to Provenance. We sent you an e-mail: follow its link to confirm your address.", "success")
+        flash(_("Welcome to Provenance. We sent you an e-mail: follow its link to confirm your address."), "success")
         return redirect(url_for("ownership.my_products"))
     return render_template("accounts/signup.html", form=form), 400 if form.errors else 200
 
@@ -75,7 +77,7 @@ def signout():
     if EmptyForm().validate_on_submit():
         sign_out()
         db.session.commit()
-        flash("You are signed out.", "info")
+        flash(_("You are signed out."), "info")
     return redirect(url_for("public.home"))
 
 
@@ -85,9 +87,9 @@ def verify(token: str):
         services.verify_email(token)
     except DomainError as err:
         db.session.rollback()
-        return render_template("error.html", code=400, title="Link not valid", text=str(err)), 400
+        return render_template("error.html", code=400, title=_("Link not valid"), text=str(err)), 400
     db.session.commit()
-    flash("Your e-mail address is confirmed. You can register your products now.", "success")
+    flash(_("Your e-mail address is confirmed. You can register your products now."), "success")
     return redirect(url_for("ownership.my_products") if current_user.is_authenticated else url_for("accounts.signin"))
 
 
@@ -98,7 +100,7 @@ def resend_verification():
     if EmptyForm().validate_on_submit() and not current_user.is_verified:
         services.send_verification(current_user)
         db.session.commit()
-        flash("We sent a new confirmation e-mail.", "info")
+        flash(_("We sent a new confirmation e-mail."), "info")
     return redirect(url_for("ownership.my_products"))
 
 
@@ -109,7 +111,7 @@ def reset_request():
     if form.validate_on_submit():
         services.request_password_reset(form.email.data)
         db.session.commit()
-        flash("If an account uses that address, a reset link is on its way. It works for one hour.", "info")
+        flash(_("If an account uses that address, a reset link is on its way. It works for one hour."), "info")
         return redirect(url_for("accounts.signin"))
     return render_template("accounts/reset_request.html", form=form), 400 if form.errors else 200
 
@@ -127,6 +129,6 @@ def reset(token: str):
             return render_template("accounts/reset.html", form=form), 400
         db.session.commit()
         logout_user()
-        flash("Your password is changed. Sign in with the new one.", "success")
+        flash(_("Your password is changed. Sign in with the new one."), "success")
         return redirect(url_for("accounts.signin"))
     return render_template("accounts/reset.html", form=form), 400 if form.errors else 200

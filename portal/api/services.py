@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask_babel import lazy_gettext as _l
+
 from sqlalchemy import select
 
 from portal.catalog.models import BizStep, Disposition, Manufacturer, ProductModel, Unit, UnitEvent
@@ -75,7 +77,7 @@ def record_sale(tenant: Manufacturer, unit: Unit, *, retailer: str, sold_on: dat
     if buyer_email:
         link = external_url("ownership.register", gtin=unit.model.gtin, serial=unit.serial,
                             purchased_on=sold_on.isoformat(), retailer=retailer)
-        enqueue(recipient=buyer_email, template="sale_invitation", subject=f"Register your {unit.model.name}",
+        enqueue(recipient=buyer_email, template="sale_invitation", subject=_l("Register your %(product)s", product=unit.model.name),
                 dedupe_key=f"sale-invitation:{event.id}", product=unit.model.name, manufacturer=tenant.name,
                 serial=unit.serial, retailer=retailer, sold_on=sold_on, link=link)
     audit.log(actor, "unit.sold", unit, manufacturer_id=tenant.id, retailer=retailer, sold_on=sold_on.isoformat(),

@@ -7,6 +7,8 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from cryptography.exceptions import InvalidSignature
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import joinedload
 
@@ -15,6 +17,7 @@ from portal.authenticity.labels import label_message
 from portal.authenticity.models import AlertState, CloneAlert, KeyState, Label, LabelState, SigningKey
 from portal.catalog.models import Disposition, ProductModel, Unit
 from portal.core.gs1 import GS1Error, normalize_gtin, validate_serial
+from portal.core.i18n import long_date
 from portal.extensions import db
 from portal.ownership.models import Ownership
 from portal.recalls.status import open_recall_clause
@@ -29,15 +32,15 @@ class VerdictKind(StrEnum):
 
     @property
     def title(self) -> str:
-        return {"genuine": "Genuine", "warning": "Genuine, with a warning", "cannot_verify": "Cannot verify",
-                "not_genuine": "Not genuine"}[self.value]
+        return str({"genuine": _l("Genuine"), "warning": _l("Genuine, with a warning"),
+                    "cannot_verify": _l("Cannot verify"), "not_genuine": _l("Not genuine")}[self.value])
 
 
 WARNINGS = {
-    "stolen": "Reported stolen by its owner. Do not buy it; if it is offered to you, tell the police.",
-    "recalled": "It is affected by a safety recall. Stop using it and follow the manufacturer's instructions.",
-    "clone_suspected": "Its code has been scanned in ways that suggest copies exist. Check the seller carefully.",
-    "destroyed": "The manufacturer recorded this unit as taken out of service.",
+    "stolen": _l("Reported stolen by its owner. Do not buy it; if it is offered to you, tell the police."),
+    "recalled": _l("It is affected by a safety recall. Stop using it and follow the manufacturer's instructions."),
+    "clone_suspected": _l("Its code has been scanned in ways that suggest copies exist. Check the seller carefully."),
+    "destroyed": _l("The manufacturer recorded this unit as taken out of service."),
 }
 
 
@@ -98,11 +101,12 @@ def locate(gtin: str, serial: str) -> tuple[ProductModel, Unit] | Verdict:
     ).first()
     if row is None:
         return Verdict(VerdictKind.CANNOT_VERIFY, "unknown_product",
-                       f"No manufacturer on Provenance makes a product with GTIN {gtin14}.", status=404)
+                       _("No manufacturer on Provenance makes a product with GTIN %(gtin)s.", gtin=gtin14), status=404)
     model, unit = row
     if unit is None:
-        return not_genuine("unknown_serial", f"{model.manufacturer.name} never made a {model.name} with serial "
-                            f"{serial}.", status=404, model=model)
+        return not_genuine("unknown_serial", _("%(manufacturer)s never made a %(product)s with serial %(serial)s.",
+                                               manufacturer=model.manufacturer.name, product=model.name,
+                                               serial=serial), status=404, model=model)
     return model, unit
 
 
@@ -117,42 +121,44 @@ def verify_code(gtin: str, serial: str, query: dict[str, str]) -> Verdict:
     signature, kid, number = query.get("s"), query.get("k"), query.get("n")
     if not signature:
         verdict = Verdict(VerdictKind.CANNOT_VERIFY, "unsigned",
-                          "This code carries no signature, so it cannot prove the product is genuine. "
-                          "Here is what Provenance knows about this serial.", **base)
+                          _("This code carries no signature, so it cannot prove the product is genuine. "
+                            "Here is what Provenance knows about this serial."), **base)
         return with_status(verdict)
     if not kid or not number or not number.isdigit() or len(number) > 9:
-        return not_genuine("malformed_signature", "The code's signature fields are damaged or incomplete.", **base)
+        return not_genuine("malformed_signature", _("The code's signature fields are damaged or incomplete."), **base)
     key, label = db.session.execute(
         select(SigningKey, Label).outerjoin(Label, and_(Label.unit_id == unit.id, Label.number == int(number)))
         .where(SigningKey.kid == kid)
     ).first() or (None, None)
     if key is None:
         return Verdict(VerdictKind.CANNOT_VERIFY, "unknown_key",
-                       "The code is signed with a key Provenance does not know, so it cannot be checked.",
+                       _("The code is signed with a key Provenance does not know, so it cannot be checked."),
                        status=422, **base)
     if key.manufacturer_id != model.manufacturer_id:
-        return not_genuine("foreign_key", f"The code is signed with a key that does not belong to "
-                            f"{model.manufacturer.name}.", **base)
+        return not_genuine("foreign_key", _("The code is signed with a key that does not belong to %(manufacturer)s.",
+                                            manufacturer=model.manufacturer.name), **base)
     message = label_message(gtin14, serial, int(number), kid)
     try:
         public_key_object(key.public_key).verify(b64url_decode(signature), message)
     except (InvalidSignature, binascii.Error, ValueError):
-        return not_genuine("bad_signature", "The signature does not match this product: the code was altered or "
-                            "forged.", **base)
+        return not_genuine("bad_signature", _("The signature does not match this product: the code was altered or "
+                                              "forged."), **base)
     signed = {"kid": kid, "label_number": int(number), "signed_message": message.decode(), "signature": signature}
     if key.state is KeyState.REVOKED:
-        return not_genuine("revoked_key", f"The manufacturer revoked the key that signed this code on "
-                            f"{key.revoked_at:%d %B %Y}: {key.revoked_reason}", **base, **signed)
+        return not_genuine("revoked_key", _("The manufacturer revoked the key that signed this code on %(date)s: "
+                                            "%(reason)s", date=long_date(key.revoked_at), reason=key.revoked_reason),
+                           **base, **signed)
     if label is None or label.kid != kid:
-        return not_genuine("unknown_label", "The manufacturer never issued this code for this unit.", **base, **signed)
+        return not_genuine("unknown_label", _("The manufacturer never issued this code for this unit."), **base, **signed)
     if label.state is LabelState.COMPROMISED:
-        return not_genuine("copied_code", "This code has been copied: the manufacturer confirmed clones of it "
-                            "and replaced the genuine unit's label.", **base, **signed)
+        return not_genuine("copied_code", _("This code has been copied: the manufacturer confirmed clones of it "
+                                            "and replaced the genuine unit's label."), **base, **signed)
     if label.state is LabelState.WITHDRAWN:
-        return not_genuine("withdrawn_label", "This code was withdrawn and replaced by the manufacturer.",
+        return not_genuine("withdrawn_label", _("This code was withdrawn and replaced by the manufacturer."),
                             **base, **signed)
-    verdict = Verdict(VerdictKind.GENUINE, "ok", f"The signature proves {model.manufacturer.name} issued this code "
-                      f"for this {model.name}.", **base, **signed)
+    verdict = Verdict(VerdictKind.GENUINE, "ok", _("The signature proves %(manufacturer)s issued this code for this "
+                                                   "%(product)s.", manufacturer=model.manufacturer.name,
+                                                   product=model.name), **base, **signed)
     return with_status(verdict)
 
 
@@ -166,9 +172,11 @@ def with_status(verdict: Verdict) -> Verdict:
     )).one()
     verdict.registered_since = since
     cover = coverage(unit, date.today())
-    verdict.coverage = ("Under the manufacturer's warranty" if cover.covered
-                        else "Not under the manufacturer's warranty" if since is not None or not unit.model.warranty_months
-                        else f"{unit.model.warranty_months}-month warranty from purchase, once registered")
+    verdict.coverage = (_("Under the manufacturer's warranty") if cover.covered
+                        else _("Not under the manufacturer's warranty")
+                        if since is not None or not unit.model.warranty_months
+                        else _("%(months)d-month warranty from purchase, once registered",
+                               months=unit.model.warranty_months))
     if unit.status is Disposition.STOLEN:
         verdict.warnings.append("stolen")
     if unit.status is Disposition.RECALLED or recalled:
@@ -179,5 +187,5 @@ def with_status(verdict: Verdict) -> Verdict:
         verdict.warnings.append("clone_suspected")
     if verdict.warnings and verdict.kind is VerdictKind.GENUINE:
         verdict.kind = VerdictKind.WARNING
-        verdict.message = WARNINGS[verdict.warnings[0]]
+        verdict.message = str(WARNINGS[verdict.warnings[0]])
     return verdict

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, make_response, render_template, request, send_from_directory
+from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from portal.authenticity import services
 from portal.authenticity.forms import ReportForm
+from portal.authenticity.js_text import js_text
 from portal.authenticity.clones import client_fingerprint
 from portal.authenticity.keys import jwks
 from portal.authenticity.models import Scan
@@ -18,6 +20,7 @@ from portal.core.gs1 import GS1Error, parse_digital_link
 from portal.extensions import csrf, db, limiter
 
 bp = Blueprint("authenticity", __name__)
+bp.add_app_template_global(js_text)
 
 
 def _public_limit() -> str:
@@ -51,15 +54,15 @@ def verdict(rest: str):
     try:
         link = parse_digital_link(raw)
     except GS1Error as err:
-        return _problem(400, "This is not a valid product code", str(err))
+        return _problem(400, _("This is not a valid product code"), str(err))
     if link.serial is None:
-        return _problem(400, "This code names a product, not one unit",
-                        "Only codes with a serial number (21) can be checked for authenticity.")
+        return _problem(400, _("This code names a product, not one unit"),
+                        _("Only codes with a serial number (21) can be checked for authenticity."))
     try:
         result = services.judge_scan(link, client_address=request.remote_addr or "",
                                      user_agent=request.user_agent.string, viewer=current_user)
     except MalformedCode as err:
-        return _problem(400, "This is not a valid product code", str(err))
+        return _problem(400, _("This is not a valid product code"), str(err))
     verdict, scan = result
     response = _verdict_response(verdict, scan, link)
     db.session.commit()  # after rendering: the objects the page reads are still loaded
@@ -85,7 +88,7 @@ def nfc_tap(gtin: str, serial: str):
     try:
         verdict, counter = verify_tap(gtin, serial, request.query_string.decode("latin-1"))
     except MalformedCode as err:
-        return _problem(400, "This is not a valid tag message", str(err))
+        return _problem(400, _("This is not a valid tag message"), str(err))
     scan = record_tap_scan(verdict, counter, client_fingerprint(request.remote_addr or "",
                                                                 request.user_agent.string))
     response = _verdict_response(verdict, scan, None)

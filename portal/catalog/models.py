@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     CheckConstraint,
     Date,
@@ -99,9 +101,7 @@ class Disposition(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"active": "In the supply chain", "retail_sold": "Sold"}.get(
-            self.value, self.value.replace("_", " ").capitalize()
-        )
+        return str(DISPOSITION_LABELS[self])
 
 
 class BizStep(StrEnum):
@@ -120,6 +120,44 @@ class BizStep(StrEnum):
     DECOMMISSIONING = "decommissioning"
     DESTROYING = "destroying"
     OTHER = "other"
+
+
+DISPOSITION_LABELS = {
+    Disposition.ACTIVE: _l("In the supply chain"), Disposition.IN_PROGRESS: _l("In progress"),
+    Disposition.IN_TRANSIT: _l("In transit"), Disposition.SELLABLE_ACCESSIBLE: _l("For sale"),
+    Disposition.RETAIL_SOLD: _l("Sold"), Disposition.RETURNED: _l("Returned"), Disposition.DAMAGED: _l("Damaged"),
+    Disposition.RECALLED: _l("Recalled"), Disposition.STOLEN: _l("Stolen"), Disposition.DESTROYED: _l("Destroyed"),
+    Disposition.INACTIVE: _l("Inactive"),
+}
+#: What a unit's history says for an event without a note of its own.
+BIZ_STEP_LABELS = {
+    BizStep.COMMISSIONING: _l("Made"), BizStep.PACKING: _l("Packed"), BizStep.SHIPPING: _l("Shipped"),
+    BizStep.RECEIVING: _l("Received"), BizStep.RETAIL_SELLING: _l("Sold"), BizStep.INSTALLING: _l("Installed"),
+    BizStep.REMOVING: _l("Removed"), BizStep.INSPECTING: _l("Inspected"), BizStep.REPAIRING: _l("Repaired"),
+    BizStep.REPLACING: _l("Replaced"), BizStep.DECOMMISSIONING: _l("Taken out of service"),
+    BizStep.DESTROYING: _l("Destroyed"), BizStep.OTHER: _l("Other"),
+}
+
+
+def biz_step_label(step: BizStep | str) -> str:
+    return str(BIZ_STEP_LABELS.get(BizStep(step), _("Other")))
+
+
+#: Notes the portal itself writes on events (stored in English, as history); shown in the reader's language.
+SYSTEM_NOTES = {
+    "Registered by its owner": _l("Registered by its owner"),
+    "Ownership transferred": _l("Ownership transferred"),
+    "Recovered by its owner": _l("Recovered by its owner"),
+}
+
+
+def event_note(note: str) -> str:
+    """A stored event note for display: the portal's own phrases translated, anyone else's words as written."""
+    if note in SYSTEM_NOTES:
+        return str(SYSTEM_NOTES[note])
+    if note.startswith("Sold by "):
+        return _("Sold by %(retailer)s", retailer=note.removeprefix("Sold by "))
+    return note
 
 
 class Unit(db.Model):

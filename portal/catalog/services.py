@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.catalog.models import BizStep, CompanyPrefix, Disposition, Lot, Manufacturer, ProductModel, Unit, UnitEvent
@@ -100,8 +101,8 @@ def find_unit(gtin: str, serial: str) -> Unit:
         .where(ProductModel.gtin == gtin14, Unit.serial == serial)
     )
     if unit is None:
-        raise NotFound(f"No unit with GTIN {gtin14} and serial {serial} is known to Provenance. "
-                       "Check both numbers on the product's label.")
+        raise NotFound(_("No unit with GTIN %(gtin)s and serial %(serial)s is known to Provenance. "
+                         "Check both numbers on the product's label.", gtin=gtin14, serial=serial))
     return unit
 
 

@@ -13,6 +13,9 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote, urlencode
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 __all__ = [
     "CSET_82", "MAX_INPUT_LENGTH", "GS1Error", "DigitalLink",
     "gtin_check_digit", "normalize_gtin", "is_valid_gtin",
@@ -66,7 +69,7 @@ def _describe_char(ch: str) -> str:
 def gtin_check_digit(body: str) -> int:
     """GS1 mod-10 check digit for `body` (the GTIN digits without the check digit)."""
     if not isinstance(body, str) or not _DIGITS.fullmatch(body):
-        raise GS1Error("gtin", "GTIN may contain digits only")
+        raise GS1Error("gtin", _("GTIN may contain digits only"))
     # Weights 3, 1, 3, 1, ... starting from the rightmost digit of the body.
     total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
     return (10 - total % 10) % 10
@@ -77,14 +80,15 @@ def _gtin14(text: str) -> str:
     if not isinstance(text, str):
         raise GS1Error("gtin", f"GTIN must be text, got {type(text).__name__}")
     if not text:
-        raise GS1Error("gtin", "GTIN is empty")
+        raise GS1Error("gtin", _("GTIN is empty"))
     if not _DIGITS.fullmatch(text):
-        raise GS1Error("gtin", "GTIN may contain digits only")
+        raise GS1Error("gtin", _("GTIN may contain digits only"))
     if len(text) not in _GTIN_LENGTHS:
-        raise GS1Error("gtin", f"GTIN must be 8, 12, 13 or 14 digits, got {len(text)}")
+        raise GS1Error("gtin", _("GTIN must be 8, 12, 13 or 14 digits, got %(count)d", count=len(text)))
     expected = gtin_check_digit(text[:-1])
     if int(text[-1]) != expected:
-        raise GS1Error("gtin", f"GTIN check digit should be {expected}, not {text[-1]}")
+        raise GS1Error("gtin", _("GTIN check digit should be %(expected)s, not %(given)s", expected=expected,
+                                 given=text[-1]))
     return text.zfill(14)
 
 
@@ -124,29 +128,32 @@ def company_prefix_matches(gtin14: str, prefix: str) -> bool:
 
 # --- Serial, lot, CPV (CSET 82, 1 to 20 characters) ------------------------------
 
+_SERIAL_LABEL, _LOT_LABEL = _l("Serial"), _l("Lot")
+
+
 def _validate_cset82(text: str, field_name: str, label: str) -> str:
     if not isinstance(text, str):
         raise GS1Error(field_name, f"{label} must be text, got {type(text).__name__}")
     if not text:
-        raise GS1Error(field_name, f"{label} is empty; it may be 1 to 20 characters")
+        raise GS1Error(field_name, _("%(label)s is empty; it may be 1 to 20 characters", label=label))
     if len(text) > 20:
-        raise GS1Error(field_name, f"{label} may be 1 to 20 characters, got {len(text)}")
+        raise GS1Error(field_name, _("%(label)s may be 1 to 20 characters, got %(count)d", label=label,
+                                     count=len(text)))
     for ch in text:
         if ch not in CSET_82:
-            raise GS1Error(
-                field_name, f"{label} contains a character GS1 does not allow: {_describe_char(ch)}"
-            )
+            raise GS1Error(field_name, _("%(label)s contains a character GS1 does not allow: %(char)s",
+                                         label=label, char=_describe_char(ch)))
     return text
 
 
 def validate_serial(text: str) -> str:
     """AI 21 serial number: 1 to 20 CSET 82 characters, returned unchanged."""
-    return _validate_cset82(text, "serial", "Serial")
+    return _validate_cset82(text, "serial", _SERIAL_LABEL)
 
 
 def validate_lot(text: str) -> str:
     """AI 10 batch/lot number: 1 to 20 CSET 82 characters, returned unchanged."""
-    return _validate_cset82(text, "lot", "Lot")
+    return _validate_cset82(text, "lot", _LOT_LABEL)
 
 
 def validate_cpv(text: str) -> str:
@@ -207,7 +214,7 @@ def _parse_query(text: str) -> dict[str, str]:
     for pair in text.split("&"):
         if not pair:
             continue
-        key, _, value = pair.partition("=")
+        key, _sep, value = pair.partition("=")
         key = _percent_decode(key.replace("+", " "), "query", "Query key")
         value = _percent_decode(value.replace("+", " "), "query", f"Query value of {_clip(key)!r}")
         query.setdefault(key, value)  # first value wins
@@ -218,7 +225,7 @@ def parse_digital_link(uri_or_path: str) -> DigitalLink:
     """Parse a GS1 Digital Link URI (any host, any path prefix) or bare path."""
     text = _prepare(uri_or_path, "path", "Digital Link")
     text = text.split("#", 1)[0]
-    path, _, query_text = text.partition("?")
+    path, _sep, query_text = text.partition("?")
     authority = _SCHEME_AUTHORITY.match(path)
     if authority:
         path = path[authority.end():]

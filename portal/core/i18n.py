@@ -1,10 +1,31 @@
-"""Which language a reader gets: their choice (a cookie set by the switcher), else their browser's."""
+"""Which language a reader gets, and dates and numbers written the way that language writes them.
+
+The choice order: the `lang` cookie the switcher sets, then the signed-in user's stored choice (a new
+device), then the browser's Accept-Language. Mail and PDFs made outside the reader's request render
+inside `flask_babel.force_locale(user_locale(user))`.
+"""
 from __future__ import annotations
 
+from datetime import date, datetime
+from urllib.parse import urlsplit
+
 from flask import has_request_context, request
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from sqlalchemy import inspect
+from sqlalchemy.exc import NoInspectionAvailable
 
 LANGUAGES = ("en", "fr", "de")
+LANGUAGE_NAMES = {"en": "English", "fr": "Français", "de": "Deutsch"}
 LANGUAGE_COOKIE = "lang"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+
+# English keeps the portal's established "1 May 2026"; French and German use their own conventions.
+_PATTERNS = {
+    "long": {"en": "d MMMM y", "fr": "d MMMM y", "de": "d. MMMM y"},
+    "short": {"en": "d MMM y", "fr": "d MMM y", "de": "d. MMM y"},
+    "month": {"en": "MMMM y", "fr": "MMMM y", "de": "MMMM y"},
+    "datetime": {"en": "d MMM y, HH:mm", "fr": "d MMM y, HH:mm", "de": "d. MMM y, HH:mm"},
+}
 
 
 def select_locale() -> str:
@@ -14,4 +35,88 @@ def select_locale() -> str:
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in LANGUAGES:
         return chosen
+    from flask_login import current_user
+
+    stored = _loaded_locale(current_user._get_current_object()) if current_user else None
+    if stored in LANGUAGES:
+        return stored
     return request.accept_languages.best_match(LANGUAGES) or "en"
+
+
+def _loaded_locale(user) -> str | None:
+    """The user's stored choice if it is already loaded. Never a query: the first translated sentence of a
+    request may come right after a failed flush (a race lost), when the session cannot load anything."""
+    try:
+        return inspect(user).dict.get("locale")
+    except NoInspectionAvailable:  # the anonymous user
+        return None
+
+
+def user_locale(user) -> str:
+    """The language to write to `user` in when they are not the one asking (mail, letters): theirs, else English."""
+    stored = getattr(user, "locale", None)
+    return stored if stored in LANGUAGES else "en"
+
+
+def current_language() -> str:
+    locale = get_locale()
+    return locale.language if locale is not None and locale.language in LANGUAGES else "en"
+
+
+def _pattern(kind: str) -> str:
+    return _PATTERNS[kind][current_language()]
+
+
+def long_date(day: date | None) -> str:
+    """"1 May 2026", "1 mai 2026", "1. Mai 2026"."""
+    return format_date(day, _pattern("long")) if day else ""
+
+
+def short_date(day: date | None) -> str:
+    return format_date(day, _pattern("short")) if day else ""
+
+
+def month_year(day: date | None) -> str:
+    """"March 2025", "mars 2025", "März 2025"."""
+    return format_date(day, _pattern("month")) if day else ""
+
+
+def utc_datetime(moment: datetime | None) -> str:
+    """A moment in UTC (the pages say "UTC" after it), in the reader's words for the month."""
+    return format_datetime(moment, _pattern("datetime"), rebase=False) if moment else ""
+
+
+def number(value) -> str:
+    return format_decimal(value)
+
+
+def local_path(target: str | None, fallback: str = "/") -> str:
+    """`target` if it is a path on this site; anything with a scheme or host (or `//`, `\\`) gives `fallback`."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return fallback
+    return target
+
+
+def register_i18n(app) -> None:
+    """Jinja filters for dates and numbers, and the language list for the switcher."""
+    from portal.catalog.models import biz_step_label, event_note
+
+    app.jinja_env.filters.update(long_date=long_date, short_date=short_date, month_year=month_year,
+                                 utc_datetime=utc_datetime, number=number, biz_step=biz_step_label,
+                                 event_note=event_note)
+
+    @app.context_processor
+    def languages():
+        return {"languages": LANGUAGE_NAMES, "current_language": current_language()}
+
+    @app.after_request
+    def vary_on_language(response):
+        # The same URL answers in three languages: a shared cache (the public pages and the feed may be
+        # cached) must key on what chose the language.
+        if request.endpoint != "static":
+            response.vary.add("Accept-Language")
+            response.vary.add("Cookie")
+        return response

@@ -10,29 +10,26 @@ from datetime import date
 from pathlib import Path
 
 from flask import current_app
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from markupsafe import Markup
 from weasyprint import HTML
 
 from portal.authenticity.qr import qr_svg
 from portal.core.db import utcnow
 from portal.core.gs1 import DigitalLink, format_digital_link
+from portal.core.i18n import current_language, long_date, user_locale
+from portal.documents.env import document_env
 from portal.ownership.models import Ownership
-from portal.warranty.coverage import SCOPE_WORDS, Window, coverage, local_date, terms_for
+from portal.warranty.coverage import SCOPE_WORDS, Window, and_list, coverage, local_date, terms_for
 
 _TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-_env = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html"]))
-
-
-def long_date(day: date | None) -> str:
-    return f"{day.day} {day:%B %Y}" if day else ""
+_env = document_env()
 
 
 def scope_words(scopes: tuple[str, ...] | list[str]) -> str:
     words = [SCOPE_WORDS.get(s, s) for s in scopes]
-    if not words:
-        return "nothing"
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    return and_list(words) if words else _("nothing")
 
 
 @dataclass(frozen=True)
@@ -78,16 +75,21 @@ def certificate_context(ownership: Ownership, *, on: date | None = None) -> dict
         "cover": cover,
         "status": cover.words,
         "terms": [_term(w) for w in sorted(cover.windows, key=lambda w: (w.start, w.end))],
-        "transfers": ("The warranty passes to the next owner when the unit is transferred through Provenance."
-                      if terms.survives_transfer else "The warranty ends when the unit changes owner."),
+        "transfers": (_("The warranty passes to the next owner when the unit is transferred through Provenance.")
+                      if terms.survives_transfer else _("The warranty ends when the unit changes owner.")),
         "issued": long_date(issued),
         "uri": uri,
         "qr": Markup(qr_svg(uri, border=0)),
+        "lang": current_language(),
     }
 
 
 def render_certificate(ownership: Ownership, *, on: date | None = None) -> bytes:
-    """PDF bytes of the certificate for `ownership` as of `on` (default: today in the warranty time zone)."""
-    context = certificate_context(ownership, on=on)
-    html = _env.get_template("documents/certificate.html").render(**context)
+    """PDF bytes of the certificate for `ownership` as of `on` (default: today in the warranty time zone).
+
+    Written in the owner's language, whoever asks for it (the owner, or an agent printing it for them).
+    """
+    with force_locale(user_locale(ownership.owner)):
+        context = certificate_context(ownership, on=on)
+        html = _env.get_template("documents/certificate.html").render(**context)
     return HTML(string=html, base_url=str(_TEMPLATES)).write_pdf()  # <title> becomes the PDF title

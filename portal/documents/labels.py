@@ -13,18 +13,20 @@ from itertools import islice
 from pathlib import Path
 from typing import BinaryIO
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from flask_babel import gettext as _
 from markupsafe import Markup
 from pypdf import PdfReader, PdfWriter
 from weasyprint import HTML
 
 from portal.authenticity.qr import qr_svg
+from portal.core.i18n import current_language
+from portal.documents.env import document_env
 
 COLUMNS, ROWS = 3, 8
 LABELS_PER_PAGE = COLUMNS * ROWS
 
 _TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-_env = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html"]))
+_env = document_env()
 
 
 @dataclass(frozen=True)
@@ -55,11 +57,13 @@ def render_label_sheet(labels: Iterable[LabelSpec], out: BinaryIO, *, per_chunk:
     if per_chunk < 1 or per_chunk % LABELS_PER_PAGE:
         raise ValueError(f"per_chunk must be a positive multiple of {LABELS_PER_PAGE}, got {per_chunk}")
     template = _env.get_template("documents/label_sheet.html")
+    # Translated once per sheet, not once per label: a run can hold a million labels.
+    words = {"lang": current_language(), "serial_word": _("Serial"), "label_word": _("Label")}
     writer = PdfWriter()
     items = iter(labels)
     done = 0
     while chunk := list(islice(items, per_chunk)):
-        pdf = HTML(string=template.render(pages=_pages(chunk))).write_pdf()
+        pdf = HTML(string=template.render(pages=_pages(chunk), **words)).write_pdf()
         for page in PdfReader(io.BytesIO(pdf)).pages:
             writer.add_page(page)
         done += len(chunk)

@@ -9,24 +9,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from portal.authenticity.qr import qr_svg
 from portal.catalog.models import Manufacturer
+from portal.core.i18n import current_language, user_locale
 from portal.core.urls import external_url
+from portal.documents.env import document_env
 from portal.extensions import db
+from portal.warranty.forms import CATEGORY_LABELS
 from portal.warranty.models import WarrantyClaim
 
 _TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-_env = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html"]))
+_env = document_env()
 
 PACKING = (
-    "Switch the product off; take out removable batteries unless the claim is about the battery.",
-    "Pack it in its original box or in sturdy packaging with at least 5 cm of padding on every side.",
-    "Put this page (folded) inside the parcel; write the RMA number clearly on the outside.",
-    "Do not include accessories, straps or cables unless the claim is about them: we cannot return them.",
-    "Keep the carrier's receipt and tracking number until the claim is closed.",
+    _l("Switch the product off; take out removable batteries unless the claim is about the battery."),
+    _l("Pack it in its original box or in sturdy packaging with at least 5 cm of padding on every side."),
+    _l("Put this page (folded) inside the parcel; write the RMA number clearly on the outside."),
+    _l("Do not include accessories, straps or cables unless the claim is about them: we cannot return them."),
+    _l("Keep the carrier's receipt and tracking number until the claim is closed."),
 )
 
 
@@ -38,7 +42,7 @@ class ReturnAddress:
 
 
 def return_address(manufacturer: Manufacturer) -> ReturnAddress:
-    return ReturnAddress((f"Returns department, {manufacturer.name}",))
+    return ReturnAddress((str(_l("Returns department, %(name)s", name=manufacturer.name)),))
 
 
 def render_rma(claim: WarrantyClaim) -> bytes:
@@ -49,15 +53,22 @@ def render_rma(claim: WarrantyClaim) -> bytes:
         raise ValueError(f"claim {claim.number} has no RMA number")
     manufacturer = db.session.get(Manufacturer, claim.manufacturer_id)
     link = external_url("warranty.claim", number=claim.number)
-    html = _env.get_template("documents/rma.html").render(
+    with force_locale(user_locale(claim.owner)):  # the owner packs the parcel, whoever printed the page
+        html = _render(claim, manufacturer, link)
+    return HTML(string=html).write_pdf()  # the <title> becomes the PDF's title
+
+
+def _render(claim: WarrantyClaim, manufacturer: Manufacturer, link: str) -> str:
+    return _env.get_template("documents/rma.html").render(
+        lang=current_language(),
+        problem=str(CATEGORY_LABELS.get(claim.category, claim.category.replace("_", " ").capitalize())),
         claim=claim,
         unit=claim.unit,
         model=claim.unit.model,
         owner=claim.owner,
         manufacturer=manufacturer,
         address=return_address(manufacturer),
-        packing=PACKING,
+        packing=[str(step) for step in PACKING],
         link=link,
         qr=Markup(qr_svg(link, border=0)),
     )
-    return HTML(string=html).write_pdf()  # the <title> becomes the PDF's title

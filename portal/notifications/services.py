@@ -14,10 +14,12 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 from flask import current_app, g, render_template
+from flask_babel import force_locale
 from jinja2 import TemplateNotFound
 from sqlalchemy import select
 
 from portal.core.db import utcnow
+from portal.core.i18n import current_language, user_locale
 from portal.extensions import db
 from portal.notifications.models import DeliveryState, Notification
 
@@ -27,26 +29,31 @@ MAX_ATTEMPTS = 8
 RENDERERS: dict[str, Callable[[Notification], tuple[str, str, str]]] = {}
 
 
-def enqueue(*, recipient: str, template: str, subject: str, dedupe_key: str, user=None,
+def enqueue(*, recipient: str, template: str, subject, dedupe_key: str, user=None,
             **context) -> Notification | None:
     """Render `templates/mail/<template>.txt` (and `.html` when present) into an outbox row.
 
-    Nothing is written for an erased account: its address is a tombstone and the person asked for silence."""
+    The change that causes a notice is often someone else's request (an agent deciding a claim), so
+    the message is written in the recipient's language, not the asker's: pass `subject` as a
+    lazy_gettext string and it is translated here too. Without a user, the current reader's language.
+    Nothing is written for an erased account: its address is a tombstone and the person asked for silence.
+    """
     if getattr(user, "erased_at", None) is not None:
         return None
     existing = db.session.scalar(select(Notification).where(Notification.dedupe_key == dedupe_key))
     if existing is not None:
         return existing
     context.setdefault("base_url", current_app.config["BASE_URL"].rstrip("/"))
-    note = Notification(
-        dedupe_key=dedupe_key,
-        user_id=getattr(user, "id", None),
-        recipient=recipient,
-        template=template,
-        subject=subject,
-        body_text=render_template(f"mail/{template}.txt", **context),
-        body_html=_render_optional(f"mail/{template}.html", context),
-    )
+    with force_locale(user_locale(user) if user is not None else current_language()):
+        note = Notification(
+            dedupe_key=dedupe_key,
+            user_id=getattr(user, "id", None),
+            recipient=recipient,
+            template=template,
+            subject=str(subject)[:200],
+            body_text=render_template(f"mail/{template}.txt", **context),
+            body_html=_render_optional(f"mail/{template}.html", context),
+        )
     db.session.add(note)
     db.session.flush()
     g.setdefault("outbox_ids", []).append(note.id)

@@ -5,6 +5,7 @@ import hashlib
 import secrets
 from datetime import date, timedelta
 
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -38,9 +39,9 @@ def _check_purchase(purchased_on: date | None, unit: Unit) -> None:
     if purchased_on is None:
         return
     if purchased_on > date.today():
-        raise Invalid("The purchase date cannot lie in the future.", field="purchased_on")
+        raise Invalid(_("The purchase date cannot lie in the future."), field="purchased_on")
     if unit.manufactured_on and purchased_on < unit.manufactured_on:
-        raise Invalid("The purchase date is before the product was made.", field="purchased_on")
+        raise Invalid(_("The purchase date is before the product was made."), field="purchased_on")
 
 
 def register_unit(owner: User, unit: Unit, *, purchased_on: date | None, retailer: str = "",
@@ -52,12 +53,12 @@ def register_unit(owner: User, unit: Unit, *, purchased_on: date | None, retaile
     (the caller rolls the request back).
     """
     if not owner.is_verified:
-        raise NotAllowed("Confirm your e-mail address before registering products.")
+        raise NotAllowed(_("Confirm your e-mail address before registering products."))
     if unit.is_stolen:
-        raise NotAllowed("This unit is reported stolen and cannot be registered. If you bought it, "
-                         "contact the manufacturer.")
+        raise NotAllowed(_("This unit is reported stolen and cannot be registered. If you bought it, "
+                         "contact the manufacturer."))
     if unit.status is Disposition.DESTROYED:
-        raise NotAllowed("This unit was taken out of service and cannot be registered.")
+        raise NotAllowed(_("This unit was taken out of service and cannot be registered."))
     held = current_ownership(unit)
     if held is not None:
         raise _already_owned(owner, held)
@@ -71,8 +72,8 @@ def register_unit(owner: User, unit: Unit, *, purchased_on: date | None, retaile
     try:
         db.session.flush()
     except IntegrityError:
-        raise AlreadyOwned("Someone registered this unit a moment ago. If it is yours, open a dispute "
-                           "and the manufacturer will look into it.") from None
+        raise AlreadyOwned(_("Someone registered this unit a moment ago. If it is yours, open a dispute "
+                           "and the manufacturer will look into it.")) from None
     record_event(unit, BizStep.RETAIL_SELLING, Disposition.RETAIL_SOLD, actor=owner, note="Registered by its owner")
     audit.log(owner, "ownership.registered", ownership, manufacturer_id=unit.manufacturer_id, unit_id=unit.id)
     ownership_started.send(ownership)
@@ -95,7 +96,7 @@ def start_transfer(owner: User, ownership: Ownership) -> tuple[TransferOffer, st
     """Give the owner a one-time code for the buyer. Earlier open codes for the unit stop working."""
     _require_current_owner(owner, ownership)
     if ownership.unit.is_stolen:
-        raise NotAllowed("A unit reported stolen cannot be transferred. Report it recovered first.")
+        raise NotAllowed(_("A unit reported stolen cannot be transferred. Report it recovered first."))
     for offer in db.session.scalars(select(TransferOffer).where(TransferOffer.ownership_id == ownership.id,
                                                                 TransferOffer.state == TransferState.OPEN)):
         offer.state, offer.finished_at = TransferState.CANCELLED, utcnow()
@@ -122,28 +123,28 @@ def find_offer(code: str) -> TransferOffer:
     """The open offer for a code, or a message that says why not."""
     offer = db.session.scalar(select(TransferOffer).where(TransferOffer.code_hash == _hash_code(code)))
     if offer is None:
-        raise NotFound("This transfer code is not valid. Check it with the seller.")
+        raise NotFound(_("This transfer code is not valid. Check it with the seller."))
     if offer.state is TransferState.ACCEPTED:
-        raise Invalid("This transfer code has already been used.")
+        raise Invalid(_("This transfer code has already been used."))
     if offer.state is TransferState.CANCELLED:
-        raise Invalid("The seller cancelled this transfer code.")
+        raise Invalid(_("The seller cancelled this transfer code."))
     if offer.expires_at <= utcnow():
-        raise Invalid("This transfer code has expired. Ask the seller for a new one.")
+        raise Invalid(_("This transfer code has expired. Ask the seller for a new one."))
     if offer.ownership.until is not None:
-        raise Invalid("The seller no longer owns this unit.")
+        raise Invalid(_("The seller no longer owns this unit."))
     return offer
 
 
 def accept_transfer(buyer: User, code: str, *, purchased_on: date | None = None) -> Ownership:
     """The buyer takes over: the seller's ownership ends, the buyer's begins, history stays."""
     if not buyer.is_verified:
-        raise NotAllowed("Confirm your e-mail address before taking over a product.")
+        raise NotAllowed(_("Confirm your e-mail address before taking over a product."))
     offer = find_offer(code)
     seller_ownership, unit = offer.ownership, offer.ownership.unit
     if seller_ownership.owner_id == buyer.id:
-        raise Invalid("You cannot transfer a unit to yourself.")
+        raise Invalid(_("You cannot transfer a unit to yourself."))
     if unit.is_stolen:
-        raise NotAllowed("This unit is reported stolen and cannot change hands.")
+        raise NotAllowed(_("This unit is reported stolen and cannot change hands."))
     _check_purchase(purchased_on, unit)
     now = utcnow()
     seller_ownership.until, seller_ownership.ended_reason = now, "transferred"
@@ -155,12 +156,12 @@ def accept_transfer(buyer: User, code: str, *, purchased_on: date | None = None)
     try:
         db.session.flush()
     except IntegrityError:
-        raise AlreadyOwned("This unit changed hands a moment ago.") from None
+        raise AlreadyOwned(_("This unit changed hands a moment ago.")) from None
     record_event(unit, BizStep.OTHER, Disposition.RETAIL_SOLD, actor=buyer, note="Ownership transferred")
     audit.log(buyer, "ownership.transferred", new, manufacturer_id=unit.manufacturer_id, unit_id=unit.id,
               from_user=seller_ownership.owner_id)
     enqueue(recipient=seller_ownership.owner.email, user=seller_ownership.owner, template="transfer_done",
-            subject=f"{unit.model.name} now belongs to its new owner", dedupe_key=f"transfer-done:{offer.id}",
+            subject=_l("%(product)s now belongs to its new owner", product=unit.model.name), dedupe_key=f"transfer-done:{offer.id}",
             unit=unit)
     ownership_started.send(new)
     return new
@@ -169,7 +170,7 @@ def accept_transfer(buyer: User, code: str, *, purchased_on: date | None = None)
 def report_stolen(owner: User, ownership: Ownership, *, note: str = "", place: str = "") -> None:
     _require_current_owner(owner, ownership)
     if ownership.unit.is_stolen:
-        raise Invalid("This unit is already reported stolen.")
+        raise Invalid(_("This unit is already reported stolen."))
     cancel_transfer(owner, ownership)
     record_event(ownership.unit, BizStep.OTHER, Disposition.STOLEN, actor=owner, note=note or "Reported stolen by its owner",
                  place=place)
@@ -179,7 +180,7 @@ def report_stolen(owner: User, ownership: Ownership, *, note: str = "", place: s
 def report_recovered(owner: User, ownership: Ownership) -> None:
     _require_current_owner(owner, ownership)
     if not ownership.unit.is_stolen:
-        raise Invalid("This unit is not reported stolen.")
+        raise Invalid(_("This unit is not reported stolen."))
     record_event(ownership.unit, BizStep.OTHER, Disposition.RETAIL_SOLD, actor=owner, note="Recovered by its owner")
     audit.log(owner, "unit.recovered", ownership.unit, unit_id=ownership.unit_id)
 
@@ -188,7 +189,7 @@ def open_dispute(claimant: User, unit: Unit, message: str) -> OwnershipDispute:
     """Someone says a unit registered to another person is theirs. The manufacturer's staff see it."""
     message = (message or "").strip()
     if len(message) < 20:
-        raise Invalid("Tell the manufacturer in a sentence or two why the unit is yours (at least 20 characters).",
+        raise Invalid(_("Tell the manufacturer in a sentence or two why the unit is yours (at least 20 characters)."),
                       field="message")
     dispute = OwnershipDispute(unit=unit, claimant=claimant, message=message[:4000])
     db.session.add(dispute)
@@ -199,4 +200,4 @@ def open_dispute(claimant: User, unit: Unit, message: str) -> OwnershipDispute:
 
 def _require_current_owner(owner: User, ownership: Ownership) -> None:
     if ownership.owner_id != owner.id or ownership.until is not None:
-        raise NotFound("You do not own this unit.")
+        raise NotFound(_("You do not own this unit."))

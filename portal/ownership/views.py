@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -64,7 +65,7 @@ def register():
         return render_template("ownership/register.html", form=form, error=None if field else str(err),
                                offer_dispute=offer_dispute), err.status
     db.session.commit()
-    flash(f"{unit.model.name} is registered to you.", "success")
+    flash(_("%(product)s is registered to you.", product=unit.model.name), "success")
     return redirect(url_for(".unit", ownership_id=ownership.id))
 
 
@@ -124,7 +125,7 @@ def cancel_transfer(ownership_id: int):
     if EmptyForm().validate_on_submit():
         services.cancel_transfer(current_user, ownership)
         db.session.commit()
-        flash("The transfer code no longer works.", "info")
+        flash(_("The transfer code no longer works."), "info")
     return redirect(url_for(".unit", ownership_id=ownership_id))
 
 
@@ -147,7 +148,7 @@ def accept_transfer():
             form.code.errors.append(str(err))
             return render_template("ownership/accept_transfer.html", form=form), err.status
         db.session.commit()
-        flash(f"{ownership.unit.model.name} is now registered to you.", "success")
+        flash(_("%(product)s is now registered to you.", product=ownership.unit.model.name), "success")
         return redirect(url_for(".unit", ownership_id=ownership.id))
     return render_template("ownership/accept_transfer.html", form=form, offer=offer), 400 if form.errors else 200
 
@@ -165,7 +166,7 @@ def report_stolen(ownership_id: int):
             flash(str(err), "error")
             return redirect(url_for(".unit", ownership_id=ownership_id))
         db.session.commit()
-        flash("The unit is reported stolen. Anyone who scans it now sees that.", "warning")
+        flash(_("The unit is reported stolen. Anyone who scans it now sees that."), "warning")
     return redirect(url_for(".unit", ownership_id=ownership_id))
 
 
@@ -181,7 +182,7 @@ def report_recovered(ownership_id: int):
             flash(str(err), "error")
             return redirect(url_for(".unit", ownership_id=ownership_id))
         db.session.commit()
-        flash("Glad you have it back. The stolen report is withdrawn.", "success")
+        flash(_("Glad you have it back. The stolen report is withdrawn."), "success")
     return redirect(url_for(".unit", ownership_id=ownership_id))
 
 
@@ -200,6 +201,6 @@ def dispute():
             (getattr(form, err.field or "", None) or form.message).errors.append(str(err))
             return render_template("ownership/dispute.html", form=form), err.status
         db.session.commit()
-        flash("Your dispute is with the manufacturer. They will contact you by e-mail.", "success")
+        flash(_("Your dispute is with the manufacturer. They will contact you by e-mail."), "success")
         return redirect(url_for(".my_products"))
     return render_template("ownership/dispute.html", form=form), 400 if form.errors else 200

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, send_from_directory
+from flask_login import current_user
 
 from portal.catalog.models import ProductModel
 from portal.config import ROOT
-from portal.core.storage import open_stored
 from portal.core.gs1 import DigitalLink, GS1Error, format_digital_link, normalize_gtin, validate_serial
+from portal.core.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_AGE, LANGUAGES, local_path
+from portal.core.storage import open_stored
 from portal.extensions import db, limiter
 
 bp = Blueprint("public", __name__)
@@ -26,6 +28,26 @@ def manifest():
     """The web app manifest: "add to home screen" opens My products, standalone, with the portal's icons."""
     return send_from_directory(ROOT / "static", "manifest.webmanifest", mimetype="application/manifest+json",
                                max_age=3600)
+
+
+@bp.get("/language/<code>")
+def language(code: str):
+    """The switcher: a plain link, so it works without JavaScript; a GET that only sets a preference.
+
+    It writes nothing but the reader's own language (cookie, and the account for mail later), and it
+    redirects only to a path on this site, so a forged link can neither harm nor send anyone away.
+    """
+    if code not in LANGUAGES:
+        abort(404)
+    response = redirect(local_path(request.args.get("next")))
+    response.set_cookie(LANGUAGE_COOKIE, code, max_age=LANGUAGE_COOKIE_AGE, samesite="Lax", httponly=True,
+                        secure=current_app.config.get("SESSION_COOKIE_SECURE", True))
+    if current_user.is_authenticated:
+        from portal.accounts.services import set_locale
+
+        set_locale(current_user, code)
+        db.session.commit()
+    return response
 
 
 @bp.get("/lookup")

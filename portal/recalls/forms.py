@@ -1,4 +1,5 @@
 """Recall forms: the campaign editor, remedy recording, the owner's acknowledgement, the public lookup."""
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
@@ -37,5 +38,5 @@ class RemedyForm(FlaskForm):
 
 
 class AcknowledgeForm(FlaskForm):
-    option = SelectField("Remedy option", validators=[Optional()])
-    preferred_date = DateField("Preferred date (optional)", validators=[Optional()])
+    option = SelectField(_l("Remedy option"), validators=[Optional()])
+    preferred_date = DateField(_l("Preferred date (optional)"), validators=[Optional()])

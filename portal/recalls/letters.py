@@ -4,9 +4,12 @@ from __future__ import annotations
 from typing import BinaryIO
 
 from flask import render_template
+from flask_babel import force_locale
+from markupsafe import Markup
 from sqlalchemy import exists, or_, select
 
 from portal.accounts.models import User
+from portal.core.i18n import user_locale
 from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.ownership.models import Ownership
@@ -28,12 +31,18 @@ def unreachable_owners(campaign: RecallCampaign) -> list[User]:
 
 
 def render_letters(campaign: RecallCampaign, out: BinaryIO) -> int:
+    """One PDF for the batch; each letter speaks its owner's language (one batch may mix several)."""
     from weasyprint import HTML
 
     owners = unreachable_owners(campaign)
     if not owners:
         return 0
-    letters = [{"user": user, "units": owner_units(campaign.id, user.id)} for user in owners]
-    html = render_template("recalls/letters.html", campaign=campaign, letters=letters, headline=HEADLINE)
+    sections = []
+    for user in owners:
+        with force_locale(user_locale(user)):
+            letter = {"user": user, "units": owner_units(campaign.id, user.id)}
+            sections.append(Markup(render_template("recalls/_letter.html", campaign=campaign, letter=letter,
+                                                   headline=str(HEADLINE))))
+    html = render_template("recalls/letters.html", campaign=campaign, sections=sections)
     HTML(string=html).write_pdf(out)
-    return len(letters)
+    return len(sections)

@@ -5,6 +5,7 @@ import json
 from datetime import date, datetime
 from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -21,8 +22,8 @@ class CampaignState(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"draft": "Draft", "active": "Active", "active_no_remedy": "Active, remedy not yet available",
-                "closed": "Closed"}[self.value]
+        return str({"draft": _l("Draft"), "active": _l("Active"),
+                    "active_no_remedy": _l("Active, remedy not yet available"), "closed": _l("Closed")}[self.value])
 
     @property
     def is_active(self) -> bool:
@@ -41,6 +42,10 @@ class RemedyType(StrEnum):
     REPAIR = "repair"
     REPLACE = "replace"
     REFUND = "refund"
+
+    @property
+    def label(self) -> str:
+        return str({"repair": _l("Repair"), "replace": _l("Replacement"), "refund": _l("Refund")}[self.value])
 
 
 class RecallCampaign(db.Model):

@@ -8,17 +8,21 @@ from __future__ import annotations
 import json
 
 from flask import render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.accounts.models import User
 from portal.catalog.models import Unit
+from portal.core.i18n import user_locale
 from portal.core.urls import external_url
 from portal.extensions import db
 from portal.notifications.services import RENDERERS
 from portal.ownership.models import Ownership
 from portal.recalls.models import RecallCampaign, RecallUnit
 
-HEADLINE = "IMPORTANT SAFETY RECALL INFORMATION"
+HEADLINE = _l("IMPORTANT SAFETY RECALL INFORMATION")
 
 
 def owner_units(campaign_id: int, user_id: int) -> list[Unit]:
@@ -35,12 +39,18 @@ def notice_context(campaign: RecallCampaign, user: User, kind: str) -> dict:
             "lookup": external_url("recalls.lookup")}
 
 
+def recall_subject(campaign: RecallCampaign) -> str:
+    return _("IMPORTANT SAFETY RECALL: %(title)s", title=campaign.title)[:200]
+
+
 def render_recall_notice(note) -> tuple[str, str, str]:
+    """The worker's renderer: the owner's units and the owner's language, at send time."""
     data = json.loads(note.context)
     campaign, user = db.session.get(RecallCampaign, data["campaign_id"]), db.session.get(User, note.user_id)
-    context = notice_context(campaign, user, data["kind"])
-    return note.subject, render_template("mail/recall_notice.txt", **context), render_template(
-        "mail/recall_notice.html", **context)
+    with force_locale(user_locale(user)):
+        context = notice_context(campaign, user, data["kind"])
+        return recall_subject(campaign), render_template("mail/recall_notice.txt", **context), render_template(
+            "mail/recall_notice.html", **context)
 
 
 RENDERERS["recall_notice"] = render_recall_notice

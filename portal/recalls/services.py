@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import String, and_, case, cast, distinct, exists, func, insert, literal, null, select, true, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -231,11 +232,11 @@ def acknowledge(owner: User, recall_unit: RecallUnit, *, option: str = "", prefe
     current = db.session.scalar(select(Ownership).where(Ownership.unit_id == recall_unit.unit_id,
                                                         Ownership.until.is_(None), Ownership.owner_id == owner.id))
     if current is None:
-        raise Invalid("Only the unit's current owner can acknowledge its recall.")
+        raise Invalid(_("Only the unit's current owner can acknowledge its recall."))
     if option and option not in recall_unit.campaign.options:
-        raise Invalid("Choose one of the remedy options offered.", field="option")
+        raise Invalid(_("Choose one of the remedy options offered."), field="option")
     if preferred_date and preferred_date < date.today():
-        raise Invalid("Choose a date from today on.", field="preferred_date")
+        raise Invalid(_("Choose a date from today on."), field="preferred_date")
     if recall_unit.state in (RecallUnitState.OPEN, RecallUnitState.NOTIFIED):
         recall_unit.state, recall_unit.acknowledged_at = RecallUnitState.ACKNOWLEDGED, utcnow()
     recall_unit.chosen_option, recall_unit.preferred_date = option, preferred_date

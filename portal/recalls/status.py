@@ -1,6 +1,7 @@
 """A unit's recall status in the words people know, shared by the lookup page, its JSON and the verdict."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
 from portal.catalog.models import Unit
@@ -18,18 +19,18 @@ def recall_status(unit: Unit) -> dict:
     recalls = []
     for ru, c in rows:
         if ru.state in OPEN and c.state is CampaignState.ACTIVE_NO_REMEDY:
-            words = "Recall incomplete, remedy not yet available"
+            words = _("Recall incomplete, remedy not yet available")
         elif ru.state in OPEN and c.state is CampaignState.ACTIVE:
-            words = "Recall incomplete"
+            words = _("Recall incomplete")
         elif ru.state is RecallUnitState.REMEDIED:
-            words = "Remedy completed"
+            words = _("Remedy completed")
         else:
             continue  # closed campaigns and units removed from the population
         recalls.append({"campaign": c.number, "title": c.title, "manufacturer": c.manufacturer.name, "status": words,
                         "hazard": c.hazard, "remedy": c.remedy_type.value, "instructions": c.remedy_instructions,
                         "contact": c.contact, "open": ru.state in OPEN})
     open_ = [r for r in recalls if r["open"]]
-    summary = open_[0]["status"] if open_ else ("Remedy completed" if recalls else "No open recalls for this unit")
+    summary = open_[0]["status"] if open_ else (_("Remedy completed") if recalls else _("No open recalls for this unit"))
     return {"gtin": unit.model.gtin, "serial": unit.serial, "product": unit.model.name, "status": summary,
             "open_recalls": len(open_), "recalls": recalls}
 

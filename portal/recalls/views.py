@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, jsonify, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -50,7 +51,8 @@ def lookup():
         return jsonify(status)
     if unit is None:
         return render_template("recalls/lookup.html", gtin=gtin, serial=serial,
-                               error=f"No unit with GTIN {gtin14} and serial {serial} is known to Provenance."), 404
+                               error=_("No unit with GTIN %(gtin)s and serial %(serial)s is known to Provenance.",
+                                       gtin=gtin14, serial=serial)), 404
     return render_template("recalls/lookup.html", gtin=gtin14, serial=serial, unit=unit, status=status)
 
 
@@ -87,7 +89,7 @@ def notice(recall_unit_id: int):
     if ownership is None or ownership.owner_id != current_user.id:
         abort(404)
     form = AcknowledgeForm()
-    form.option.choices = [SelectChoice("", "No preference")] + [SelectChoice(o) for o in recall_unit.campaign.options]
+    form.option.choices = [SelectChoice("", _("No preference"))] + [SelectChoice(o) for o in recall_unit.campaign.options]
     if form.validate_on_submit():
         try:
             services.acknowledge(current_user, recall_unit, option=form.option.data or "",
@@ -97,7 +99,7 @@ def notice(recall_unit_id: int):
             (getattr(form, err.field or "", None) or form.option).errors.append(str(err))
             return render_template("recalls/notice.html", ru=recall_unit, form=form, ownership=ownership), err.status
         db.session.commit()
-        flash("Thank you: the manufacturer knows you have read the notice.", "success")
+        flash(_("Thank you: the manufacturer knows you have read the notice."), "success")
         return redirect(url_for("ownership.unit", ownership_id=ownership.id))
     return render_template("recalls/notice.html", ru=recall_unit, form=form, ownership=ownership), (
         400 if form.errors else 200)

@@ -11,16 +11,27 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.catalog.models import Disposition, Unit, UnitEvent
 from portal.core.dates import add_months
 from portal.core.db import utcnow
+from portal.core.i18n import long_date
 from portal.extensions import db
 from portal.ownership.models import Ownership
 from portal.warranty.models import ClockStart, ExtendedCoverage, ReplacementRule, WarrantyTerms
 
-SCOPE_WORDS = {"parts": "parts", "labour": "labour", "accidental": "accidental damage"}
+SCOPE_WORDS = {"parts": _l("parts"), "labour": _l("labour"), "accidental": _l("accidental damage")}
+
+
+def and_list(words: list[str]) -> str:
+    """"parts, labour and accidental damage" in the reader's language."""
+    words = [str(w) for w in words]
+    if len(words) < 2:
+        return words[0] if words else ""
+    return _("%(items)s and %(last)s", items=", ".join(words[:-1]), last=words[-1])
 
 
 @dataclass
@@ -43,9 +54,8 @@ class Coverage:
     def words(self) -> str:
         if not self.covered:
             return self.reason
-        scopes = [SCOPE_WORDS[s] for s in self.scopes]
-        listed = ", ".join(scopes[:-1]) + " and " + scopes[-1] if len(scopes) > 1 else scopes[0]
-        return f"Covered until {self.until.day} {self.until:%B %Y}: {listed}"
+        listed = and_list([SCOPE_WORDS[s] for s in self.scopes])
+        return _("Covered until %(date)s: %(scopes)s", date=long_date(self.until), scopes=listed)
 
 
 def terms_for(model) -> WarrantyTerms:
@@ -72,13 +82,13 @@ def base_start(unit: Unit, terms: WarrantyTerms, tz: str | None = None,
     first = owners[0] if owners else None
     grace = timedelta(days=terms.grace_days)
     if terms.clock_start is ClockStart.PURCHASE and first and first.purchased_on and first.proof_key:
-        return first.purchased_on, "the purchase date on the receipt"
+        return first.purchased_on, _("the purchase date on the receipt")
     if terms.clock_start is ClockStart.REGISTRATION and first:
-        return local_date(first.since, tz), "the first registration"
+        return local_date(first.since, tz), _("the first registration")
     if terms.clock_start in (ClockStart.PURCHASE, ClockStart.MANUFACTURE) and unit.manufactured_on:
-        return unit.manufactured_on + grace, f"the manufacture date plus {terms.grace_days} days"
+        return unit.manufactured_on + grace, _("the manufacture date plus %(days)d days", days=terms.grace_days)
     if terms.clock_start is ClockStart.PURCHASE and first:
-        return local_date(first.since, tz), "the registration date (no receipt)"
+        return local_date(first.since, tz), _("the registration date (no receipt)")
     return None, ""
 
 
@@ -90,22 +100,22 @@ def _base_window(unit: Unit, tz: str | None, depth: int = 0) -> tuple[Window | N
         if terms.replacement_rule is ReplacementRule.REMAINING:
             original, why = _base_window(unit.replaces, tz, depth + 1)
             if original is not None:
-                return Window(original.start, original.end, original.scopes, "remaining term of the replaced unit"), ""
+                return Window(original.start, original.end, original.scopes, _("remaining term of the replaced unit")), ""
             return None, why
         start = local_date(unit.created_at, tz)
-        return Window(start, add_months(start, months), scopes, "fresh term of a replacement unit"), ""
+        return Window(start, add_months(start, months), scopes, _("fresh term of a replacement unit")), ""
     if not months:
-        return None, "This model has no manufacturer's warranty."
+        return None, _("This model has no manufacturer's warranty.")
     owners = _ownerships(unit)
     start, source = base_start(unit, terms, tz, owners)
     if start is None:
-        return None, "The warranty starts when the product is registered."
+        return None, _("The warranty starts when the product is registered.")
     end = add_months(start, months)
     if not terms.survives_transfer:
         transfer = next((o for o in owners if o.source == "transfer"), None)
         if transfer is not None:
             end = min(end, local_date(transfer.since, tz) - timedelta(days=1))
-    return Window(start, end, scopes, f"{months}-month warranty from {source}"), ""
+    return Window(start, end, scopes, _("%(months)d-month warranty from %(source)s", months=months, source=source)), ""
 
 
 def _stolen_periods(unit: Unit, tz: str | None) -> list[tuple[date, date | None]]:
@@ -130,14 +140,14 @@ def coverage(unit: Unit, on: date | datetime, *, tz: str | None = None) -> Cover
         else _stolen_periods(unit, tz)
     for start, end in periods:
         if start <= day and (end is None or day < end):
-            return Coverage(False, None, (), "Not covered while the unit is reported stolen.")
+            return Coverage(False, None, (), _("Not covered while the unit is reported stolen."))
     windows: list[Window] = []
     base, why_not = _base_window(unit, tz)
     if base is not None:
         windows.append(base)
     for ext in db.session.scalars(select(ExtendedCoverage).where(ExtendedCoverage.unit_id == unit.id)):
         windows.append(Window(ext.starts_on, add_months(ext.starts_on, ext.months),
-                              tuple(s for s in ext.scope.split(",") if s), ext.note or f"{ext.months}-month extension"))
+                              tuple(s for s in ext.scope.split(",") if s), ext.note or _("%(months)d-month extension", months=ext.months)))
     active = [w for w in windows if w.start <= day <= w.end]
     if active:
         scopes = tuple(s for s in ("parts", "labour", "accidental") if any(s in w.scopes for w in active))
@@ -146,6 +156,6 @@ def coverage(unit: Unit, on: date | datetime, *, tz: str | None = None) -> Cover
         return Coverage(False, None, (), why_not, windows)
     if all(day < w.start for w in windows):
         first = min(w.start for w in windows)
-        return Coverage(False, None, (), f"Coverage starts on {first.day} {first:%B %Y}.", windows)
+        return Coverage(False, None, (), _("Coverage starts on %(date)s.", date=long_date(first)), windows)
     last = max(w.end for w in windows if w.end < day)
-    return Coverage(False, None, (), f"The warranty ended on {last.day} {last:%B %Y}.", windows)
+    return Coverage(False, None, (), _("The warranty ended on %(date)s.", date=long_date(last)), windows)

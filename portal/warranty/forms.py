@@ -7,6 +7,7 @@ otherwise find the first four already written to disk.
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import (
@@ -24,16 +25,16 @@ from portal.warranty.services import MAX_PHOTOS
 
 #: What the owner reads for each stored category (the stored value stays the short code).
 CATEGORY_LABELS = {
-    "does_not_work": "It does not work at all",
-    "intermittent_fault": "It works only some of the time",
-    "damage_on_arrival": "It arrived damaged",
-    "cosmetic": "Cosmetic fault (finish, scratches, colour)",
-    "battery": "Battery or charging problem",
-    "accident": "Accidental damage (dropped, wet, crushed)",
-    "other": "Something else",
+    "does_not_work": _l("It does not work at all"),
+    "intermittent_fault": _l("It works only some of the time"),
+    "damage_on_arrival": _l("It arrived damaged"),
+    "cosmetic": _l("Cosmetic fault (finish, scratches, colour)"),
+    "battery": _l("Battery or charging problem"),
+    "accident": _l("Accidental damage (dropped, wet, crushed)"),
+    "other": _l("Something else"),
 }
-REMEDY_LABELS = {"repair": "Repair it", "replacement": "Replace it", "refund": "Refund the price"}
-GOODWILL_LABEL = "Ask for goodwill: the unit is not under warranty"
+REMEDY_LABELS = {"repair": _l("Repair it"), "replacement": _l("Replace it"), "refund": _l("Refund the price")}
+GOODWILL_LABEL = _l("Ask for goodwill: the unit is not under warranty")
 
 assert set(CATEGORY_LABELS) == set(CATEGORIES) and set(REMEDY_LABELS) == set(REMEDIES)
 
@@ -51,17 +52,20 @@ def read_photos(field, *, room: int = MAX_PHOTOS) -> list[tuple[bytes, str]]:
     """Read and check the chosen photos; raise ValidationError naming the first file that is refused."""
     files = uploaded_photos(field)
     if len(files) > room:
-        raise ValidationError(f"A claim holds at most {MAX_PHOTOS} photos; "
-                              + (f"you can add {room} more." if room else "it has that many already."))
+        if room:
+            raise ValidationError(_("A claim holds at most %(max)d photos; you can add %(room)d more.",
+                                    max=MAX_PHOTOS, room=room))
+        raise ValidationError(_("A claim holds at most %(max)d photos; it has that many already.", max=MAX_PHOTOS))
     limit = current_app.config["MAX_UPLOAD_BYTES"]
     photos = []
     for upload in files:
         data = upload.read()
         name = upload.filename
         if not data:
-            raise ValidationError(f"{name} is empty.")
+            raise ValidationError(_("%(name)s is empty.", name=name))
         if len(data) > limit:
-            raise ValidationError(f"{name} is larger than {_size_words(limit)}. Send a smaller photo.")
+            raise ValidationError(_("%(name)s is larger than %(size)s. Send a smaller photo.", name=name,
+                                    size=_size_words(limit)))
         refusal = _refusal(data)
         if refusal:
             raise ValidationError(f"{name} {refusal}" if refusal == UNREADABLE else f"{name}: {refusal}")
@@ -94,39 +98,39 @@ class PhotosField(MultipleFileField):
 
 
 class ClaimForm(FlaskForm):
-    category = SelectField("What happened?", choices=[SelectChoice("", "Choose one")]
+    category = SelectField(_l("What happened?"), choices=[SelectChoice("", _l("Choose one"))]
                            + [SelectChoice(v, label) for v, label in CATEGORY_LABELS.items()],
-                           validators=[DataRequired(message="Choose what happened from the list.")])
-    description = TextAreaField("Describe the problem", validators=[
-        DataRequired(message="Describe the problem in a sentence or two."),
-        Length(min=15, max=4000, message="Describe the problem in a sentence or two (15 to 4,000 characters).")],
-        description="What you see, when it happens, and what you tried.")
-    started_on = DateField("When did it start?", validators=[Optional()],
-                           description="An approximate date is fine.")
-    photos = PhotosField("Photos (optional)",
-                         description=f"Up to {MAX_PHOTOS} photos of the fault or damage; location data is removed.")
-    preferred_remedy = SelectField("What would you like?", default="repair",
+                           validators=[DataRequired(message=_l("Choose what happened from the list."))])
+    description = TextAreaField(_l("Describe the problem"), validators=[
+        DataRequired(message=_l("Describe the problem in a sentence or two.")),
+        Length(min=15, max=4000, message=_l("Describe the problem in a sentence or two (15 to 4,000 characters)."))],
+        description=_l("What you see, when it happens, and what you tried."))
+    started_on = DateField(_l("When did it start?"), validators=[Optional()],
+                           description=_l("An approximate date is fine."))
+    photos = PhotosField(_l("Photos (optional)"),
+                         description=_l("Up to %(count)d photos of the fault or damage; location data is removed.", count=MAX_PHOTOS))
+    preferred_remedy = SelectField(_l("What would you like?"), default="repair",
                                    choices=[SelectChoice(v, label) for v, label in REMEDY_LABELS.items()],
-                                   description="The manufacturer decides what fits; they will tell you why.")
+                                   description=_l("The manufacturer decides what fits; they will tell you why."))
     goodwill = BooleanField(GOODWILL_LABEL)
 
 
 class AnswerForm(FlaskForm):
-    answer = TextAreaField("Your answer", validators=[DataRequired(message="Write your answer first."),
+    answer = TextAreaField(_l("Your answer"), validators=[DataRequired(message=_l("Write your answer first.")),
                                                       Length(max=4000)])
-    answer_photos = PhotosField("Photos with the answer (optional)")  # not `photos`: both forms share the page
+    answer_photos = PhotosField(_l("Photos with the answer (optional)"))  # not `photos`: both forms share the page
 
 
 class MessageForm(FlaskForm):
-    body = TextAreaField("Message", validators=[DataRequired(message="Write a message first."), Length(max=4000)])
+    body = TextAreaField(_l("Message"), validators=[DataRequired(message=_l("Write a message first.")), Length(max=4000)])
 
 
 class AddPhotosForm(FlaskForm):
-    photos = PhotosField("Photos", validators=[])
+    photos = PhotosField(_l("Photos"), validators=[])
 
     def validate_photos(self, field) -> None:
         if not field.photos:
-            raise ValidationError("Choose at least one photo.")
+            raise ValidationError(_("Choose at least one photo."))
 
 
 class TermsForm(FlaskForm):

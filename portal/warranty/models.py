@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -74,8 +75,12 @@ class ClaimState(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"in_review": "In review", "info_requested": "Information requested",
-                "awaiting_unit": "Awaiting the unit", "in_repair": "In repair"}.get(self.value, self.value.capitalize())
+        return str({
+            "submitted": _l("Submitted"), "in_review": _l("In review"), "info_requested": _l("Information requested"),
+            "approved": _l("Approved"), "rejected": _l("Rejected"), "awaiting_unit": _l("Awaiting the unit"),
+            "in_repair": _l("In repair"), "repaired": _l("Repaired"), "replaced": _l("Replaced"),
+            "refunded": _l("Refunded"), "closed": _l("Closed"), "withdrawn": _l("Withdrawn"),
+        }[self.value])
 
     @property
     def is_open(self) -> bool:

@@ -10,6 +10,8 @@ import hashlib
 import secrets
 from datetime import date
 
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -48,7 +50,7 @@ def _code(prefix: str) -> str:
 
 def _store_photos(claim: WarrantyClaim, photos: list[tuple[bytes, str]], author: User) -> None:
     if claim.photo_count + len(photos) > MAX_PHOTOS:
-        raise Invalid(f"A claim holds at most {MAX_PHOTOS} photos.", field="photos")
+        raise Invalid(_("A claim holds at most %(max)d photos.", max=MAX_PHOTOS), field="photos")
     for data, name in photos:
         digest = hashlib.sha256(data).hexdigest()  # of what was sent: the same photo reused shows up
         stored = store_image(data, name, field="photos")
@@ -62,26 +64,27 @@ def file_claim(owner: User, unit: Unit, *, category: str, description: str, star
     """File a claim. Eligibility is decided here, not by the page, and each refusal says why."""
     ownership = current_ownership(unit)
     if ownership is None or ownership.owner_id != owner.id:
-        raise NotAllowed("Only the unit's current owner can file a claim.")
+        raise NotAllowed(_("Only the unit's current owner can file a claim."))
     if unit.is_stolen:
-        raise NotAllowed("A unit reported stolen cannot get a warranty claim. Report it recovered first.")
+        raise NotAllowed(_("A unit reported stolen cannot get a warranty claim. Report it recovered first."))
     if category not in CATEGORIES:
-        raise Invalid("Choose what happened from the list.", field="category")
+        raise Invalid(_("Choose what happened from the list."), field="category")
     if preferred_remedy not in REMEDIES:
-        raise Invalid("Choose a preferred remedy from the list.", field="preferred_remedy")
+        raise Invalid(_("Choose a preferred remedy from the list."), field="preferred_remedy")
     description = (description or "").strip()
     if len(description) < 15:
-        raise Invalid("Describe the problem in a sentence or two (at least 15 characters).", field="description")
+        raise Invalid(_("Describe the problem in a sentence or two (at least 15 characters)."), field="description")
     if started_on and started_on > date.today():
-        raise Invalid("The problem cannot start in the future.", field="started_on")
+        raise Invalid(_("The problem cannot start in the future."), field="started_on")
     same = db.session.scalar(select(WarrantyClaim.number).where(
         WarrantyClaim.unit_id == unit.id, WarrantyClaim.category == category,
         WarrantyClaim.state.in_([s for s in ClaimState if s.is_open])))
     if same:
-        raise Conflict(f"Claim {same} for the same problem on this unit is still open; add to it instead.")
+        raise Conflict(_("Claim %(number)s for the same problem on this unit is still open; add to it instead.",
+                         number=same))
     cover = coverage(unit, utcnow())
     if not cover.covered and not goodwill:
-        raise NotAllowed(f"{cover.reason} You can still ask the manufacturer for goodwill.")
+        raise NotAllowed(_("%(reason)s You can still ask the manufacturer for goodwill.", reason=cover.reason))
     claim = WarrantyClaim(number=_code("W"), manufacturer_id=unit.manufacturer_id, unit=unit, owner=owner,
                           category=category, description=description[:4000], started_on=started_on,
                           preferred_remedy=preferred_remedy, goodwill=not cover.covered,
@@ -102,13 +105,15 @@ def move(claim: WarrantyClaim, target: ClaimState | str, *, actor: User, role: s
     target = ClaimState(target)
     rule = TRANSITIONS.get((claim.state, target))
     if rule is None:
-        raise Conflict(f"A claim that is {claim.state.label.lower()} cannot become {target.label.lower()}.")
+        raise Conflict(_("A claim that is %(state)s cannot become %(target)s.", state=claim.state.label.lower(),
+                         target=target.label.lower()))
     if rule.by != role:
-        raise NotAllowed(f"Only the {'owner' if rule.by == 'owner' else 'claims desk'} can make a claim "
-                         f"{target.label.lower()}.")
+        if rule.by == "owner":
+            raise NotAllowed(_("Only the owner can make a claim %(target)s.", target=target.label.lower()))
+        raise NotAllowed(_("Only the claims desk can make a claim %(target)s.", target=target.label.lower()))
     note = (note or "").strip()
     if rule.note_required and not note:
-        raise Invalid("Add a note: it tells the other side why.", field="note")
+        raise Invalid(_("Add a note: it tells the other side why."), field="note")
     if target is ClaimState.REPLACED:
         _replace(claim, replacement_serial, actor)  # may refuse: before the claim itself changes
     previous = claim.state
@@ -125,7 +130,7 @@ def move(claim: WarrantyClaim, target: ClaimState | str, *, actor: User, role: s
     try:
         db.session.flush()
     except StaleDataError:
-        raise Conflict("Someone else changed this claim a moment ago. Reload it to see what they decided.") from None
+        raise Conflict(_("Someone else changed this claim a moment ago. Reload it to see what they decided.")) from None
     if rule.notify:
         _notify(claim, target, note)
     audit.log(actor, f"claim.{target.value}", claim, manufacturer_id=claim.manufacturer_id, number=claim.number,
@@ -138,10 +143,10 @@ def _replace(claim: WarrantyClaim, serial: str, actor: User) -> None:
 
     Every check comes before the first change, so a refused replacement leaves everything as it was."""
     if not serial:
-        raise Invalid("Give the serial of the replacement unit.", field="replacement_serial")
+        raise Invalid(_("Give the serial of the replacement unit."), field="replacement_serial")
     new = find_unit(claim.unit.model.gtin, serial)  # the same model; NotFound says which serial is unknown
     if new.id == claim.unit_id or current_ownership(new) is not None or new.status is Disposition.INACTIVE:
-        raise Conflict("The replacement must be a different, unused unit that nobody owns yet.")
+        raise Conflict(_("The replacement must be a different, unused unit that nobody owns yet."))
     old_ownership = current_ownership(claim.unit)
     now = utcnow()
     old_ownership.until, old_ownership.ended_reason = now, "replaced"
@@ -159,15 +164,15 @@ def _replace(claim: WarrantyClaim, serial: str, actor: User) -> None:
 def add_message(claim: WarrantyClaim, author: User, role: str, body: str) -> ClaimEntry:
     body = (body or "").strip()
     if not body:
-        raise Invalid("Write a message first.", field="body")
+        raise Invalid(_("Write a message first."), field="body")
     if not claim.state.is_open:
-        raise Conflict("This claim is closed.")
+        raise Conflict(_("This claim is closed."))
     entry = ClaimEntry(claim_id=claim.id, author_id=author.id, author_role=role, kind="message", body=body[:4000])
     db.session.add(entry)
     claim.updated_at = utcnow()
     if role == "agent":
         enqueue(recipient=claim.owner.email, user=claim.owner, template="claim_update",
-                subject=f"Claim {claim.number}: a message from the manufacturer",
+                subject=_l("Claim %(number)s: a message from the manufacturer", number=claim.number),
                 dedupe_key=f"claim-msg:{claim.id}:{utcnow().timestamp()}", claim=claim, message=body,
                 link=external_url("warranty.claim", number=claim.number))
     db.session.flush()
@@ -176,15 +181,17 @@ def add_message(claim: WarrantyClaim, author: User, role: str, body: str) -> Cla
 
 def add_photos(claim: WarrantyClaim, owner: User, photos: list[tuple[bytes, str]]) -> None:
     if claim.owner_id != owner.id:
-        raise NotFound("No such claim.")
+        raise NotFound(_("No such claim."))
     if not claim.state.is_open:
-        raise Conflict("This claim is closed.")
+        raise Conflict(_("This claim is closed."))
     _store_photos(claim, photos, owner)
 
 
 def _notify(claim: WarrantyClaim, state: ClaimState, note: str = "") -> None:
     enqueue(recipient=claim.owner.email, user=claim.owner, template="claim_update",
-            subject=f"Claim {claim.number}: {state.label.lower()}",
+            # Lazy: the state's name too must be in the owner's language, which enqueue switches to.
+            subject=LazyString(lambda: _("Claim %(number)s: %(state)s", number=claim.number,
+                                         state=state.label.lower())),
             dedupe_key=f"claim:{claim.id}:{state.value}:{claim.version}", claim=claim, state=state, message=note,
             link=external_url("warranty.claim", number=claim.number))
 

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from PIL import Image, ImageOps
 from sqlalchemy import select
@@ -78,12 +81,12 @@ def my_claims_for_unit(unit) -> list[WarrantyClaim]:
 
 @bp.app_template_filter("claim_category")
 def claim_category(code: str) -> str:
-    return CATEGORY_LABELS.get(code, code.replace("_", " ").capitalize())
+    return str(CATEGORY_LABELS.get(code, code.replace("_", " ").capitalize()))
 
 
 @bp.app_template_filter("claim_remedy")
 def claim_remedy(code: str) -> str:
-    return REMEDY_LABELS.get(code, code.capitalize())
+    return str(REMEDY_LABELS.get(code, code.capitalize()))
 
 
 # --- certificate -------------------------------------------------------------------------------------------
@@ -138,8 +141,11 @@ def new_claim(ownership_id: int):
             target.errors.append(str(err))
         return page(err.status, None if target is not None else str(err))
     db.session.commit()
-    kind = "goodwill request" if claim.goodwill else "claim"
-    flash(f"Your {kind} {claim.number} is filed. We e-mail you at every step.", "success")
+    if claim.goodwill:
+        flash(_("Your goodwill request %(number)s is filed. We e-mail you at every step.", number=claim.number),
+              "success")
+    else:
+        flash(_("Your claim %(number)s is filed. We e-mail you at every step.", number=claim.number), "success")
     return redirect(url_for(".claim", number=claim.number))
 
 
@@ -165,23 +171,23 @@ class TimelineItem:
 
 
 TITLES = {
-    ClaimState.SUBMITTED: "Claim filed",
-    ClaimState.IN_REVIEW: "In review",
-    ClaimState.INFO_REQUESTED: "More information requested",
-    ClaimState.APPROVED: "Approved",
-    ClaimState.REJECTED: "Not approved",
-    ClaimState.AWAITING_UNIT: "Waiting for the unit to arrive",
-    ClaimState.IN_REPAIR: "In repair",
-    ClaimState.REPAIRED: "Repaired",
-    ClaimState.REPLACED: "Replaced with a new unit",
-    ClaimState.REFUNDED: "Refunded",
-    ClaimState.CLOSED: "Closed",
-    ClaimState.WITHDRAWN: "Withdrawn",
+    ClaimState.SUBMITTED: _l("Claim filed"),
+    ClaimState.IN_REVIEW: _l("In review"),
+    ClaimState.INFO_REQUESTED: _l("More information requested"),
+    ClaimState.APPROVED: _l("Approved"),
+    ClaimState.REJECTED: _l("Not approved"),
+    ClaimState.AWAITING_UNIT: _l("Waiting for the unit to arrive"),
+    ClaimState.IN_REPAIR: _l("In repair"),
+    ClaimState.REPAIRED: _l("Repaired"),
+    ClaimState.REPLACED: _l("Replaced with a new unit"),
+    ClaimState.REFUNDED: _l("Refunded"),
+    ClaimState.CLOSED: _l("Closed"),
+    ClaimState.WITHDRAWN: _l("Withdrawn"),
 }
 
 
 def _who(claim: WarrantyClaim, role: str) -> str:
-    return {"owner": "You", "agent": claim.unit.model.manufacturer.name}.get(role, "Provenance")
+    return {"owner": _("You"), "agent": claim.unit.model.manufacturer.name}.get(role, "Provenance")
 
 
 def timeline(claim: WarrantyClaim) -> list[TimelineItem]:
@@ -196,12 +202,12 @@ def timeline(claim: WarrantyClaim) -> list[TimelineItem]:
             continue
         if entry.kind == "state":
             target = ClaimState(entry.to_state)
-            title = TITLES.get(target, target.label)
+            title = str(TITLES.get(target, target.label))
             if target is ClaimState.IN_REVIEW and entry.author_role == "owner":
-                title = "Answered"
+                title = _("Answered")
             item = TimelineItem(entry.at, _who(claim, entry.author_role), title, entry.body, "state", entry.author_role)
         else:
-            item = TimelineItem(entry.at, _who(claim, entry.author_role), "Message", entry.body, "message",
+            item = TimelineItem(entry.at, _who(claim, entry.author_role), _("Message"), entry.body, "message",
                                 entry.author_role)
         if pending and item.role == "owner" and item.kind == "state":  # filed, or answered, with photos
             item.photos, pending = pending, []
@@ -217,7 +223,7 @@ def timeline(claim: WarrantyClaim) -> list[TimelineItem]:
 def _photo_item(claim: WarrantyClaim, photos: list[ClaimEntry]) -> TimelineItem:
     count = len(photos)
     return TimelineItem(photos[0].at, _who(claim, photos[0].author_role),
-                        f"Added {count} photo{'s' if count > 1 else ''}", kind="photo", role=photos[0].author_role,
+                        ngettext("Added %(num)d photo", "Added %(num)d photos", count), kind="photo", role=photos[0].author_role,
                         photos=photos)
 
 
@@ -289,7 +295,7 @@ def answer(number: str):
         services.move(claim, ClaimState.IN_REVIEW, actor=current_user, role="owner", note=form.answer.data)
     except DomainError as err:
         return _refused(claim, err, answer_form=form)
-    return _done(claim, "Thank you. Your answer is with the manufacturer.")
+    return _done(claim, _("Thank you. Your answer is with the manufacturer."))
 
 
 @bp.post("/my/claims/<number>/messages")
@@ -304,7 +310,7 @@ def message(number: str):
         services.add_message(claim, current_user, "owner", form.body.data)
     except DomainError as err:
         return _refused(claim, err, message_form=form)
-    return _done(claim, "Message sent.")
+    return _done(claim, _("Message sent."))
 
 
 @bp.post("/my/claims/<number>/photos")
@@ -321,7 +327,7 @@ def add_photos(number: str):
     except DomainError as err:
         return _refused(claim, err, photos_form=form)
     count = len(form.photos.photos)
-    return _done(claim, f"{count} photo{'s' if count > 1 else ''} added.")
+    return _done(claim, ngettext("%(num)d photo added.", "%(num)d photos added.", count))
 
 
 @bp.post("/my/claims/<number>/withdraw")
@@ -334,7 +340,7 @@ def withdraw(number: str):
         services.move(claim, ClaimState.WITHDRAWN, actor=current_user, role="owner")
     except DomainError as err:
         return _refused(claim, err)
-    return _done(claim, f"Claim {claim.number} is withdrawn.")
+    return _done(claim, _("Claim %(number)s is withdrawn.", number=claim.number))
 
 
 @bp.get("/my/claims/<number>/photos/<int:entry_id>")

@@ -14,6 +14,18 @@
   var CSET82 = /^[!"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}$/;
   var SIGNATURE = /^[A-Za-z0-9_-]{86}$/;  // 64 bytes, base64url without padding
   var KID = /^[A-Za-z0-9_-]{1,64}$/;
+  /* Sentences come translated from the page (portal/authenticity/js_text.py); the English is the fallback. */
+  var TEXT = (function () {
+    var block = document.getElementById("js-text");
+    try { return block ? JSON.parse(block.textContent) : {}; } catch (e) { return {}; }
+  })();
+  function t(key, english, vars) {
+    return (TEXT[key] || english).replace(/%\((\w+)\)s/g, function (all, name) {
+      return vars && name in vars ? vars[name] : all;
+    });
+  }
+  var CANNOT = t("offline.cannot_title", "Cannot check offline");
+  var NOT_GENUINE = t("offline.not_genuine_title", "Not genuine");
 
   function show(state, title, text, note) {
     box.dataset.state = state;
@@ -49,17 +61,25 @@
     if (start < 0) return null;
     var values = {};
     for (var j = start; j < segs.length; j += 2) {
-      if (values[segs[j]] !== undefined) throw new Error("Key " + segs[j] + " appears twice in the code.");
+      if (values[segs[j]] !== undefined) {
+        throw new Error(t("offline.key_twice", "Key %(key)s appears twice in the code.", { key: segs[j] }));
+      }
       values[segs[j]] = segs[j + 1];
     }
     var gtin = values["01"];
     if (!/^(\d{8}|\d{12,14})$/.test(gtin) || gtinCheckDigit(gtin.slice(0, -1)) !== Number(gtin.slice(-1))) {
-      throw new Error("Its GTIN (" + gtin + ") is not a valid GTIN.");
+      throw new Error(t("offline.bad_gtin", "Its GTIN (%(gtin)s) is not a valid GTIN.", { gtin: gtin }));
     }
-    if (values["21"] === undefined) throw new Error("It names a product, not one unit: it has no serial number.");
+    if (values["21"] === undefined) {
+      throw new Error(t("offline.no_serial", "It names a product, not one unit: it has no serial number."));
+    }
     var serial;
-    try { serial = decodeURIComponent(values["21"]); } catch (e) { throw new Error("Its serial number is damaged."); }
-    if (!CSET82.test(serial)) throw new Error("Its serial number has characters a GS1 serial cannot have.");
+    try { serial = decodeURIComponent(values["21"]); } catch (e) {
+      throw new Error(t("offline.damaged_serial", "Its serial number is damaged."));
+    }
+    if (!CSET82.test(serial)) {
+      throw new Error(t("offline.bad_serial", "Its serial number has characters a GS1 serial cannot have."));
+    }
     var query = {};
     url.search.replace(/^\?/, "").split("&").forEach(function (pair) {
       if (!pair) return;
@@ -76,66 +96,78 @@
   function describeCode(code) {
     $("offline-gtin").textContent = code.gtin;
     $("offline-serial").textContent = code.serial;
-    $("offline-label").textContent = code.n && code.k ? "No. " + code.n + ", key " + code.k : "No signature";
+    $("offline-label").textContent = code.n && code.k
+      ? t("offline.label", "No. %(number)s, key %(kid)s", { number: code.n, kid: code.k })
+      : t("offline.no_signature", "No signature");
     $("offline-code").hidden = false;
   }
 
   function savedOn(cached) {
     if (!cached || !cached.at) return "";
     try {
-      return "Checked with the keys this phone saved on " + new Date(cached.at).toLocaleDateString(undefined,
-        { day: "numeric", month: "long", year: "numeric" }) + ".";
+      var day = new Date(cached.at).toLocaleDateString(document.documentElement.lang || undefined,
+        { day: "numeric", month: "long", year: "numeric" });
+      return t("offline.saved_on", "Checked with the keys this phone saved on %(date)s.", { date: day });
     } catch (e) { return ""; }
   }
 
   function check(code) {
     describeCode(code);
     if (!code.s) {
-      show("unknown", "Cannot check offline", "This code carries no signature, so this phone cannot check it.");
+      show("unknown", CANNOT, t("offline.unsigned", "This code carries no signature, so this phone cannot check it."));
       return Promise.resolve();
     }
     if (!code.n || !/^\d{1,9}$/.test(code.n) || !code.k || !KID.test(code.k)) {
-      show("mismatch", "Not genuine", "The code's signature fields are damaged or incomplete.");
+      show("mismatch", NOT_GENUINE, t("offline.damaged_fields", "The code's signature fields are damaged or incomplete."));
       return Promise.resolve();
     }
     var verify = window.ProvenanceVerify;
     var cached = verify && verify.cachedKeys();
     var jwks = cached && cached.jwks;
     if (!verify || !jwks || !jwks.keys) {
-      show("unknown", "Cannot check offline", "This phone has not saved the manufacturers' keys yet, so it could " +
-        "not check the signature. Keys are saved when you open a product's check with network.");
+      show("unknown", CANNOT, t("offline.no_keys", "This phone has not saved the manufacturers' keys yet, so it " +
+        "could not check the signature. Keys are saved when you open a product's check with network."));
       return Promise.resolve();
     }
     var jwk = jwks.keys.filter(function (k) { return k.kid === code.k; })[0];
     if (!jwk) {
-      show("unknown", "Cannot check offline", "This phone has no saved copy of key " + code.k + ", so it could " +
-        "not check the signature.", savedOn(cached));
+      show("unknown", CANNOT, t("offline.no_key_copy", "This phone has no saved copy of key %(kid)s, so it could " +
+        "not check the signature.", { kid: code.k }), savedOn(cached));
       return Promise.resolve();
     }
-    var owner = (jwk.manufacturer || "the manufacturer") + "'s key " + jwk.kid;
+    var owner = jwk.manufacturer
+      ? t("offline.key_of", "%(manufacturer)s's key %(kid)s", { manufacturer: jwk.manufacturer, kid: jwk.kid })
+      : t("offline.key_of_unknown", "the manufacturer's key %(kid)s", { kid: jwk.kid });
+    var mismatch = t("offline.mismatch", "Signature checked on this phone: it does NOT match %(key)s. The code " +
+      "was altered or forged.", { key: owner });
     if (!SIGNATURE.test(code.s)) {
-      show("mismatch", "Not genuine", "Signature checked on this phone: it does NOT match " + owner +
-        ". The code was altered or forged.", savedOn(cached));
+      show("mismatch", NOT_GENUINE, mismatch, savedOn(cached));
       return Promise.resolve();
     }
     var message = "01" + code.gtin + "21" + code.serial + "|" + String(parseInt(code.n, 10)) + "|" + code.k;
     return verify.verifyWith(jwks, code.k, message, code.s).then(function (r) {
       if (r.unsupported) {
-        show("unknown", "Cannot check offline", "This browser cannot check Ed25519 signatures itself, so the " +
-          "signature could not be checked without network. Try again with network, or update the browser.");
+        show("unknown", CANNOT, t("offline.unsupported", "This browser cannot check Ed25519 signatures itself, so " +
+          "the signature could not be checked without network. Try again with network, or update the browser."));
       } else if (!r.known) {
-        show("unknown", "Cannot check offline", "This phone has no saved copy of key " + code.k + ".",
-          savedOn(cached));
+        show("unknown", CANNOT, t("offline.no_key_copy_short", "This phone has no saved copy of key %(kid)s.",
+          { kid: code.k }), savedOn(cached));
       } else if (!r.ok) {
-        show("mismatch", "Not genuine", "Signature checked on this phone: it does NOT match " + owner +
-          ". The code was altered or forged.", savedOn(cached));
+        show("mismatch", NOT_GENUINE, mismatch, savedOn(cached));
       } else if (r.state === "revoked") {
-        show("mismatch", "Not genuine", "Signature checked on this phone: it matches " + owner + ", but " +
-          (jwk.manufacturer || "the manufacturer") + " revoked that key" + (r.reason ? ": " + r.reason : "."),
+        var maker = jwk.manufacturer || t("offline.the_manufacturer", "the manufacturer");
+        show("mismatch", NOT_GENUINE, r.reason
+          ? t("offline.revoked_reason", "Signature checked on this phone: it matches %(key)s, but %(manufacturer)s " +
+              "revoked that key: %(reason)s", { key: owner, manufacturer: maker, reason: r.reason })
+          : t("offline.revoked", "Signature checked on this phone: it matches %(key)s, but %(manufacturer)s " +
+              "revoked that key.", { key: owner, manufacturer: maker }),
           savedOn(cached));
       } else {
-        show("match", "Signature matches", "Signature checked on this phone: it matches " + owner + ".",
-          "Check that " + (jwk.manufacturer || "this manufacturer") + " makes this product. " + savedOn(cached));
+        show("match", t("offline.match_title", "Signature matches"),
+          t("offline.match", "Signature checked on this phone: it matches %(key)s.", { key: owner }),
+          (jwk.manufacturer
+            ? t("offline.check_maker", "Check that %(manufacturer)s makes this product.", { manufacturer: jwk.manufacturer })
+            : t("offline.check_this_maker", "Check that this manufacturer makes this product.")) + " " + savedOn(cached));
       }
     });
   }
@@ -145,7 +177,7 @@
     var isCodeAddress = /(^|\/)01\//.test(location.pathname);
     try {
       here = isCodeAddress ? parseLink(location.href) : pasted ? parseLink(pasted.trim()) : null;
-      if (!here && (isCodeAddress || pasted)) error = "It has no /01/<GTIN> in its address.";
+      if (!here && (isCodeAddress || pasted)) error = t("offline.no_path", "It has no /01/<GTIN> in its address.");
     } catch (e) {
       error = e.message;
     }
@@ -156,27 +188,28 @@
       $("offline-retry").hidden = true;
       $("offline-paste").hidden = false;
       if (pasted) $("offline-code-input").value = pasted;
-      $("offline-net").textContent = "This check does not fetch the product's status (stolen, recalled, " +
-        "registered): open the code's address with network for that.";
+      $("offline-net").textContent = t("offline.no_status", "This check does not fetch the product's status " +
+        "(stolen, recalled, registered): open the code's address with network for that.");
       if (!pasted) {
         $("offline-net").hidden = true;
-        show("unknown", "Check a code offline", "Paste the web address of a product's code below: this phone " +
-          "checks its signature with the keys it saved.");
+        show("unknown", t("offline.paste_title", "Check a code offline"), t("offline.paste", "Paste the web address " +
+          "of a product's code below: this phone checks its signature with the keys it saved."));
         return;
       }
     }
     if (error || !here) {
-      show("invalid", "This is not a valid product code", error || "The code could not be read.");
+      show("invalid", t("offline.invalid_title", "This is not a valid product code"),
+        error || t("offline.unreadable", "The code could not be read."));
       return;
     }
     check(here).catch(function () {
-      show("unknown", "Cannot check offline", "This phone could not check the signature.");
+      show("unknown", CANNOT, t("offline.failed", "This phone could not check the signature."));
     });
   }
 
   window.addEventListener("online", function () {
-    $("offline-net").textContent = "The network is back: try again for the full check, with the product's " +
-      "status (stolen, recalled, registered).";
+    $("offline-net").textContent = t("offline.online", "The network is back: try again for the full check, with " +
+      "the product's status (stolen, recalled, registered).");
   });
 
   start();

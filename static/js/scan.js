@@ -22,6 +22,16 @@
   var ctx = canvas.getContext("2d", { willReadFrequently: true });
   var stream = null, timer = null, leaving = false, lastNotice = "";
   var jsqrPromise = null;
+  /* Sentences come translated from the page (portal/authenticity/js_text.py); the English is the fallback. */
+  var TEXT = (function () {
+    var block = document.getElementById("js-text");
+    try { return block ? JSON.parse(block.textContent) : {}; } catch (e) { return {}; }
+  })();
+  function t(key, english, vars) {
+    return (TEXT[key] || english).replace(/%\((\w+)\)s/g, function (all, name) {
+      return vars && name in vars ? vars[name] : all;
+    });
+  }
 
   function say(text, tone) {
     statusEl.textContent = text;
@@ -106,13 +116,14 @@
     var path = digitalLinkPath(text) || elementStringPath(text);
     if (path) {
       leaving = true;
-      say("Product code found. Opening its check…", "ok");
+      say(t("scan.found", "Product code found. Opening its check…"), "ok");
       stopCamera(true);
       location.assign(path);
       return true;
     }
-    var notice = "This QR code is not a product code (it says “" + clip(text) + "”). " +
-      (fromPhoto ? "Choose a photo of the code on the product or its label." : "Keep the product's code in view.");
+    var notice = t("scan.not_product", "This QR code is not a product code (it says “%(text)s”).", { text: clip(text) }) +
+      " " + (fromPhoto ? t("scan.not_product_photo", "Choose a photo of the code on the product or its label.")
+                       : t("scan.not_product_live", "Keep the product's code in view."));
     if (notice !== lastNotice) { lastNotice = notice; say(notice, "warn"); }
     return false;
   }
@@ -133,17 +144,19 @@
   function cameraError(err) {
     var name = err && err.name;
     if (name === "NotAllowedError" || name === "SecurityError" || name === "PermissionDeniedError") {
-      return "Camera access was refused. To scan, allow the camera for this site in your browser's settings " +
-        "and press Start camera again, or take a photo of the code below.";
+      return t("scan.refused", "Camera access was refused. To scan, allow the camera for this site in your browser's " +
+        "settings and press Start camera again, or take a photo of the code below.");
     }
     if (name === "NotFoundError" || name === "DevicesNotFoundError" || name === "OverconstrainedError") {
-      return "No camera was found on this device. Take or choose a photo of the code below, or type the numbers instead.";
+      return t("scan.no_camera", "No camera was found on this device. Take or choose a photo of the code below, or type " +
+        "the numbers instead.");
     }
     if (name === "NotReadableError" || name === "TrackStartError" || name === "AbortError") {
-      return "The camera is busy or could not start (another app may be using it). Close that app and press " +
-        "Start camera again, or take a photo of the code below.";
+      return t("scan.busy", "The camera is busy or could not start (another app may be using it). Close that app and " +
+        "press Start camera again, or take a photo of the code below.");
     }
-    return "The camera could not start. Take or choose a photo of the code below, or type the numbers instead.";
+    return t("scan.failed", "The camera could not start. Take or choose a photo of the code below, or type the numbers " +
+      "instead.");
   }
 
   function showRunning(running) {
@@ -176,12 +189,12 @@
   function startCamera() {
     lastNotice = "";
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      say("This browser cannot use the camera on this page. Take or choose a photo of the code below, " +
-        "or type the numbers instead.", "error");
+      say(t("scan.no_support", "This browser cannot use the camera on this page. Take or choose a photo of the code " +
+        "below, or type the numbers instead."), "error");
       return;
     }
     startButton.disabled = true;
-    say("Starting the camera…");
+    say(t("scan.starting", "Starting the camera…"));
     var decoder = loadDecoder();
     navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false })
       .then(function (s) {
@@ -190,11 +203,12 @@
         showRunning(true);
         var played = video.play();
         if (played && played.catch) played.catch(function () { /* autoplay muted: frames still arrive */ });
-        say("Camera on. Hold the code inside the frame.");
+        say(t("scan.on", "Camera on. Hold the code inside the frame."));
         stopButton.focus();
         return decoder.then(function (jsQR) { if (stream) scanLoop(jsQR); }, function () {
           stopCamera(true);
-          say("The code reader could not be loaded. Check your connection and try again, or type the numbers instead.", "error");
+          say(t("scan.no_reader", "The code reader could not be loaded. Check your connection and try again, or type the " +
+            "numbers instead."), "error");
         });
       }, function (err) {
         say(cameraError(err), "error");
@@ -205,13 +219,13 @@
   startButton.addEventListener("click", startCamera);
   stopButton.addEventListener("click", function () {
     stopCamera(false);
-    say("Camera off.");
+    say(t("scan.off", "Camera off."));
     startButton.focus();
   });
 
   // Do not keep the camera on behind another tab or app; the person presses Start camera again.
   document.addEventListener("visibilitychange", function () {
-    if (document.hidden && stream && !leaving) { stopCamera(true); say("Camera paused. Press Start camera to go on."); }
+    if (document.hidden && stream && !leaving) { stopCamera(true); say(t("scan.paused", "Camera paused. Press Start camera to go on.")); }
   });
   window.addEventListener("pagehide", function () { if (stream) stopCamera(true); });
   window.addEventListener("pageshow", function (e) {
@@ -247,7 +261,7 @@
     var file = photoInput.files && photoInput.files[0];
     if (!file) return;
     lastNotice = "";
-    say("Reading the photo…");
+    say(t("scan.reading", "Reading the photo…"));
     Promise.all([loadDecoder(), readImage(file)]).then(function (both) {
       var jsQR = both[0], img = both[1], text = null;
       for (var i = 0; i < PHOTO_SIDES.length && !text; i++) {
@@ -256,13 +270,14 @@
       }
       if (img.src.close) img.src.close();
       if (!text) {
-        say("No QR code could be read in this photo. Take it again closer, sharp and straight on, " +
-          "or type the numbers instead.", "warn");
+        say(t("scan.unreadable_photo", "No QR code could be read in this photo. Take it again closer, sharp and " +
+          "straight on, or type the numbers instead."), "warn");
       } else {
         handleText(text, true);
       }
     }).catch(function () {
-      say("This file could not be read as a picture. Choose a photo (JPEG or PNG) of the code.", "error");
+      say(t("scan.not_a_picture", "This file could not be read as a picture. Choose a photo (JPEG or PNG) of the code."),
+        "error");
     }).then(function () { photoInput.value = ""; });
   });
 

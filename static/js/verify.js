@@ -39,6 +39,16 @@
   }
 
   window.ProvenanceVerify = { verifyWith: verifyWith, cachedKeys: cachedKeys, fetchKeys: fetchKeys };
+  /* Sentences come translated from the page (portal/authenticity/js_text.py); the English is the fallback. */
+  var TEXT = (function () {
+    var block = document.getElementById("js-text");
+    try { return block ? JSON.parse(block.textContent) : {}; } catch (e) { return {}; }
+  })();
+  function t(key, english, vars) {
+    return (TEXT[key] || english).replace(/%\((\w+)\)s/g, function (all, name) {
+      return vars && name in vars ? vars[name] : all;
+    });
+  }
 
   var el = document.getElementById("sig-check");
   if (el) {
@@ -50,14 +60,14 @@
     }).then(function (jwks) {
       return verifyWith(jwks, d.kid, d.message, d.signature);
     }).then(function (r) {
-      if (r.unsupported) el.textContent = "This browser cannot check Ed25519 signatures itself; the portal checked it.";
-      else if (!r.known) el.textContent = "The signing key is not published, so this phone could not check the signature.";
-      else if (!r.ok) el.textContent = "Signature checked on this phone: it does NOT match.";
-      else if (r.state === "revoked") el.textContent = "Signature checked on this phone: it matches, but the key was revoked.";
-      else el.textContent = "Signature checked on this phone: it matches the manufacturer's published key.";
+      if (r.unsupported) el.textContent = t("verify.unsupported", "This browser cannot check Ed25519 signatures itself; the portal checked it.");
+      else if (!r.known) el.textContent = t("verify.unknown_key", "The signing key is not published, so this phone could not check the signature.");
+      else if (!r.ok) el.textContent = t("verify.mismatch", "Signature checked on this phone: it does NOT match.");
+      else if (r.state === "revoked") el.textContent = t("verify.revoked", "Signature checked on this phone: it matches, but the key was revoked.");
+      else el.textContent = t("verify.match", "Signature checked on this phone: it matches the manufacturer's published key.");
       el.dataset.checked = r.ok ? "match" : "mismatch";
     }).catch(function () {
-      el.textContent = "This phone could not fetch the manufacturer's keys to check the signature itself.";
+      el.textContent = t("verify.no_keys", "This phone could not fetch the manufacturer's keys to check the signature itself.");
     });
   }
 
@@ -69,8 +79,8 @@
         fetch(place.dataset.url, {
           method: "POST", headers: { "Content-Type": "application/json" },
           body: JSON.stringify({ token: place.dataset.token, lat: pos.coords.latitude, lon: pos.coords.longitude })
-        }).then(function () { place.textContent = "Thank you: your approximate location was added to this scan."; });
-      }, function () { place.textContent = "Location was not shared."; }, { maximumAge: 600000, timeout: 10000 });
+        }).then(function () { place.textContent = t("verify.place_added", "Thank you: your approximate location was added to this scan."); });
+      }, function () { place.textContent = t("verify.place_refused", "Location was not shared."); }, { maximumAge: 600000, timeout: 10000 });
     });
   } else if (place) {
     place.hidden = true;

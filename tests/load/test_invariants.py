@@ -117,7 +117,7 @@ def serve(app, tmp: Path) -> tuple[subprocess.Popen, str]:
     log = tmp / "gunicorn.log"
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "4", "-k", "gthread", "--threads", "4",
                              "-b", f"127.0.0.1:{port}", "--error-logfile", str(log), "portal:create_app()"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+                            cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -147,7 +147,8 @@ def test_parallel_races_keep_every_invariant(app, tmp_path):
                 for line in map(json.loads, run.stdout.splitlines())}
     log = (tmp_path / "gunicorn.log").read_text()
     for kind, counts in statuses.items():
-        assert not [code for code in counts if code >= 500], f"{kind}: {counts}\n{log[-3000:]}"
+        first = log.find("Traceback")
+        assert not [code for code in counts if code >= 500], f"{kind}: {counts}\n{log[first:first + 6000]}"
 
     with app.app_context():
         # Registration: each unit got exactly one current owner; as many wins as units.

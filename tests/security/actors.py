@@ -49,7 +49,7 @@ def outcome(response) -> object:
 def seed(app) -> Walk:
     """Build the world, sign every actor in, and collect a real value for every URL parameter."""
     world = build_world(app)
-    values = {"tenant": "acme", "model_id": world.model_id_a, "unit_id": world.unit_ids_a[0],
+    values = {"tenant": "acme", "code": "fr", "model_id": world.model_id_a, "unit_id": world.unit_ids_a[0],
               **acme_records(app, world)}
     with app.app_context():
         acme = db.session.scalar(select(Manufacturer).where(Manufacturer.slug == "acme"))

@@ -161,6 +161,7 @@ MATRIX: dict[str, dict] = {
     "POST /api/v1/epcis/capture": API, "GET /api/v1/imports": API, "POST /api/v1/imports": API,
     "GET /api/v1/imports/<int:job_id>": API, "GET /api/v1/imports/<int:job_id>/errors": API,
     "GET /healthz": everyone(), "GET /readyz": everyone(503), "GET /metrics": everyone(),
+    "GET /language/<code>": everyone(REDIRECT),
     "GET /api/v1/units": API, "POST /api/v1/units": API,
     "GET /api/v1/units/<gtin:gtin>/<serial:serial>": API,
     "POST /api/v1/units/<gtin:gtin>/<serial:serial>/components": API,
