@@ -19,6 +19,7 @@ import qrcode.image.svg
 from cryptography.hazmat.primitives.hashes import SHA1
 from cryptography.hazmat.primitives.twofactor.totp import TOTP
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
 from portal.accounts.models import RecoveryCode, SecondFactor, StaffMembership, User
@@ -145,7 +146,7 @@ def confirm_enrolment(user: User, secret: bytes, code: str) -> list[str]:
     """Enrol `secret` once the person typed a code it generates now: proof their app holds it."""
     step = _matching_step(secret, _normalise(code), utcnow(), None)
     if step is None:
-        raise Invalid("That code does not match. Type the 6 digits your app shows now.", field="code")
+        raise Invalid(_("That code does not match. Type the 6 digits your app shows now."), field="code")
     return enrol(user, secret, actor=user, last_step=step)
 
 
@@ -156,10 +157,10 @@ def check_code(user: User, code: str) -> str:
     """
     factor = factor_of(user)
     if factor is None:
-        raise Invalid("No second factor is set up for this account.", field="code")
+        raise Invalid(_("No second factor is set up for this account."), field="code")
     now = utcnow()
     if factor.locked_until and factor.locked_until > now:
-        raise Throttled("Too many wrong codes for this account. Wait a few minutes, then try again.", field="code")
+        raise Throttled(_("Too many wrong codes for this account. Wait a few minutes, then try again."), field="code")
     typed = _normalise(code)
     kind = None
     if len(typed) == DIGITS and typed.isdigit():
@@ -180,8 +181,8 @@ def check_code(user: User, code: str) -> str:
         if factor.failed_codes >= cfg["SIGNIN_MAX_FAILURES"]:
             factor.locked_until = now + timedelta(seconds=cfg["SIGNIN_COOLDOWN_SECONDS"])
             factor.failed_codes = 0
-        raise Invalid("That code is not right, or was already used. Type the 6 digits your app shows now, "
-                      "or one of your recovery codes.", field="code")
+        raise Invalid(_("That code is not right, or was already used. Type the 6 digits your app shows now, "
+                        "or one of your recovery codes."), field="code")
     factor.failed_codes = 0
     factor.locked_until = None
     return kind

@@ -8,9 +8,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from portal.accounts import services
+from portal.accounts.forms import EmptyForm, ResetForm, ResetRequestForm, SignInForm, SignUpForm
 from portal.accounts.guard import sign_in, sign_out
 from portal.accounts.second_factor import factor_of, needs_second_factor
-from portal.accounts.forms import EmptyForm, ResetForm, ResetRequestForm, SignInForm, SignUpForm
 from portal.core.errors import DomainError, Throttled
 from portal.core.i18n import current_language
 from portal.extensions import db, limiter
@@ -66,7 +66,7 @@ def signin():
         sign_in(user, second_factor=False)
         db.session.commit()
         if needs_second_factor(user):
-            flash("Staff accounts need a second factor. Set it up now to open the console.", "info")
+            flash(_("Staff accounts need a second factor. Set it up now to open the console."), "info")
             return redirect(url_for(".second_factor", next=target))
         return redirect(_safe_next(target))
     return render_template("accounts/signin.html", form=form), 400 if form.errors else 200

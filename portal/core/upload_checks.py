@@ -14,16 +14,19 @@ import zipfile
 import zlib
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from PIL import Image, UnidentifiedImageError
 
 from portal.core.errors import Invalid
+from portal.core.i18n import number
 
 IMAGE_TYPES = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
 
-SVG_REFUSED = "SVG pictures are not accepted, because they can carry scripts. Upload a JPEG, PNG or WebP picture."
-PDF_ACTIVE = ("This PDF contains scripts or actions that run when it is opened, which are not accepted. Save or "
-              "print it as a new PDF, or send a photo of the receipt.")
-PDF_TOO_DEEP = "This PDF unpacks to more than we check. Send a smaller PDF or a photo of the receipt."
+SVG_REFUSED = _l("SVG pictures are not accepted, because they can carry scripts. Upload a JPEG, PNG or WebP picture.")
+PDF_ACTIVE = _l("This PDF contains scripts or actions that run when it is opened, which are not accepted. Save or "
+                "print it as a new PDF, or send a photo of the receipt.")
+PDF_TOO_DEEP = _l("This PDF unpacks to more than we check. Send a smaller PDF or a photo of the receipt.")
 #: Markup a browser would run if it ever treated the file as a page.
 _MARKUP = re.compile(rb"<\s*(?:script|html|body|iframe|object|embed|svg|\?php)[\s>/]|<!doctype\s+html", re.IGNORECASE)
 #: PDF names that run something when the document is opened or clicked; `(?![A-Za-z0-9])` keeps /JSON-like
@@ -44,9 +47,13 @@ def pixel_limit() -> int:
 
 
 def too_many_pixels(limit: int, size: tuple[int, int] | None = None) -> Invalid:
-    shown = f" ({size[0]:,} × {size[1]:,} pixels)" if size else ""
-    return Invalid(f"The picture is too large{shown}: at most {limit / 1_000_000:g} million pixels are accepted. "
-                   "Send a smaller picture.")
+    millions = number(limit / 1_000_000)
+    if size:
+        return Invalid(_("The picture is too large (%(width)s × %(height)s pixels): at most %(millions)s million "
+                         "pixels are accepted. Send a smaller picture.",
+                         width=number(size[0]), height=number(size[1]), millions=millions))
+    return Invalid(_("The picture is too large: at most %(millions)s million pixels are accepted. "
+                     "Send a smaller picture.", millions=millions))
 
 
 def looks_like_svg(data: bytes) -> bool:
@@ -57,18 +64,18 @@ def looks_like_svg(data: bytes) -> bool:
 def foreign_content(data: bytes, *, own: str) -> str | None:
     """Another kind of file hidden in this one (a polyglot), named for the message; None when clean."""
     if own != "PDF" and b"%PDF-" in data:
-        return "a PDF document"
+        return _("a PDF document")
     if data.startswith(b"PK\x03\x04") or zipfile.is_zipfile(io.BytesIO(data)):
-        return "a ZIP archive"
+        return _("a ZIP archive")
     if _MARKUP.search(data):
-        return "web page code"
+        return _("web page code")
     return None
 
 
 def inspect_image(data: bytes, *, message: str, field: str | None = None) -> str:
     """The picture's format (JPEG, PNG or WEBP), or Invalid saying why it is refused."""
     if looks_like_svg(data):
-        raise Invalid(SVG_REFUSED, field=field)
+        raise Invalid(str(SVG_REFUSED), field=field)
     limit = pixel_limit()
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)  # refuse bombs, do not just warn
@@ -89,21 +96,21 @@ def inspect_image(data: bytes, *, message: str, field: str | None = None) -> str
         raise Invalid(message, field=field)
     other = foreign_content(data, own=kind)
     if other:
-        raise Invalid(f"This picture also contains {other}, so it is not accepted. Send the photo itself "
-                      "(a fresh JPEG, PNG or WebP).", field=field)
+        raise Invalid(_("This picture also contains %(other)s, so it is not accepted. Send the photo itself "
+                        "(a fresh JPEG, PNG or WebP).", other=other), field=field)
     return kind
 
 
 def inspect_pdf(data: bytes, *, field: str | None = None) -> None:
     """A plain PDF document: complete, not also another file, nothing that runs when it is opened."""
     if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-2048:]:
-        raise Invalid("The PDF is incomplete or damaged.", field=field)
+        raise Invalid(_("The PDF is incomplete or damaged."), field=field)
     other = foreign_content(data, own="PDF")
     if other:
-        raise Invalid(f"This PDF also contains {other}, so it is not accepted. Save or print it as a new PDF.",
-                      field=field)
+        raise Invalid(_("This PDF also contains %(other)s, so it is not accepted. Save or print it as a new PDF.",
+                        other=other), field=field)
     if _has_active_content(data):
-        raise Invalid(PDF_ACTIVE, field=field)
+        raise Invalid(str(PDF_ACTIVE), field=field)
 
 
 def _has_active_content(data: bytes) -> bool:
@@ -132,5 +139,5 @@ def _has_active_content(data: bytes) -> bool:
         except zlib.error:
             continue  # not Flate (a JPEG image stream, say): nothing to unpack
         if budget <= 0:
-            raise Invalid(PDF_TOO_DEEP)
+            raise Invalid(str(PDF_TOO_DEEP))
     return False

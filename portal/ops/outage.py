@@ -9,8 +9,10 @@ import json
 import logging
 
 from flask import Flask, current_app, g, request
+from flask_babel import gettext as _
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from portal.core.i18n import current_language
 from portal.extensions import db, login_manager
 
 log = logging.getLogger(__name__)
@@ -48,8 +50,10 @@ def outage_response(err: BaseException):
                 "detail": f"The database cannot be reached right now. Retry in {retry} seconds."}
         return current_app.response_class(json.dumps(body), status=503, headers=headers,
                                           mimetype="application/problem+json")
-    # Rendered straight from the environment: context processors would query the database again.
-    page = current_app.jinja_env.get_template("ops/unavailable.html").render(retry_after=retry)
+    # Rendered straight from the environment: context processors would query the database again. The language
+    # comes from the cookie or Accept-Language (the signed-in user is "nobody" now, so nothing is loaded).
+    page = current_app.jinja_env.get_template("ops/unavailable.html").render(retry_after=retry,
+                                                                               current_language=current_language())
     return current_app.response_class(page, status=503, headers=headers, mimetype="text/html")
 
 
@@ -65,4 +69,4 @@ def _handle(err: Exception):
     db.session.rollback()
     from portal.web import _error_page
 
-    return _error_page(500, "Something went wrong on our side", "Try again in a moment."), 500
+    return _error_page(500, _("Something went wrong on our side"), _("Try again in a moment.")), 500

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -46,14 +47,15 @@ class ErasureResult:
 def check_can_erase(user: User, password: str) -> None:
     """Refusals come before any change: a wrong password or a staff role leaves everything as it was."""
     if user.erased_at is not None:
-        raise Invalid("This account is already deleted.")
+        raise Invalid(gettext("This account is already deleted."))
     if not user.check_password(password or ""):
-        raise Invalid("The password is wrong.", field="password")
+        raise Invalid(gettext("The password is wrong."), field="password")
     if user.is_platform_admin:
-        raise NotAllowed("A platform admin cannot delete their own account; ask another admin to remove the role first.")
+        raise NotAllowed(gettext("A platform admin cannot delete their own account; ask another admin to remove the "
+                                 "role first."))
     if db.session.scalar(select(func.count()).select_from(StaffMembership).where(StaffMembership.user_id == user.id)):
-        raise NotAllowed("You are on the team of a manufacturer. Ask a tenant admin to remove you from the team "
-                         "before you delete your account.")
+        raise NotAllowed(gettext("You are on the team of a manufacturer. Ask a tenant admin to remove you from the "
+                                 "team before you delete your account."))
 
 
 def erase_account(user: User, password: str) -> ErasureResult:
@@ -124,7 +126,7 @@ def erase_account(user: User, password: str) -> ErasureResult:
     try:
         db.session.flush()
     except StaleDataError:  # a claims agent changed one of the claims at this moment
-        raise Conflict("Something in your account changed at this very moment. Try again.") from None
+        raise Conflict(gettext("Something in your account changed at this very moment. Try again.")) from None
     # No e-mail, no name: the entry refers to the account by its id only, and its label is the tombstone.
     audit.log(None, "account.erased", user, user_id=user.id, ownerships_ended=result.ownerships_ended,
               files_deleted=len(result.file_keys))
