@@ -2,9 +2,13 @@
 
 Chromium is Debian's (/usr/bin/chromium), driven by Playwright's sync API; `playwright install` is never needed.
 Every test in this folder is marked `browser` (deselect with `-m "not browser"`).
+When a test here fails, every page still open in its contexts is saved as a full-page screenshot to
+test-artifacts/screenshots/failures/<test-name>-<n>.png (see `save_failure_screenshots`).
 """
 from __future__ import annotations
 
+import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,12 +27,58 @@ VIEWPORTS = {
 }
 TIMEOUT_MS = 10_000
 HERE = Path(__file__).parent
+FAILURES = HERE.parents[1] / "test-artifacts" / "screenshots" / "failures"
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if HERE in Path(str(item.path)).parents:
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the item (rep_setup, rep_call) so fixtures can see in teardown how it went."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+def _failed(node) -> bool:
+    return any(getattr(getattr(node, f"rep_{when}", None), "failed", False) for when in ("setup", "call"))
+
+
+def _test_name(node=None) -> str:
+    """The test's name (with its parameters), safe as a file name."""
+    name = node.name if node is not None else os.environ.get("PYTEST_CURRENT_TEST", "test").split("::")[-1]
+    name = name.split(" (")[0]  # PYTEST_CURRENT_TEST ends with " (call)"
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")
+
+
+def save_failure_screenshots(pages, node=None) -> list[Path]:
+    """Save a full-page screenshot of each open page as failures/<test-name>-<n>.png; never raises."""
+    saved = []
+    name = _test_name(node)
+    for page in pages:
+        if page.is_closed():
+            continue
+        path = FAILURES / f"{name}-{len(saved) + 1}.png"
+        try:
+            FAILURES.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(path), full_page=True, timeout=5_000)
+        except Exception as err:  # a crashed page must not hide the test's own failure
+            print(f"no failure screenshot of {page.url}: {err}")
+            continue
+        saved.append(path)
+    if saved:
+        print("failure screenshots: " + ", ".join(str(p) for p in saved))
+    return saved
+
+
+def failure_screenshots(request, contexts) -> None:
+    """Fixture teardown: when the test failed, screenshot every page of `contexts` (before they close)."""
+    if _failed(request.node):
+        save_failure_screenshots([page for context in contexts for page in context.pages], request.node)
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -81,10 +131,11 @@ def new_context(browser, kind: str, base_url: str | None = None, **extra):
 
 
 @pytest.fixture
-def new_page(browser, live_server) -> Iterator[Callable[[str], object]]:
+def new_page(request, browser, live_server) -> Iterator[Callable[[str], object]]:
     """Factory: `new_page("phone")` is a page in a context of its own (another person), on the live server.
 
-    Contexts close before the live server stops and before the database is wiped.
+    Contexts close before the live server stops and before the database is wiped; if the test failed, their
+    pages are saved as screenshots first.
     """
     contexts = []
 
@@ -94,6 +145,7 @@ def new_page(browser, live_server) -> Iterator[Callable[[str], object]]:
         return context.new_page()
 
     yield make
+    failure_screenshots(request, contexts)
     for context in contexts:
         context.close()
 

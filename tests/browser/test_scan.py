@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, VIEWPORTS
+from tests.browser.a11y import assert_accessible
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, VIEWPORTS, save_failure_screenshots
 from tests.factories import build_world
 
 pytestmark = pytest.mark.browser
@@ -118,19 +119,25 @@ def label_video(text: str, path: Path, frames: int = 10) -> Path:
 # --- A Chromium whose camera shows a video ----------------------------------------------------------
 
 @contextmanager
-def camera_phone(browser, live_server: str, video: Path) -> Iterator[Page]:
-    """A phone page in a separate Chromium whose (fake) camera plays `video`; camera permission granted."""
+def camera_phone(browser, live_server: str, video: Path, kind: str = "phone") -> Iterator[Page]:
+    """A page (phone size unless `kind` says "desktop") in a separate Chromium whose (fake) camera plays `video`;
+    camera permission granted. If the block fails, the page is saved as a failure screenshot first."""
     camera = browser.browser_type.launch(
         executable_path=CHROMIUM, headless=True,
         args=CHROMIUM_ARGS + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
                               f"--use-file-for-fake-video-capture={video}"])
     try:
         context = camera.new_context(base_url=live_server, locale="en-GB", timezone_id="UTC",
-                                     **VIEWPORTS["phone"])
+                                     **VIEWPORTS[kind])
         context.set_default_timeout(TIMEOUT_MS)
         context.set_default_navigation_timeout(TIMEOUT_MS)
         context.grant_permissions(["camera"], origin=live_server)
-        yield context.new_page()
+        page = context.new_page()
+        try:
+            yield page
+        except BaseException:
+            save_failure_screenshots(context.pages)
+            raise
         context.close()
     finally:
         camera.close()
@@ -154,8 +161,10 @@ SCENARIOS = {
 }
 
 
+@pytest.mark.parametrize("kind", ["phone", "desktop"])
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
-def test_camera_scan_opens_the_verdict_on_this_site(scenario, app, browser, live_server, tmp_path):
+def test_camera_scan_opens_the_verdict_on_this_site(scenario, kind, app, browser, live_server, tmp_path):
+    """Genuine, tampered and stolen labels, each at phone and desktop size; both pages pass axe."""
     index, tampered, stolen, title, texts = SCENARIOS[scenario]
     world = build_world(app)
     unit_id = world.unit_ids_a[index]
@@ -167,15 +176,17 @@ def test_camera_scan_opens_the_verdict_on_this_site(scenario, app, browser, live
         report_stolen_unit(app, world.owner, unit_id)
     video = label_video(uri, tmp_path / f"{scenario}.y4m")
 
-    with camera_phone(browser, live_server, video) as page:
+    with camera_phone(browser, live_server, video, kind) as page:
         problems = watch_problems(page)
         page.goto("/scan")
+        assert_accessible(page)
         page.get_by_role("button", name="Start camera").click()
         # The code says http://portal.test/...; the scanner opens the same path and query here.
         page.wait_for_url(on_server(uri, live_server))
         expect(page.locator("#verdict-title")).to_have_text(title)
         for text in texts:
             expect(page.locator("main")).to_contain_text(text)
+        assert_accessible(page)
         assert not problems, problems
 
 
