@@ -148,6 +148,8 @@ SYSTEM_NOTES = {
     "Registered by its owner": _l("Registered by its owner"),
     "Ownership transferred": _l("Ownership transferred"),
     "Recovered by its owner": _l("Recovered by its owner"),
+    "Reported stolen by its owner": _l("Reported stolen by its owner"),
+    "The owner deleted their account": _l("The owner deleted their account"),
 }
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext
 from PIL import Image, ImageOps
 
 from portal.core.errors import Invalid
@@ -42,16 +43,16 @@ def store_proof(data: bytes, filename: str) -> StoredFile:
 def store_image(data: bytes, filename: str, *, field: str = "image") -> StoredFile:
     """Accept a JPEG/PNG/WebP picture (a product photo), re-encoded without metadata."""
     _check_size(data, field)
-    mime, ext, payload = _clean_image(data, field=field, message="Upload a JPEG, PNG or WebP picture.")
+    mime, ext, payload = _clean_image(data, field=field, message=gettext("Upload a JPEG, PNG or WebP picture."))
     return _write(payload, mime, ext, filename or "image")
 
 
 def _check_size(data: bytes, field: str) -> None:
     limit = current_app.config["MAX_UPLOAD_BYTES"]
     if not data:
-        raise Invalid("The file is empty.", field=field)
+        raise Invalid(gettext("The file is empty."), field=field)
     if len(data) > limit:
-        raise Invalid(f"The file is larger than {limit // (1024 * 1024)} MB.", field=field)
+        raise Invalid(gettext("The file is larger than %(size)d MB.", size=limit // (1024 * 1024)), field=field)
 
 
 def _write(payload: bytes, mime: str, ext: str, filename: str) -> StoredFile:
@@ -63,8 +64,8 @@ def _write(payload: bytes, mime: str, ext: str, filename: str) -> StoredFile:
     return StoredFile(key=key, mime=mime, name=safe_name, size=len(payload))
 
 
-def _clean_image(data: bytes, *, field: str,
-                 message: str = "Upload a photo (JPEG, PNG or WebP) or a PDF of your receipt.") -> tuple[str, str, bytes]:
+def _clean_image(data: bytes, *, field: str, message: str | None = None) -> tuple[str, str, bytes]:
+    message = message or gettext("Upload a photo (JPEG, PNG or WebP) or a PDF of your receipt.")
     kind = inspect_image(data, message=message, field=field)
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -15,7 +15,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import or_, select
 
-from portal.accounts.models import StaffMembership, User
+from portal.accounts.models import SecondFactor, StaffMembership, User, UserSession
 from portal.authenticity.models import CounterfeitReport
 from portal.catalog.models import Disposition, Unit, UnitEvent
 from portal.core.audit import AuditEntry
@@ -25,10 +25,6 @@ from portal.notifications.models import Notification
 from portal.ownership.models import Ownership, OwnershipDispute, TransferOffer
 from portal.recalls.models import RecallNotice, RecallUnit
 from portal.warranty.models import ClaimEntry, WarrantyClaim
-
-SESSIONS_NOTE = ("Provenance keeps no server-side sessions: a signed-in session lives only in your browser's "
-                 "cookie and ends when you sign out, change your password or delete your account.")
-
 
 @dataclass
 class Export:
@@ -59,8 +55,15 @@ def _safe(name: str) -> str:
 
 def build_export(user: User) -> Export:
     """Collect the owner's data; attachments are listed by key and read only when the ZIP is written."""
-    export = Export(data={"format": "provenance-export/1", "generated_at": utcnow().isoformat(),
-                          "sessions": SESSIONS_NOTE})
+    export = Export(data={"format": "provenance-export/1", "generated_at": utcnow().isoformat()})
+    # Where the account signed in (browser summary and network prefix, as the Sessions page shows them) and
+    # whether it has an authenticator; never the session keys or the authenticator's secret.
+    export.data["sessions"] = [
+        _row(s, "created_at", "last_seen_at", "user_agent", "ip_prefix", "second_factor_at", "revoked_at")
+        for s in db.session.scalars(select(UserSession).where(UserSession.user_id == user.id)
+                                    .order_by(UserSession.created_at))]
+    factor = db.session.scalar(select(SecondFactor).where(SecondFactor.user_id == user.id))
+    export.data["second_factor"] = None if factor is None else {"enrolled_at": _iso(factor.enrolled_at)}
     export.data["profile"] = _row(user, "id", "email", "name", "created_at", "email_verified_at", "failed_signins",
                                   "locked_until")
     export.data["profile"]["staff_memberships"] = [

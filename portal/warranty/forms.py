@@ -68,7 +68,9 @@ def read_photos(field, *, room: int = MAX_PHOTOS) -> list[tuple[bytes, str]]:
                                     size=_size_words(limit)))
         refusal = _refusal(data)
         if refusal:
-            raise ValidationError(f"{name} {refusal}" if refusal == UNREADABLE else f"{name}: {refusal}")
+            raise ValidationError(
+                _("%(name)s is not a photo we can read. Send JPEG, PNG or WebP pictures.", name=name)
+                if refusal == UNREADABLE else _("%(name)s: %(reason)s", name=name, reason=refusal))
         photos.append((data, name))
     return photos
 
