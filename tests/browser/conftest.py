@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -66,7 +67,7 @@ def save_failure_screenshots(pages, node=None) -> list[Path]:
         try:
             FAILURES.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(path), full_page=True, timeout=5_000)
-        except Exception as err:  # a crashed page must not hide the test's own failure
+        except (PlaywrightError, OSError) as err:  # a crashed page must not hide the test's own failure
             print(f"no failure screenshot of {page.url}: {err}")
             continue
         saved.append(path)

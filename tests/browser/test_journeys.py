@@ -1,14 +1,17 @@
 """Owner and staff journeys through the real UI in Chromium: labels to fill, buttons by their names."""
 from __future__ import annotations
 
+import io
 import re
 from datetime import date
 
 import pytest
 from playwright.sync_api import Page, expect
+from pypdf import PdfReader
 
-from tests.factories import build_world
+from tests.browser.a11y import assert_accessible
 from tests.browser.signin import sign_in
+from tests.factories import build_world
 
 pytestmark = pytest.mark.browser
 
@@ -32,92 +35,149 @@ def open_my_unit(page: Page, model_name: str) -> None:
     expect(page.get_by_role("heading", level=1, name=model_name)).to_be_visible()
 
 
-def test_sign_up_verify_and_register_with_proof(app, mailbox, phone, live_server, tmp_path):
-    from PIL import Image
-
+def verify_link(app, mailbox, email: str, live_server: str) -> str:
+    """Send the due mail through the test SMTP server; the verification link of the last one to `email`, here."""
     from portal.notifications.services import deliver_due
-
-    world = build_world(app)
-    receipt = tmp_path / "receipt.png"
-    Image.new("RGB", (600, 800), "white").save(receipt)
-    email = "new.owner@example.test"
-
-    phone.goto("/")
-    phone.get_by_role("link", name="Create a free account").click()
-    phone.get_by_label("Your name").fill("Nora New")
-    phone.get_by_label("E-mail address").fill(email)
-    phone.get_by_label("Password").fill("a long enough password")
-    phone.get_by_role("button", name="Create account").click()
-    expect(phone.get_by_role("heading", name="My products")).to_be_visible()
-    expect(phone.get_by_text("Confirm your e-mail address")).to_be_visible()
 
     with app.app_context():
         deliver_due()
     body = mailbox.last_to(email).get_body(preferencelist=("plain",)).get_content()
-    link = re.search(r"https?://\S+/verify/\S+", body).group(0)
-    phone.goto(re.sub(r"^https?://[^/]+", live_server, link))
-    expect(phone.get_by_text("Your e-mail address is confirmed")).to_be_visible()
-    expect(phone.get_by_text("Confirm your e-mail address")).to_have_count(0)
+    return re.sub(r"^https?://[^/]+", live_server, re.search(r"https?://\S+/verify/\S+", body).group(0))
 
-    phone.get_by_role("link", name="Register a product", exact=True).click()
-    phone.get_by_label("GTIN").fill(world.gtin_a)
-    phone.get_by_label("Serial number").fill(world.serials_a[0])
-    phone.get_by_label("Purchase date").fill("2025-06-01")
-    phone.get_by_label("Where you bought it").fill("Acme Store, Lyon")
-    phone.get_by_label("Proof of purchase").set_input_files(receipt)
-    phone.get_by_role("button", name="Register it as mine").click()
 
-    expect(phone.get_by_role("heading", level=1, name="Acme One")).to_be_visible()
-    expect(phone.get_by_text("Acme One is registered to you.")).to_be_visible()
-    warranty = phone.get_by_role("region", name="Warranty", exact=True)
+def receipt_file(tmp_path):
+    from PIL import Image
+
+    receipt = tmp_path / "receipt.png"
+    Image.new("RGB", (600, 800), "white").save(receipt)
+    return receipt
+
+
+def check_registered(page: Page) -> None:
+    """The unit page after registering: the unit, its coverage and the receipt."""
+    expect(page.get_by_role("heading", level=1, name="Acme One")).to_be_visible()
+    expect(page.get_by_text("Acme One is registered to you.")).to_be_visible()
+    warranty = page.get_by_role("region", name="Warranty", exact=True)
     expect(warranty).to_contain_text("Covered until")
     expect(warranty).to_contain_text("1 June 2027")
-    expect(phone.get_by_role("link", name=re.compile(r"receipt.*\.png|\.png"))).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile(r"receipt.*\.png|\.png"))).to_be_visible()
+    assert_accessible(page)
 
 
-def test_transfer_code_moves_the_product(app, phone, new_page):
+def open_certificate(page: Page, serial: str, press=None) -> None:
+    """Follow the certificate link (clicked, or `press()`ed from the keyboard): the browser gets the PDF itself."""
+    link = page.get_by_role("link", name="Warranty certificate (PDF)")
+    with page.expect_response(lambda r: r.url.endswith("/certificate.pdf")) as got:
+        press() if press else link.click()
+    response = got.value
+    assert response.status == 200 and response.headers["content-type"] == "application/pdf", response.headers
+    assert f'filename=warranty-certificate-{serial}.pdf' in response.headers["content-disposition"]
+    # Chromium shows the PDF in its viewer (the response body is then the viewer's page): the bytes are
+    # fetched again with the page's cookies, as "Save" in the viewer would.
+    body = page.context.request.get(response.url).body()
+    assert body.startswith(b"%PDF")
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(body)).pages)
+    assert serial in text and "Acme One" in text, text
+
+
+@pytest.mark.parametrize("kind", ["phone", "desktop"])
+def test_sign_up_verify_and_register_with_proof(kind, app, mailbox, new_page, live_server, tmp_path):
     world = build_world(app)
-    give_unit(app, world.owner, world.unit_ids_a[0])
-    seller, buyer = phone, new_page("phone")
+    receipt = receipt_file(tmp_path)
+    email = "new.owner@example.test"
+    page = new_page(kind)
+
+    page.goto("/")
+    assert_accessible(page)
+    page.get_by_role("link", name="Create a free account").click()
+    assert_accessible(page)
+    page.get_by_label("Your name").fill("Nora New")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill("a long enough password")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="My products")).to_be_visible()
+    expect(page.get_by_text("Confirm your e-mail address")).to_be_visible()
+    assert_accessible(page)
+
+    page.goto(verify_link(app, mailbox, email, live_server))
+    expect(page.get_by_text("Your e-mail address is confirmed")).to_be_visible()
+    expect(page.get_by_text("Confirm your e-mail address")).to_have_count(0)
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Register a product", exact=True).click()
+    expect(page.get_by_label("GTIN")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("GTIN").fill(world.gtin_a)
+    page.get_by_label("Serial number").fill(world.serials_a[0])
+    page.get_by_label("Purchase date").fill("2025-06-01")
+    page.get_by_label("Where you bought it").fill("Acme Store, Lyon")
+    page.get_by_label("Proof of purchase").set_input_files(receipt)
+    page.get_by_role("button", name="Register it as mine").click()
+
+    check_registered(page)
+    open_certificate(page, world.serials_a[0])
+
+
+def verdict_shows_stolen(app, page: Page, live_server: str, unit_id: int, gtin: str, serial: str) -> None:
+    """The signed label's verdict page and the typed lookup's page both say the unit is reported stolen."""
+    from tests.browser.test_scan import on_server, signed_label_uri
+
+    response = page.goto(on_server(signed_label_uri(app, unit_id), live_server))
+    assert response.status == 200
+    expect(page.locator("#verdict-title")).to_have_text("Genuine, with a warning")
+    expect(page.locator("main")).to_contain_text("Reported stolen")
+    assert_accessible(page)
+    response = page.goto(f"/01/{gtin}/21/{serial}")
+    assert response.status == 200
+    expect(page.locator(".verdict")).to_contain_text("Reported stolen")
+    expect(page.get_by_role("link", name=re.compile("register it"))).to_have_count(0)
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize("kind", ["phone", "desktop"])
+def test_transfer_to_a_new_owner_who_reports_it_stolen(kind, app, new_page, live_server):
+    world = build_world(app)
+    unit_id, serial = world.unit_ids_a[0], world.serials_a[0]
+    give_unit(app, world.owner, unit_id)
+    seller, buyer = new_page(kind), new_page(kind)
 
     sign_in(seller, world.owner)
     open_my_unit(seller, "Acme One")
+    assert_accessible(seller)
     seller.get_by_role("button", name="Create a transfer code").click()
     expect(seller.get_by_role("heading", name="Hand this code to the buyer")).to_be_visible()
+    assert_accessible(seller)
     code = seller.locator(".code-box").inner_text().strip()
     assert re.fullmatch(r"[A-Z0-9-]{6,}", code), code
 
     sign_in(buyer, world.other_owner)
     buyer.goto("/transfer")
+    assert_accessible(buyer)
     buyer.get_by_label("Transfer code").fill(code)
     buyer.get_by_role("button", name="Take it over").click()
     expect(buyer.get_by_text("Acme One is now registered to you.")).to_be_visible()
+    assert_accessible(buyer)
     buyer.get_by_role("link", name="My products").first.click()
     expect(buyer.get_by_role("heading", level=3, name="Acme One")).to_be_visible()
-    expect(buyer.get_by_text(f"Serial {world.serials_a[0]}")).to_be_visible()
+    expect(buyer.get_by_text(f"Serial {serial}")).to_be_visible()
+    assert_accessible(buyer)
 
     seller.goto("/my")
     expect(seller.get_by_role("heading", name="Nothing registered yet")).to_be_visible()
     expect(seller.get_by_role("heading", level=3, name="Acme One")).to_have_count(0)
+    assert_accessible(seller)
 
-
-def test_stolen_report_shows_on_the_public_page(app, phone):
-    world = build_world(app)
-    give_unit(app, world.owner, world.unit_ids_a[1])
-
-    sign_in(phone, world.owner)
-    open_my_unit(phone, "Acme One")
-    phone.get_by_text("Report it stolen").click()
-    phone.get_by_label("Where it happened").fill("Lyon, Part-Dieu station")
-    phone.get_by_label("What happened").fill("Taken from my bag.")
-    phone.get_by_role("button", name="Report stolen", exact=True).click()
-    expect(phone.locator(".flash").get_by_text("The unit is reported stolen.")).to_be_visible()
-    expect(phone.get_by_role("heading", name="Found it again?")).to_be_visible()
-
-    response = phone.goto(f"/01/{world.gtin_a}/21/{world.serials_a[1]}")
-    assert response.status == 200
-    expect(phone.locator(".verdict")).to_contain_text("Reported stolen")
-    expect(phone.get_by_role("link", name=re.compile("register it"))).to_have_count(0)
+    # The new owner reports it stolen; the verdict page says so to anyone.
+    open_my_unit(buyer, "Acme One")
+    buyer.get_by_text("Report it stolen").click()
+    buyer.get_by_label("Where it happened").fill("Lyon, Part-Dieu station")
+    buyer.get_by_label("What happened").fill("Taken from my bag.")
+    assert_accessible(buyer)
+    buyer.get_by_role("button", name="Report stolen", exact=True).click()
+    expect(buyer.locator(".flash").get_by_text("The unit is reported stolen.")).to_be_visible()
+    expect(buyer.get_by_role("heading", name="Found it again?")).to_be_visible()
+    assert_accessible(buyer)
+    verdict_shows_stolen(app, seller, live_server, unit_id, world.gtin_a, serial)
 
 
 def test_staff_find_a_unit_in_the_console(app, desktop):
