@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import BinaryIO
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from portal.authenticity.labels import label_for_printing, label_uri
@@ -20,6 +19,7 @@ from portal.catalog.models import Lot, Manufacturer, ProductModel, Unit
 from portal.core.db import utcnow
 from portal.core.errors import Invalid
 from portal.core.gs1 import GS1Error, normalize_gtin
+from portal.core.storage import new_stored
 from portal.extensions import db
 
 BATCH = 200
@@ -100,7 +100,6 @@ def start_run(tenant: Manufacturer, *, actor, gtin: str, lot: str = "", serial_f
 def render_run(run_id: int) -> None:
     """Render one run to a file in the upload folder, committing progress as it goes."""
     import secrets
-    from pathlib import Path
 
     from portal.accounts.models import User
 
@@ -112,8 +111,6 @@ def render_run(run_id: int) -> None:
     tenant = db.session.get(Manufacturer, run.manufacturer_id)
     actor = db.session.get(User, run.requested_by_id) if run.requested_by_id else "labels"
     key = f"labels-{secrets.token_hex(12)}.pdf"
-    folder = Path(current_app.config["UPLOAD_FOLDER"])
-    folder.mkdir(parents=True, exist_ok=True)
 
     def progress(n: int) -> None:
         db.session.execute(LabelRun.__table__.update().where(LabelRun.id == run_id)
@@ -121,7 +118,7 @@ def render_run(run_id: int) -> None:
         db.session.commit()
 
     try:
-        with (folder / key).open("wb") as handle:
+        with new_stored(key).open("wb") as handle:
             write_sheet(tenant, handle, actor=actor, progress=progress, gtin=run.gtin, lot=run.lot or None,
                         serial_from=run.serial_from or None, serial_to=run.serial_to or None)
     except Exception as exc:  # noqa: BLE001 - the run records the failure for the person waiting on it

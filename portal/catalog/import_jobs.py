@@ -27,7 +27,7 @@ from portal.catalog.models import Manufacturer
 from portal.core import audit
 from portal.core.db import UTCDateTime, str_enum, utcnow
 from portal.core.errors import DomainError, Invalid
-from portal.core.storage import open_stored
+from portal.core.storage import new_stored, open_stored, remove_stored
 from portal.extensions import db
 
 #: A running job whose heartbeat is older than this is presumed dead and run again. While checking rows
@@ -94,9 +94,7 @@ def start_import(tenant: Manufacturer, stream: BinaryIO, *, filename: str, actor
     a file that is not the right kind of CSV is refused at once instead of failing in the background.
     """
     key = f"import-{secrets.token_hex(16)}.csv"
-    folder = Path(current_app.config["UPLOAD_FOLDER"])
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / key
+    path = new_stored(key)
     first, lines, last = b"", 0, b"\n"
     text = codecs.getincrementaldecoder("utf-8")()  # the whole file, not just its header, must be text
     try:
@@ -173,7 +171,6 @@ def run_import_job(job_id: int) -> ImportJob | None:
     job = db.session.get(ImportJob, job_id)
     tenant = db.session.get(Manufacturer, job.manufacturer_id)
     actor = (db.session.get(User, job.requested_by_id) if job.requested_by_id else None) or "import"
-    folder = Path(current_app.config["UPLOAD_FOLDER"])
     # Named after the upload and the attempt: a run killed while writing its report leaves a file the run
     # that finishes the job removes.
     report_key = f"{Path(job.file_key).stem}-errors-{attempt}.csv"
@@ -193,7 +190,7 @@ def run_import_job(job_id: int) -> ImportJob | None:
     jobs = ImportJob.__table__
     try:
         with open_stored(job.file_key).open(encoding="utf-8-sig", newline="") as source, \
-                (folder / report_key).open("w", encoding="utf-8", newline="") as errors:
+                new_stored(report_key).open("w", encoding="utf-8", newline="") as errors:
             report = import_units_csv(tenant, source, actor=actor, progress=progress, error_report=errors)
         now = utcnow()
         finished = db.session.execute(
@@ -205,14 +202,14 @@ def run_import_job(job_id: int) -> ImportJob | None:
             raise _Superseded
         db.session.commit()
         for earlier in range(1, attempt):
-            (folder / f"{Path(job.file_key).stem}-errors-{earlier}.csv").unlink(missing_ok=True)
+            remove_stored(f"{Path(job.file_key).stem}-errors-{earlier}.csv")
     except _Superseded:
         db.session.rollback()
-        (folder / report_key).unlink(missing_ok=True)
+        remove_stored(report_key)
         return None
     except Exception as exc:  # the job records any failure for the person waiting on it
         db.session.rollback()
-        (folder / report_key).unlink(missing_ok=True)
+        remove_stored(report_key)
         if isinstance(exc, DomainError):
             reason = str(exc)
         elif isinstance(exc, FileNotFoundError):

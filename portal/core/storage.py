@@ -57,9 +57,7 @@ def _check_size(data: bytes, field: str) -> None:
 
 def _write(payload: bytes, mime: str, ext: str, filename: str) -> StoredFile:
     key = f"{secrets.token_hex(16)}.{ext}"
-    folder = Path(current_app.config["UPLOAD_FOLDER"])
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / key).write_bytes(payload)
+    new_stored(key).write_bytes(payload)
     safe_name = "".join(c for c in Path(filename).name if c.isalnum() or c in "._- ")[:120] or "file"
     return StoredFile(key=key, mime=mime, name=safe_name, size=len(payload))
 
@@ -90,8 +88,35 @@ def _reencode(data: bytes, kind: str) -> tuple[str, str, bytes]:
     return mime, ext, out.getvalue()
 
 
+# Every upload and every file the portal makes (proofs, photos, pictures, CSV imports and their error
+# reports, label sheets) is named by a key and found through these four functions, and nothing else in
+# the portal knows where files live. They live in UPLOAD_FOLDER: with several machines, a shared volume
+# mounted at the same path on each (docs/deploy.md). Another store (an S3-compatible one) replaces these
+# functions, not their callers.
+
+def _stored_path(key: str) -> Path:
+    return Path(current_app.config["UPLOAD_FOLDER"]) / Path(key).name  # a key never leaves the folder
+
+
+def new_stored(key: str) -> Path:
+    """Where to write a new file under `key` (the folder is made on first use)."""
+    path = _stored_path(key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def open_stored(key: str) -> Path:
-    path = Path(current_app.config["UPLOAD_FOLDER"]) / Path(key).name
+    """An existing file; FileNotFoundError when it is gone."""
+    path = _stored_path(key)
     if not path.is_file():
         raise FileNotFoundError(key)
     return path
+
+
+def remove_stored(key: str) -> bool:
+    """Delete a file if it is there; says whether it was."""
+    path = _stored_path(key)
+    if not path.is_file():
+        return False
+    path.unlink()
+    return True

@@ -8,9 +8,7 @@ commits (`remove_files`), so a rollback never leaves rows pointing at deleted fi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm.exc import StaleDataError
@@ -22,6 +20,7 @@ from portal.catalog.services import record_event
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import Conflict, Invalid, NotAllowed
+from portal.core.storage import remove_stored
 from portal.extensions import db
 from portal.notifications.models import DeliveryState, Notification
 from portal.ownership.models import Ownership, OwnershipDispute, TransferOffer, TransferState
@@ -135,13 +134,9 @@ def erase_account(user: User, password: str) -> ErasureResult:
 
 def remove_files(result: ErasureResult) -> int:
     """Delete the erased account's uploads from storage, once its rows are committed. Returns how many went."""
-    folder = Path(current_app.config["UPLOAD_FOLDER"])
     still_used = set(db.session.scalars(select(Ownership.proof_key).where(Ownership.proof_key.in_(result.file_keys))))
     still_used |= set(db.session.scalars(select(ClaimEntry.file_key).where(ClaimEntry.file_key.in_(result.file_keys))))
     removed = 0
     for key in result.file_keys - still_used:
-        path = folder / Path(key).name
-        if path.is_file():
-            path.unlink()
-            removed += 1
+        removed += remove_stored(key)
     return removed

@@ -10,9 +10,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import or_, select
 
 from portal.accounts.models import SecondFactor, StaffMembership, User, UserSession
@@ -20,11 +18,13 @@ from portal.authenticity.models import CounterfeitReport
 from portal.catalog.models import Disposition, Unit, UnitEvent
 from portal.core.audit import AuditEntry
 from portal.core.db import utcnow
+from portal.core.storage import open_stored
 from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.ownership.models import Ownership, OwnershipDispute, TransferOffer
 from portal.recalls.models import RecallNotice, RecallUnit
 from portal.warranty.models import ClaimEntry, WarrantyClaim
+
 
 @dataclass
 class Export:
@@ -160,13 +160,13 @@ def _recalls(user: User, ownerships: list[Ownership], export: Export) -> None:
 def zip_chunks(export: Export, chunk: int = 64 * 1024) -> Iterator[bytes]:
     """Write the ZIP as it is sent: data.json first, then each file read from storage in turn."""
     sink = _Sink()
-    folder = Path(current_app.config["UPLOAD_FOLDER"])
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("data.json", json.dumps(export.data, indent=2, ensure_ascii=False))
         yield sink.take()
         for name, key in export.files:
-            path = folder / Path(key).name
-            if not path.is_file():
+            try:
+                path = open_stored(key)
+            except FileNotFoundError:
                 continue
             with path.open("rb") as source, archive.open(name, "w") as target:
                 while block := source.read(chunk):
