@@ -124,8 +124,9 @@ def browser():
 
 
 def new_context(browser, kind: str, base_url: str | None = None, **extra):
-    """A fresh browser context (own cookies) sized as `kind` ("phone" or "desktop")."""
-    context = browser.new_context(base_url=base_url, locale="en-GB", timezone_id="UTC", **VIEWPORTS[kind], **extra)
+    """A fresh browser context (own cookies) sized as `kind` ("phone" or "desktop"); en-GB unless `locale=`."""
+    options = {"locale": "en-GB", "timezone_id": "UTC", **VIEWPORTS[kind], **extra}
+    context = browser.new_context(base_url=base_url, **options)
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(TIMEOUT_MS)
     return context
@@ -133,15 +134,16 @@ def new_context(browser, kind: str, base_url: str | None = None, **extra):
 
 @pytest.fixture
 def new_page(request, browser, live_server) -> Iterator[Callable[[str], object]]:
-    """Factory: `new_page("phone")` is a page in a context of its own (another person), on the live server.
+    """Factory: `new_page("phone")` is a page in a context of its own (another person), on the live server;
+    `new_page("desktop", locale="fr-FR")` passes context options on.
 
     Contexts close before the live server stops and before the database is wiped; if the test failed, their
     pages are saved as screenshots first.
     """
     contexts = []
 
-    def make(kind: str = "phone"):
-        context = new_context(browser, kind, base_url=live_server)
+    def make(kind: str = "phone", **extra):
+        context = new_context(browser, kind, base_url=live_server, **extra)
         contexts.append(context)
         return context.new_page()
 

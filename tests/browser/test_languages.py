@@ -1,9 +1,15 @@
-"""The language switcher in Chromium: keyboard only, no script needed, and the on-phone check follows it."""
+"""The language switcher in Chromium: keyboard only, no script needed, and the on-phone check follows it;
+the public recall lookup answered in French."""
 from __future__ import annotations
+
+import re
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.a11y import assert_accessible
+from tests.browser.test_recall_journey import OWNED_BIKE, TENANT, build_fleet
+from tests.browser.test_recall_journey import TITLE as RECALL_TITLE
 from tests.browser.test_scan import on_server, signed_label_uri
 from tests.factories import build_world
 
@@ -28,3 +34,56 @@ def test_a_reader_switches_to_german_with_the_keyboard_and_the_page_and_its_scri
 
     phone.goto("/scan")  # the choice sticks
     expect(phone.get_by_role("button", name="Kamera starten")).to_be_visible()
+
+
+# --- The public recall lookup, in French ---------------------------------------------------------------
+
+def launch_cell_recall(app):
+    """The e-bike fleet with campaign R-2026-007 launched for cell lot CELL-A (bikes B-001 to B-004)."""
+    from portal.catalog.models import Manufacturer
+    from portal.extensions import db
+    from portal.recalls import services as recalls
+
+    fleet = build_fleet(app)
+    with app.app_context():
+        tenant = db.session.scalar(db.select(Manufacturer).where(Manufacturer.slug == TENANT))
+        campaign = recalls.save_draft(
+            tenant, actor="test", number="R-2026-007", title=RECALL_TITLE,
+            hazard="Cells of lot CELL-A can overheat while charging.",
+            remedy_instructions="Stop charging the battery and have the pack replaced.",
+            criteria={"lots": ["CELL-A"]})
+        recalls.launch(campaign, remedy_available=True, actor="test")
+        db.session.commit()
+    return fleet
+
+
+def read_french_answer(page, serial: str, recalled: bool) -> None:
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ce produit fait-il l'objet d'un rappel ?")
+    answer = page.get_by_role("region", name=re.compile("Rappel en cours|Aucun rappel en cours"))
+    if recalled:
+        expect(answer.get_by_role("heading", level=2)).to_have_text("Rappel en cours")
+        expect(answer).to_contain_text(serial)
+        recall = page.locator("section.card").filter(has_text=RECALL_TITLE)
+        expect(recall).to_contain_text("Danger :")
+        expect(recall).to_contain_text("Cells of lot CELL-A can overheat while charging.")
+    else:
+        expect(answer.get_by_role("heading", level=2)).to_have_text("Aucun rappel en cours pour cet exemplaire")
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize("kind", ["phone", "desktop"])
+def test_recall_lookup_by_serial_in_french_from_the_browser_language(kind, app, new_page):
+    fleet = launch_cell_recall(app)
+    page = new_page(kind, locale="fr-FR")  # Accept-Language: fr-FR
+    page.goto("/recalls/lookup")
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    assert_accessible(page)
+    page.get_by_label("GTIN").fill(fleet.bike_gtin)
+    page.get_by_label("Numéro de série").fill(OWNED_BIKE)
+    page.get_by_role("button", name="Rechercher les rappels").click()
+    read_french_answer(page, OWNED_BIKE, recalled=True)
+
+    page.get_by_label("Numéro de série").fill("B-009")  # lot CELL-B: not recalled
+    page.get_by_role("button", name="Rechercher les rappels").click()
+    read_french_answer(page, "B-009", recalled=False)
