@@ -93,3 +93,16 @@ lint: $(TEST_STAMP)
 
 clean:
 	rm -rf $(VENV) test-artifacts .pytest_cache
+
+# Full-size benchmarks (tens of minutes; never part of `make test`): bench/README.md lists what each prints,
+# docs/performance.md the figures. The reduced sizes of the same scripts are quick to run by hand.
+.PHONY: bench
+bench: system-deps $(TEST_STAMP) translations
+	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 1; }
+	$(BIN)/python bench/lookup.py
+	$(BIN)/python bench/verify.py
+	$(BIN)/python bench/recall_launch.py
+	$(BIN)/python bench/recall_launch.py --postgresql
+	$(BIN)/python bench/import_units.py --rows 1000000
+	$(BIN)/python bench/import_units.py --rows 1000000 --postgresql
+	PORTAL_LOAD_SCALE=5 PORTAL_TEST_DB=postgresql $(BIN)/python -m pytest -q tests/load

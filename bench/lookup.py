@@ -1,0 +1,462 @@
+"""The public verdict and recall lookup endpoints over a PostgreSQL database at scale, against bare Flask.
+
+    .venv/bin/python bench/lookup.py                                   # full: 10,000,000 units, 5,000,000 owners
+    .venv/bin/python bench/lookup.py --units 200000 --owners 100000 --duration 5    # quick (about 1 min)
+    .venv/bin/python bench/lookup.py --keep                            # keep the cluster folder for re-runs
+    .venv/bin/python bench/lookup.py --reuse /tmp/portal-lookup-XXXX   # drive a kept folder again (no filling)
+
+A throwaway PostgreSQL 15 cluster (run as `postgres` when started as root, Unix socket only, fsync off as
+in the other benches) gets the real schema through the Alembic migrations. Manufacturers (50), their
+models (20 each) and signing keys go through the real services; lots, units, owners (verified accounts)
+and their ownerships are generated inside PostgreSQL with INSERT ... SELECT FROM generate_series (foreign
+key triggers off and the secondary indexes built afterwards, as a restore does), then VACUUM ANALYZE.
+Every other unit (units/owners of them) has a current owner. `--labels` units get a signed label
+through `portal.authenticity.labels.issue_label`; their URIs (`/01/<gtin>/21/<serial>?n=&k=&s=`) drive the
+verdict endpoint (JSON, records a scan), random existing serials drive `/recalls/lookup?...&format=json`.
+
+gunicorn serves each app with `--workers` sync workers (default 4; the sync class like bench/verify.py,
+the class deploy/gunicorn.conf.py also uses unless GUNICORN_THREADS > 1) on 127.0.0.1; `wrk` (a separate
+process, `--connections`, 2 threads) drives each endpoint for `--duration` seconds: first the bare Flask
+endpoint (bench/verify_hello.py), then the verdict, then the lookup, all in the same run. Prints per
+endpoint requests/s, p50, p99, non-2xx responses and the ratio to bare, plus fill time, database and
+table sizes, and the load average next to each figure.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from verify import WRK_SCRIPT, clean_env, cpu_seconds
+
+from tests.pgcluster import _binary
+
+PORT = 5497
+MANUFACTURERS, MODELS_PER_MANUFACTURER, UNITS_PER_LOT = 50, 20, 1_000
+#: Settings for a database of a few GB on a machine with RAM to spare; fsync off like tests/pgcluster.py.
+PG_OPTIONS = ("-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
+              "-c shared_buffers=1GB -c maintenance_work_mem=1GB -c max_wal_size=8GB -c checkpoint_timeout=30min")
+
+
+class Cluster:
+    """A PostgreSQL cluster in `root` (data/, sock/, server.log) that survives the run when asked to."""
+
+    def __init__(self, root: Path):
+        self.root, self.data, self.sock = root, root / "data", root / "sock"
+        self._as_postgres = os.geteuid() == 0
+
+    def _run(self, *args: str) -> None:
+        cmd = ["runuser", "-u", "postgres", "--", *args] if self._as_postgres else list(args)
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def start(self) -> Cluster:
+        self.root.chmod(0o755)
+        if not self.data.exists():
+            self.data.mkdir()
+            self.sock.mkdir()
+            if self._as_postgres:
+                for p in (self.root, self.data, self.sock):
+                    shutil.chown(p, "postgres", "postgres")
+            self._run(_binary("initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                      "--locale=C.UTF-8")
+        options = f"-p {PORT} -k {self.sock} -c listen_addresses='' {PG_OPTIONS}"
+        self._run(_binary("pg_ctl"), "-D", str(self.data), "-l", str(self.root / "server.log"), "-w", "-o", options,
+                  "start")
+        return self
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://postgres@/{database}?host={self.sock}&port={PORT}"
+
+    def connect(self, database: str = "postgres"):
+        import psycopg
+
+        return psycopg.connect(host=str(self.sock), port=PORT, user="postgres", dbname=database, autocommit=True)
+
+    def stop(self) -> None:
+        self._run(_binary("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+
+def timed(label: str, started: float) -> float:
+    took = time.perf_counter() - started
+    print(f"  {label}: {took:.1f} s", flush=True)
+    return took
+
+
+def fill(cluster: Cluster, folder: Path, units: int, owners: int, labels: int, lookups: int) -> dict:
+    """Schema by migrations, then the rows; writes instance/config.py, verdict.txt, lookup.txt; returns facts."""
+    import flask_migrate
+    from cryptography.fernet import Fernet
+    from sqlalchemy import select, text, tuple_
+
+    from portal import create_app
+    from portal.authenticity.keys import create_key
+    from portal.authenticity.labels import issue_label, label_uri
+    from portal.catalog.models import Unit
+    from portal.catalog.services import add_model, create_tenant
+    from portal.demo import gtin_for
+    from portal.extensions import db
+
+    with cluster.connect() as conn:
+        conn.execute("CREATE DATABASE bench")
+    config = {"SECRET_KEY": os.urandom(24).hex(), "KEY_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+              "DATABASE_URL": cluster.url("bench"), "UPLOAD_FOLDER": str(folder / "uploads"),
+              "MAIL_DELIVER_AFTER_REQUEST": False, "RATELIMIT_ENABLED": False, "SESSION_COOKIE_SECURE": False,
+              "BASE_URL": "http://portal.bench"}
+    app = create_app(config)
+    phases, begun = {}, time.perf_counter()
+    with app.app_context():
+        started = time.perf_counter()
+        flask_migrate.upgrade()
+        phases["migrations"] = timed("schema (Alembic migrations)", started)
+
+        started = time.perf_counter()
+        models = []  # (k, model id, manufacturer id, gtin)
+        for m in range(MANUFACTURERS):
+            prefix = f"40{m + 10:05d}"  # 7-digit GS1 company prefixes 4000010...
+            tenant = create_tenant(f"bench{m}", f"Bench Maker {m}", [prefix], actor="bench")
+            for j in range(MODELS_PER_MANUFACTURER):
+                model = add_model(tenant, gtin=gtin_for(prefix, j + 1), name=f"Bench model {m}-{j}",
+                                  warranty_months=24, actor="bench")
+                models.append((model, tenant))
+            create_key(tenant, actor="bench")
+        db.session.commit()
+        models = [(k, model.id, tenant.id, model.gtin) for k, (model, tenant) in enumerate(models)]
+        phases["manufacturers"] = timed(f"{MANUFACTURERS} manufacturers, {len(models):,} models and "
+                                        f"{MANUFACTURERS} signing keys (services)", started)
+
+        per_model = -(-units // len(models))
+        lots_per_model = -(-per_model // UNITS_PER_LOT)
+        conn = db.session.connection()
+        conn.execute(text("SET session_replication_role = replica"))  # no FK triggers: rows are right by construction
+        conn.execute(text("CREATE TEMP TABLE bench_models (k int PRIMARY KEY, model_id int, manufacturer_id int)"))
+        conn.execute(text("INSERT INTO bench_models VALUES (:k, :model, :maker)"),
+                     [{"k": k, "model": mid, "maker": tid} for k, mid, tid, _ in models])
+        secondary = conn.execute(text(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' "
+            "AND tablename IN ('lots', 'units', 'users', 'ownerships') "
+            "AND indexname NOT IN (SELECT conname FROM pg_constraint)")).all()
+        for name, _ in secondary:
+            conn.execute(text(f'DROP INDEX "{name}"'))
+        next_id = {t: conn.execute(text(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {t}")).scalar_one()
+                   for t in ("lots", "units", "users", "ownerships")}
+
+        started = time.perf_counter()
+        conn.execute(text(
+            "INSERT INTO lots (id, model_id, code, created_at) "
+            "SELECT :first + m.k * :lpm + j, m.model_id, 'L' || lpad(j::text, 5, '0'), now() "
+            "FROM bench_models m CROSS JOIN generate_series(0, :lpm - 1) AS g(j)"),
+            {"first": next_id["lots"], "lpm": lots_per_model})
+        # Unit n: model k = n / per_model (contiguous blocks, so both unique keys grow in order), serial S<n>.
+        conn.execute(text(
+            "INSERT INTO units (id, manufacturer_id, model_id, serial, lot_id, manufactured_on, status, created_at) "
+            "SELECT :first + g.n, m.manufacturer_id, m.model_id, 'S' || lpad(g.n::text, 9, '0'), "
+            "       :first_lot + m.k * :lpm + (g.n % :per) / :per_lot, date '2024-01-01' + (g.n % :per) / 20 % 700, "
+            "       'active', now() "
+            "FROM generate_series(0, :units - 1) AS g(n) JOIN bench_models m ON m.k = g.n / :per"),
+            {"first": next_id["units"], "first_lot": next_id["lots"], "lpm": lots_per_model, "per": per_model,
+             "per_lot": UNITS_PER_LOT, "units": units})
+        phases["units"] = timed(f"{units:,} units in {len(models) * lots_per_model:,} lots (INSERT ... SELECT)",
+                                started)
+
+        started = time.perf_counter()
+        conn.execute(text(
+            "INSERT INTO users (id, email, name, password_hash, email_verified_at, is_platform_admin, created_at, "
+            "failed_signins, auth_version) "
+            "SELECT :first + n, 'owner' || lpad(n::text, 8, '0') || '@bench.test', 'Owner ' || n, '!', "
+            "       now(), false, now(), 0, 1 FROM generate_series(0, :owners - 1) AS g(n)"),
+            {"first": next_id["users"], "owners": owners})
+        phases["owners"] = timed(f"{owners:,} owners (verified accounts)", started)
+
+        started = time.perf_counter()
+        # Exactly `owners` units, spread evenly (every other one at 10M/5M), each with its own current owner.
+        conn.execute(text(
+            "INSERT INTO ownerships (id, unit_id, owner_id, since, source, ended_reason, retailer, purchased_on) "
+            "SELECT :first_own + n * :owners / :units, :first_unit + n, :first_user + n * :owners / :units, "
+            "       now() - make_interval(days => (n % 700)::int), 'registration', '', '', "
+            "       (now() - make_interval(days => (n % 700)::int))::date "
+            "FROM generate_series(0::bigint, :units - 1) AS g(n) WHERE n * :owners % :units < :owners"),
+            {"first_own": next_id["ownerships"], "first_unit": next_id["units"], "first_user": next_id["users"],
+             "owners": owners, "units": units})
+        phases["ownerships"] = timed(f"{owners:,} ownerships", started)
+
+        started = time.perf_counter()
+        for name, definition in secondary:
+            conn.execute(text(definition))
+        for table in ("lots", "units", "users", "ownerships"):
+            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                              f"(SELECT MAX(id) FROM {table}))"))
+        conn.execute(text("SET session_replication_role = origin"))
+        db.session.commit()
+        phases["indexes"] = timed(f"{len(secondary)} secondary indexes built ({', '.join(n for n, _ in secondary)})",
+                                  started)
+
+        counts = {t: db.session.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
+                  for t in ("manufacturers", "product_models", "lots", "units", "users", "ownerships")}
+        assert counts["units"] >= units and counts["ownerships"] >= owners, counts
+
+        started = time.perf_counter()
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as auto:
+            auto.execute(text("VACUUM ANALYZE"))  # what autovacuum does after a bulk load; sets hint bits too
+        phases["vacuum"] = timed("VACUUM ANALYZE", started)
+
+        started = time.perf_counter()
+        rng = random.Random(7)
+        picked = sorted(rng.sample(range(units), min(labels, units)))
+        keys = [(models[n // per_model][1], f"S{n:09d}") for n in picked]
+        uris = []
+        for chunk in range(0, len(keys), 500):
+            chosen = select(Unit).where(tuple_(Unit.model_id, Unit.serial).in_(keys[chunk:chunk + 500]))
+            for unit in db.session.scalars(chosen):
+                label = issue_label(unit, actor="bench")
+                uri = urlsplit(label_uri(unit.model.gtin, unit.serial, label))
+                uris.append(f"{uri.path}?{uri.query}")
+            db.session.commit()
+        rng.shuffle(uris)
+        phases["labels"] = timed(f"{len(uris):,} signed labels (issue_label)", started)
+        db.engine.dispose()
+
+    gtins = {k: gtin for k, _, _, gtin in models}
+    lookup = [f"/recalls/lookup?gtin={gtins[n // per_model]}&serial=S{n:09d}&format=json"
+              for n in (rng.randrange(units) for _ in range(lookups))]
+    fill_seconds = time.perf_counter() - begun
+    print(f"  filled in {fill_seconds:.1f} s", flush=True)
+
+    (instance := folder / "instance").mkdir(exist_ok=True)
+    (instance / "config.py").write_text("".join(f"{k} = {v!r}\n" for k, v in config.items()))
+    (folder / "verdict.txt").write_text("\n".join(uris) + "\n")
+    (folder / "lookup.txt").write_text("\n".join(lookup) + "\n")
+    facts = {"units": units, "owners": owners, "labels": len(uris), "lookups": len(lookup), "counts": counts,
+             "fill_seconds": round(fill_seconds, 1), "phases": {k: round(v, 1) for k, v in phases.items()}}
+    (folder / "fill.json").write_text(json.dumps(facts, indent=1))
+    return facts
+
+
+def sizes(cluster: Cluster) -> tuple[int, list[tuple[str, int, int]]]:
+    with cluster.connect("bench") as conn:
+        total = conn.execute("SELECT pg_database_size('bench')").fetchone()[0]
+        tables = conn.execute(
+            "SELECT relname, pg_table_size(oid), pg_indexes_size(oid) FROM pg_class WHERE relkind = 'r' "
+            "AND relnamespace = 'public'::regnamespace ORDER BY pg_total_relation_size(oid) DESC LIMIT 6").fetchall()
+    return total, tables
+
+
+def count_scans(cluster: Cluster) -> int:
+    with cluster.connect("bench") as conn:
+        return conn.execute("SELECT count(*) FROM scans").fetchone()[0]
+
+
+def serve_and_drive(app_spec: str, env: dict, folder: Path, uris_file: Path, args, check=None,
+                    extra: tuple[str, ...] = ()) -> dict:
+    """gunicorn (`--workers` sync workers, free port) until it answers, `check(port)`, then wrk; always stops it."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port, log = s.getsockname()[1], folder / f"gunicorn-{app_spec.split(':')[0]}.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", str(args.workers), "-k", "sync", "-b", f"127.0.0.1:{port}",
+         "--error-logfile", str(log), *extra, app_spec],
+        cwd=ROOT, env={**clean_env(), **env}, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # until it answers (an HTTP error status counts)
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"gunicorn {app_spec} did not start; {log}:\n{log.read_text()[-2000:]}")
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).read()
+                break
+            except OSError as err:
+                if getattr(err, "code", None):
+                    break
+                time.sleep(0.2)
+        if check:
+            check(port)
+        workers = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        cpu_before = cpu_seconds(workers)
+        script = folder / "cycle.lua"
+        script.write_text(WRK_SCRIPT)
+        result = drive_wrk(port, uris_file, script, args)
+        result["cpu_ms"] = (cpu_seconds(workers) - cpu_before) * 1e3 / max(result["requests"], 1)
+        return result
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def drive_wrk(port: int, uris_file: Path, script: Path, args) -> dict:
+    """wrk against the port, cycling through the URIs; parsed as bench/verify.py parses it."""
+    out = subprocess.run(["wrk", "-t2", f"-c{args.connections}", f"-d{args.duration}s", "--latency", "-s", str(script),
+                          f"http://127.0.0.1:{port}", "--", str(uris_file)],
+                         capture_output=True, text=True, check=True).stdout
+    return parse_wrk(out)
+
+
+def parse_wrk(out: str) -> dict:
+    scale = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}
+    pct = {p: float(v) * scale[u] for p, v, u in re.findall(r"^\s*(50|99)%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.MULTILINE)}
+    bad = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", out)
+    errors = re.search(r"Socket errors:.*", out)
+    return {"rps": float(re.search(r"Requests/sec:\s*([\d.]+)", out).group(1)),
+            "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+            "p50": pct["50"], "p99": pct["99"], "non2xx": int(bad.group(1)) if bad else 0,
+            "errors": errors.group(0) if errors else "", "load": os.getloadavg()[0]}
+
+
+def get_json(port: int, uri: str) -> tuple[int, str]:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{uri}", headers={"Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+def profile(folder: Path, label: str, uris: list[str], n: int) -> None:
+    """N requests in process (Flask test client) against the same database: plain time, SQL, then cProfile."""
+    import cProfile
+    import pstats
+    import runpy
+
+    from sqlalchemy import event
+
+    from portal import create_app
+    from portal.extensions import db
+
+    config = {k: v for k, v in runpy.run_path(str(folder / "instance" / "config.py")).items() if k.isupper()}
+    app = create_app(config)
+    client, statements = app.test_client(), []
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2].split()[0]))
+    headers = {"Accept": "application/json"}
+    for uri in uris[:50]:  # warm up caches and the connection pool
+        client.get(uri, headers=headers)
+    statements.clear()
+    started = time.perf_counter()
+    for i in range(n):
+        client.get(uris[i % len(uris)], headers=headers)
+    plain = (time.perf_counter() - started) / n
+    kinds = {k: statements.count(k) / n for k in sorted(set(statements))}
+    profiler = cProfile.Profile()
+    profiler.runcall(lambda: [client.get(uris[i % len(uris)], headers=headers) for i in range(n)])
+    print(f"\n{label}, in process (test client): {plain * 1e6:,.0f} µs per request; SQL per request: "
+          + ", ".join(f"{v:.1f} {k}" for k, v in kinds.items()) + "; under cProfile:")
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("cumulative").print_stats(r"portal/", 25)
+    stats.sort_stats("tottime").print_stats(15)
+
+
+def line(label: str, r: dict, bare: dict | None) -> str:
+    text = (f"{label}: {r['rps']:,.0f} req/s, p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, "
+            f"{r['non2xx']:,} non-2xx of {r['requests']:,}")
+    text += f" ({r['errors']})" if r["errors"] else ""
+    text += f", ratio to bare {r['rps'] / bare['rps']:.2f}" if bare else ""
+    return text + f"; worker CPU {r['cpu_ms']:.2f} ms/request; load average {r['load']:.2f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--units", type=int, default=10_000_000)
+    parser.add_argument("--owners", type=int, default=5_000_000)
+    parser.add_argument("--labels", type=int, default=3_000, help="units given a signed label (verdict URIs)")
+    parser.add_argument("--lookups", type=int, default=20_000, help="random serials for the recall lookup")
+    parser.add_argument("--duration", type=int, default=15, help="seconds of wrk per endpoint")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="also N verdicts and N lookups in process under cProfile, with SQL per request")
+    parser.add_argument("--skip-wrk", action="store_true", help="with --profile: only the in-process profile")
+    parser.add_argument("--keep", action="store_true", help="keep the cluster folder (data, logs) for --reuse")
+    parser.add_argument("--reuse", type=Path, metavar="PATH", help="a folder kept by --keep: skip filling")
+    args = parser.parse_args()
+    if not 0 < args.owners <= args.units:
+        parser.error("need 0 < owners <= units")
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is missing: apt-get install -y wrk")
+
+    print(f"machine: {os.cpu_count()} CPUs, "
+          f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.1f} GiB memory; "
+          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    folder = args.reuse.resolve() if args.reuse else Path(tempfile.mkdtemp(prefix="portal-lookup-"))
+    cluster = Cluster(folder).start()
+    try:
+        if args.reuse:
+            facts = json.loads((folder / "fill.json").read_text())
+            print(f"reusing {folder}: {facts['units']:,} units, {facts['owners']:,} owners, "
+                  f"filled in {facts['fill_seconds']} s when it was made")
+        else:
+            print(f"filling {args.units:,} units and {args.owners:,} owners into {folder}", flush=True)
+            facts = fill(cluster, folder, args.units, args.owners, args.labels, args.lookups)
+        total, tables = sizes(cluster)
+        print(f"database size: {total / 2**30:.2f} GiB; largest tables (data + indexes): "
+              + ", ".join(f"{n} {t / 2**20:,.0f} + {i / 2**20:,.0f} MiB" for n, t, i in tables), flush=True)
+
+        (folder / "root.txt").write_text("/\n")
+        verdict_uris = (folder / "verdict.txt").read_text().split()
+        lookup_uris = (folder / "lookup.txt").read_text().split()
+        portal_env = {"PORTAL_INSTANCE_PATH": str(folder / "instance")}
+        scans = {}
+
+        def verdict_is_genuine(port: int) -> None:
+            status, body = get_json(port, verdict_uris[0])
+            if status != 200 or '"verdict":"genuine"' not in body.replace(" ", ""):
+                raise SystemExit(f"the first signed URI did not verify as genuine: HTTP {status} {body[:300]}")
+            scans["before"] = count_scans(cluster)
+
+        def lookup_answers(port: int) -> None:
+            status, body = get_json(port, lookup_uris[0])
+            if status != 200 or '"open_recalls"' not in body:
+                raise SystemExit(f"the first lookup did not answer: HTTP {status} {body[:300]}")
+
+        if args.profile:
+            profile(folder, "verdict", verdict_uris, args.profile)
+            profile(folder, "recall lookup", lookup_uris, args.profile)
+        if args.skip_wrk:
+            return
+        print(f"driving each endpoint for {args.duration} s: wrk, {args.connections} connections, 2 threads; "
+              f"gunicorn, {args.workers} sync workers", flush=True)
+        bare = serve_and_drive("verify_hello:app", {}, folder, folder / "root.txt", args,
+                               extra=("--pythonpath", str(ROOT / "bench")))
+        print(line("bare flask (GET /)", bare, None), flush=True)
+        verdict = serve_and_drive("portal:create_app()", portal_env, folder, folder / "verdict.txt", args,
+                                  check=verdict_is_genuine)
+        recorded = count_scans(cluster) - scans["before"]
+        print(line(f"verdict (JSON, records a scan; {len(verdict_uris):,} signed URIs)", verdict, bare), flush=True)
+        lookup = serve_and_drive("portal:create_app()", portal_env, folder, folder / "lookup.txt", args,
+                                 check=lookup_answers)
+        print(line(f"recall lookup (JSON; {len(lookup_uris):,} random serials)", lookup, bare), flush=True)
+        print(f"scans recorded during the verdict run: {recorded:,} for {verdict['requests']:,} requests wrk "
+              f"completed ({'every request recorded a scan' if recorded >= verdict['requests'] else 'SOME MISSING'})")
+        print(f"fill: {facts['fill_seconds']} s ({', '.join(f'{k} {v} s' for k, v in facts['phases'].items())})")
+        print("summary: " + json.dumps({"units": facts["units"], "owners": facts["owners"],
+                                         "db_gib": round(total / 2**30, 2), "fill_s": facts["fill_seconds"],
+                                         **{name: {k: round(r[k], 2) if isinstance(r[k], float) else r[k]
+                                                   for k in ("rps", "p50", "p99", "non2xx", "requests", "load")}
+                                            for name, r in (("bare", bare), ("verdict", verdict),
+                                                            ("lookup", lookup))}}))
+    finally:
+        cluster.stop()
+        if args.keep or args.reuse:
+            print(f"kept {folder} (run again with --reuse {folder}; delete it when done)")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
