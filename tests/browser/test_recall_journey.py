@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.factories import FLEET_PREFIX, build_bike_fleet, PASSWORD
+from tests.browser.a11y import assert_accessible
 from tests.browser.signin import sign_in
+from tests.factories import FLEET_PREFIX, PASSWORD, build_bike_fleet
 
 pytestmark = pytest.mark.browser
 
@@ -56,8 +57,25 @@ def build_fleet(app) -> Fleet:
 
 def open_recalls(page: Page) -> None:
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Console").click()
+    expect(page.get_by_role("navigation", name="Console")).to_be_visible()
+    assert_accessible(page)
     page.get_by_role("navigation", name="Console").get_by_role("link", name="Recalls").click()
     expect(page.get_by_role("heading", level=1, name="Recall campaigns")).to_be_visible()
+    assert_accessible(page)
+
+
+def home_completion(page: Page, number: str) -> str:
+    """The console home's "Active recalls" card: the campaign's completion as shown (e.g. "8%")."""
+    page.goto(f"/console/{TENANT}/")
+    card = page.get_by_role("region", name="Active recalls")
+    row = card.locator("li").filter(has_text=number)
+    expect(row).to_have_count(1)
+    assert_accessible(page)
+    shown = row.locator(".completion").inner_text().strip()
+    bar = row.get_by_role("progressbar", name=f"Completion of {number}")
+    assert float(bar.get_attribute("value")) == pytest.approx(int(shown[:-1]), abs=0.5), (bar.get_attribute("value"),
+                                                                                        shown)
+    return shown
 
 
 def shoot(page: Page, name: str) -> None:
@@ -88,6 +106,7 @@ def test_recall_from_draft_to_remedy(app, mailbox, new_page):
     open_recalls(manager)
     manager.get_by_role("link", name="New campaign").click()
     expect(manager.get_by_role("heading", level=1, name="New recall campaign")).to_be_visible()
+    assert_accessible(manager)
     manager.get_by_label("Campaign number").fill("R-2026-007")
     manager.get_by_label("Title", exact=True).fill(TITLE)
     manager.get_by_label("Hazard", exact=True).fill("Cells of lot CELL-A can overheat while charging.")
@@ -104,6 +123,7 @@ def test_recall_from_draft_to_remedy(app, mailbox, new_page):
         has=manager.get_by_role("heading", name="Sample of affected units"))
     expect(sample.get_by_role("link", name=OWNED_BIKE)).to_be_visible()
     expect(sample).not_to_contain_text("C-005")  # lot CELL-B is not affected
+    assert_accessible(manager)
     shoot(manager, "draft-desktop")
 
     manager.get_by_role("button", name="Launch: remedy available").click()
@@ -111,6 +131,11 @@ def test_recall_from_draft_to_remedy(app, mailbox, new_page):
     expect(manager.get_by_text(launched)).to_be_visible()
     expect(manager.locator("#completion-rate")).to_have_text("0%")
     expect(manager.get_by_role("heading", name="Record a remedy or removal")).to_be_visible()
+    assert_accessible(manager)
+    campaign_url = manager.url
+    # The console home lists it among the active recalls, nothing remedied yet.
+    assert home_completion(manager, "R-2026-007") == "0%"
+    manager.goto(campaign_url)
 
     # The owner's e-mail goes out.
     with app.app_context():
@@ -136,12 +161,14 @@ def test_recall_from_draft_to_remedy(app, mailbox, new_page):
     banner = owner.locator(".recall-banner").filter(has_text="Safety recall:")
     expect(banner).to_be_visible()
     expect(banner).to_contain_text(OWNED_BIKE)
+    assert_accessible(owner)
     no_sideways_scroll(owner)
     shoot(owner, "my-products-phone")
     banner.get_by_role("link", name="Read the notice").click()
     expect(owner.get_by_role("heading", level=1, name=TITLE)).to_be_visible()
     expect(owner.get_by_text("IMPORTANT SAFETY RECALL INFORMATION")).to_be_visible()
     expect(owner.get_by_text(f"(serial {OWNED_BIKE}) is affected")).to_be_visible()
+    assert_accessible(owner)
     no_sideways_scroll(owner)
     shoot(owner, "notice-phone")
     owner.get_by_label("Remedy option").select_option("Pick-up at home")
@@ -152,6 +179,7 @@ def test_recall_from_draft_to_remedy(app, mailbox, new_page):
     recalls = owner.get_by_role("region", name="Recalls")
     expect(recalls.get_by_role("link", name=f"R-2026-007: {TITLE}")).to_be_visible()
     expect(recalls).to_contain_text("Recall incomplete")
+    assert_accessible(owner)
     unit_url = owner.url
 
     # A service partner records the remedy for the owner's bike.
@@ -159,6 +187,7 @@ def test_recall_from_draft_to_remedy(app, mailbox, new_page):
     open_recalls(partner)
     partner.get_by_role("link", name="R-2026-007").click()
     expect(partner.locator("#completion-rate")).to_have_text("0%")
+    assert_accessible(partner)
     before = percent(partner)
     remedy = partner.locator("form").filter(
         has=partner.get_by_role("heading", name="Record a remedy or removal"))
@@ -173,13 +202,17 @@ def test_recall_from_draft_to_remedy(app, mailbox, new_page):
     after = percent(partner)
     assert before == 0 and after > 0, (before, after)
     assert after == round(100 / fleet.affected), after  # 1 of 12 remedied
+    assert_accessible(partner)
     shoot(partner, "dashboard-remedied-desktop")
+    # The console home's "Active recalls" moved as well, for the recall manager too.
+    assert home_completion(manager, "R-2026-007") == f"{after}%"
 
     # The owner's product page now says the remedy is done, and where.
     owner.goto(unit_url)
     recalls = owner.get_by_role("region", name="Recalls")
     expect(recalls.get_by_text("Remedy completed")).to_be_visible()
     expect(recalls).not_to_contain_text("Recall incomplete")
+    assert_accessible(owner)
     no_sideways_scroll(owner)
     recalls.scroll_into_view_if_needed()
     shoot(owner, "unit-remedied-phone")
@@ -188,4 +221,5 @@ def test_recall_from_draft_to_remedy(app, mailbox, new_page):
     owner.goto(unit_url)
     recalls.get_by_role("link", name=f"R-2026-007: {TITLE}").click()
     expect(owner.get_by_text(re.compile(r"Remedy completed on .+ at Velo Centrum\."))).to_be_visible()
+    assert_accessible(owner)
     expect(owner.get_by_role("button", name=re.compile("Acknowledge|Save"))).to_have_count(0)
