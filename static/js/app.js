@@ -1,8 +1,22 @@
-/* Every page: install the service worker (static/js/sw.js), which keeps My products readable offline and
-   checks codes offline, and say so when this page is the copy the phone kept rather than a fresh one
-   (the worker marks such a copy's body with data-kept-copy). */
+/* Every page: the translated sentences scripts show, the service worker (static/js/sw.js) that keeps My
+   products readable offline and checks codes offline, and a note when this page is the copy the phone kept
+   rather than a fresh one (the worker marks such a copy's body with data-kept-copy). */
 (function () {
   "use strict";
+  /* Sentences for scripts come translated in the page (a JSON block made by portal/authenticity/js_text.py);
+     t(key, english, vars) gives the reader's language, the English when the page has none. app.js loads
+     first (every script is deferred, in document order), so verify.js, scan.js and offline.js use it. */
+  var TEXT = (function () {
+    var block = document.getElementById("js-text");
+    try { return block ? JSON.parse(block.textContent) : {}; } catch (e) { return {}; }
+  })();
+  window.ProvenanceText = {
+    t: function (key, english, vars) {
+      return (TEXT[key] || english).replace(/%\((\w+)\)s/g, function (all, name) {
+        return vars && name in vars ? vars[name] : all;
+      });
+    }
+  };
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () { /* offline support is optional */ });
   }

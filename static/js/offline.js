@@ -14,16 +14,7 @@
   var CSET82 = /^[!"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}$/;
   var SIGNATURE = /^[A-Za-z0-9_-]{86}$/;  // 64 bytes, base64url without padding
   var KID = /^[A-Za-z0-9_-]{1,64}$/;
-  /* Sentences come translated from the page (portal/authenticity/js_text.py); the English is the fallback. */
-  var TEXT = (function () {
-    var block = document.getElementById("js-text");
-    try { return block ? JSON.parse(block.textContent) : {}; } catch (e) { return {}; }
-  })();
-  function t(key, english, vars) {
-    return (TEXT[key] || english).replace(/%\((\w+)\)s/g, function (all, name) {
-      return vars && name in vars ? vars[name] : all;
-    });
-  }
+  var t = window.ProvenanceText.t;  /* static/js/app.js: the page's translated sentences */
   var CANNOT = t("offline.cannot_title", "Cannot check offline");
   var NOT_GENUINE = t("offline.not_genuine_title", "Not genuine");
 

@@ -13,7 +13,7 @@
    Everything else goes to the network untouched; verdicts themselves are never cached (they must be live). */
 "use strict";
 
-var CACHE = "provenance-shell-v2";
+var CACHE = "provenance-shell-v3";
 var SHELL = [
   "/verify-offline",
   "/static/css/portal.css",

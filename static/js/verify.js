@@ -39,16 +39,7 @@
   }
 
   window.ProvenanceVerify = { verifyWith: verifyWith, cachedKeys: cachedKeys, fetchKeys: fetchKeys };
-  /* Sentences come translated from the page (portal/authenticity/js_text.py); the English is the fallback. */
-  var TEXT = (function () {
-    var block = document.getElementById("js-text");
-    try { return block ? JSON.parse(block.textContent) : {}; } catch (e) { return {}; }
-  })();
-  function t(key, english, vars) {
-    return (TEXT[key] || english).replace(/%\((\w+)\)s/g, function (all, name) {
-      return vars && name in vars ? vars[name] : all;
-    });
-  }
+  var t = window.ProvenanceText.t;  /* static/js/app.js: the page's translated sentences */
 
   var el = document.getElementById("sig-check");
   if (el) {

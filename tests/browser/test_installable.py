@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image
@@ -40,6 +41,12 @@ def wait_until_kept(page) -> None:
     page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
 
 
+def wait_until_saved(page, path: str) -> None:
+    """The worker puts its copy in the cache while the page shows; going offline before that is a race."""
+    page.wait_for_function("path => caches.open('provenance-mine-v1').then(c => c.match(path)).then(r => !!r)",
+                           arg=path)
+
+
 def test_my_products_open_offline_after_a_visit_and_are_forgotten_on_sign_out(app, phone):
     world = build_world(app)
     give_unit(app, world.owner, world.unit_ids_a[0])
@@ -48,9 +55,11 @@ def test_my_products_open_offline_after_a_visit_and_are_forgotten_on_sign_out(ap
     wait_until_kept(phone)
     phone.reload()  # this load goes through the worker, which keeps the copy
     expect(phone.get_by_text(world.serials_a[0])).to_be_visible()
+    wait_until_saved(phone, "/my")
     phone.get_by_role("link", name="Acme One").first.click()
     expect(phone.get_by_role("heading", level=1, name="Acme One")).to_be_visible()
     unit_page = phone.url
+    wait_until_saved(phone, urlsplit(unit_page).path)
 
     phone.context.set_offline(True)
     try:
