@@ -78,11 +78,31 @@ def tab_and_press(page: Page, target: Locator, key: str = "Enter", *, check_focu
         page.keyboard.press(key)
 
 
-def sign_in_by_keyboard(page: Page, email: str, password: str = PASSWORD) -> None:
-    """An owner (no second factor) signs in from the home page with the keyboard alone."""
+def choose(page: Page, select: Locator, label: str, limit: int = 30) -> None:
+    """Tab to a <select> and move through its options with the arrow keys until `label` is chosen."""
+    tab_to(page, select)
+    assert_focus_visible(page)
+    page.keyboard.press("Home")
+    for _ in range(limit):
+        if select.evaluate("el => el.selectedOptions[0]?.textContent.trim()") == label:
+            return
+        page.keyboard.press("ArrowDown")
+    expect(select.locator("option:checked")).to_have_text(label)
+
+
+def sign_in_by_keyboard(page: Page, email: str, password: str = PASSWORD, secret: bytes | None = None) -> None:
+    """Sign in from the home page with the keyboard alone; staff (`secret`) type the code of their authenticator."""
+    from tests.browser.signin import _codes
+
     page.goto("/")
     tab_and_press(page, page.get_by_role("navigation", name="Main").get_by_role("link", name="Sign in"), navigates=True)
     tab_and_type(page, page.get_by_label("E-mail address"), email, check_focus=True)
     tab_and_type(page, page.get_by_label("Password"), password)
     tab_and_press(page, page.get_by_role("button", name="Sign in"), navigates=True)
+    if secret is not None and "/signin/code" in page.url:
+        for code in _codes(secret):
+            tab_and_type(page, page.get_by_label("Code"), code, check_focus=True)
+            tab_and_press(page, page.get_by_role("button", name="Continue"), navigates=True)
+            if "/signin/code" not in page.url:
+                break
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()

@@ -6,6 +6,7 @@ step on a page is a key press. At the steps that matter the focused element must
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -13,11 +14,14 @@ from playwright.sync_api import Page, expect
 from tests.browser.a11y import assert_accessible
 from tests.browser.keyboard import (
     assert_focus_visible,
+    choose,
     sign_in_by_keyboard,
     tab_and_press,
     tab_and_type,
     tab_to,
 )
+from tests.browser.test_claim_journey import ANSWER, QUESTION, photo_file
+from tests.browser.test_claim_journey import give_unit as give_claim_unit
 from tests.browser.test_journeys import (
     check_registered,
     give_unit,
@@ -27,8 +31,17 @@ from tests.browser.test_journeys import (
     verify_link,
 )
 from tests.browser.test_languages import launch_cell_recall, read_french_answer
-from tests.browser.test_recall_journey import OWNED_BIKE
-from tests.factories import build_world
+from tests.browser.test_recall_journey import (
+    MANAGER,
+    OWNED_BIKE,
+    OWNER,
+    PARTNER,
+    build_fleet,
+    home_completion,
+)
+from tests.browser.test_recall_journey import TITLE as RECALL_TITLE
+from tests.browser.test_scan import camera_phone, label_video, on_server, report_stolen_unit, signed_label_uri
+from tests.factories import TOTP_SECRET, build_world
 
 pytestmark = pytest.mark.browser
 
@@ -149,3 +162,147 @@ def test_transfer_then_stolen_by_keyboard(kind, app, new_page, live_server):
     # On the verdict page too, Tab reaches the links with a visible ring.
     tab_to(seller, seller.get_by_role("navigation", name="Language").get_by_role("link", name="Français"))
     assert_focus_visible(seller)
+
+
+# --- Journey 1: the scanner started from the keyboard ------------------------------------------------------
+
+def test_camera_scan_of_a_stolen_unit_started_by_keyboard(app, browser, live_server, tmp_path):
+    world = build_world(app)
+    unit_id = world.unit_ids_a[2]
+    uri = signed_label_uri(app, unit_id)
+    report_stolen_unit(app, world.owner, unit_id)
+    with camera_phone(browser, live_server, label_video(uri, tmp_path / "stolen.y4m")) as page:
+        page.goto("/scan")
+        tab_and_press(page, page.get_by_role("button", name="Start camera"))
+        page.wait_for_url(on_server(uri, live_server))
+        expect(page.locator("#verdict-title")).to_have_text("Genuine, with a warning")
+        expect(page.locator("main")).to_contain_text("Reported stolen")
+        tab_to(page, page.get_by_role("navigation", name="Main").get_by_role("link", name="Check a product"))
+        assert_focus_visible(page)
+
+
+# --- Journey 3: a claim, owner and desk both on the keyboard -------------------------------------------------
+
+def symmetric_day(after: date, before: date) -> date:
+    """The latest day in (after, before] whose day and month are the same number: it types the same into a
+    day-first and a month-first date field (the field's order follows Chromium's language, not the page's)."""
+    day = before
+    while day.day != day.month:
+        day -= timedelta(days=1)
+    assert day > after, (after, before)
+    return day
+
+
+def desk_moves_by_keyboard(agent: Page, number: str, action: str, note: str = "") -> None:
+    agent.goto(f"/console/acme/claims/{number}")
+    decision = agent.locator("details").filter(
+        has=agent.locator("summary", has_text=re.compile(rf"^\s*{re.escape(action)}\s*$")))
+    tab_and_press(agent, decision.locator("summary"))  # Enter opens the <details>
+    if note:
+        tab_and_type(agent, decision.get_by_role("textbox", name=re.compile("^Note")), note, check_focus=True)
+    tab_and_press(agent, decision.get_by_role("button", name=action, exact=True), navigates=True)
+    expect(agent.get_by_text(f"Claim {number} is now")).to_be_visible()
+
+
+def test_claim_with_a_photo_to_the_return_document_by_keyboard(app, new_page, tmp_path):
+    world = build_world(app)
+    give_claim_unit(app, world.owner, world.unit_ids_a[0])
+    owner, agent = new_page("phone"), new_page("desktop")
+    sign_in_by_keyboard(agent, world.staff_a["claims_agent"], secret=TOTP_SECRET)
+
+    sign_in_by_keyboard(owner, world.owner)
+    tab_and_press(owner, owner.get_by_role("navigation", name="Main").get_by_role("link", name="My products"),
+                  navigates=True)
+    tab_and_press(owner, owner.get_by_role("link", name=re.compile("Acme One")), navigates=True)
+    tab_and_press(owner, owner.get_by_role("link", name="File a claim"), navigates=True)
+    choose(owner, owner.get_by_label("What happened?"), "It works only some of the time")
+    tab_and_type(owner, owner.get_by_label("Describe the problem"),
+                 "The watch stops at night and starts again when I shake it.", check_focus=True)
+    started = symmetric_day(date.today() - timedelta(days=90), date.today())
+    tab_to(owner, owner.get_by_label("When did it start?"))
+    assert_focus_visible(owner)
+    owner.keyboard.type(started.strftime("%d%m%Y"))
+    expect(owner.get_by_label("When did it start?")).to_have_value(started.isoformat())
+    attach_file_by_keyboard(owner, owner.get_by_label("Photos (optional)"), photo_file(tmp_path))
+    choose(owner, owner.get_by_label("What would you like?"), "Repair it")
+    tab_and_press(owner, owner.get_by_role("button", name="File the claim"), navigates=True)
+    heading = owner.get_by_role("heading", level=1, name=re.compile(r"^Claim W\d\d-"))
+    expect(heading).to_be_visible()
+    expect(owner.locator("ul.my-claim-photos img")).to_have_count(1)
+    number = heading.inner_text().removeprefix("Claim ").strip()
+
+    desk_moves_by_keyboard(agent, number, "Ask the owner for information", QUESTION)
+    owner.reload()
+    ask = owner.get_by_role("region", name="Acme Watches needs more information")
+    expect(ask).to_contain_text(QUESTION)
+    tab_and_type(owner, ask.get_by_label("Your answer"), ANSWER, check_focus=True)
+    tab_and_press(owner, ask.get_by_role("button", name="Send the answer"), navigates=True)
+    expect(owner.get_by_text("Thank you. Your answer is with the manufacturer.")).to_be_visible()
+
+    desk_moves_by_keyboard(agent, number, "Approve")
+    owner.reload()
+    expect(owner.locator(".page-head")).to_contain_text("Approved")
+    link = owner.get_by_role("region", name="Return number").get_by_role("link", name="Return document (PDF)")
+    tab_to(owner, link)
+    assert_focus_visible(owner)
+    with owner.expect_response(lambda r: r.url.endswith(".pdf")) as got:
+        owner.keyboard.press("Enter")
+    assert got.value.status == 200 and got.value.headers["content-type"] == "application/pdf"
+
+
+# --- Journey 4: a recall drafted, launched, acknowledged and remedied on the keyboard -------------------------
+
+def test_recall_from_draft_to_remedy_by_keyboard(app, mailbox, new_page):
+    from portal.accounts.second_factor import enrol
+    from portal.accounts.services import find_user
+    from portal.extensions import db
+    from portal.notifications.services import deliver_due
+
+    fleet = build_fleet(app)
+    with app.app_context():
+        for email in (MANAGER, PARTNER):
+            enrol(find_user(email), TOTP_SECRET, actor="test")
+        db.session.commit()
+    manager, owner = new_page("desktop"), new_page("phone")
+
+    sign_in_by_keyboard(manager, MANAGER, secret=TOTP_SECRET)
+    tab_and_press(manager, manager.get_by_role("navigation", name="Main").get_by_role("link", name="Console"),
+                  navigates=True)
+    tab_and_press(manager, manager.get_by_role("navigation", name="Console").get_by_role("link", name="Recalls"),
+                  navigates=True)
+    tab_and_press(manager, manager.get_by_role("link", name="New campaign"), navigates=True)
+    tab_and_type(manager, manager.get_by_label("Campaign number"), "R-2026-007", check_focus=True)
+    tab_and_type(manager, manager.get_by_label("Title", exact=True), RECALL_TITLE)
+    tab_and_type(manager, manager.get_by_label("Hazard", exact=True), "Cells of lot CELL-A can overheat.",
+                 check_focus=True)
+    tab_and_type(manager, manager.get_by_label("What owners should do"), "Have the pack replaced.")
+    tab_and_type(manager, manager.get_by_label("Remedy options (one per line)"), "Dealer\nPick-up at home")
+    tab_and_type(manager, manager.get_by_label("Lots (comma-separated)"), "CELL-A")
+    tab_and_press(manager, manager.get_by_role("button", name="Save draft and preview"), navigates=True)
+    expect(manager.locator("#affected-count")).to_have_text(str(fleet.affected))
+    tab_and_press(manager, manager.get_by_role("button", name="Launch: remedy available"), navigates=True)
+    expect(manager.locator("#completion-rate")).to_have_text("0%")
+    campaign_url = manager.url
+
+    with app.app_context():
+        deliver_due()
+    text = mailbox.last_to(OWNER).get_body(preferencelist=("plain",)).get_content()
+    link = re.search(r"https?://\S+/my\b\S*", text).group(0)
+
+    sign_in_by_keyboard(owner, OWNER)
+    owner.goto(re.sub(r"^https?://[^/]+", "", link))
+    tab_and_press(owner, owner.locator(".recall-banner").get_by_role("link", name="Read the notice"), navigates=True)
+    choose(owner, owner.get_by_label("Remedy option"), "Pick-up at home")
+    tab_and_press(owner, owner.get_by_role("button", name="Acknowledge"), navigates=True)
+    expect(owner.get_by_text("Thank you: the manufacturer knows you have read the notice.")).to_be_visible()
+
+    manager.goto(campaign_url)  # the recall manager records the remedy here, as a partner would
+    remedy = manager.locator("form").filter(has=manager.get_by_role("heading", name="Record a remedy or removal"))
+    tab_and_type(manager, remedy.get_by_label("Serial"), OWNED_BIKE, check_focus=True)
+    choose(manager, remedy.get_by_label("Outcome"), "Remedied")
+    tab_and_type(manager, remedy.get_by_label("Where"), "Velo Centrum")
+    tab_and_type(manager, remedy.get_by_label("What was done"), "Battery pack replaced")
+    tab_and_press(manager, remedy.get_by_role("button", name="Record"), navigates=True)
+    expect(manager.get_by_text(f"Recorded: {OWNED_BIKE} remedied.")).to_be_visible()
+    expect(manager.locator("#completion-rate")).to_have_text(f"{round(100 / fleet.affected)}%")
+    assert home_completion(manager, "R-2026-007") == f"{round(100 / fleet.affected)}%"
