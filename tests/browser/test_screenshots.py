@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.a11y import assert_accessible
-from tests.browser.conftest import new_context, serve
+from tests.browser.conftest import new_context, save_failure_screenshots, serve
 
 pytestmark = pytest.mark.browser
 
@@ -200,5 +200,8 @@ def test_page(shot: Shot, kind: str, demo, contexts):
         expected_failure = f"the server responded with a status of {shot.status}"
         problems = [p for p in problems if not (shot.status >= 400 and expected_failure in p)]
         assert not problems, f"{path}: " + "; ".join(problems)
+    except BaseException:
+        save_failure_screenshots([page])  # the module's contexts outlive the test: shoot the page before it closes
+        raise
     finally:
         page.close()
