@@ -11,10 +11,10 @@ The demo data loads once for this module (about 2 s); each signed-in person gets
 from __future__ import annotations
 
 import os
-from urllib.parse import urlsplit
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
