@@ -306,3 +306,22 @@ def test_recall_from_draft_to_remedy_by_keyboard(app, mailbox, new_page):
     expect(manager.get_by_text(f"Recorded: {OWNED_BIKE} remedied.")).to_be_visible()
     expect(manager.locator("#completion-rate")).to_have_text(f"{round(100 / fleet.affected)}%")
     assert home_completion(manager, "R-2026-007") == f"{round(100 / fleet.affected)}%"
+
+
+# --- Getting past the header --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["phone", "desktop"])
+def test_skip_link_is_the_first_stop_shows_itself_and_lands_in_the_content(kind, new_page):
+    page = new_page(kind)
+    page.goto("/lookup")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    assert_focus_visible(page)
+    box = skip.bounding_box()
+    viewport = page.viewport_size
+    assert box and box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= viewport["width"], box
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")  # the next stop is the first one in the content, not the header's links
+    expect(page.get_by_label("GTIN")).to_be_focused()
+    assert_focus_visible(page)
