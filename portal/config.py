@@ -38,6 +38,8 @@ class Defaults:
     MAIL_USERNAME = ""
     MAIL_PASSWORD = ""
     MAIL_FROM = "Provenance <no-reply@provenance.example>"
+    #: Where messages go as .eml files while MAIL_SERVER is empty; empty means instance/mail.
+    MAIL_FOLDER = ""
     #: Try to deliver a request's notifications right after it commits (the worker retries failures).
     MAIL_DELIVER_AFTER_REQUEST = True
     #: Password KDF as Werkzeug names it: scrypt with N=2^15, r=8, p=1.

@@ -86,6 +86,7 @@ def _app(database_url, smtp_server, tmp_path_factory):
         "KEY_ENCRYPTION_KEY": "zxdrC0Zt2Oa7J7wKfZC8m5Q4cS7Vv3I0b3Jx6p0n9dA=",
         "DATABASE_URL": database_url,
         "UPLOAD_FOLDER": str(tmp_path_factory.mktemp("uploads")),
+        "MAIL_FOLDER": str(tmp_path_factory.mktemp("mail")),  # never the developer's instance/mail
         "WTF_CSRF_ENABLED": False,
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": controller.port,

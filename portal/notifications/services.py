@@ -109,7 +109,7 @@ def _claim_next(only_ids: list[int] | None) -> Notification | None:
 
 def mail_folder() -> Path:
     """Without SMTP settings, messages are written here as .eml files (the demo shows real messages)."""
-    return Path(current_app.instance_path) / "mail"
+    return Path(current_app.config.get("MAIL_FOLDER") or Path(current_app.instance_path) / "mail")
 
 
 def build_message(note: Notification) -> EmailMessage:
