@@ -4,15 +4,17 @@
     .venv/bin/python bench/lookup.py --units 200000 --owners 100000 --duration 5    # quick (about 1 min)
     .venv/bin/python bench/lookup.py --keep                            # keep the cluster folder for re-runs
     .venv/bin/python bench/lookup.py --reuse /tmp/portal-lookup-XXXX   # drive a kept folder again (no filling)
+    .venv/bin/python bench/lookup.py --reuse /tmp/portal-lookup-XXXX --profile 500 --skip-wrk   # where time goes
 
 A throwaway PostgreSQL 15 cluster (run as `postgres` when started as root, Unix socket only, fsync off as
 in the other benches) gets the real schema through the Alembic migrations. Manufacturers (50), their
 models (20 each) and signing keys go through the real services; lots, units, owners (verified accounts)
 and their ownerships are generated inside PostgreSQL with INSERT ... SELECT FROM generate_series (foreign
 key triggers off and the secondary indexes built afterwards, as a restore does), then VACUUM ANALYZE.
-Every other unit (units/owners of them) has a current owner. `--labels` units get a signed label
-through `portal.authenticity.labels.issue_label`; their URIs (`/01/<gtin>/21/<serial>?n=&k=&s=`) drive the
-verdict endpoint (JSON, records a scan), random existing serials drive `/recalls/lookup?...&format=json`.
+`--owners` of the units, spread evenly (every other one at the default sizes), have a current owner
+each. `--labels` units get a signed label through `portal.authenticity.labels.issue_label`; their URIs
+(`/01/<gtin>/21/<serial>?n=&k=&s=`) drive the verdict endpoint (JSON, records a scan); random existing
+serials drive `/recalls/lookup?...&format=json`.
 
 gunicorn serves each app with `--workers` sync workers (default 4; the sync class like bench/verify.py,
 the class deploy/gunicorn.conf.py also uses unless GUNICORN_THREADS > 1) on 127.0.0.1; `wrk` (a separate
