@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -117,18 +118,31 @@ def serve(app, tmp: Path) -> tuple[subprocess.Popen, str]:
     log = tmp / "gunicorn.log"
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "4", "-k", "gthread", "--threads", "4",
                              "-b", f"127.0.0.1:{port}", "--error-logfile", str(log), "portal:create_app()"],
-                            cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+                            cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
+                            start_new_session=True)  # its own process group: stop() ends the workers too
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
         if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
+            stop(proc)
             pytest.fail(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
         try:
             urllib.request.urlopen(base + "/signin", timeout=10).read()
             return proc, base
         except OSError:  # not listening yet, or still loading
             time.sleep(0.2)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """gunicorn and its workers, whatever state they are in: TERM, and KILL if they linger."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    except ProcessLookupError:
+        pass
 
 
 def test_parallel_races_keep_every_invariant(app, tmp_path):
@@ -140,8 +154,7 @@ def test_parallel_races_keep_every_invariant(app, tmp_path):
         run = subprocess.run([sys.executable, "-m", "tests.load.driver", str(tmp_path / "plan.json")], cwd=ROOT,
                              capture_output=True, text=True, timeout=300)
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        stop(proc)
     assert run.returncode == 0, run.stderr[-3000:]
     statuses = {line["kind"]: {int(k): v for k, v in line["statuses"].items()}
                 for line in map(json.loads, run.stdout.splitlines())}
