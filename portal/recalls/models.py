@@ -137,7 +137,7 @@ class RecallNotice(db.Model):
     __table_args__ = (UniqueConstraint("campaign_id", "user_id", "kind", "round"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("recall_campaigns.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("recall_campaigns.id"))  # the unique constraint indexes it
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     #: interim (remedy not yet available), remedy, follow_up
     kind: Mapped[str] = mapped_column(String(20))

@@ -109,18 +109,19 @@ def launch(campaign: RecallCampaign, *, remedy_available: bool, actor) -> int:
     ))
     # Neither driver reports a usable rowcount for these INSERT ... SELECT statements, so count what landed.
     added = db.session.scalar(select(func.count()).select_from(RecallUnit).where(RecallUnit.campaign_id == campaign.id))
-    notify_owners(campaign, kind="remedy" if remedy_available else "interim", units_marked=True)
+    notify_owners(campaign, kind="remedy" if remedy_available else "interim", launching=True)
     audit.log(actor, "recall.launched", campaign, manufacturer_id=campaign.manufacturer_id, affected=added,
               state=campaign.state.value)
     return added
 
 
 def notify_owners(campaign: RecallCampaign, *, kind: str, round_: int = 0, owner_ids=None,
-                  units_marked: bool = False) -> int:
+                  launching: bool = False) -> int:
     """One in-portal notice and one e-mail per owner of unremedied affected units, once per kind and round.
 
-    `units_marked`: the caller already put reachable owners' units in the "notified" state (launch does, as
-    it inserts them), so the closing UPDATE over the campaign's units is not needed."""
+    `launching`: called by launch, which has just claimed the draft, so no notice or e-mail of this campaign
+    can exist yet (plain inserts, without the per-row conflict check), and which already put reachable
+    owners' units in the "notified" state as it inserted them (no closing UPDATE)."""
     now = literal(utcnow(), UTCDateTime)
     owners = (select(Ownership.owner_id.label("user_id")).distinct()
               .join(RecallUnit, RecallUnit.unit_id == Ownership.unit_id)
@@ -130,10 +131,9 @@ def notify_owners(campaign: RecallCampaign, *, kind: str, round_: int = 0, owner
     owners = owners.subquery()
     # The unique constraints dedupe; ON CONFLICT DO NOTHING keeps that one pass (a NOT EXISTS against the
     # table being filled made PostgreSQL rescan it once per owner).
-    db.session.execute(_insert_new(RecallNotice).from_select(
+    db.session.execute(_insert_new(RecallNotice, launching).from_select(
         ["campaign_id", "user_id", "kind", "round", "created_at"],
-        select(literal(campaign.id), owners.c.user_id, literal(kind), literal(round_), now).where(true()))
-        .on_conflict_do_nothing())
+        select(literal(campaign.id), owners.c.user_id, literal(kind), literal(round_), now).where(true())))
     key = literal(f"recall:{campaign.id}:{kind}:{round_}:") + cast(User.id, String)
     context = json.dumps({"campaign_id": campaign.id, "kind": kind, "round": round_})
     subject = f"IMPORTANT SAFETY RECALL: {campaign.title}"[:200]
@@ -145,15 +145,14 @@ def notify_owners(campaign: RecallCampaign, *, kind: str, round_: int = 0, owner
                                                  RecallNotice.round == round_)
     if owner_ids is not None:
         noticed = noticed.where(RecallNotice.user_id.in_(owner_ids))
-    db.session.execute(_insert_new(Notification).from_select(
+    db.session.execute(_insert_new(Notification, launching).from_select(
         ["dedupe_key", "user_id", "channel", "recipient", "template", "subject", "body_text", "body_html", "context",
          "state", "attempts", "next_attempt_at", "created_at", "last_error"],
         select(key, User.id, literal("email"), User.email, literal("recall_notice"), literal(subject), literal(""),
                literal(""), literal(context), literal("pending"), literal(0), now, now, literal(""))
-        .where(User.id.in_(noticed), User.email_verified_at.is_not(None)))
-        .on_conflict_do_nothing())
+        .where(User.id.in_(noticed), User.email_verified_at.is_not(None))))
     sent = db.session.scalar(select(func.count()).select_from(Notification).where(prefix)) - before
-    if units_marked:
+    if launching:
         return sent
     reached = select(Ownership.unit_id).join(User, User.id == Ownership.owner_id).where(
         Ownership.until.is_(None), User.email_verified_at.is_not(None))
@@ -164,11 +163,14 @@ def notify_owners(campaign: RecallCampaign, *, kind: str, round_: int = 0, owner
     return sent
 
 
-def _insert_new(entity):
-    """INSERT that can end in ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike."""
+def _insert_new(entity, nothing_to_skip: bool = False):
+    """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL alike; a plain INSERT when the caller knows
+    no row can conflict (PostgreSQL's speculative insertion costs on every row)."""
+    if nothing_to_skip:
+        return insert(entity)
     if db.session.get_bind().dialect.name == "postgresql":
-        return postgresql_insert(entity)
-    return sqlite_insert(entity)
+        return postgresql_insert(entity).on_conflict_do_nothing()
+    return sqlite_insert(entity).on_conflict_do_nothing()
 
 
 def make_remedy_available(campaign: RecallCampaign, *, actor) -> int:
