@@ -29,9 +29,7 @@ import argparse
 import json
 import os
 import random
-import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -45,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from verify import WRK_SCRIPT, clean_env, cpu_seconds
+from verify import serve_and_drive
 
 from tests.pgcluster import _binary
 
@@ -263,64 +261,6 @@ def count_scans(cluster: Cluster) -> int:
         return conn.execute("SELECT count(*) FROM scans").fetchone()[0]
 
 
-def serve_and_drive(app_spec: str, env: dict, folder: Path, uris_file: Path, args, check=None,
-                    extra: tuple[str, ...] = ()) -> dict:
-    """gunicorn (`--workers` sync workers, free port) until it answers, `check(port)`, then wrk; always stops it."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port, log = s.getsockname()[1], folder / f"gunicorn-{app_spec.split(':')[0]}.log"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(args.workers), "-k", "sync", "-b", f"127.0.0.1:{port}",
-         "--error-logfile", str(log), *extra, app_spec],
-        cwd=ROOT, env={**clean_env(), **env}, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:  # until it answers (an HTTP error status counts)
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"gunicorn {app_spec} did not start; {log}:\n{log.read_text()[-2000:]}")
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).read()
-                break
-            except OSError as err:
-                if getattr(err, "code", None):
-                    break
-                time.sleep(0.2)
-        if check:
-            check(port)
-        workers = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
-        cpu_before = cpu_seconds(workers)
-        script = folder / "cycle.lua"
-        script.write_text(WRK_SCRIPT)
-        result = drive_wrk(port, uris_file, script, args)
-        result["cpu_ms"] = (cpu_seconds(workers) - cpu_before) * 1e3 / max(result["requests"], 1)
-        return result
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-def drive_wrk(port: int, uris_file: Path, script: Path, args) -> dict:
-    """wrk against the port, cycling through the URIs; parsed as bench/verify.py parses it."""
-    out = subprocess.run(["wrk", "-t2", f"-c{args.connections}", f"-d{args.duration}s", "--latency", "-s", str(script),
-                          f"http://127.0.0.1:{port}", "--", str(uris_file)],
-                         capture_output=True, text=True, check=True).stdout
-    return parse_wrk(out)
-
-
-def parse_wrk(out: str) -> dict:
-    scale = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}
-    pct = {p: float(v) * scale[u] for p, v, u in re.findall(r"^\s*(50|99)%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.MULTILINE)}
-    bad = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", out)
-    errors = re.search(r"Socket errors:.*", out)
-    return {"rps": float(re.search(r"Requests/sec:\s*([\d.]+)", out).group(1)),
-            "requests": int(re.search(r"(\d+) requests in", out).group(1)),
-            "p50": pct["50"], "p99": pct["99"], "non2xx": int(bad.group(1)) if bad else 0,
-            "errors": errors.group(0) if errors else "", "load": os.getloadavg()[0]}
-
-
 def get_json(port: int, uri: str) -> tuple[int, str]:
     request = urllib.request.Request(f"http://127.0.0.1:{port}{uri}", headers={"Accept": "application/json"})
     try:
@@ -433,15 +373,16 @@ def main() -> None:
             return
         print(f"driving each endpoint for {args.duration} s: wrk, {args.connections} connections, 2 threads; "
               f"gunicorn, {args.workers} sync workers", flush=True)
-        bare = serve_and_drive("verify_hello:app", {}, folder, folder / "root.txt", args,
-                               extra=("--pythonpath", str(ROOT / "bench")))
+        drive_args = {"duration": args.duration, "workers": args.workers, "connections": args.connections}
+        bare = serve_and_drive("verify_hello:app", {}, folder, folder / "root.txt",
+                               extra=("--pythonpath", str(ROOT / "bench")), **drive_args)
         print(line("bare flask (GET /)", bare, None), flush=True)
-        verdict = serve_and_drive("portal:create_app()", portal_env, folder, folder / "verdict.txt", args,
-                                  check=verdict_is_genuine)
+        verdict = serve_and_drive("portal:create_app()", portal_env, folder, folder / "verdict.txt",
+                                  check=verdict_is_genuine, **drive_args)
         recorded = count_scans(cluster) - scans["before"]
         print(line(f"verdict (JSON, records a scan; {len(verdict_uris):,} signed URIs)", verdict, bare), flush=True)
-        lookup = serve_and_drive("portal:create_app()", portal_env, folder, folder / "lookup.txt", args,
-                                 check=lookup_answers)
+        lookup = serve_and_drive("portal:create_app()", portal_env, folder, folder / "lookup.txt",
+                                 check=lookup_answers, **drive_args)
         print(line(f"recall lookup (JSON; {len(lookup_uris):,} random serials)", lookup, bare), flush=True)
         print(f"scans recorded during the verdict run: {recorded:,} for {verdict['requests']:,} requests wrk "
               f"completed ({'every request recorded a scan' if recorded >= verdict['requests'] else 'SOME MISSING'})")

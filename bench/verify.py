@@ -107,13 +107,14 @@ def cpu_seconds(pids: list[str]) -> float:
 
 
 def serve_and_drive(app_spec: str, env: dict, tmp: Path, uris_file: Path, duration: int, check=None,
-                    extra: tuple[str, ...] = ()) -> dict:
-    """gunicorn (2 sync workers, free port) until it answers, `check(port)`, then wrk; always stops gunicorn."""
+                    extra: tuple[str, ...] = (), workers: int = 2, connections: int = 32) -> dict:
+    """gunicorn (sync workers, free port) until it answers, `check(port)`, then wrk; always stops gunicorn.
+    bench/lookup.py drives its endpoints through this too."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port, log = s.getsockname()[1], tmp / f"{app_spec.split(':')[0]}.log"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{port}",
+        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync", "-b", f"127.0.0.1:{port}",
          "--error-logfile", str(log), *extra, app_spec],
         cwd=ROOT, env={**clean_env(), **env}, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
@@ -130,10 +131,12 @@ def serve_and_drive(app_spec: str, env: dict, tmp: Path, uris_file: Path, durati
                 time.sleep(0.2)
         if check:
             check(port)
-        workers = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
-        cpu_before = cpu_seconds(workers)
-        result = drive(port, uris_file, tmp / "cycle.lua", duration)
-        result["cpu_ms"] = (cpu_seconds(workers) - cpu_before) * 1e3 / max(result["requests"], 1)
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        cpu_before = cpu_seconds(children)
+        script = tmp / "cycle.lua"
+        script.write_text(WRK_SCRIPT)
+        result = drive(port, uris_file, script, duration, connections)
+        result["cpu_ms"] = (cpu_seconds(children) - cpu_before) * 1e3 / max(result["requests"], 1)
         return result
     finally:
         proc.terminate()
@@ -143,8 +146,8 @@ def serve_and_drive(app_spec: str, env: dict, tmp: Path, uris_file: Path, durati
             proc.kill()
 
 
-def drive(port: int, uris_file: Path, script: Path, duration: int) -> dict:
-    out = subprocess.run(["wrk", "-t2", "-c32", f"-d{duration}s", "--latency", "-s", str(script),
+def drive(port: int, uris_file: Path, script: Path, duration: int, connections: int = 32) -> dict:
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script),
                           f"http://127.0.0.1:{port}", "--", str(uris_file)],
                          capture_output=True, text=True, check=True).stdout
     scale = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}
@@ -210,7 +213,6 @@ def main() -> None:
         (instance / "config.py").write_text("".join(f"{k} = {v!r}\n" for k, v in config.items()))
         (tmp / "uris.txt").write_text("\n".join(uris) + "\n")
         (tmp / "root.txt").write_text("/\n")
-        (tmp / "cycle.lua").write_text(WRK_SCRIPT)
         database, scans = tmp / "verify.sqlite3", {}
 
         def first_is_genuine(port: int) -> None:
