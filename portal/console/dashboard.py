@@ -17,7 +17,7 @@ from portal.core.dates import last_months, month_key
 from portal.core.db import utcnow
 from portal.extensions import db
 from portal.ownership.models import Ownership
-from portal.recalls.models import CampaignState, RecallCampaign, RecallUnit, RecallUnitState
+from portal.recalls.models import CampaignState, RecallCampaign, RecallUnit, RecallUnitState, completion_rate
 from portal.warranty.models import ClaimState, WarrantyClaim
 from portal.warranty.quality import LotRate, quality_report
 
@@ -43,9 +43,7 @@ class CampaignProgress:
 
     @property
     def rate(self) -> float:
-        """Regulators' completion: remedied over the affected population less removals."""
-        population = self.affected - self.removed
-        return self.remedied / population if population else 0.0
+        return completion_rate(self.remedied, self.affected, self.removed)
 
 
 @dataclass

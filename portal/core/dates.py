@@ -23,6 +23,13 @@ def month_key(column):
     return func.strftime("%Y-%m", column)  # SQLite stores UTC already
 
 
+def day_key(column):
+    """SQL for a timestamp's calendar day as 'YYYY-MM-DD' in UTC, for GROUP BY on both databases."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
+    return func.strftime("%Y-%m-%d", column)
+
+
 def last_months(count: int, today: date) -> list[str]:
     """The `count` calendar months up to and including today's, oldest first, as 'YYYY-MM'."""
     year, month = today.year, today.month

@@ -99,6 +99,12 @@ class RecallUnitState(StrEnum):
 REMOVAL_REASONS = ("exported", "scrapped", "stolen", "unreachable")
 
 
+def completion_rate(remedied: int, affected: int, removed: int) -> float:
+    """The regulators' completion: remedied units over the affected population less removals."""
+    population = affected - removed
+    return remedied / population if population > 0 else 0.0
+
+
 class RecallUnit(db.Model):
     """One affected unit of a campaign, tracked from notice to remedy (or removal from the population)."""
 

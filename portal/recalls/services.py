@@ -27,6 +27,7 @@ from portal.notifications.models import Notification
 from portal.ownership.models import Ownership
 from portal.recalls.models import (
     REMOVAL_REASONS, CampaignState, RecallCampaign, RecallNotice, RecallUnit, RecallUnitState, RemedyType,
+    completion_rate,
 )
 from portal.recalls.targeting import affected_units, check_rules
 
@@ -299,12 +300,11 @@ def completion(campaign: RecallCampaign) -> dict:
                                   .where(RecallUnit.campaign_id == campaign.id, User.email_verified_at.is_not(None)))
     delivered = db.session.scalar(select(func.count()).select_from(Notification).where(
         Notification.dedupe_key.startswith(f"recall:{campaign.id}:"), Notification.state == "sent"))
-    population = affected - removed
     acknowledged = db.session.scalar(select(func.count()).select_from(RecallUnit).where(
         RecallUnit.campaign_id == campaign.id, RecallUnit.acknowledged_at.is_not(None)))
     return {
         "affected": affected, "removed": removed, "remedied": remedied, "reachable": reachable,
         "notified": counts.get(RecallUnitState.NOTIFIED, 0), "acknowledged": acknowledged,
         "open": counts.get(RecallUnitState.OPEN, 0), "delivered": delivered,
-        "rate": (remedied / population) if population else 0.0,
+        "rate": completion_rate(remedied, affected, removed),
     }
