@@ -104,7 +104,7 @@ def build_export(user: User) -> Export:
 
     export.data["claims"] = [_claim(claim, export) for claim in db.session.scalars(
         select(WarrantyClaim).where(WarrantyClaim.owner_id == user.id).order_by(WarrantyClaim.id))]
-    _recalls(user, ownerships, export)
+    _recalls(user, export)
 
     export.data["counterfeit_reports"] = []
     for r in db.session.scalars(select(CounterfeitReport).where(CounterfeitReport.contact == user.email)
@@ -141,19 +141,20 @@ def _claim(claim: WarrantyClaim, export: Export) -> dict:
     return item
 
 
-def _recalls(user: User, ownerships: list[Ownership], export: Export) -> None:
+def _recalls(user: User, export: Export) -> None:
     export.data["recall_notices"] = [
         {**_row(n, "kind", "round", "created_at", "read_at"), "campaign": n.campaign.number,
          "title": n.campaign.title, "manufacturer": n.campaign.manufacturer.name}
         for n in db.session.scalars(select(RecallNotice).where(RecallNotice.user_id == user.id).order_by(RecallNotice.id))]
-    acknowledgements = []
-    for o in ownerships:  # an acknowledgement belongs to whoever owned the unit when it was given
-        rows = db.session.scalars(select(RecallUnit).where(RecallUnit.unit_id == o.unit_id,
-                                                           RecallUnit.acknowledged_at.is_not(None)))
-        for ru in rows:
-            if ru.acknowledged_at >= o.since and (o.until is None or ru.acknowledged_at <= o.until):
-                acknowledgements.append({**_row(ru, "state", "acknowledged_at", "chosen_option", "preferred_date"),
-                                         "campaign": ru.campaign.number, "unit": _unit(ru.unit)})
+    # An acknowledgement belongs to whoever owned the unit when it was given: one join, not a query per unit.
+    acknowledged = db.session.scalars(
+        select(RecallUnit).join(Ownership, Ownership.unit_id == RecallUnit.unit_id)
+        .where(Ownership.owner_id == user.id, RecallUnit.acknowledged_at.is_not(None),
+               RecallUnit.acknowledged_at >= Ownership.since,
+               or_(Ownership.until.is_(None), RecallUnit.acknowledged_at <= Ownership.until))
+        .order_by(Ownership.id, RecallUnit.id))
+    acknowledgements = [{**_row(ru, "state", "acknowledged_at", "chosen_option", "preferred_date"),
+                         "campaign": ru.campaign.number, "unit": _unit(ru.unit)} for ru in acknowledged]
     export.data["recall_acknowledgements"] = acknowledgements
 
 
