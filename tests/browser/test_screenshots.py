@@ -76,6 +76,7 @@ PAGES = [
     Shot("my-products", "/my", ALICE),
     Shot("my-unit", lambda d: f"/my/units/{d.alice_watch_ownership}", ALICE),
     Shot("register-error", "/my/register", ALICE, status=422, act=register_with_a_bad_gtin),
+    Shot("my-account", "/my/account", ALICE),
     Shot("account-sessions", "/account/sessions", ALICE),
     Shot("second-factor-setup", "/account/second-factor", ALICE),
     Shot("second-factor-staff", "/account/second-factor", ADMIN),
