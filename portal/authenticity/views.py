@@ -81,7 +81,9 @@ def _verdict_response(verdict, scan, link):
     return response
 
 
-@bp.get("/nfc/<gtin>/<serial>")
+# A serial may hold '/' (GS1 allows it; the tag's URL carries it as %2F, which arrives decoded): the path
+# converter keeps it, and no slash is merged or redirected away, so '/0' is not quietly read as '0'.
+@bp.get("/nfc/<gtin>/<path:serial>", merge_slashes=False)
 @limiter.limit(_public_limit)
 def nfc_tap(gtin: str, serial: str):
     """Where an NTAG 424 DNA tag sends the phone: a fresh, one-time cryptographic answer on every tap."""

@@ -148,6 +148,8 @@ def test_any_nfc_query_gives_a_verdict_or_a_clear_malformed_error(app, tagged, q
 
 @FUZZ
 @given(query=SUN_QUERIES, serial=st.one_of(st.just("ACME-0001"), st.text(min_size=1, max_size=25)))
+@example(query="", serial="/0")  # once a 308 to /nfc/<gtin>/0: merged slashes read another serial
+@example(query="", serial="A/B")  # a GS1 serial may hold '/'
 def test_the_nfc_page_answers_any_query_with_a_verdict_or_a_4xx(app, tagged, query, serial):
     response = app.test_client().get(f"/nfc/{tagged.gtin_a}/{quote(serial, safe='')}",
                                      query_string=quote(query, safe="&=%"), headers={"Accept": "application/json"})

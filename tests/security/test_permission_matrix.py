@@ -58,7 +58,7 @@ MATRIX: dict[str, dict] = {
     "GET /": everyone(), "GET /lookup": everyone(), "GET /scan": everyone(), "GET /verify-offline": everyone(),
     "GET /sw.js": everyone(), "GET /manifest.webmanifest": everyone(), "GET /.well-known/jwks.json": everyone(),
     "GET /01/<path:rest>": everyone(),
-    "GET /nfc/<gtin>/<serial>": everyone(), "GET /models/<int:model_id>/image": everyone(),
+    "GET /nfc/<gtin>/<path:serial>": everyone(), "GET /models/<int:model_id>/image": everyone(),
     "GET /recalls": everyone(), "GET /recalls.atom": everyone(), "GET /recalls/lookup": everyone(),
     "GET /report": everyone(), "POST /report": everyone(CSRF), "POST /scans/place": everyone(CSRF),
     "GET /api/v1/docs": everyone(), "GET /api/v1/openapi.json": everyone(),
