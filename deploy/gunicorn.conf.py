@@ -53,9 +53,12 @@ def on_starting(server):
     folder.mkdir(parents=True, mode=0o700)
 
 
-def child_exit(server, worker):
-    from prometheus_client import multiprocess
+# Imported here, once, after the folder is set: child_exit runs in the master's SIGCHLD handler, and an
+# import started there could be interrupted by the next worker's exit and find the module half-loaded.
+from prometheus_client import multiprocess  # noqa: E402
 
+
+def child_exit(server, worker):
     multiprocess.mark_process_dead(worker.pid)
 
 
@@ -64,6 +67,8 @@ class _JsonLines(logging.Formatter):
         entry = {"time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
                  "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}
         entry.update(getattr(record, "json_fields", {}))
+        if record.exc_info:  # "Unhandled exception in main loop" and the like are useless without it
+            entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
 
 
