@@ -10,14 +10,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import distinct, func, or_, select
+from sqlalchemy import bindparam, distinct, func, insert, literal_column, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.authenticity.models import AlertState, CloneAlert, LabelState, Scan
-from portal.catalog.models import Unit
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import Conflict
@@ -38,15 +39,30 @@ def coarse(value: float | None, limit: float) -> float | None:
     return round(value, 1)
 
 
-def record_scan(unit: Unit | None, verdict: str, reason: str, *, client: str, by_owner: bool = False,
+@dataclass(frozen=True)
+class RecordedScan:
+    """What the clone check and the place form need of a scan just written."""
+    id: int
+    at: datetime
+    label_number: int | None
+    lat: float | None
+    lon: float | None
+
+
+def record_scan(unit, verdict: str, reason: str, *, client: str, by_owner: bool = False,
                 lat: float | None = None, lon: float | None = None, channel: str = "qr",
-                label_number: int | None = None, nfc_counter: int | None = None) -> Scan:
-    scan = Scan(unit_id=unit.id if unit else None, verdict=verdict, reason=reason[:40], client=client,
-                by_owner=by_owner, lat=coarse(lat, 90), lon=coarse(lon, 180), channel=channel,
-                label_number=label_number, nfc_counter=nfc_counter, at=utcnow())
-    db.session.add(scan)
-    db.session.flush()
-    return scan
+                label_number: int | None = None, nfc_counter: int | None = None) -> RecordedScan:
+    """Write one scan (every verdict records one) as a plain INSERT in the request's transaction."""
+    values = {"unit_id": unit.id if unit else None, "verdict": verdict, "reason": reason[:40], "client": client,
+              "by_owner": by_owner, "lat": coarse(lat, 90), "lon": coarse(lon, 180), "channel": channel,
+              "label_number": label_number, "nfc_counter": nfc_counter, "at": utcnow()}
+    result = db.session.connection().execute(_insert_scan(), values)
+    return RecordedScan(result.inserted_primary_key[0], values["at"], label_number, values["lat"], values["lon"])
+
+
+@cache
+def _insert_scan():
+    return insert(Scan)
 
 
 def km_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -56,19 +72,15 @@ def km_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 6371.0 * 2 * math.asin(math.sqrt(a))
 
 
-def check_for_clone(unit: Unit, scan: Scan, *, registered: bool) -> CloneAlert | None:
-    """Raise an alert when the unit's recent scans are implausible for one physical code."""
+def check_for_clone(unit, scan, *, registered: bool) -> CloneAlert | None:
+    """Raise an alert when the unit's recent scans are implausible for one physical code.
+
+    `unit` is a Unit or the verdict's UnitFacts, `scan` a Scan or a RecordedScan: both have what is read here."""
     tenant = unit.model.manufacturer
     since = scan.at - timedelta(minutes=tenant.clone_window_minutes)
-    # Scans staff already judged (before their latest decision on this unit) do not count again.
-    decided = select(func.max(CloneAlert.decided_at)).where(CloneAlert.unit_id == unit.id).scalar_subquery()
-    clients, strangers = db.session.execute(
-        select(func.count(distinct(Scan.client)),
-               func.count(distinct(Scan.client)).filter(Scan.by_owner.is_(False)))
-        .where(Scan.unit_id == unit.id, Scan.at >= since, Scan.label_number == scan.label_number,
-               Scan.verdict.in_(("genuine", "warning")),  # copies of this printed code, not of a withdrawn one
-               or_(decided.is_(None), Scan.at > decided))
-    ).one()
+    clients, strangers = db.session.connection().execute(
+        _recent_clients(scan.label_number is not None),
+        {"unit_id": unit.id, "since": since, "label": scan.label_number}).one()
     kind, detail = None, ""
     if clients >= tenant.clone_max_clients:
         kind, detail = "many_clients", f"{clients} different devices scanned it within {tenant.clone_window_minutes} min"
@@ -82,7 +94,21 @@ def check_for_clone(unit: Unit, scan: Scan, *, registered: bool) -> CloneAlert |
     return _raise_alert(unit, scan, kind, detail)
 
 
-def _impossible_travel(unit: Unit, scan: Scan, since, max_kmh: int) -> tuple[str | None, str]:
+@cache
+def _recent_clients(numbered: bool):
+    """Distinct devices (and those not the owner's) that scanned one printed code of a unit since a moment."""
+    unit_id = bindparam("unit_id")
+    # Scans staff already judged (before their latest decision on this unit) do not count again.
+    decided = select(func.max(CloneAlert.decided_at)).where(CloneAlert.unit_id == unit_id).scalar_subquery()
+    return (select(func.count(distinct(Scan.client)), func.count(distinct(Scan.client)).filter(Scan.by_owner.is_(False)))
+            .where(Scan.unit_id == unit_id, Scan.at >= bindparam("since"),
+                   Scan.label_number == bindparam("label") if numbered else Scan.label_number.is_(None),
+                   Scan.verdict.in_([literal_column("'genuine'"), literal_column("'warning'")]),  # copies of this
+                   # printed code (a withdrawn or copied one does not count)
+                   or_(decided.is_(None), Scan.at > decided)))
+
+
+def _impossible_travel(unit, scan, since, max_kmh: int) -> tuple[str | None, str]:
     previous = db.session.scalar(
         select(Scan).where(Scan.unit_id == unit.id, Scan.at >= since, Scan.id != scan.id, Scan.lat.is_not(None),
                            Scan.lon.is_not(None),  # rows stored before both were required together
@@ -97,7 +123,7 @@ def _impossible_travel(unit: Unit, scan: Scan, since, max_kmh: int) -> tuple[str
     return None, ""
 
 
-def _raise_alert(unit: Unit, scan: Scan, kind: str, detail: str) -> CloneAlert | None:
+def _raise_alert(unit, scan, kind: str, detail: str) -> CloneAlert | None:
     if db.session.scalar(select(CloneAlert.id).where(CloneAlert.unit_id == unit.id, CloneAlert.state == AlertState.OPEN)):
         return None
     alert = CloneAlert(manufacturer_id=unit.manufacturer_id, unit_id=unit.id, label_number=scan.label_number,

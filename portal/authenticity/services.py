@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
-from portal.authenticity.clones import check_for_clone, client_fingerprint, coarse, record_scan
+from portal.authenticity.clones import RecordedScan, check_for_clone, client_fingerprint, coarse, record_scan
 from portal.authenticity.models import CounterfeitReport, Scan
 from portal.authenticity.verify import WARNINGS, Verdict, VerdictKind, verify_code
 from portal.catalog.models import ProductModel, Unit
@@ -19,14 +20,14 @@ from portal.ownership.models import Ownership
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
 
-def judge_scan(link: DigitalLink, *, client_address: str, user_agent: str, viewer=None) -> tuple[Verdict, Scan]:
+def judge_scan(link: DigitalLink, *, client_address: str, user_agent: str,
+               viewer=None) -> tuple[Verdict, RecordedScan]:
     """Verify the code, record the scan, and look for clone patterns, in one transaction."""
     verdict = verify_code(link.gtin, link.serial, link.query)
     unit = verdict.unit
     by_owner = False
     if unit is not None and viewer is not None and getattr(viewer, "is_authenticated", False):
-        by_owner = db.session.scalar(select(Ownership.id).where(
-            Ownership.unit_id == unit.id, Ownership.owner_id == viewer.id, Ownership.until.is_(None))) is not None
+        by_owner = db.session.connection().execute(_current_owner(), {"unit_id": unit.id}).scalar() == viewer.id
     scan = record_scan(unit, verdict.kind.value, verdict.reason, client=client_fingerprint(client_address, user_agent),
                        by_owner=by_owner, label_number=verdict.label_number)
     genuine = verdict.kind in (VerdictKind.GENUINE, VerdictKind.WARNING)
@@ -38,6 +39,11 @@ def judge_scan(link: DigitalLink, *, client_address: str, user_agent: str, viewe
                 verdict.kind, verdict.message = VerdictKind.WARNING, WARNINGS["clone_suspected"]
     verdict_given.send(verdict, kind=verdict.kind.value, channel="qr")  # final now: the clone check may downgrade it
     return verdict, scan
+
+
+@cache
+def _current_owner():
+    return select(Ownership.owner_id).where(Ownership.unit_id == bindparam("unit_id"), Ownership.until.is_(None))
 
 
 def place_scan(scan: Scan, lat: float, lon: float) -> None:

@@ -10,8 +10,8 @@ import secrets
 
 from sqlalchemy import select, update
 
-from portal.authenticity.clones import record_scan
-from portal.authenticity.models import NfcTag, Scan
+from portal.authenticity.clones import RecordedScan, record_scan
+from portal.authenticity.models import NfcTag
 from portal.authenticity.nfc import SunError, diversify_key, parse_sun_params, verify_sun
 from portal.authenticity.verify import MalformedCode, Verdict, VerdictKind, locate, not_genuine, with_status
 from portal.catalog.models import Manufacturer, Unit
@@ -66,8 +66,9 @@ def verify_tap(gtin: str, serial: str, query: str) -> tuple[Verdict, int | None]
     found = locate(gtin, serial)
     if isinstance(found, Verdict):
         return found, None
-    model, unit = found
-    base = {"unit": unit, "model": model}
+    model, facts = found.model, found.unit
+    base = {"unit": facts, "model": model}
+    unit = db.session.get(Unit, facts.id)  # the tag's keys and UID live on the full record
     keys = tag_keys(unit)
     if keys is None:
         return Verdict(VerdictKind.CANNOT_VERIFY, "unknown_tag", "This product's NFC tag is not registered with "
@@ -93,10 +94,11 @@ def verify_tap(gtin: str, serial: str, query: str) -> tuple[Verdict, int | None]
         return not_genuine("replayed_tap", "This tap was replayed: the tag already answered with this counter, "
                            "so the message was copied.", **base), result.counter
     return with_status(Verdict(VerdictKind.GENUINE, "ok", f"The tag's one-time cryptographic answer proves it is "
-                               f"{model.manufacturer.name}'s genuine tag for this {model.name}.", **base)), result.counter
+                               f"{model.manufacturer.name}'s genuine tag for this {model.name}.", **base),
+                       found), result.counter
 
 
-def record_tap_scan(verdict: Verdict, counter: int | None, client: str) -> Scan:
+def record_tap_scan(verdict: Verdict, counter: int | None, client: str) -> RecordedScan:
     verdict_given.send(verdict, kind=verdict.kind.value, channel="nfc")
     return record_scan(verdict.unit, verdict.kind.value, verdict.reason, client=client, channel="nfc",
                        nfc_counter=counter)

@@ -9,18 +9,15 @@ from enum import StrEnum
 from cryptography.exceptions import InvalidSignature
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, select
-from sqlalchemy.orm import joinedload
 
+from portal.authenticity.facts import Found, ModelFacts, UnitFacts, coverage_facts, lookup
 from portal.authenticity.keys import b64url_decode, public_key_object
 from portal.authenticity.labels import label_message
-from portal.authenticity.models import AlertState, CloneAlert, KeyState, Label, LabelState, SigningKey
-from portal.catalog.models import Disposition, ProductModel, Unit
+from portal.authenticity.models import KeyState, LabelState
+from portal.catalog.models import Disposition, Unit
 from portal.core.gs1 import GS1Error, normalize_gtin, validate_serial
 from portal.core.i18n import long_date
 from portal.extensions import db
-from portal.ownership.models import Ownership
-from portal.recalls.status import open_recall_clause
 from portal.warranty.coverage import coverage
 
 
@@ -54,8 +51,8 @@ class Verdict:
     reason: str
     message: str
     status: int = 200
-    unit: Unit | None = None
-    model: ProductModel | None = None
+    unit: UnitFacts | None = None
+    model: ModelFacts | None = None
     warnings: list[str] = field(default_factory=list)
     label_number: int | None = None
     kid: str | None = None
@@ -88,56 +85,50 @@ def not_genuine(reason: str, message: str, **kw) -> Verdict:
     return Verdict(VerdictKind.NOT_GENUINE, reason, message, status=kw.pop("status", 422), **kw)
 
 
-def locate(gtin: str, serial: str) -> tuple[ProductModel, Unit] | Verdict:
-    """The model and unit a code names, or the verdict for a code naming nothing real."""
+def locate(gtin: str, serial: str, kid: str | None = None, number: int | None = None) -> Found | Verdict:
+    """The facts behind a code, or the verdict for a code naming nothing real. `kid` and `number` name the
+    signing key and label to read along (one round trip on the hot path)."""
     try:
         gtin14, serial = normalize_gtin(gtin), validate_serial(serial)
     except GS1Error as err:
         raise MalformedCode(str(err)) from None
-    # One round trip on the hot path: model, its manufacturer and the unit (if any) together.
-    row = db.session.execute(
-        select(ProductModel, Unit).outerjoin(Unit, and_(Unit.model_id == ProductModel.id, Unit.serial == serial))
-        .where(ProductModel.gtin == gtin14).options(joinedload(ProductModel.manufacturer))
-    ).first()
-    if row is None:
+    found = lookup(gtin14, serial, kid, number)
+    if found is None:
         return Verdict(VerdictKind.CANNOT_VERIFY, "unknown_product",
                        _("No manufacturer on Provenance makes a product with GTIN %(gtin)s.", gtin=gtin14), status=404)
-    model, unit = row
-    if unit is None:
+    if found.unit is None:
+        model = found.model
         return not_genuine("unknown_serial", _("%(manufacturer)s never made a %(product)s with serial %(serial)s.",
                                                manufacturer=model.manufacturer.name, product=model.name,
                                                serial=serial), status=404, model=model)
-    return model, unit
+    return found
 
 
 def verify_code(gtin: str, serial: str, query: dict[str, str]) -> Verdict:
     """Judge a scanned code. Raises MalformedCode for input that is not a product code at all."""
-    found = locate(gtin, serial)
+    signature, kid, number = query.get("s"), query.get("k"), query.get("n")
+    well_formed = bool(signature and kid and number and number.isdigit() and len(number) <= 9)
+    found = locate(gtin, serial, kid if well_formed else None, int(number) if well_formed else None)
     if isinstance(found, Verdict):
         return found
-    model, unit = found
-    gtin14, serial = model.gtin, unit.serial
+    model, unit = found.model, found.unit
     base = {"unit": unit, "model": model}
-    signature, kid, number = query.get("s"), query.get("k"), query.get("n")
     if not signature:
         verdict = Verdict(VerdictKind.CANNOT_VERIFY, "unsigned",
                           _("This code carries no signature, so it cannot prove the product is genuine. "
                             "Here is what Provenance knows about this serial."), **base)
-        return with_status(verdict)
-    if not kid or not number or not number.isdigit() or len(number) > 9:
+        return with_status(verdict, found)
+    if not well_formed:
         return not_genuine("malformed_signature", _("The code's signature fields are damaged or incomplete."), **base)
-    key, label = db.session.execute(
-        select(SigningKey, Label).outerjoin(Label, and_(Label.unit_id == unit.id, Label.number == int(number)))
-        .where(SigningKey.kid == kid)
-    ).first() or (None, None)
+    key = found.key
     if key is None:
         return Verdict(VerdictKind.CANNOT_VERIFY, "unknown_key",
                        _("The code is signed with a key Provenance does not know, so it cannot be checked."),
                        status=422, **base)
-    if key.manufacturer_id != model.manufacturer_id:
+    if key.manufacturer_id != model.manufacturer.id:
         return not_genuine("foreign_key", _("The code is signed with a key that does not belong to %(manufacturer)s.",
                                             manufacturer=model.manufacturer.name), **base)
-    message = label_message(gtin14, serial, int(number), kid)
+    message = label_message(model.gtin, unit.serial, int(number), kid)
     try:
         public_key_object(key.public_key).verify(b64url_decode(signature), message)
     except (InvalidSignature, binascii.Error, ValueError):
@@ -148,30 +139,28 @@ def verify_code(gtin: str, serial: str, query: dict[str, str]) -> Verdict:
         return not_genuine("revoked_key", _("The manufacturer revoked the key that signed this code on %(date)s: "
                                             "%(reason)s", date=long_date(key.revoked_at), reason=key.revoked_reason),
                            **base, **signed)
-    if label is None or label.kid != kid:
+    if found.label_kid != kid:  # no such label, or one issued under another key
         return not_genuine("unknown_label", _("The manufacturer never issued this code for this unit."), **base, **signed)
-    if label.state is LabelState.COMPROMISED:
+    if found.label_state is LabelState.COMPROMISED:
         return not_genuine("copied_code", _("This code has been copied: the manufacturer confirmed clones of it "
                                             "and replaced the genuine unit's label."), **base, **signed)
-    if label.state is LabelState.WITHDRAWN:
+    if found.label_state is LabelState.WITHDRAWN:
         return not_genuine("withdrawn_label", _("This code was withdrawn and replaced by the manufacturer."),
                             **base, **signed)
     verdict = Verdict(VerdictKind.GENUINE, "ok", _("The signature proves %(manufacturer)s issued this code for this "
                                                    "%(product)s.", manufacturer=model.manufacturer.name,
                                                    product=model.name), **base, **signed)
-    return with_status(verdict)
+    return with_status(verdict, found)
 
 
-def with_status(verdict: Verdict) -> Verdict:
-    """Add what the portal knows about the unit: registration, stolen, recalled, clone suspicion."""
-    unit = verdict.unit
-    since, recalled, cloned = db.session.execute(select(  # one round trip for the three facts
-        select(Ownership.since).where(Ownership.unit_id == unit.id, Ownership.until.is_(None)).scalar_subquery(),
-        open_recall_clause(unit.id),
-        exists().where(CloneAlert.unit_id == unit.id, CloneAlert.state == AlertState.OPEN),
-    )).one()
+def with_status(verdict: Verdict, found: Found) -> Verdict:
+    """Add what the portal knows about the unit: registration, warranty, stolen, recalled, clone suspicion."""
+    unit, since = verdict.unit, found.registered_since
     verdict.registered_since = since
-    cover = coverage(unit, date.today())
+    if unit.replaces_id:  # its term follows the unit it replaced: the full rules read that one
+        cover = coverage(db.session.get(Unit, unit.id), date.today())
+    else:
+        cover = coverage(unit, date.today(), known=coverage_facts(found))
     verdict.coverage = (_("Under the manufacturer's warranty") if cover.covered
                         else _("Not under the manufacturer's warranty")
                         if since is not None or not unit.model.warranty_months
@@ -179,11 +168,11 @@ def with_status(verdict: Verdict) -> Verdict:
                                months=unit.model.warranty_months))
     if unit.status is Disposition.STOLEN:
         verdict.warnings.append("stolen")
-    if unit.status is Disposition.RECALLED or recalled:
+    if unit.status is Disposition.RECALLED or found.recalled:
         verdict.warnings.append("recalled")
     elif unit.status is Disposition.DESTROYED:
         verdict.warnings.append("destroyed")
-    if cloned:
+    if found.cloned:
         verdict.warnings.append("clone_suspected")
     if verdict.warnings and verdict.kind is VerdictKind.GENUINE:
         verdict.kind = VerdictKind.WARNING

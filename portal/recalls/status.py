@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
 from portal.catalog.models import Unit
+from portal.core.db import is_one_of
 from portal.extensions import db
 from portal.recalls.models import CampaignState, RecallCampaign, RecallUnit, RecallUnitState
 
@@ -37,9 +38,9 @@ def recall_status(unit: Unit) -> dict:
 
 def open_recall_clause(unit_id: int):
     """EXISTS: the unit is unremedied in an active campaign (a clause, so callers can fold it into a query)."""
-    return exists().where(RecallUnit.unit_id == unit_id, RecallUnit.state.in_(OPEN),
+    return exists().where(RecallUnit.unit_id == unit_id, is_one_of(RecallUnit.state, OPEN),
                           RecallCampaign.id == RecallUnit.campaign_id,
-                          RecallCampaign.state.in_((CampaignState.ACTIVE, CampaignState.ACTIVE_NO_REMEDY)))
+                          is_one_of(RecallCampaign.state, (CampaignState.ACTIVE, CampaignState.ACTIVE_NO_REMEDY)))
 
 
 def has_open_recall(unit_id: int) -> bool:

@@ -58,10 +58,23 @@ class Coverage:
         return _("Covered until %(date)s: %(scopes)s", date=long_date(self.until), scopes=listed)
 
 
+@dataclass
+class CoverageFacts:
+    """What coverage() would otherwise read itself: the model's terms, the unit's ownerships (oldest first) and
+    its extensions, as objects or rows with the same attribute names. The verdict reads them in bulk."""
+    terms: WarrantyTerms
+    owners: list
+    extensions: list
+
+
+def default_terms(model_id: int) -> WarrantyTerms:
+    """The terms of a model whose maker set none."""
+    return WarrantyTerms(model_id=model_id, clock_start=ClockStart.PURCHASE, grace_days=90, survives_transfer=True,
+                         replacement_rule=ReplacementRule.REMAINING, scope="parts,labour")
+
+
 def terms_for(model) -> WarrantyTerms:
-    return db.session.scalar(select(WarrantyTerms).where(WarrantyTerms.model_id == model.id)) or WarrantyTerms(
-        model_id=model.id, clock_start=ClockStart.PURCHASE, grace_days=90, survives_transfer=True,
-        replacement_rule=ReplacementRule.REMAINING, scope="parts,labour")
+    return db.session.scalar(select(WarrantyTerms).where(WarrantyTerms.model_id == model.id)) or default_terms(model.id)
 
 
 def local_date(moment: date | datetime, tz: str | None = None) -> date:
@@ -92,8 +105,9 @@ def base_start(unit: Unit, terms: WarrantyTerms, tz: str | None = None,
     return None, ""
 
 
-def _base_window(unit: Unit, tz: str | None, depth: int = 0) -> tuple[Window | None, str]:
-    terms = terms_for(unit.model)
+def _base_window(unit: Unit, tz: str | None, depth: int = 0,
+                 known: CoverageFacts | None = None) -> tuple[Window | None, str]:
+    terms = known.terms if known else terms_for(unit.model)
     months = unit.model.warranty_months
     scopes = tuple(s for s in terms.scope.split(",") if s)
     if unit.replaces_id and depth < 10:
@@ -106,7 +120,7 @@ def _base_window(unit: Unit, tz: str | None, depth: int = 0) -> tuple[Window | N
         return Window(start, add_months(start, months), scopes, _("fresh term of a replacement unit")), ""
     if not months:
         return None, _("This model has no manufacturer's warranty.")
-    owners = _ownerships(unit)
+    owners = known.owners if known else _ownerships(unit)
     start, source = base_start(unit, terms, tz, owners)
     if start is None:
         return None, _("The warranty starts when the product is registered.")
@@ -132,8 +146,12 @@ def _stolen_periods(unit: Unit, tz: str | None) -> list[tuple[date, date | None]
     return periods
 
 
-def coverage(unit: Unit, on: date | datetime, *, tz: str | None = None) -> Coverage:
-    """Is `unit` covered on `on`? Base term, extended terms, stolen periods and replacements all count."""
+def coverage(unit: Unit, on: date | datetime, *, tz: str | None = None, known: CoverageFacts | None = None) -> Coverage:
+    """Is `unit` covered on `on`? Base term, extended terms, stolen periods and replacements all count.
+
+    `known` passes facts already read (not for a replacement unit, whose term follows the unit it replaced)."""
+    if known is not None and unit.replaces_id:
+        raise ValueError("a replacement unit's coverage reads the replaced unit; call without known facts")
     day = local_date(on, tz)
     # From today on, only the current status matters; past stolen periods need the unit's history.
     periods = ([(day, None)] if unit.status is Disposition.STOLEN else []) if day >= local_date(utcnow(), tz) \
@@ -142,10 +160,12 @@ def coverage(unit: Unit, on: date | datetime, *, tz: str | None = None) -> Cover
         if start <= day and (end is None or day < end):
             return Coverage(False, None, (), _("Not covered while the unit is reported stolen."))
     windows: list[Window] = []
-    base, why_not = _base_window(unit, tz)
+    base, why_not = _base_window(unit, tz, known=known)
     if base is not None:
         windows.append(base)
-    for ext in db.session.scalars(select(ExtendedCoverage).where(ExtendedCoverage.unit_id == unit.id)):
+    extensions = known.extensions if known else db.session.scalars(
+        select(ExtendedCoverage).where(ExtendedCoverage.unit_id == unit.id))
+    for ext in extensions:
         windows.append(Window(ext.starts_on, add_months(ext.starts_on, ext.months),
                               tuple(s for s in ext.scope.split(",") if s), ext.note or _("%(months)d-month extension", months=ext.months)))
     active = [w for w in windows if w.start <= day <= w.end]

@@ -1,0 +1,156 @@
+"""Everything a verdict needs about a code, read in one round trip.
+
+The verdict is the portal's busiest public answer, so its reads are one prebuilt statement (built once per
+process, executed on the session's connection) returning plain facts rather than ORM objects: the model
+and its maker, the unit, the signing key and label the code names, the unit's warranty terms, and the
+status facts (registered since, open recall, open clone alert). The warranty rules themselves stay in
+portal.warranty.coverage, which takes these facts instead of querying for them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+
+from sqlalchemy import and_, bindparam, exists, select
+
+from portal.authenticity.models import AlertState, CloneAlert, KeyState, Label, LabelState, SigningKey
+from portal.catalog.models import Disposition, Manufacturer, ProductModel, Unit
+from portal.core.db import is_one_of
+from portal.extensions import db
+from portal.ownership.models import Ownership
+from portal.recalls.status import open_recall_clause
+from portal.warranty.coverage import CoverageFacts, default_terms
+from portal.warranty.models import ExtendedCoverage, WarrantyTerms
+
+
+@dataclass(frozen=True)
+class MakerFacts:
+    id: int
+    name: str
+    clone_window_minutes: int
+    clone_max_clients: int
+    clone_max_kmh: int
+    clone_max_strangers: int
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """Read by the verdict page and JSON as `model.*`, like the ORM model it stands for."""
+    id: int
+    gtin: str
+    name: str
+    image_path: str | None
+    warranty_months: int
+    manufacturer: MakerFacts
+
+
+@dataclass(frozen=True)
+class UnitFacts:
+    id: int
+    serial: str
+    status: Disposition
+    manufactured_on: date | None
+    created_at: datetime
+    replaces_id: int | None
+    manufacturer_id: int
+    model: ModelFacts
+
+
+@dataclass(frozen=True)
+class KeyFacts:
+    manufacturer_id: int
+    state: KeyState
+    public_key: bytes
+    revoked_at: datetime | None
+    revoked_reason: str
+
+
+@dataclass(frozen=True)
+class Found:
+    """What one code names; `unit` is None for a serial the maker never made, `key` None for an unknown kid."""
+    model: ModelFacts
+    unit: UnitFacts | None
+    key: KeyFacts | None
+    label_kid: str | None
+    label_state: LabelState | None
+    terms: WarrantyTerms | None
+    registered_since: datetime | None
+    has_owners: bool
+    has_extensions: bool
+    recalled: bool
+    cloned: bool
+
+
+@cache
+def _statement():
+    """Built once per process: constructing a statement costs more than running it."""
+    current_since = (select(Ownership.since).where(Ownership.unit_id == Unit.id, Ownership.until.is_(None))
+                     .scalar_subquery())
+    return (
+        select(ProductModel.id, ProductModel.gtin, ProductModel.name, ProductModel.image_path,
+               ProductModel.warranty_months,
+               Manufacturer.id, Manufacturer.name, Manufacturer.clone_window_minutes, Manufacturer.clone_max_clients,
+               Manufacturer.clone_max_kmh, Manufacturer.clone_max_strangers,
+               Unit.id, Unit.serial, Unit.status, Unit.manufactured_on, Unit.created_at, Unit.replaces_id,
+               SigningKey.manufacturer_id, SigningKey.state, SigningKey.public_key, SigningKey.revoked_at,
+               SigningKey.revoked_reason,
+               Label.kid, Label.state,
+               WarrantyTerms.clock_start, WarrantyTerms.grace_days, WarrantyTerms.survives_transfer,
+               WarrantyTerms.replacement_rule, WarrantyTerms.scope, WarrantyTerms.id,
+               current_since,
+               exists().where(Ownership.unit_id == Unit.id),
+               exists().where(ExtendedCoverage.unit_id == Unit.id),
+               open_recall_clause(Unit.id),
+               exists().where(CloneAlert.unit_id == Unit.id, is_one_of(CloneAlert.state, (AlertState.OPEN,))))
+        .select_from(ProductModel)
+        .join(Manufacturer, Manufacturer.id == ProductModel.manufacturer_id)
+        .outerjoin(Unit, and_(Unit.model_id == ProductModel.id, Unit.serial == bindparam("serial")))
+        .outerjoin(SigningKey, SigningKey.kid == bindparam("kid"))
+        .outerjoin(Label, and_(Label.unit_id == Unit.id, Label.number == bindparam("number")))
+        .outerjoin(WarrantyTerms, WarrantyTerms.model_id == ProductModel.id)
+        .where(ProductModel.gtin == bindparam("gtin"))
+    )
+
+
+def lookup(gtin14: str, serial: str, kid: str | None = None, number: int | None = None) -> Found | None:
+    """The facts behind one code, or None when no maker on the portal has this GTIN."""
+    row = db.session.connection().execute(
+        _statement(), {"gtin": gtin14, "serial": serial, "kid": kid, "number": number}).first()
+    if row is None:
+        return None
+    (model_id, gtin, name, image_path, months, maker_id, maker_name, window, max_clients, max_kmh, max_strangers,
+     unit_id, unit_serial, status, made, created, replaces_id,
+     key_maker, key_state, public_key, revoked_at, revoked_reason, label_kid, label_state,
+     clock_start, grace_days, survives, replacement, scope, terms_id,
+     since, has_owners, has_extensions, recalled, cloned) = row
+    model = ModelFacts(model_id, gtin, name, image_path, months,
+                       MakerFacts(maker_id, maker_name, window, max_clients, max_kmh, max_strangers))
+    unit = None if unit_id is None else UnitFacts(unit_id, unit_serial, status, made, created, replaces_id,
+                                                   maker_id, model)
+    key = None if key_maker is None else KeyFacts(key_maker, key_state, public_key, revoked_at, revoked_reason)
+    terms = default_terms(model_id) if terms_id is None else WarrantyTerms(
+        model_id=model_id, clock_start=clock_start, grace_days=grace_days, survives_transfer=survives,
+        replacement_rule=replacement, scope=scope)
+    return Found(model, unit, key, label_kid, label_state, terms, since, bool(has_owners), bool(has_extensions),
+                 bool(recalled), bool(cloned))
+
+
+@cache
+def _ownerships_statement():
+    return (select(Ownership.since, Ownership.purchased_on, Ownership.proof_key, Ownership.source)
+            .where(Ownership.unit_id == bindparam("unit_id")).order_by(Ownership.since))
+
+
+@cache
+def _extensions_statement():
+    return (select(ExtendedCoverage.starts_on, ExtendedCoverage.months, ExtendedCoverage.scope, ExtendedCoverage.note)
+            .where(ExtendedCoverage.unit_id == bindparam("unit_id")))
+
+
+def coverage_facts(found: Found) -> CoverageFacts:
+    """The unit's ownerships and extensions, read only when the lookup saw that it has any."""
+    conn, unit_id = db.session.connection(), {"unit_id": found.unit.id}
+    owners = list(conn.execute(_ownerships_statement(), unit_id)) if found.has_owners else []
+    extensions = list(conn.execute(_extensions_statement(), unit_id)) if found.has_extensions else []
+    return CoverageFacts(found.terms, owners, extensions)
