@@ -5,7 +5,9 @@
 
 Builds a SQLite database in a temp folder through the real services (importer, keys, labels), serves
 it with gunicorn (2 sync workers) and drives it with `wrk` (32 connections, 2 threads, cycling through
-the signed URIs with `Accept: application/json`), after driving bench/verify_hello.py the same way.
+the signed URIs with `Accept: application/json`), after driving bench/verify_hello.py (bare Flask) and
+bench/verify_minimal.py (only an Ed25519 check and a SQLite lookup, the floor for any real verdict) the
+same way.
 Every verdict request records a scan, so the `scans` table must grow by at least wrk's request count.
 `--profile N` also runs N verdicts in-process through the Flask test client under cProfile.
 """
@@ -227,15 +229,20 @@ def main() -> None:
 
         bare = serve_and_drive("verify_hello:app", {}, tmp, tmp / "root.txt", args.duration,
                                extra=("--pythonpath", str(ROOT / "bench")))
+        minimal = serve_and_drive("verify_minimal:app", {"VERIFY_DB": str(database)}, tmp, tmp / "uris.txt",
+                                  args.duration, extra=("--pythonpath", str(ROOT / "bench")))
         verdict = serve_and_drive("portal:create_app()", {"PORTAL_INSTANCE_PATH": str(instance)}, tmp,
                                   tmp / "uris.txt", args.duration, check=first_is_genuine)
         recorded = count_scans(database) - scans["before"]  # gunicorn has stopped: every request is in
 
         print(line("bare flask", bare))
+        print(line("minimal verdict (Ed25519 check + SQLite lookup only)", minimal))
         print(line("verdict (JSON, records a scan)", verdict))
         ratio = verdict["rps"] / bare["rps"]
         ok = ratio >= 0.60 and verdict["p99"] < 50
         print(f"ratio: {ratio:.2f} (target >= 0.60, p99 < 50 ms): {'met' if ok else 'NOT met'}")
+        print(f"minimal handler against bare: {minimal['rps'] / bare['rps']:.2f}; "
+              f"verdict against the minimal handler: {verdict['rps'] / minimal['rps']:.2f}")
         print(f"scans recorded during the verdict run: {recorded:,} for {verdict['requests']:,} requests wrk completed "
               f"({'every request recorded a scan' if recorded >= verdict['requests'] else 'SOME SCANS MISSING'})")
         if args.profile:

@@ -50,6 +50,9 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.cli import register_cli
 
     register_cli(app)
+    from portal.authenticity.fastpath import install as install_verdict_fast_path
+
+    install_verdict_fast_path(app)  # before init_ops: its ProxyFix must wrap the fast path too
     from portal.ops import init_ops
 
     init_ops(app)

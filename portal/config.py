@@ -78,6 +78,8 @@ class Defaults:
     LOG_FORMAT = "text"
     LOG_LEVEL = "INFO"
     LOG_REQUESTS = True
+    #: Answer cookie-less JSON verdicts ahead of Flask's request machinery (authenticity/fastpath.py).
+    VERDICT_FAST_PATH = True
     #: Proxies in front of the portal (nginx: 1) whose X-Forwarded-For entries are trusted (and the nearest
     #: one's X-Forwarded-Proto/-Host/-Port); 0: none.
     PROXY_FIX_HOPS = 0

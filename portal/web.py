@@ -19,6 +19,15 @@ CSP = (
 )
 
 
+def security_header_items(app: Flask) -> list[tuple[str, str]]:
+    """The headers every answer carries; the verdict fast path (authenticity.fastpath) sends the same."""
+    items = [("Content-Security-Policy", CSP), ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin"),
+             ("X-Frame-Options", "DENY"), ("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")]
+    if app.config.get("HSTS"):
+        items.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+    return items
+
+
 def register_web(app: Flask) -> None:
     from portal.accounts.views import bp as accounts_bp
     from portal.accounts import security_views as _security_views  # noqa: F401  (adds its routes to accounts)
@@ -73,13 +82,8 @@ def register_web(app: Flask) -> None:
 
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")
-        if app.config.get("HSTS"):
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        for name, value in security_header_items(app):
+            response.headers.setdefault(name, value)
         if request.endpoint and request.endpoint != "static" and "Cache-Control" not in response.headers:
             response.headers["Cache-Control"] = "no-store" if _is_private() else "no-cache"
         return response

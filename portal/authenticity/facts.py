@@ -20,7 +20,7 @@ from portal.core.db import is_one_of
 from portal.extensions import db
 from portal.ownership.models import Ownership
 from portal.recalls.status import open_recall_clause
-from portal.warranty.coverage import CoverageFacts, default_terms
+from portal.warranty.coverage import DEFAULT_TERMS, CoverageFacts, TermsFacts
 from portal.warranty.models import ExtendedCoverage, WarrantyTerms
 
 
@@ -74,7 +74,7 @@ class Found:
     key: KeyFacts | None
     label_kid: str | None
     label_state: LabelState | None
-    terms: WarrantyTerms | None
+    terms: TermsFacts
     registered_since: datetime | None
     has_owners: bool
     has_extensions: bool
@@ -129,9 +129,8 @@ def lookup(gtin14: str, serial: str, kid: str | None = None, number: int | None 
     unit = None if unit_id is None else UnitFacts(unit_id, unit_serial, status, made, created, replaces_id,
                                                    maker_id, model)
     key = None if key_maker is None else KeyFacts(key_maker, key_state, public_key, revoked_at, revoked_reason)
-    terms = default_terms(model_id) if terms_id is None else WarrantyTerms(
-        model_id=model_id, clock_start=clock_start, grace_days=grace_days, survives_transfer=survives,
-        replacement_rule=replacement, scope=scope)
+    terms = TermsFacts(**DEFAULT_TERMS) if terms_id is None else TermsFacts(clock_start, grace_days, survives,
+                                                                            replacement, scope)
     return Found(model, unit, key, label_kid, label_state, terms, since, bool(has_owners), bool(has_extensions),
                  bool(recalled), bool(cloned))
 

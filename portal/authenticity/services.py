@@ -2,22 +2,59 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
 
+from flask_babel import gettext as _
 from sqlalchemy import bindparam, select
 
 from portal.authenticity.clones import RecordedScan, check_for_clone, client_fingerprint, coarse, record_scan
 from portal.authenticity.models import CounterfeitReport, Scan
-from portal.authenticity.verify import WARNINGS, Verdict, VerdictKind, verify_code
+from portal.authenticity.verify import WARNINGS, MalformedCode, Verdict, VerdictKind, verify_code
 from portal.catalog.models import ProductModel, Unit
 from portal.core.errors import Invalid
-from portal.core.gs1 import DigitalLink, GS1Error, normalize_gtin
+from portal.core.gs1 import DigitalLink, GS1Error, normalize_gtin, parse_digital_link
 from portal.core.signals import verdict_given
 from portal.core.storage import store_image
 from portal.extensions import db
 from portal.ownership.models import Ownership
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+
+
+MALFORMED_PROBLEM = "https://provenance.example/problems/malformed-code"
+
+
+@dataclass
+class ScanAnswer:
+    """The answer to one scanned code: a verdict (with its recorded scan), or why the code could not be read."""
+    status: int
+    verdict: Verdict | None = None
+    scan: RecordedScan | None = None
+    link: DigitalLink | None = None
+    title: str = ""
+    detail: str = ""
+
+    def as_json(self) -> dict:
+        if self.verdict is not None:
+            return self.verdict.as_json()
+        return {"type": MALFORMED_PROBLEM, "title": self.title, "detail": self.detail, "status": self.status}
+
+
+def answer_code(raw_uri: str, *, client_address: str, user_agent: str, viewer=None) -> ScanAnswer:
+    """Read a scanned Digital Link URI and judge it; the verdict page and the fast path both answer this way."""
+    try:
+        link = parse_digital_link(raw_uri)
+    except GS1Error as err:
+        return ScanAnswer(400, title=_("This is not a valid product code"), detail=str(err))
+    if link.serial is None:
+        return ScanAnswer(400, title=_("This code names a product, not one unit"),
+                          detail=_("Only codes with a serial number (21) can be checked for authenticity."))
+    try:
+        verdict, scan = judge_scan(link, client_address=client_address, user_agent=user_agent, viewer=viewer)
+    except MalformedCode as err:
+        return ScanAnswer(400, title=_("This is not a valid product code"), detail=str(err))
+    return ScanAnswer(verdict.status, verdict, scan, link)
 
 
 def judge_scan(link: DigitalLink, *, client_address: str, user_agent: str,

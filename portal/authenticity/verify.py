@@ -67,8 +67,8 @@ class Verdict:
             "verdict": self.kind.value,
             "title": self.kind.title,
             "reason": self.reason,
-            "message": self.message,
-            "warnings": [{"code": w, "message": WARNINGS[w]} for w in self.warnings],
+            "message": str(self.message),
+            "warnings": [{"code": w, "message": str(WARNINGS[w])} for w in self.warnings],
             "product": None if model is None else {
                 "gtin": model.gtin, "name": model.name, "manufacturer": model.manufacturer.name,
                 "serial": unit.serial if unit else None,

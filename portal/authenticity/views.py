@@ -16,7 +16,6 @@ from portal.authenticity.taps import record_tap_scan, verify_tap
 from portal.authenticity.verify import WARNINGS, MalformedCode
 from portal.config import ROOT
 from portal.core.errors import DomainError
-from portal.core.gs1 import GS1Error, parse_digital_link
 from portal.extensions import csrf, db, limiter
 
 bp = Blueprint("authenticity", __name__)
@@ -34,8 +33,7 @@ def wants_json() -> bool:
 
 def _problem(status: int, title: str, detail: str):
     if wants_json():
-        response = jsonify({"type": "https://provenance.example/problems/malformed-code", "title": title,
-                            "detail": detail, "status": status})
+        response = jsonify(services.ScanAnswer(status, title=title, detail=detail).as_json())
         response.status_code = status
         response.mimetype = "application/problem+json"
         return response
@@ -51,20 +49,11 @@ def _scan_token(scan_id: int) -> str:
 def verdict(rest: str):
     """The page (or JSON) a product's code leads to."""
     raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.full_path
-    try:
-        link = parse_digital_link(raw)
-    except GS1Error as err:
-        return _problem(400, _("This is not a valid product code"), str(err))
-    if link.serial is None:
-        return _problem(400, _("This code names a product, not one unit"),
-                        _("Only codes with a serial number (21) can be checked for authenticity."))
-    try:
-        result = services.judge_scan(link, client_address=request.remote_addr or "",
-                                     user_agent=request.user_agent.string, viewer=current_user)
-    except MalformedCode as err:
-        return _problem(400, _("This is not a valid product code"), str(err))
-    verdict, scan = result
-    response = _verdict_response(verdict, scan, link)
+    answer = services.answer_code(raw, client_address=request.remote_addr or "",
+                                  user_agent=request.user_agent.string, viewer=current_user)
+    if answer.verdict is None:
+        return _problem(answer.status, answer.title, answer.detail)
+    response = _verdict_response(answer.verdict, answer.scan, answer.link)
     db.session.commit()  # after rendering: the objects the page reads are still loaded
     return response
 

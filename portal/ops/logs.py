@@ -59,7 +59,10 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        if has_request_context():
+            record.request_id = g.get("request_id", "-")
+        elif not getattr(record, "request_id", None):  # the verdict fast path passes its own
+            record.request_id = "-"
         return scrub(super().format(record))
 
 

@@ -62,19 +62,29 @@ class Coverage:
 class CoverageFacts:
     """What coverage() would otherwise read itself: the model's terms, the unit's ownerships (oldest first) and
     its extensions, as objects or rows with the same attribute names. The verdict reads them in bulk."""
-    terms: WarrantyTerms
+    terms: WarrantyTerms | TermsFacts
     owners: list
     extensions: list
 
 
-def default_terms(model_id: int) -> WarrantyTerms:
-    """The terms of a model whose maker set none."""
-    return WarrantyTerms(model_id=model_id, clock_start=ClockStart.PURCHASE, grace_days=90, survives_transfer=True,
-                         replacement_rule=ReplacementRule.REMAINING, scope="parts,labour")
+#: The terms of a model whose maker set none.
+DEFAULT_TERMS = {"clock_start": ClockStart.PURCHASE, "grace_days": 90, "survives_transfer": True,
+                 "replacement_rule": ReplacementRule.REMAINING, "scope": "parts,labour"}
+
+
+@dataclass(frozen=True)
+class TermsFacts:
+    """A model's terms as plain values, which is all coverage() reads of them (cheaper than an ORM object)."""
+    clock_start: ClockStart
+    grace_days: int
+    survives_transfer: bool
+    replacement_rule: ReplacementRule
+    scope: str
 
 
 def terms_for(model) -> WarrantyTerms:
-    return db.session.scalar(select(WarrantyTerms).where(WarrantyTerms.model_id == model.id)) or default_terms(model.id)
+    return db.session.scalar(select(WarrantyTerms).where(WarrantyTerms.model_id == model.id)) or WarrantyTerms(
+        model_id=model.id, **DEFAULT_TERMS)
 
 
 def local_date(moment: date | datetime, tz: str | None = None) -> date:

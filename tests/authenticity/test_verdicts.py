@@ -23,14 +23,19 @@ from tests.factories import build_world
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def world(app):
+def keyed_world(app):
+    """The factory world, each tenant with a signing key."""
     world = build_world(app)
     with app.app_context():
         for slug in ("acme", "bravo"):
             create_key(db.session.scalar(select(Manufacturer).where(Manufacturer.slug == slug)), actor="test")
         db.session.commit()
     return world
+
+
+@pytest.fixture
+def world(app):
+    return keyed_world(app)
 
 
 def tenant(slug):
