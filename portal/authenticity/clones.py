@@ -12,16 +12,28 @@ import hmac
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
 
 from flask import current_app
-from sqlalchemy import bindparam, distinct, func, insert, literal_column, or_, select
+from sqlalchemy import (
+    Boolean,
+    String,
+    bindparam,
+    cast,
+    distinct,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.exc import IntegrityError
 
 from portal.authenticity.models import AlertState, CloneAlert, LabelState, Scan
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import Conflict
+from portal.core.prebuilt import Prebuilt
 from portal.extensions import db
 
 
@@ -56,13 +68,14 @@ def record_scan(unit, verdict: str, reason: str, *, client: str, by_owner: bool 
     values = {"unit_id": unit.id if unit else None, "verdict": verdict, "reason": reason[:40], "client": client,
               "by_owner": by_owner, "lat": coarse(lat, 90), "lon": coarse(lon, 180), "channel": channel,
               "label_number": label_number, "nfc_counter": nfc_counter, "at": utcnow()}
-    result = db.session.connection().execute(_insert_scan(), values)
-    return RecordedScan(result.inserted_primary_key[0], values["at"], label_number, values["lat"], values["lon"])
+    (scan_id,) = INSERT_SCAN.first(values)
+    return RecordedScan(scan_id, values["at"], label_number, values["lat"], values["lon"])
 
 
-@cache
-def _insert_scan():
-    return insert(Scan)
+_SCAN_FIELDS = ("unit_id", "verdict", "reason", "client", "by_owner", "lat", "lon", "channel", "label_number",
+                "nfc_counter", "at")
+INSERT_SCAN = Prebuilt(lambda: insert(Scan).values({name: bindparam(name, type_=Scan.__table__.c[name].type)
+                                                    for name in _SCAN_FIELDS}).returning(Scan.id))
 
 
 def km_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -73,60 +86,78 @@ def km_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def check_for_clone(unit, scan, *, registered: bool) -> CloneAlert | None:
-    """Raise an alert when the unit's recent scans are implausible for one physical code.
+    """Raise an alert when the unit's recent scans (the stored `scan` among them) are implausible for one
+    physical code. `unit` is a Unit or the verdict's UnitFacts, `scan` a Scan or a RecordedScan."""
+    evidence = clone_evidence(unit, at=scan.at, label_number=scan.label_number, registered=registered)
+    if evidence is None and scan.lat is not None:
+        evidence = _impossible_travel(unit, scan)
+    return raise_alert(unit, scan.label_number, *evidence) if evidence else None
 
-    `unit` is a Unit or the verdict's UnitFacts, `scan` a Scan or a RecordedScan: both have what is read here."""
+
+def clone_evidence(unit, *, at: datetime, label_number: int | None, registered: bool,
+                   pending: tuple[str, bool] | None = None) -> tuple[str, str] | None:
+    """Too many devices, or too many strangers to a registered unit, scanning one printed code within the
+    maker's window: (kind, evidence) or None. `pending` is (client, by_owner) of a scan about to be stored,
+    counted as if it were; the verdict writes its scan last, so SQLite's write lock is held only from that
+    INSERT to the commit."""
     tenant = unit.model.manufacturer
-    since = scan.at - timedelta(minutes=tenant.clone_window_minutes)
-    clients, strangers = db.session.connection().execute(
-        _recent_clients(scan.label_number is not None),
-        {"unit_id": unit.id, "since": since, "label": scan.label_number}).one()
-    kind, detail = None, ""
+    client, by_owner = pending or (None, None)
+    counts = RECENT_CLIENTS_OF_LABEL if label_number is not None else RECENT_CLIENTS_UNLABELLED
+    clients, strangers = counts.first({"unit_id": unit.id, "since": at - timedelta(minutes=tenant.clone_window_minutes),
+                                       "label": label_number, "client": client, "pending_by_owner": by_owner})
     if clients >= tenant.clone_max_clients:
-        kind, detail = "many_clients", f"{clients} different devices scanned it within {tenant.clone_window_minutes} min"
-    elif registered and strangers >= tenant.clone_max_strangers:
-        kind, detail = "strangers", f"{strangers} devices other than its owner's scanned this registered unit " \
-                                    f"within {tenant.clone_window_minutes} min"
-    elif scan.lat is not None:
-        kind, detail = _impossible_travel(unit, scan, since, tenant.clone_max_kmh)
-    if kind is None:
-        return None
-    return _raise_alert(unit, scan, kind, detail)
+        return "many_clients", f"{clients} different devices scanned it within {tenant.clone_window_minutes} min"
+    if registered and strangers >= tenant.clone_max_strangers:
+        return "strangers", (f"{strangers} devices other than its owner's scanned this registered unit "
+                             f"within {tenant.clone_window_minutes} min")
+    return None
 
 
-@cache
 def _recent_clients(numbered: bool):
-    """Distinct devices (and those not the owner's) that scanned one printed code of a unit since a moment."""
+    """Distinct devices (and those not the owner's) that scanned one printed code of a unit since a moment,
+    with the pending scan's client (NULL when there is none, which counts nowhere)."""
     unit_id = bindparam("unit_id")
     # Scans staff already judged (before their latest decision on this unit) do not count again.
     decided = select(func.max(CloneAlert.decided_at)).where(CloneAlert.unit_id == unit_id).scalar_subquery()
-    return (select(func.count(distinct(Scan.client)), func.count(distinct(Scan.client)).filter(Scan.by_owner.is_(False)))
-            .where(Scan.unit_id == unit_id, Scan.at >= bindparam("since"),
-                   Scan.label_number == bindparam("label") if numbered else Scan.label_number.is_(None),
-                   Scan.verdict.in_([literal_column("'genuine'"), literal_column("'warning'")]),  # copies of this
-                   # printed code (a withdrawn or copied one does not count)
-                   or_(decided.is_(None), Scan.at > decided)))
+    stored = (select(Scan.client, Scan.by_owner)
+              .where(Scan.unit_id == unit_id, Scan.at >= bindparam("since", type_=Scan.__table__.c.at.type),
+                     Scan.label_number == bindparam("label") if numbered else Scan.label_number.is_(None),
+                     # copies of this printed code (a withdrawn or copied one does not count)
+                     Scan.verdict.in_([literal_column("'genuine'"), literal_column("'warning'")]),
+                     or_(decided.is_(None), Scan.at > decided)))
+    pending = select(cast(bindparam("client"), String).label("client"),
+                     cast(bindparam("pending_by_owner", type_=Boolean), Boolean).label("by_owner"))
+    both = union_all(stored, pending).subquery()
+    return select(func.count(distinct(both.c.client)),
+                  func.count(distinct(both.c.client)).filter(both.c.by_owner.is_(False)))
 
 
-def _impossible_travel(unit, scan, since, max_kmh: int) -> tuple[str | None, str]:
+RECENT_CLIENTS_OF_LABEL = Prebuilt(lambda: _recent_clients(True))
+RECENT_CLIENTS_UNLABELLED = Prebuilt(lambda: _recent_clients(False))
+
+
+def _impossible_travel(unit, scan) -> tuple[str, str] | None:
+    tenant = unit.model.manufacturer
+    since = scan.at - timedelta(minutes=tenant.clone_window_minutes)
     previous = db.session.scalar(
         select(Scan).where(Scan.unit_id == unit.id, Scan.at >= since, Scan.id != scan.id, Scan.lat.is_not(None),
                            Scan.lon.is_not(None),  # rows stored before both were required together
                            Scan.label_number == scan.label_number)
         .order_by(Scan.at.desc()).limit(1))
     if previous is None:
-        return None, ""
+        return None
     km = km_between(previous.lat, previous.lon, scan.lat, scan.lon)
     hours = max((scan.at - previous.at).total_seconds() / 3600, 1 / 60)
-    if km > 50 and km / hours > max_kmh:
+    if km > 50 and km / hours > tenant.clone_max_kmh:
         return "impossible_travel", f"scanned {km:,.0f} km apart within {hours * 60:.0f} min ({km / hours:,.0f} km/h)"
-    return None, ""
+    return None
 
 
-def _raise_alert(unit, scan, kind: str, detail: str) -> CloneAlert | None:
+def raise_alert(unit, label_number: int | None, kind: str, detail: str) -> CloneAlert | None:
+    """Open an alert for the unit, unless one is open already; None then."""
     if db.session.scalar(select(CloneAlert.id).where(CloneAlert.unit_id == unit.id, CloneAlert.state == AlertState.OPEN)):
         return None
-    alert = CloneAlert(manufacturer_id=unit.manufacturer_id, unit_id=unit.id, label_number=scan.label_number,
+    alert = CloneAlert(manufacturer_id=unit.manufacturer_id, unit_id=unit.id, label_number=label_number,
                        kind=kind, evidence=detail)
     try:
         with db.session.begin_nested():  # a simultaneous scan may have raised the same alert

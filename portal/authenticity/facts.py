@@ -1,7 +1,7 @@
 """Everything a verdict needs about a code, read in one round trip.
 
-The verdict is the portal's busiest public answer, so its reads are one prebuilt statement (built once per
-process, executed on the session's connection) returning plain facts rather than ORM objects: the model
+The verdict is the portal's busiest public answer, so its reads are one prebuilt statement (compiled once
+per process, run on the session's DBAPI connection: core/prebuilt.py) returning plain facts, not ORM objects: the model
 and its maker, the unit, the signing key and label the code names, the unit's warranty terms, and the
 status facts (registered since, open recall, open clone alert). The warranty rules themselves stay in
 portal.warranty.coverage, which takes these facts instead of querying for them.
@@ -17,6 +17,7 @@ from sqlalchemy import and_, bindparam, exists, select
 from portal.authenticity.models import AlertState, CloneAlert, KeyState, Label, LabelState, SigningKey
 from portal.catalog.models import Disposition, Manufacturer, ProductModel, Unit
 from portal.core.db import is_one_of
+from portal.core.prebuilt import Prebuilt
 from portal.extensions import db
 from portal.ownership.models import Ownership
 from portal.recalls.status import open_recall_clause
@@ -82,9 +83,8 @@ class Found:
     cloned: bool
 
 
-@cache
 def _statement():
-    """Built once per process: constructing a statement costs more than running it."""
+    """The lookup; LOOKUP compiles it once per process (building and compiling cost more than running it)."""
     current_since = (select(Ownership.since).where(Ownership.unit_id == Unit.id, Ownership.until.is_(None))
                      .scalar_subquery())
     return (
@@ -113,10 +113,12 @@ def _statement():
     )
 
 
+LOOKUP = Prebuilt(_statement)
+
+
 def lookup(gtin14: str, serial: str, kid: str | None = None, number: int | None = None) -> Found | None:
     """The facts behind one code, or None when no maker on the portal has this GTIN."""
-    row = db.session.connection().execute(
-        _statement(), {"gtin": gtin14, "serial": serial, "kid": kid, "number": number}).first()
+    row = LOOKUP.first({"gtin": gtin14, "serial": serial, "kid": kid, "number": number})
     if row is None:
         return None
     (model_id, gtin, name, image_path, months, maker_id, maker_name, window, max_clients, max_kmh, max_strangers,

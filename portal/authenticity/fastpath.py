@@ -90,8 +90,8 @@ class VerdictFastPath:
             raw = environ.get("RAW_URI") or environ.get("REQUEST_URI") or _uri(environ)
             with force_locale(language.best_match(LANGUAGES) or "en"):
                 answer = services.answer_code(raw, client_address=address, user_agent=environ.get("HTTP_USER_AGENT", ""))
+                db.session.commit()  # first: the scan's write lock (SQLite) is held only this long
                 body = answer.as_json()  # translated while the reader's language is in force
-            db.session.commit()
         return answer.status, body, "application/json" if answer.verdict else "application/problem+json", []
 
     def _over_limit(self, address: str) -> int | None:

@@ -53,9 +53,8 @@ def verdict(rest: str):
                                   user_agent=request.user_agent.string, viewer=current_user)
     if answer.verdict is None:
         return _problem(answer.status, answer.title, answer.detail)
-    response = _verdict_response(answer.verdict, answer.scan, answer.link)
-    db.session.commit()  # after rendering: the objects the page reads are still loaded
-    return response
+    db.session.commit()  # before rendering, which reads plain facts: the scan's write lock is held briefly
+    return _verdict_response(answer.verdict, answer.scan, answer.link)
 
 
 def _verdict_response(verdict, scan, link):
