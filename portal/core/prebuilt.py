@@ -25,7 +25,14 @@ class _Compiled:
         names = list(compiled.positiontup) if compiled.positional else list(compiled.binds)
         self.binds = [(name, compiled.binds[name].value, compiled.binds[name].type._cached_bind_processor(dialect))
                       for name in names]
-        self.columns = [column[3]._cached_result_processor(dialect, None) for column in compiled._result_columns]
+        self._types, self._dialect = [column[3] for column in compiled._result_columns], dialect
+        self.columns: list | None = None  # made at the first answer: some depend on the driver's type codes
+
+    def converters(self, description) -> list:
+        if self.columns is None:
+            self.columns = [kind._cached_result_processor(self._dialect, column[1])
+                            for kind, column in zip(self._types, description, strict=True)]
+        return self.columns
 
     def parameters(self, given: dict[str, Any]):
         values = []
@@ -34,11 +41,11 @@ class _Compiled:
             values.append(convert(value) if convert is not None and value is not None else value)
         return values if self.positional else dict(zip((b[0] for b in self.binds), values, strict=True))
 
-    def row(self, raw: tuple | None) -> tuple | None:
+    def row(self, raw: tuple | None, description) -> tuple | None:
         if raw is None:
             return None
         return tuple(value if convert is None or value is None else convert(value)
-                     for convert, value in zip(self.columns, raw, strict=True))
+                     for convert, value in zip(self.converters(description), raw, strict=True))
 
 
 class Prebuilt:
@@ -57,6 +64,6 @@ class Prebuilt:
         cursor = connection.connection.cursor()
         try:
             cursor.execute(compiled.sql, compiled.parameters(params))
-            return compiled.row(cursor.fetchone()) if cursor.description else None
+            return compiled.row(cursor.fetchone(), cursor.description) if cursor.description else None
         finally:
             cursor.close()

@@ -1,0 +1,56 @@
+"""Prebuilt statements put values in and take them out exactly as the ORM does, on both databases."""
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import bindparam, select
+
+from portal.authenticity.clones import INSERT_SCAN
+from portal.authenticity.models import Scan
+from portal.catalog.models import Disposition, Unit
+from portal.core.prebuilt import Prebuilt
+from portal.extensions import db
+from tests.factories import build_world
+
+SCAN_BY_ID = Prebuilt(lambda: select(Scan.at, Scan.by_owner, Scan.lat, Scan.verdict, Scan.nfc_counter)
+                      .where(Scan.id == bindparam("id")))
+LATEST_SCANS = Prebuilt(lambda: select(Scan.id).where(Scan.at >= bindparam("since", type_=Scan.__table__.c.at.type))
+                        .order_by(Scan.id.desc()).limit(1))
+UNIT_STATUS = Prebuilt(lambda: select(Unit.status, Unit.created_at).where(Unit.id == bindparam("id")))
+
+
+def test_a_prebuilt_insert_reads_back_through_the_orm_unchanged(app):
+    world = build_world(app)
+    moment = datetime(2026, 5, 1, 23, 59, 58, 123456, tzinfo=UTC)
+    with app.app_context():
+        (scan_id,) = INSERT_SCAN.first({"unit_id": world.unit_ids_a[0], "verdict": "genuine", "reason": "ok",
+                                        "client": "abc", "by_owner": True, "lat": 46.2, "lon": None, "channel": "qr",
+                                        "label_number": 3, "nfc_counter": None, "at": moment})
+        db.session.commit()
+        stored = db.session.get(Scan, scan_id)
+        assert (stored.at, stored.by_owner, stored.lat, stored.lon, stored.label_number) == (moment, True, 46.2, None, 3)
+
+
+def test_columns_come_back_typed_like_the_orm_reads_them(app):
+    world = build_world(app)
+    with app.app_context():
+        scan = Scan(unit_id=world.unit_ids_a[0], verdict="warning", reason="ok", client="x", by_owner=False,
+                    channel="nfc", nfc_counter=7)
+        db.session.add(scan)
+        db.session.commit()
+        at, by_owner, lat, verdict, counter = SCAN_BY_ID.first({"id": scan.id})
+        assert at == scan.at and at.tzinfo is not None  # aware UTC, like the ORM's
+        assert by_owner is False and lat is None and verdict == "warning" and counter == 7
+        status, created = UNIT_STATUS.first({"id": world.unit_ids_a[0]})
+        unit = db.session.get(Unit, world.unit_ids_a[0])
+        assert isinstance(status, Disposition) and status is unit.status  # the enum member, not its text
+        assert created == unit.created_at
+        assert UNIT_STATUS.first({"id": -1}) is None
+
+
+def test_datetime_parameters_compare_like_the_orms(app):
+    world = build_world(app)
+    with app.app_context():
+        scan = Scan(unit_id=world.unit_ids_a[0], verdict="genuine", client="x")
+        db.session.add(scan)
+        db.session.commit()
+        assert LATEST_SCANS.first({"since": scan.at - timedelta(seconds=1)}) == (scan.id,)
+        assert LATEST_SCANS.first({"since": scan.at + timedelta(microseconds=1)}) is None  # a preset bind (LIMIT) too
