@@ -82,12 +82,12 @@ def judge_scan(link: DigitalLink, *, client_address: str, user_agent: str,
     # Written last: on SQLite this INSERT takes the database's write lock, held until the commit.
     scan = record_scan(unit, verdict.kind.value, verdict.reason, client=client, by_owner=by_owner,
                        label_number=verdict.label_number)
-    if evidence and raise_alert(unit, verdict.label_number, *evidence) is not None:
-        # This very scan tipped the balance: say so now, not only on the next scan.
-        if "clone_suspected" not in verdict.warnings:
-            verdict.warnings.append("clone_suspected")
-            if verdict.kind is VerdictKind.GENUINE:
-                verdict.kind, verdict.message = VerdictKind.WARNING, WARNINGS["clone_suspected"]
+    # This very scan tipped the balance (a new alert): say so now, not only on the next scan.
+    tipped = evidence is not None and raise_alert(unit, verdict.label_number, *evidence) is not None
+    if tipped and "clone_suspected" not in verdict.warnings:
+        verdict.warnings.append("clone_suspected")
+        if verdict.kind is VerdictKind.GENUINE:
+            verdict.kind, verdict.message = VerdictKind.WARNING, WARNINGS["clone_suspected"]
     verdict_given.send(verdict, kind=verdict.kind.value, channel="qr")  # final now: the clone check may downgrade it
     return verdict, scan
 

@@ -1,15 +1,23 @@
 """Public authenticity pages: the verdict behind every code, the published keys, reports, the scanner."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, make_response, render_template, request, send_from_directory
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    send_from_directory,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from portal.authenticity import services
+from portal.authenticity.clones import client_fingerprint
 from portal.authenticity.forms import ReportForm
 from portal.authenticity.js_text import js_text
-from portal.authenticity.clones import client_fingerprint
 from portal.authenticity.keys import jwks
 from portal.authenticity.models import Scan
 from portal.authenticity.taps import record_tap_scan, verify_tap
