@@ -49,6 +49,13 @@ def request_hash() -> str:
 def _replay(record: IdempotentRequest):
     response = current_app.response_class(record.response_body, status=record.status, mimetype="application/json")
     response.headers["Idempotent-Replayed"] = "true"
+    if record.status in (201, 202):  # what was created or queued: its address, as the first answer gave it
+        try:
+            href = json.loads(record.response_body).get("href")
+        except (ValueError, AttributeError):
+            href = None
+        if isinstance(href, str):
+            response.headers["Location"] = href
     return response
 
 

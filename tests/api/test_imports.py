@@ -189,3 +189,14 @@ def test_jobs_are_listed_oldest_first_with_a_cursor(app, world, api, in_worker):
 
 def test_a_job_number_past_any_id_answers_404(world, api):
     as_problem(api.get(f"/api/v1/imports/{2**63}"), 404, "not-found")
+
+
+def test_a_retried_upload_with_its_idempotency_key_gets_the_same_job_and_location(app, world, api, in_worker):
+    first = post_csv(api, units_csv(world), **{"Idempotency-Key": "till-upload-7"})
+    again = post_csv(api, units_csv(world), **{"Idempotency-Key": "till-upload-7"})
+
+    assert first.status_code == again.status_code == 202
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json()["id"] == first.get_json()["id"]
+    assert again.headers["Location"] == first.headers["Location"] == first.get_json()["href"]
+    assert table_counts(app)["ImportJob"] == 1  # the retry queued nothing
