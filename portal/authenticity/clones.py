@@ -14,19 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import (
-    Boolean,
-    String,
-    bindparam,
-    cast,
-    distinct,
-    func,
-    insert,
-    literal_column,
-    or_,
-    select,
-    union_all,
-)
+from sqlalchemy import bindparam, distinct, func, insert, literal_column, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.authenticity.models import AlertState, CloneAlert, LabelState, Scan
@@ -94,17 +82,13 @@ def check_for_clone(unit, scan, *, registered: bool) -> CloneAlert | None:
     return raise_alert(unit, scan.label_number, *evidence) if evidence else None
 
 
-def clone_evidence(unit, *, at: datetime, label_number: int | None, registered: bool,
-                   pending: tuple[str, bool] | None = None) -> tuple[str, str] | None:
+def clone_evidence(unit, *, at: datetime, label_number: int | None, registered: bool) -> tuple[str, str] | None:
     """Too many devices, or too many strangers to a registered unit, scanning one printed code within the
-    maker's window: (kind, evidence) or None. `pending` is (client, by_owner) of a scan about to be stored,
-    counted as if it were; the verdict writes its scan last, so SQLite's write lock is held only from that
-    INSERT to the commit."""
+    maker's window: (kind, evidence) or None."""
     tenant = unit.model.manufacturer
-    client, by_owner = pending or (None, None)
     counts = RECENT_CLIENTS_OF_LABEL if label_number is not None else RECENT_CLIENTS_UNLABELLED
     clients, strangers = counts.first({"unit_id": unit.id, "since": at - timedelta(minutes=tenant.clone_window_minutes),
-                                       "label": label_number, "client": client, "pending_by_owner": by_owner})
+                                       "label": label_number})
     if clients >= tenant.clone_max_clients:
         return "many_clients", f"{clients} different devices scanned it within {tenant.clone_window_minutes} min"
     if registered and strangers >= tenant.clone_max_strangers:
@@ -114,22 +98,16 @@ def clone_evidence(unit, *, at: datetime, label_number: int | None, registered: 
 
 
 def _recent_clients(numbered: bool):
-    """Distinct devices (and those not the owner's) that scanned one printed code of a unit since a moment,
-    with the pending scan's client (NULL when there is none, which counts nowhere)."""
+    """Distinct devices (and those not the owner's) that scanned one printed code of a unit since a moment."""
     unit_id = bindparam("unit_id")
     # Scans staff already judged (before their latest decision on this unit) do not count again.
     decided = select(func.max(CloneAlert.decided_at)).where(CloneAlert.unit_id == unit_id).scalar_subquery()
-    stored = (select(Scan.client, Scan.by_owner)
-              .where(Scan.unit_id == unit_id, Scan.at >= bindparam("since", type_=Scan.__table__.c.at.type),
-                     Scan.label_number == bindparam("label") if numbered else Scan.label_number.is_(None),
-                     # copies of this printed code (a withdrawn or copied one does not count)
-                     Scan.verdict.in_([literal_column("'genuine'"), literal_column("'warning'")]),
-                     or_(decided.is_(None), Scan.at > decided)))
-    pending = select(cast(bindparam("client"), String).label("client"),
-                     cast(bindparam("pending_by_owner", type_=Boolean), Boolean).label("by_owner"))
-    both = union_all(stored, pending).subquery()
-    return select(func.count(distinct(both.c.client)),
-                  func.count(distinct(both.c.client)).filter(both.c.by_owner.is_(False)))
+    return (select(func.count(distinct(Scan.client)), func.count(distinct(Scan.client)).filter(Scan.by_owner.is_(False)))
+            .where(Scan.unit_id == unit_id, Scan.at >= bindparam("since", type_=Scan.__table__.c.at.type),
+                   Scan.label_number == bindparam("label") if numbered else Scan.label_number.is_(None),
+                   # copies of this printed code (a withdrawn or copied one does not count)
+                   Scan.verdict.in_([literal_column("'genuine'"), literal_column("'warning'")]),
+                   or_(decided.is_(None), Scan.at > decided)))
 
 
 RECENT_CLIENTS_OF_LABEL = Prebuilt(lambda: _recent_clients(True))

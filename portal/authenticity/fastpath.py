@@ -3,12 +3,14 @@
 Scans are the portal's busiest traffic, and most of a plain Flask request's cost here is plumbing a
 verdict does not need: the cookie session, sign-in loading, CSRF, form parsing. A request takes this
 path only when it is a GET of a Digital Link path (/01/...), asks for JSON, and carries no cookie (so no
-session, no signed-in owner and no language choice can be in play). Everything else, and any request
-that fails here unexpectedly, goes to the Flask view.
+session, no signed-in owner and no language choice can be in play). Everything else goes to the Flask
+view, and so does a request over its rate limit (the view answers the 429) or one that fails here before
+its scan is committed.
 
 The answer is the view's: both call services.answer_code in the reader's language, record the scan in
-the same transaction, count against the same public rate limit, and send the same security headers,
-request id, access log line and latency metric. tests/authenticity/test_fastpath.py holds them equal.
+the same transaction, spend the same rate-limit buckets, and send the same body, security headers,
+rate-limit headers, request id, access log line and latency metric. A database outage answers the same
+503 as the application. tests/authenticity/test_fastpath.py holds the two paths equal.
 """
 from __future__ import annotations
 
@@ -16,18 +18,21 @@ import logging
 import time
 import uuid
 from functools import lru_cache
+from urllib.parse import parse_qsl
 
-from flask import Flask
+from flask import Flask, g
 from flask_babel import force_locale
 from limits import parse_many
+from sqlalchemy.exc import DBAPIError
 from werkzeug.datastructures import LanguageAccept, MIMEAccept
-from werkzeug.http import parse_accept_header
+from werkzeug.http import HTTP_STATUS_CODES, parse_accept_header
 
 from portal.authenticity import services
 from portal.core.i18n import LANGUAGES
 from portal.extensions import db, limiter
 from portal.ops.logs import REQUEST_ID_RE, access_log
 from portal.ops.metrics import REQUEST_SECONDS
+from portal.ops.outage import is_outage, outage_problem
 from portal.web import security_header_items
 
 ENDPOINT = "authenticity.verdict"  # the Flask view's name: shared rate-limit bucket, metric and log label
@@ -35,12 +40,16 @@ log = logging.getLogger(__name__)
 
 
 def wants_fast_path(environ: dict) -> bool:
-    if environ.get("REQUEST_METHOD") != "GET" or not environ.get("PATH_INFO", "").startswith("/01/"):
-        return False
+    """A cookie-less GET of a verdict (the shape the view's route takes) that asks for JSON."""
+    path = environ.get("PATH_INFO", "")
+    if environ.get("REQUEST_METHOD") != "GET" or not path.startswith("/01/") or len(path) == 4 or "//" in path:
+        return False  # '/01/' is no route, and '//' is redirected by the view
     if environ.get("HTTP_COOKIE"):
         return False
-    if "format=json" in environ.get("QUERY_STRING", "").split("&"):
-        return True
+    query = environ.get("QUERY_STRING", "")
+    if "format=" in query and next((v for k, v in parse_qsl(query, keep_blank_values=True) if k == "format"),
+                                   None) == "json":
+        return True  # as the view reads it: the first format parameter
     accept = parse_accept_header(environ.get("HTTP_ACCEPT"), MIMEAccept)
     return accept.best_match(["text/html", "application/json"]) == "application/json"
 
@@ -50,7 +59,6 @@ class VerdictFastPath:
 
     def __init__(self, app: Flask, wsgi_app):
         self.app, self.wsgi_app = app, wsgi_app
-        self.headers = security_header_items(app)
 
     def __call__(self, environ, start_response):
         if not (self.app.config["VERDICT_FAST_PATH"] and wants_fast_path(environ)):
@@ -58,18 +66,21 @@ class VerdictFastPath:
         started = time.perf_counter()
         given = environ.get("HTTP_X_REQUEST_ID", "")
         request_id = given if REQUEST_ID_RE.fullmatch(given) else uuid.uuid4().hex
-        address = environ.get("REMOTE_ADDR") or ""
+        committed: list[bool] = []  # once the scan is committed, the request must never run a second time
         try:
-            status, body, content_type, extra = self._answer(environ, address)
-        except Exception:  # the full application answers instead, with its error pages
-            log.exception("verdict fast path failed; handing the request to the application")
+            answered = self._answer(environ, request_id, committed)
+        except Exception as err:  # noqa: BLE001 - every way out is answered below, none is a bare 500 page
+            answered = self._after_failure(err, committed)
+        if answered is None:  # over the limit, or failed before its commit: the view answers, under the same id
+            environ["HTTP_X_REQUEST_ID"] = request_id
             return self.wsgi_app(environ, start_response)
-        payload = self.app.json.dumps(body).encode()  # what the view's jsonify writes
+        status, payload, content_type, extra = answered
         headers = [("Content-Type", content_type), ("Content-Length", str(len(payload))),
                    # a verdict is one scan's answer (never reused); a refusal is as public as the view's
                    ("Cache-Control", "no-store" if content_type == "application/json" else "no-cache"),
-                   ("Vary", "Accept-Language, Cookie"), ("X-Request-ID", request_id), *self.headers, *extra]
-        start_response(f"{status} {_REASONS.get(status, 'Unknown')}", headers)
+                   ("Vary", "Accept-Language, Cookie"), ("X-Request-ID", request_id),
+                   *security_header_items(self.app), *extra]
+        start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'Unknown')}", headers)
         elapsed = time.perf_counter() - started
         REQUEST_SECONDS.labels(endpoint=ENDPOINT, method="GET", status=f"{status // 100}xx").observe(elapsed)
         if self.app.config.get("LOG_REQUESTS"):
@@ -79,45 +90,65 @@ class VerdictFastPath:
                 "duration_ms": round(elapsed * 1000, 2), "endpoint": ENDPOINT})
         return [payload]
 
-    def _answer(self, environ: dict, address: str) -> tuple[int, dict, str, list[tuple[str, str]]]:
+    def _answer(self, environ: dict, request_id: str, committed: list[bool]):
         with self.app.app_context():  # its teardown ends the database session, rolling back on failure
-            retry_after = self._over_limit(address)
-            if retry_after is not None:
-                return 429, {"type": "about:blank", "title": "Too many requests", "status": 429,
-                             "detail": "Too many checks from this address. Try again in a minute."}, \
-                    "application/problem+json", [("Retry-After", str(retry_after))]
+            g.request_id = request_id  # log lines written meanwhile carry it
+            limit_headers = self._spend_limit(environ.get("REMOTE_ADDR") or "127.0.0.1")
+            if limit_headers is None:
+                return None
             language = parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept)
             raw = environ.get("RAW_URI") or environ.get("REQUEST_URI") or _uri(environ)
             with force_locale(language.best_match(LANGUAGES) or "en"):
-                answer = services.answer_code(raw, client_address=address, user_agent=environ.get("HTTP_USER_AGENT", ""))
+                answer = services.answer_code(raw, client_address=environ.get("REMOTE_ADDR") or "",
+                                              user_agent=environ.get("HTTP_USER_AGENT", ""))
                 db.session.commit()  # first: the scan's write lock (SQLite) is held only this long
+                committed.append(True)
                 body = answer.as_json()  # translated while the reader's language is in force
-        return answer.status, body, "application/json" if answer.verdict else "application/problem+json", []
+            payload = self.app.json.response(body).get_data()  # the bytes the view's jsonify writes
+        content_type = "application/json" if answer.verdict else "application/problem+json"
+        return answer.status, payload, content_type, limit_headers
 
-    def _over_limit(self, address: str) -> int | None:
-        """Seconds to wait when the view's public limit is spent, counted in the view's own buckets
-        (Flask-Limiter's key layout: prefix, client address, endpoint)."""
-        if not limiter.enabled or not address:
-            return None
+    def _after_failure(self, err: Exception, committed: list[bool]):
+        if isinstance(err, DBAPIError) and is_outage(err):
+            log.warning("database unavailable (%s); answering 503", type(err.orig or err).__name__)
+            retry = int(self.app.config.get("OUTAGE_RETRY_AFTER") or 30)
+            return 503, self.app.json.dumps(outage_problem(retry)).encode(), "application/problem+json", \
+                [("Retry-After", str(retry))]
+        log.exception("verdict fast path failed")
+        if not committed:
+            return None  # nothing was kept: the view answers it afresh
+        problem = {"type": "about:blank", "title": "Internal Server Error", "status": 500,
+                   "detail": "The scan was recorded, but its answer could not be written. Scan again."}
+        return 500, self.app.json.dumps(problem).encode(), "application/problem+json", []
+
+    def _spend_limit(self, address: str) -> list[tuple[str, str]] | None:
+        """Spend one request of the view's public limit in its own buckets (Flask-Limiter's key layout:
+        prefix, client address, endpoint; limits in its order). None when a limit is spent: the view then
+        refuses the request itself. Otherwise the rate-limit headers the view would send."""
+        if not limiter.enabled:
+            return []
         args = ([limiter._key_prefix] if limiter._key_prefix else []) + [address, ENDPOINT]  # its bucket names
-        for item in _parsed(self.app.config["RATELIMIT_PUBLIC"]):
-            if not limiter.limiter.hit(item, *args):
-                reset_at, _remaining = limiter.limiter.get_window_stats(item, *args)
-                return max(1, int(reset_at - time.time()) + 1)
-        return None
+        items = _parsed(self.app.config["RATELIMIT_PUBLIC"])
+        if not all(limiter.limiter.test(item, *args) for item in items):
+            return None
+        for item in items:
+            limiter.limiter.hit(item, *args)
+        if not self.app.config.get("RATELIMIT_HEADERS_ENABLED"):
+            return []
+        reset_at, remaining = limiter.limiter.get_window_stats(items[0], *args)
+        reset_at = int(reset_at + 1)
+        return [("X-RateLimit-Limit", str(items[0].amount)), ("X-RateLimit-Remaining", str(remaining)),
+                ("X-RateLimit-Reset", str(reset_at)), ("Retry-After", str(int(reset_at - time.time())))]
 
 
 @lru_cache(maxsize=8)
-def _parsed(limits: str):
-    return parse_many(limits)
+def _parsed(limits: str) -> list:
+    return sorted(parse_many(limits))
 
 
 def _uri(environ: dict) -> str:
     query = environ.get("QUERY_STRING", "")
     return environ.get("PATH_INFO", "") + (f"?{query}" if query else "")
-
-
-_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 422: "Unprocessable Entity", 429: "Too Many Requests"}
 
 
 def install(app: Flask) -> None:

@@ -8,19 +8,10 @@ from functools import cache
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, select
 
-from portal.authenticity.clones import (
-    RecordedScan,
-    check_for_clone,
-    client_fingerprint,
-    clone_evidence,
-    coarse,
-    raise_alert,
-    record_scan,
-)
+from portal.authenticity.clones import RecordedScan, check_for_clone, client_fingerprint, coarse, record_scan
 from portal.authenticity.models import CounterfeitReport, Scan
 from portal.authenticity.verify import WARNINGS, MalformedCode, Verdict, VerdictKind, verify_code
 from portal.catalog.models import ProductModel, Unit
-from portal.core.db import utcnow
 from portal.core.errors import Invalid
 from portal.core.gs1 import DigitalLink, GS1Error, normalize_gtin, parse_digital_link
 from portal.core.signals import verdict_given
@@ -68,22 +59,21 @@ def answer_code(raw_uri: str, *, client_address: str, user_agent: str, viewer=No
 
 def judge_scan(link: DigitalLink, *, client_address: str, user_agent: str,
                viewer=None) -> tuple[Verdict, RecordedScan]:
-    """Verify the code, look for clone patterns, and record the scan, in one transaction."""
+    """Verify the code, record the scan, and look for clone patterns, in one transaction.
+
+    The scan is written before the clone check counts: on SQLite its INSERT takes the write lock, so
+    simultaneous scans of one code are counted one after another and none misses the other. Callers
+    commit before building their answer, which keeps that lock short."""
     verdict = verify_code(link.gtin, link.serial, link.query)
     unit = verdict.unit
     by_owner = False
     if unit is not None and viewer is not None and getattr(viewer, "is_authenticated", False):
         by_owner = db.session.connection().execute(_current_owner(), {"unit_id": unit.id}).scalar() == viewer.id
-    client = client_fingerprint(client_address, user_agent)
-    evidence = None
-    if verdict.kind in (VerdictKind.GENUINE, VerdictKind.WARNING):
-        evidence = clone_evidence(unit, at=utcnow(), label_number=verdict.label_number,
-                                  registered=verdict.registered_since is not None, pending=(client, by_owner))
-    # Written last: on SQLite this INSERT takes the database's write lock, held until the commit.
-    scan = record_scan(unit, verdict.kind.value, verdict.reason, client=client, by_owner=by_owner,
-                       label_number=verdict.label_number)
+    scan = record_scan(unit, verdict.kind.value, verdict.reason, client=client_fingerprint(client_address, user_agent),
+                       by_owner=by_owner, label_number=verdict.label_number)
+    genuine = verdict.kind in (VerdictKind.GENUINE, VerdictKind.WARNING)
     # This very scan tipped the balance (a new alert): say so now, not only on the next scan.
-    tipped = evidence is not None and raise_alert(unit, verdict.label_number, *evidence) is not None
+    tipped = genuine and check_for_clone(unit, scan, registered=verdict.registered_since is not None) is not None
     if tipped and "clone_suspected" not in verdict.warnings:
         verdict.warnings.append("clone_suspected")
         if verdict.kind is VerdictKind.GENUINE:

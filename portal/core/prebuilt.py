@@ -5,13 +5,19 @@ costs several times what the database spends answering an indexed lookup. A Preb
 work produces for one statement: the SQL for the database in use, the order of its parameters, and the
 conversions of each parameter and column, which are the column types' own. So values go in and come
 out exactly as through the ORM (timezone-aware UTC datetimes, enum members, booleans), inside the
-session's transaction: `db.session.commit()` commits what a Prebuilt wrote.
+session's transaction: `db.session.commit()` commits what a Prebuilt wrote, a rollback undoes it.
+
+What it does not do: flush ORM changes pending in the session first, fire engine events, or expand
+lists at execution (write enum lists with `core.db.is_one_of`). A database error comes out as
+SQLAlchemy's own exception class, so the outage handler answers 503 as for any other query.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import Executable
 
 from portal.extensions import db
@@ -20,11 +26,13 @@ from portal.extensions import db
 class _Compiled:
     def __init__(self, statement, dialect):
         compiled = statement.compile(dialect=dialect)
+        if compiled.post_compile_params or compiled.literal_execute_params or compiled.escaped_bind_names:
+            raise ValueError("a Prebuilt cannot expand parameters at execution (use core.db.is_one_of for lists)")
         self.sql = compiled.string
         self.positional = compiled.positional
         names = list(compiled.positiontup) if compiled.positional else list(compiled.binds)
-        self.binds = [(name, compiled.binds[name].value, compiled.binds[name].type._cached_bind_processor(dialect))
-                      for name in names]
+        self.binds = [(name, compiled.binds[name].required, compiled.binds[name].value,
+                       compiled.binds[name].type._cached_bind_processor(dialect)) for name in names]
         self._types, self._dialect = [column[3] for column in compiled._result_columns], dialect
         self.columns: list | None = None  # made at the first answer: some depend on the driver's type codes
 
@@ -36,8 +44,13 @@ class _Compiled:
 
     def parameters(self, given: dict[str, Any]):
         values = []
-        for name, preset, convert in self.binds:
-            value = given.get(name, preset)
+        for name, required, preset, convert in self.binds:
+            if name in given:
+                value = given[name]
+            elif required:
+                raise KeyError(f"the statement needs a value for {name!r}")
+            else:
+                value = preset
             values.append(convert(value) if convert is not None and value is not None else value)
         return values if self.positional else dict(zip((b[0] for b in self.binds), values, strict=True))
 
@@ -53,17 +66,27 @@ class Prebuilt:
 
     def __init__(self, build: Callable[[], Executable]):
         self._build = build
-        self._compiled: dict[str, _Compiled] = {}
+        self._compiled: dict[tuple[str, str], _Compiled] = {}
 
     def first(self, params: dict[str, Any]) -> tuple | None:
         """Run in the session's transaction; the first row, converted, or None."""
         connection = db.session.connection()
-        compiled = self._compiled.get(connection.dialect.name)
+        dialect = connection.dialect
+        compiled = self._compiled.get((dialect.name, dialect.driver))
         if compiled is None:
-            compiled = self._compiled[connection.dialect.name] = _Compiled(self._build(), connection.dialect)
-        cursor = connection.connection.cursor()
+            compiled = self._compiled[(dialect.name, dialect.driver)] = _Compiled(self._build(), dialect)
+        parameters = compiled.parameters(params)
+        raw = connection.connection
+        cursor = raw.cursor()
         try:
-            cursor.execute(compiled.sql, compiled.parameters(params))
+            cursor.execute(compiled.sql, parameters)
             return compiled.row(cursor.fetchone(), cursor.description) if cursor.description else None
+        except dialect.loaded_dbapi.Error as err:
+            gone = dialect.is_disconnect(err, raw.dbapi_connection, cursor)
+            if gone:
+                connection.invalidate(err)  # the pool makes a new connection instead of handing this one out again
+            raise DBAPIError.instance(compiled.sql, parameters, err, dialect.loaded_dbapi.Error,
+                                      connection_invalidated=gone, dialect=dialect) from err
         finally:
-            cursor.close()
+            with suppress(dialect.loaded_dbapi.Error):  # a cursor of a dropped connection may refuse to close
+                cursor.close()

@@ -12,7 +12,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, g, has_app_context, has_request_context, request
 from sqlalchemy import inspect as sa_inspect
 
 #: A caller's X-Request-ID is kept only when it is this tame (nginx's $request_id and UUIDs are).
@@ -43,6 +43,8 @@ class JsonFormatter(logging.Formatter):
         }
         if has_request_context():
             entry.update(request_fields())
+        elif has_app_context() and g.get("request_id"):  # the verdict fast path
+            entry["request_id"] = g.request_id
         for name in _REQUEST_FIELDS + ("tenant", "request_id"):
             value = getattr(record, name, None)
             if value is not None:
@@ -59,10 +61,9 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        if has_request_context():
-            record.request_id = g.get("request_id", "-")
-        elif not getattr(record, "request_id", None):  # the verdict fast path passes its own
-            record.request_id = "-"
+        # The request's id; the verdict fast path has only an application context, and keeps its id in g too.
+        known = g.get("request_id") if has_app_context() else None
+        record.request_id = known or getattr(record, "request_id", None) or "-"
         return scrub(super().format(record))
 
 

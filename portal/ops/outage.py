@@ -32,6 +32,12 @@ def is_outage(err: BaseException) -> bool:
     return isinstance(err, (psycopg.OperationalError, psycopg.InterfaceError))
 
 
+def outage_problem(retry: int) -> dict:
+    """The problem+json body of a 503 while the database is down (the verdict fast path sends it too)."""
+    return {"type": PROBLEM_TYPE, "title": "Service unavailable", "status": 503,
+            "detail": f"The database cannot be reached right now. Retry in {retry} seconds."}
+
+
 def outage_response(err: BaseException):
     """503 + Retry-After; JSON for the API and JSON clients, a plain page otherwise. Touches no database."""
     try:
@@ -46,9 +52,7 @@ def outage_response(err: BaseException):
     wants_json = request.path.startswith("/api/") or request.accept_mimetypes.best in (
         "application/json", "application/problem+json")
     if wants_json:
-        body = {"type": PROBLEM_TYPE, "title": "Service unavailable", "status": 503,
-                "detail": f"The database cannot be reached right now. Retry in {retry} seconds."}
-        return current_app.response_class(json.dumps(body), status=503, headers=headers,
+        return current_app.response_class(json.dumps(outage_problem(retry)), status=503, headers=headers,
                                           mimetype="application/problem+json")
     # Rendered straight from the environment: context processors would query the database again. The language
     # comes from the cookie or Accept-Language (the signed-in user is "nobody" now, so nothing is loaded).

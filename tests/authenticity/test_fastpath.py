@@ -1,6 +1,7 @@
 """The verdict fast path (cookie-less JSON answered ahead of Flask) answers exactly as the Flask view does."""
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from portal.accounts.services import find_user
 from portal.authenticity import services
@@ -60,58 +61,75 @@ def codes(app, world):
     }
 
 
-def test_every_kind_of_code_gets_the_same_status_body_and_headers_on_both_paths(app, world, view_calls):
+#: Headers whose values differ between any two answers (the time, the id, the limit already spent).
+VARYING = {"Date", "X-Request-ID", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After"}
+
+
+def same_answer(quick, slow, what):
+    assert quick.status_code == slow.status_code, what
+    assert quick.get_data() == slow.get_data(), what  # byte for byte
+    assert set(quick.headers.keys()) == set(slow.headers.keys()), what
+    for name in set(quick.headers.keys()) - VARYING:
+        assert quick.headers.get(name) == slow.headers.get(name), (what, name)
+
+
+def test_every_kind_of_code_gets_the_same_answer_byte_for_byte_on_both_paths(app, world, view_calls):
     fast, full = app.test_client(), flask_view_client(app)
     for name, path in codes(app, world).items():
         for language in ("en", "fr"):
             headers = {**JSON, "Accept-Language": language}
             before = scans(app)
             quick, slow = fast.get(path, headers=headers), full.get(path, headers=headers)
-            assert quick.status_code == slow.status_code, name
-            assert quick.get_json() == slow.get_json(), (name, language)
-            assert quick.mimetype == slow.mimetype, name
-            for header in ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy",
-                           "Permissions-Policy", "Cache-Control"):
-                assert quick.headers.get(header) == slow.headers.get(header), (name, header)
-            assert quick.headers["X-Request-ID"]
+            same_answer(quick, slow, (name, language))
+            assert quick.headers["X-Request-ID"] and "X-RateLimit-Limit" in quick.headers
             recorded = scans(app) - before
             assert recorded == (2 if quick.status_code != 400 else 0), name  # one scan per judged code
     assert len(view_calls) == 2 * 8  # only the cookie-carrying requests reached the view
 
 
-def test_the_answer_is_in_the_readers_language_and_names_the_stolen_unit(app, world):
+def test_the_answer_is_in_the_readers_language_and_names_the_stolen_unit(app, world, view_calls):
     paths = codes(app, world)
     english = app.test_client().get(paths["stolen"], headers=JSON).get_json()
     french = app.test_client().get(paths["stolen"], headers={**JSON, "Accept-Language": "fr"}).get_json()
     assert english["verdict"] == "warning" and english["warnings"][0]["code"] == "stolen"
     assert french["title"] != english["title"] and french["warnings"][0]["message"] != english["warnings"][0]["message"]
+    assert view_calls == []  # both answered by the fast path
 
 
-def test_html_pages_and_format_json_choose_their_path(app, world, view_calls):
+def test_pages_odd_paths_and_the_format_parameter_choose_their_path_as_the_view_reads_them(app, world, view_calls):
     path = sign_unit(app, world.unit_ids_a[0])
     client = app.test_client()
     assert client.get(path).status_code == 200 and len(view_calls) == 1  # a browser page: the view
     assert client.get(path + "&format=json").get_json()["verdict"] == "genuine" and len(view_calls) == 1
+    page = client.get(path + "&format=xml&format=json")  # the view reads the first format parameter
+    assert page.mimetype == "text/html" and len(view_calls) == 2
+    for odd in ("/01/", "/01//" + path[4:]):  # no route, and a merged-slash redirect: the view's own answers
+        quick, slow = client.get(odd, headers=JSON), flask_view_client(app).get(odd, headers=JSON)
+        assert quick.status_code == slow.status_code and quick.status_code in (308, 404)
+    assert len(view_calls) == 2  # neither reached the verdict view
 
 
-def test_both_paths_spend_the_same_public_rate_limit(app, world):
+def test_both_paths_spend_the_same_public_rate_limit_and_refuse_alike(app, world, view_calls):
     path = sign_unit(app, world.unit_ids_a[0])
     app.config["RATELIMIT_PUBLIC"] = "3 per minute"
     try:
         limiter.reset()
         fast, full = app.test_client(), flask_view_client(app)
-        assert [fast.get(path, headers=JSON).status_code, full.get(path, headers=JSON).status_code,
-                fast.get(path, headers=JSON).status_code] == [200, 200, 200]
-        refused = fast.get(path, headers=JSON)
+        answers = [fast.get(path, headers=JSON), full.get(path, headers=JSON), fast.get(path, headers=JSON)]
+        assert [a.status_code for a in answers] == [200, 200, 200]
+        assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0"]
+        assert answers[0].headers["X-RateLimit-Limit"] == answers[1].headers["X-RateLimit-Limit"] == "3"
+        assert len(view_calls) == 1
+        refused, refused_by_view = fast.get(path, headers=JSON), full.get(path, headers=JSON)
         assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
-        assert full.get(path, headers=JSON).status_code == 429
+        assert refused.get_data() == refused_by_view.get_data() and refused.mimetype == refused_by_view.mimetype
     finally:
         app.config["RATELIMIT_PUBLIC"] = "10000 per minute"
         limiter.reset()
 
 
-def test_a_failure_on_the_fast_path_hands_the_request_to_the_view_and_records_one_scan(app, world, view_calls,
-                                                                                       monkeypatch):
+def test_a_failure_before_the_commit_hands_the_request_to_the_view_and_records_one_scan(app, world, view_calls,
+                                                                                         monkeypatch):
     path = sign_unit(app, world.unit_ids_a[0])
     real, failures = services.answer_code, []
 
@@ -119,20 +137,43 @@ def test_a_failure_on_the_fast_path_hands_the_request_to_the_view_and_records_on
         if not failures:
             failures.append(1)
             real(*args, **kwargs)  # the scan is written, then the request fails: it must be rolled back
-            raise RuntimeError("the database went away")
+            raise RuntimeError("something broke")
         return real(*args, **kwargs)
 
     monkeypatch.setattr(services, "answer_code", fails_once)
     before = scans(app)
-    response = app.test_client().get(path, headers=JSON)
+    response = app.test_client().get(path, headers={**JSON, "X-Request-ID": "till-42-abcdef"})
     assert response.status_code == 200 and response.get_json()["verdict"] == "genuine"
     assert view_calls == [1] and scans(app) == before + 1
+    assert response.headers["X-Request-ID"] == "till-42-abcdef"  # the view kept the request's id
 
 
-def test_a_callers_request_id_is_echoed(app, world):
+def test_a_failure_after_the_commit_is_answered_once_and_never_rerun(app, world, view_calls, monkeypatch):
+    path = sign_unit(app, world.unit_ids_a[0])
+    monkeypatch.setattr(services.ScanAnswer, "as_json", lambda self: 1 / 0)
+    before = scans(app)
+    response = app.test_client().get(path, headers=JSON)
+    assert response.status_code == 500 and response.mimetype == "application/problem+json"
+    assert view_calls == [] and scans(app) == before + 1  # recorded once, not again by the view
+
+
+def test_a_database_outage_on_the_fast_path_answers_503_with_retry_after(app, world, view_calls, monkeypatch):
+    path = sign_unit(app, world.unit_ids_a[0])
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, ConnectionError("connection refused"))
+
+    monkeypatch.setattr(services, "answer_code", unreachable)
+    response = app.test_client().get(path, headers=JSON)
+    assert response.status_code == 503 and response.mimetype == "application/problem+json"
+    assert int(response.headers["Retry-After"]) >= 1 and response.get_json()["status"] == 503
+    assert view_calls == []  # not handed on to wait for the database a second time
+
+
+def test_a_callers_request_id_is_echoed(app, world, view_calls):
     path = sign_unit(app, world.unit_ids_a[0])
     response = app.test_client().get(path, headers={**JSON, "X-Request-ID": "till-42-abcdef"})
-    assert response.headers["X-Request-ID"] == "till-42-abcdef"
+    assert response.headers["X-Request-ID"] == "till-42-abcdef" and view_calls == []
 
 
 def test_switched_off_every_verdict_goes_through_the_view(app, world, view_calls):

@@ -1,7 +1,9 @@
 """Prebuilt statements put values in and take them out exactly as the ORM does, on both databases."""
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import IntegrityError
 
 from portal.authenticity.clones import INSERT_SCAN
 from portal.authenticity.models import Scan
@@ -54,3 +56,35 @@ def test_datetime_parameters_compare_like_the_orms(app):
         db.session.commit()
         assert LATEST_SCANS.first({"since": scan.at - timedelta(seconds=1)}) == (scan.id,)
         assert LATEST_SCANS.first({"since": scan.at + timedelta(microseconds=1)}) is None  # a preset bind (LIMIT) too
+
+
+def test_a_prebuilt_write_is_undone_by_the_sessions_rollback_and_floats_read_back(app):
+    world = build_world(app)
+    values = {"unit_id": world.unit_ids_a[0], "verdict": "genuine", "reason": "ok", "client": "abc",
+              "by_owner": False, "lat": 46.2, "lon": 6.1, "channel": "qr", "label_number": 1, "nfc_counter": None,
+              "at": datetime.now(UTC)}
+    with app.app_context():
+        (kept,) = INSERT_SCAN.first(values)
+        db.session.commit()
+        (undone,) = INSERT_SCAN.first(values)
+        db.session.rollback()
+        assert db.session.get(Scan, undone) is None
+        assert SCAN_BY_ID.first({"id": kept})[2] == 46.2  # a float column, converted by the driver's type code
+
+
+def test_a_missing_parameter_or_an_expanding_list_is_refused_not_run(app):
+    with app.app_context():
+        with pytest.raises(KeyError, match="id"):
+            SCAN_BY_ID.first({"identifier": 1})  # misspelt: not quietly NULL
+        expanding = Prebuilt(lambda: select(Scan.id).where(Scan.verdict.in_(["genuine", "warning"])))
+        with pytest.raises(ValueError, match="expand"):
+            expanding.first({})
+
+
+def test_a_database_error_comes_out_as_sqlalchemys_own(app):
+    with app.app_context():
+        with pytest.raises(IntegrityError):  # no such unit: the foreign key refuses it, as through the ORM
+            INSERT_SCAN.first({"unit_id": 987654321, "verdict": "genuine", "reason": "", "client": "", "by_owner": False,
+                               "lat": None, "lon": None, "channel": "qr", "label_number": None, "nfc_counter": None,
+                               "at": datetime.now(UTC)})
+        db.session.rollback()
