@@ -24,10 +24,11 @@ from flask import Flask, g
 from flask_babel import force_locale
 from limits import parse_many
 from sqlalchemy.exc import DBAPIError
-from werkzeug.datastructures import LanguageAccept, MIMEAccept
+from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import HTTP_STATUS_CODES, parse_accept_header
 
 from portal.authenticity import services
+from portal.authenticity.views import asks_for_json
 from portal.core.i18n import LANGUAGES
 from portal.extensions import db, limiter
 from portal.ops.logs import REQUEST_ID_RE, access_log
@@ -47,11 +48,9 @@ def wants_fast_path(environ: dict) -> bool:
     if environ.get("HTTP_COOKIE"):
         return False
     query = environ.get("QUERY_STRING", "")
-    if "format=" in query and next((v for k, v in parse_qsl(query, keep_blank_values=True) if k == "format"),
-                                   None) == "json":
-        return True  # as the view reads it: the first format parameter
-    accept = parse_accept_header(environ.get("HTTP_ACCEPT"), MIMEAccept)
-    return accept.best_match(["text/html", "application/json"]) == "application/json"
+    first_format = next((v for k, v in parse_qsl(query, keep_blank_values=True) if k == "format"), None) \
+        if "format=" in query else None
+    return asks_for_json(first_format, environ.get("HTTP_ACCEPT"))
 
 
 class VerdictFastPath:

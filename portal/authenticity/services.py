@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
 
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, select
@@ -14,6 +13,7 @@ from portal.authenticity.verify import WARNINGS, MalformedCode, Verdict, Verdict
 from portal.catalog.models import ProductModel, Unit
 from portal.core.errors import Invalid
 from portal.core.gs1 import DigitalLink, GS1Error, normalize_gtin, parse_digital_link
+from portal.core.prebuilt import Prebuilt
 from portal.core.signals import verdict_given
 from portal.core.storage import store_image
 from portal.extensions import db
@@ -68,7 +68,8 @@ def judge_scan(link: DigitalLink, *, client_address: str, user_agent: str,
     unit = verdict.unit
     by_owner = False
     if unit is not None and viewer is not None and getattr(viewer, "is_authenticated", False):
-        by_owner = db.session.connection().execute(_current_owner(), {"unit_id": unit.id}).scalar() == viewer.id
+        owner = CURRENT_OWNER.first({"unit_id": unit.id})
+        by_owner = owner is not None and owner[0] == viewer.id
     scan = record_scan(unit, verdict.kind.value, verdict.reason, client=client_fingerprint(client_address, user_agent),
                        by_owner=by_owner, label_number=verdict.label_number)
     genuine = verdict.kind in (VerdictKind.GENUINE, VerdictKind.WARNING)
@@ -82,9 +83,8 @@ def judge_scan(link: DigitalLink, *, client_address: str, user_agent: str,
     return verdict, scan
 
 
-@cache
-def _current_owner():
-    return select(Ownership.owner_id).where(Ownership.unit_id == bindparam("unit_id"), Ownership.until.is_(None))
+CURRENT_OWNER = Prebuilt(lambda: select(Ownership.owner_id).where(Ownership.unit_id == bindparam("unit_id"),
+                                                                  Ownership.until.is_(None)))
 
 
 def place_scan(scan: Scan, lat: float, lon: float) -> None:

@@ -13,6 +13,8 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
 
 from portal.authenticity import services
 from portal.authenticity.clones import client_fingerprint
@@ -34,9 +36,16 @@ def _public_limit() -> str:
     return current_app.config["RATELIMIT_PUBLIC"]
 
 
+def asks_for_json(format_param: str | None, accept: str | None) -> bool:
+    """JSON for `?format=json` (its first value) or when the client prefers JSON to HTML. The fast path
+    (authenticity/fastpath.py) decides with this too, before any request object exists."""
+    if format_param == "json":
+        return True
+    return parse_accept_header(accept, MIMEAccept).best_match(["text/html", "application/json"]) == "application/json"
+
+
 def wants_json() -> bool:
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return request.args.get("format") == "json" or best == "application/json"
+    return asks_for_json(request.args.get("format"), request.headers.get("Accept"))
 
 
 def _problem(status: int, title: str, detail: str):

@@ -16,18 +16,21 @@ def add_months(start: date, months: int) -> date:
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
-def month_key(column):
-    """SQL for a timestamp's calendar month as 'YYYY-MM' in UTC, so GROUP BY works the same on both databases."""
+def _utc_text(column, postgresql: str, sqlite: str):
+    """SQL for a timestamp written as text in UTC, so GROUP BY works the same on both databases."""
     if db.session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", column), "YYYY-MM")
-    return func.strftime("%Y-%m", column)  # SQLite stores UTC already
+        return func.to_char(func.timezone("UTC", column), postgresql)
+    return func.strftime(sqlite, column)  # SQLite stores UTC already
+
+
+def month_key(column):
+    """A timestamp's calendar month as 'YYYY-MM' (UTC)."""
+    return _utc_text(column, "YYYY-MM", "%Y-%m")
 
 
 def day_key(column):
-    """SQL for a timestamp's calendar day as 'YYYY-MM-DD' in UTC, for GROUP BY on both databases."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
-    return func.strftime("%Y-%m-%d", column)
+    """A timestamp's calendar day as 'YYYY-MM-DD' (UTC)."""
+    return _utc_text(column, "YYYY-MM-DD", "%Y-%m-%d")
 
 
 def last_months(count: int, today: date) -> list[str]:
