@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from portal.accounts.second_factor import enrol, secret_from_text
 from portal.accounts.services import add_staff, create_user, find_user
@@ -22,6 +22,7 @@ from portal.extensions import db
 from portal.ownership.models import Ownership
 from portal.ownership.services import register_unit, report_stolen
 from portal.recalls.services import launch, save_draft
+from portal.warranty.models import ClaimEntry
 from portal.warranty.services import file_claim
 
 PASSWORD = "provenance-demo"
@@ -140,4 +141,7 @@ def _a_year_of_owners(watches, today: date) -> None:
         ownership = db.session.scalar(select(Ownership).where(Ownership.owner_id == owner.id).limit(1))
         claim = file_claim(owner, ownership.unit, category="does_not_work", started_on=ownership.purchased_on,
                            description="The watch stops overnight although it is fully wound.")
-        claim.created_at = claim.updated_at = utcnow() - timedelta(days=age_days)
+        filed = utcnow() - timedelta(days=age_days)
+        claim.created_at = claim.updated_at = filed
+        # Its timeline too: the desk's waiting clock starts at the latest entry, not at created_at.
+        db.session.execute(update(ClaimEntry).where(ClaimEntry.claim_id == claim.id).values(at=filed))
