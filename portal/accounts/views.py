@@ -13,6 +13,7 @@ from portal.accounts.guard import sign_in, sign_out
 from portal.accounts.second_factor import factor_of, needs_second_factor
 from portal.core.errors import DomainError, Throttled
 from portal.core.i18n import current_language
+from portal.core.urls import local_path
 from portal.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__)
@@ -23,9 +24,8 @@ def _signin_limit() -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("ownership.my_products")
+    """Where to go after signing in: the `next` path if it stays on this site, else My products."""
+    return local_path(target, url_for("ownership.my_products"))
 
 
 @bp.route("/signup", methods=["GET", "POST"])

@@ -7,7 +7,6 @@ inside `flask_babel.force_locale(user_locale(user))`.
 from __future__ import annotations
 
 from datetime import date, datetime
-from urllib.parse import urlsplit
 
 from flask import has_request_context, request
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
@@ -88,16 +87,6 @@ def utc_datetime(moment: datetime | None) -> str:
 
 def number(value) -> str:
     return format_decimal(value)
-
-
-def local_path(target: str | None, fallback: str = "/") -> str:
-    """`target` if it is a path on this site; anything with a scheme or host (or `//`, `\\`) gives `fallback`."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
-        return fallback
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return fallback
-    return target
 
 
 def register_i18n(app) -> None:

@@ -7,7 +7,8 @@ from flask_login import current_user
 from portal.catalog.models import ProductModel
 from portal.config import ROOT
 from portal.core.gs1 import DigitalLink, GS1Error, format_digital_link, normalize_gtin, validate_serial
-from portal.core.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_AGE, LANGUAGES, local_path
+from portal.core.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_AGE, LANGUAGES
+from portal.core.urls import local_path
 from portal.core.storage import open_stored
 from portal.extensions import db, limiter
 

@@ -152,3 +152,19 @@ def test_forms_refuse_a_post_without_csrf_token(app, client):
         app.config["WTF_CSRF_ENABLED"] = False
     assert response.status_code == 400
     assert "form has expired" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("target", ["/\t/evil.example", "/\n/evil.example", "//evil.example", "https://evil.example/",
+                                    "/\\evil.example", "evil"])
+def test_signing_in_never_follows_a_next_address_off_this_site(app, client, target):
+    world = build_world(app)
+    response = client.post("/signin", query_string={"next": target},
+                           data={"email": world.owner, "password": PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"] == "/my"
+
+
+def test_signing_in_follows_a_next_path_on_this_site(app, client):
+    world = build_world(app)
+    response = client.post("/signin", query_string={"next": "/recalls?x=1"},
+                           data={"email": world.owner, "password": PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"] == "/recalls?x=1"

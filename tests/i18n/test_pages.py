@@ -218,3 +218,9 @@ def test_every_owner_page_renders_in_french_and_german(app, client, world, lang,
         assert response.status_code in (200, 404), (path, response.status_code)
         assert f'<html lang="{lang}">' in html and all(w in html for w in words), path
         assert "My products" not in html and "Sign out" not in html, path
+
+
+@pytest.mark.parametrize("target", ["/\t/evil.example", "/x\\y"])
+def test_the_switcher_refuses_control_characters_and_backslashes_too(client, target):
+    response = client.get("/language/de", query_string={"next": target})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
