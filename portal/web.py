@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -123,9 +123,14 @@ def register_web(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def server_error(err: Exception):
-        app.logger.exception("unhandled error")
-        db.session.rollback()
-        return _error_page(500, _("Something went wrong on our side"), _("Try again in a moment.")), 500
+        return server_error_page("unhandled error")
+
+
+def server_error_page(what: str):
+    """A 500 after logging `what` with its traceback; the transaction is rolled back first."""
+    current_app.logger.exception(what)
+    db.session.rollback()
+    return _error_page(500, _("Something went wrong on our side"), _("Try again in a moment.")), 500
 
 
 def _is_private() -> bool:

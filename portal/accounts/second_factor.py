@@ -188,6 +188,12 @@ def check_code(user: User, code: str) -> str:
     return kind
 
 
+def may_reset_factor(actor: User, member: User, *, by_platform: bool = False) -> bool:
+    """Who may take away `member`'s second factor: never oneself (one's own is replaced with a fresh code on
+    the account page), and a platform admin's only by another platform admin (`by_platform`)."""
+    return member.id != actor.id and (by_platform or not member.is_platform_admin)
+
+
 def reset_second_factor(user: User, *, actor, manufacturer_id: int | None = None) -> None:
     """Remove a person's factor (a lost phone): they set up a new one at their next sign-in.
 

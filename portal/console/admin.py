@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from portal.accounts.forms import ResetFactorForm
 from portal.accounts.guard import second_factor_gate
-from portal.accounts.second_factor import reset_second_factor
+from portal.accounts.second_factor import may_reset_factor, reset_second_factor
 from portal.accounts.services import find_user
 from portal.catalog.models import Manufacturer
 from portal.catalog.services import create_tenant
@@ -52,8 +52,8 @@ def reset_factor():
     if user is None:
         flash("No account uses that e-mail address.", "error")
         return redirect(url_for(".tenants"))
-    if user.id == current_user.id:
-        abort(403)  # one's own factor is replaced with a fresh code, on the account page
+    if not may_reset_factor(current_user, user, by_platform=True):
+        abort(403)
     try:
         reset_second_factor(user, actor=current_user)
     except DomainError as err:

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from portal.accounts.forms import EmptyForm
 from portal.accounts.guard import second_factor_gate
-from portal.accounts.second_factor import reset_second_factor
+from portal.accounts.second_factor import may_reset_factor, reset_second_factor
 from portal.accounts.models import Role, SecondFactor, StaffMembership
 from portal.accounts.services import add_staff, remove_staff
 from portal.authenticity.models import AlertState, CloneAlert, CounterfeitReport, Label
@@ -27,6 +27,7 @@ from portal.warranty.coverage import coverage
 from portal.warranty.forms import ExtensionForm
 
 bp = Blueprint("console", __name__, url_prefix="/console")
+bp.add_app_template_global(may_reset_factor)  # the team page offers the reset where the rule allows it
 PAGE = 50
 
 
@@ -226,8 +227,8 @@ def reset_member_factor(membership_id: int):
     """A lost phone: the member sets up a new authenticator at their next sign-in. Audit-logged."""
     membership = tenant_scoped(StaffMembership, id=membership_id)
     if EmptyForm().validate_on_submit():
-        if membership.user_id == current_user.id or membership.user.is_platform_admin:
-            abort(403)  # one's own factor is replaced with a fresh code; a platform admin's by another one
+        if not may_reset_factor(current_user, membership.user):
+            abort(403)
         try:
             reset_second_factor(membership.user, actor=current_user, manufacturer_id=g.tenant.id)
         except DomainError as err:

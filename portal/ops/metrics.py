@@ -53,9 +53,7 @@ class DatabaseCollector:
         ).one()
         yield GaugeMetricFamily("provenance_outbox_pending", "Notifications waiting to be delivered.", value=depth)
         age = 0.0
-        if oldest is not None:
-            # SQLite hands aggregates back without the column type: a naive UTC string or datetime.
-            oldest = _as_utc(oldest)
+        if oldest is not None:  # min() keeps the column's type: an aware UTC datetime on both databases
             age = max((utcnow() - oldest).total_seconds(), 0.0)
         yield GaugeMetricFamily("provenance_outbox_oldest_pending_age_seconds",
                                 "Age of the oldest pending notification (0 when none).", value=age)
@@ -76,14 +74,6 @@ class DatabaseCollector:
         yield done
         yield total
         db.session.rollback()
-
-
-def _as_utc(value):
-    from datetime import UTC, datetime
-
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 class _Local:

@@ -9,7 +9,6 @@ import json
 import logging
 
 from flask import Flask, current_app, g, request
-from flask_babel import gettext as _
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from portal.core.i18n import current_language
@@ -69,8 +68,6 @@ def init_outage_handling(app: Flask) -> None:
 def _handle(err: Exception):
     if is_outage(err):
         return outage_response(err)
-    current_app.logger.exception("unhandled database error")
-    db.session.rollback()
-    from portal.web import _error_page
+    from portal.web import server_error_page
 
-    return _error_page(500, _("Something went wrong on our side"), _("Try again in a moment.")), 500
+    return server_error_page("unhandled database error")
