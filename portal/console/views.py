@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from portal.accounts.forms import EmptyForm
 from portal.accounts.guard import second_factor_gate
 from portal.accounts.second_factor import may_reset_factor, reset_second_factor
-from portal.accounts.models import Role, SecondFactor, StaffMembership
+from portal.accounts.models import Role, SecondFactor, StaffMembership, User
 from portal.accounts.services import add_staff, remove_staff
-from portal.authenticity.models import AlertState, CloneAlert, CounterfeitReport, Label
+from portal.authenticity.models import CounterfeitReport, Label
 from portal.catalog import services as catalog
 from portal.catalog.models import Disposition, Lot, ProductModel, Unit, UnitEvent
 from portal.console.dashboard import build_dashboard
@@ -54,6 +54,26 @@ def _enter():
         enter_tenant(g.tenant_slug)
 
 
+@bp.app_template_filter("audit_actor")
+def audit_actor(entry) -> str:
+    """Who acted, for display: an erased account shows as such, though the stored entry (hash-chained) keeps
+    the label it was written with. Pages load the actors first (with_actors)."""
+    if not entry.actor_id:
+        return entry.actor_label or "—"
+    known = g.get("audit_actors")
+    actor = known.get(entry.actor_id) if known is not None else db.session.get(User, entry.actor_id)
+    if actor is not None and actor.erased_at is not None:
+        return actor.display_name
+    return entry.actor_label or "—"
+
+
+def with_actors(entries: list[AuditEntry]) -> list[AuditEntry]:
+    """Load the accounts behind a page of audit entries in one query, instead of one per row."""
+    ids = {e.actor_id for e in entries if e.actor_id}
+    g.audit_actors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    return entries
+
+
 @bp.get("/")
 @login_required
 def index():
@@ -72,13 +92,12 @@ def home():
         "registered": db.session.scalar(
             scoped_count(Unit).join(Ownership, Ownership.unit_id == Unit.id).where(Ownership.until.is_(None))),
         "stolen": db.session.scalar(scoped_count(Unit).where(Unit.status == Disposition.STOLEN)),
-        "alerts": db.session.scalar(scoped_count(CloneAlert).where(CloneAlert.state == AlertState.OPEN)),
         "reports": db.session.scalar(scoped_count(CounterfeitReport)),
         "disputes": db.session.scalar(
             scoped_count(Unit).join(OwnershipDispute, OwnershipDispute.unit_id == Unit.id)
             .where(OwnershipDispute.resolved_at.is_(None))),
     }
-    recent = db.session.scalars(scoped(AuditEntry).order_by(AuditEntry.id.desc()).limit(8)).all()
+    recent = with_actors(db.session.scalars(scoped(AuditEntry).order_by(AuditEntry.id.desc()).limit(8)).all())
     return render_template("console/home.html", tenant=tenant, counts=counts, recent=recent,
                            dashboard=build_dashboard(tenant.id))
 
@@ -256,7 +275,7 @@ def audit_log():
     stmt = scoped(AuditEntry).order_by(AuditEntry.id.desc()).limit(PAGE + 1)
     if before:
         stmt = stmt.where(AuditEntry.id < before)
-    entries = db.session.scalars(stmt).all()
+    entries = with_actors(db.session.scalars(stmt).all())
     more = len(entries) > PAGE
     return render_template("console/audit.html", entries=entries[:PAGE],
                            next_before=entries[PAGE - 1].id if more else None)

@@ -65,6 +65,10 @@ def erase_account(user: User, password: str) -> ErasureResult:
     result = ErasureResult(user.id)
     owned = select(Ownership.id).where(Ownership.owner_id == user.id)
 
+    # The recall figures keep the units it owns now as "had an owner, erased" rather than "never had one".
+    db.session.execute(update(RecallUnit).where(RecallUnit.unit_id.in_(
+        select(Ownership.unit_id).where(Ownership.owner_id == user.id, Ownership.until.is_(None))))
+        .values(owner_erased_at=now, preferred_date=None).execution_options(synchronize_session=False))
     # Ownerships: current ones end, every one loses its receipt; purchase date and shop stay with the unit.
     for ownership in db.session.scalars(select(Ownership).where(Ownership.owner_id == user.id)):
         if ownership.proof_key:
@@ -73,10 +77,6 @@ def erase_account(user: User, password: str) -> ErasureResult:
         if ownership.until is None:
             ownership.until, ownership.ended_reason = now, "erased"
             result.ownerships_ended += 1
-            # The recall figures keep the unit's owner as "had one, erased" rather than "never had one".
-            db.session.execute(update(RecallUnit).where(RecallUnit.unit_id == ownership.unit_id)
-                               .values(owner_erased_at=now, preferred_date=None)
-                               .execution_options(synchronize_session=False))
             record_event(ownership.unit, BizStep.OTHER, ownership.unit.status, actor="privacy",
                          note="The owner deleted their account")
     db.session.execute(update(TransferOffer).where(TransferOffer.ownership_id.in_(owned),

@@ -7,7 +7,6 @@ from flask import Blueprint, Response, flash, redirect, render_template, stream_
 from flask_babel import gettext
 from flask_login import current_user, login_required, logout_user
 
-from portal.accounts.models import User
 from portal.core.db import utcnow
 from portal.core.errors import DomainError
 from portal.extensions import db, limiter
@@ -16,16 +15,6 @@ from portal.privacy.export import build_export, zip_chunks
 from portal.privacy.forms import DeleteAccountForm
 
 bp = Blueprint("privacy", __name__)
-
-
-@bp.app_template_filter("audit_actor")
-def audit_actor(entry) -> str:
-    """Who acted, for display: an erased account shows as such, though the stored entry (hash-chained) keeps
-    the label it was written with."""
-    actor = db.session.get(User, entry.actor_id) if entry.actor_id else None
-    if actor is not None and actor.erased_at is not None:
-        return actor.display_name
-    return entry.actor_label or "—"
 
 
 @bp.get("/my/account")
