@@ -8,21 +8,10 @@ from flask import g, request
 from portal.api.blueprint import bp, current_token, operation
 from portal.api.capture_schemas import CAPTURE_BODY, CaptureArgsSchema, CaptureReportSchema
 from portal.api.models import Scope
+from portal.api.problems import MalformedJson, UnsupportedMediaType
 from portal.catalog.epcis.capture import capture_document
-from portal.core.errors import DomainError
 
-JSON_TYPES = ("application/json", "application/ld+json")
-
-
-class MalformedJson(DomainError):
-    status = 400
-    type = "https://provenance.example/problems/malformed-json"
-
-
-class UnsupportedMediaType(DomainError):
-    status = 415
-    type = "https://provenance.example/problems/unsupported-media-type"
-    location = "header"
+JSON_TYPES = ("application/json",)  # and any "+json" type, application/ld+json among them
 
 
 def read_document():

@@ -36,6 +36,18 @@ TYPES = {
 }
 
 
+class MalformedJson(DomainError):
+    """A body that should be JSON and is not (EPCIS capture reads its body itself)."""
+    status = 400
+    type = TYPES["malformed-json"]
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    type = TYPES["unsupported-media-type"]
+    location = "header"
+
+
 def problem(status: int, type_: str, detail: str = "", *, errors: list[dict] | None = None, title: str | None = None,
             headers: dict | None = None):
     body = {"type": type_, "title": title or HTTPStatus(status).phrase, "status": status}

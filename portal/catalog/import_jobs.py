@@ -110,7 +110,7 @@ def start_import(tenant: Manufacturer, stream: BinaryIO, *, filename: str, actor
         _check_text(text, b"", final=True)
         _check_header(first)
     except BaseException:  # a refused file, or an upload cut short: keep nothing of it
-        path.unlink(missing_ok=True)
+        remove_stored(key)
         raise
     lines += last != b"\n"  # a last line without its newline
     job = ImportJob(manufacturer_id=tenant.id, requested_by_id=getattr(actor, "id", None),

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 from flask import current_app
 from flask_babel import force_locale
@@ -19,11 +18,10 @@ from portal.authenticity.qr import qr_svg
 from portal.core.db import utcnow
 from portal.core.gs1 import DigitalLink, format_digital_link
 from portal.core.i18n import current_language, long_date, user_locale
-from portal.documents.env import document_env
+from portal.documents.env import TEMPLATES, document_env
 from portal.ownership.models import Ownership
 from portal.warranty.coverage import SCOPE_WORDS, Window, and_list, coverage, local_date, terms_for
 
-_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 _env = document_env()
 
 
@@ -92,4 +90,4 @@ def render_certificate(ownership: Ownership, *, on: date | None = None) -> bytes
     with force_locale(user_locale(ownership.owner)):
         context = certificate_context(ownership, on=on)
         html = _env.get_template("documents/certificate.html").render(**context)
-    return HTML(string=html, base_url=str(_TEMPLATES)).write_pdf()  # <title> becomes the PDF title
+    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf()  # <title> becomes the PDF title

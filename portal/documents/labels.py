@@ -10,7 +10,6 @@ import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
-from pathlib import Path
 from typing import BinaryIO
 
 from flask_babel import gettext as _
@@ -25,7 +24,6 @@ from portal.documents.env import document_env
 COLUMNS, ROWS = 3, 8
 LABELS_PER_PAGE = COLUMNS * ROWS
 
-_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 _env = document_env()
 
 

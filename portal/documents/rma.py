@@ -7,7 +7,6 @@ needs an application context (BASE_URL for the QR code's link and the database f
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
@@ -22,7 +21,6 @@ from portal.extensions import db
 from portal.warranty.forms import CATEGORY_LABELS
 from portal.warranty.models import WarrantyClaim
 
-_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 _env = document_env()
 
 PACKING = (

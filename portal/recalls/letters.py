@@ -14,20 +14,22 @@ from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.ownership.models import Ownership
 from portal.recalls.models import RecallCampaign, RecallUnit
-from portal.recalls.notices import HEADLINE, owner_units
+from portal.recalls.notices import HEADLINE, units_by_owner
 from portal.recalls.services import OPEN_STATES
 
 
-def unreachable_owners(campaign: RecallCampaign) -> list[User]:
+def _unreachable(campaign: RecallCampaign):
     """Owners of unremedied units whose address is unconfirmed, or whose recall e-mail bounced for good."""
     bounced = exists().where(Notification.user_id == User.id, Notification.state == "dead",
                              Notification.dedupe_key.startswith(f"recall:{campaign.id}:"))
     owner_ids = (select(Ownership.owner_id).distinct().join(RecallUnit, RecallUnit.unit_id == Ownership.unit_id)
                  .where(RecallUnit.campaign_id == campaign.id, RecallUnit.state.in_(OPEN_STATES),
                         Ownership.until.is_(None)))
-    return list(db.session.scalars(select(User).where(User.id.in_(owner_ids),
-                                                      or_(User.email_verified_at.is_(None), bounced))
-                                   .order_by(User.id)))
+    return select(User).where(User.id.in_(owner_ids), or_(User.email_verified_at.is_(None), bounced))
+
+
+def unreachable_owners(campaign: RecallCampaign) -> list[User]:
+    return list(db.session.scalars(_unreachable(campaign).order_by(User.id)))
 
 
 def render_letters(campaign: RecallCampaign, out: BinaryIO) -> int:
@@ -37,10 +39,11 @@ def render_letters(campaign: RecallCampaign, out: BinaryIO) -> int:
     owners = unreachable_owners(campaign)
     if not owners:
         return 0
+    units = units_by_owner(campaign.id, _unreachable(campaign).with_only_columns(User.id))
     sections = []
     for user in owners:
         with force_locale(user_locale(user)):
-            letter = {"user": user, "units": owner_units(campaign.id, user.id)}
+            letter = {"user": user, "units": units.get(user.id, [])}
             sections.append(Markup(render_template("recalls/_letter.html", campaign=campaign, letter=letter,
                                                    headline=str(HEADLINE))))
     html = render_template("recalls/letters.html", campaign=campaign, sections=sections)

@@ -12,6 +12,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import User
 from portal.catalog.models import Unit
@@ -26,11 +27,20 @@ HEADLINE = _l("IMPORTANT SAFETY RECALL INFORMATION")
 
 
 def owner_units(campaign_id: int, user_id: int) -> list[Unit]:
-    return list(db.session.scalars(
-        select(Unit).join(RecallUnit, RecallUnit.unit_id == Unit.id)
-        .join(Ownership, Ownership.unit_id == Unit.id)
-        .where(RecallUnit.campaign_id == campaign_id, Ownership.owner_id == user_id, Ownership.until.is_(None))
-        .order_by(Unit.serial)))
+    return units_by_owner(campaign_id, [user_id]).get(user_id, [])
+
+
+def units_by_owner(campaign_id: int, owner_ids) -> dict[int, list[Unit]]:
+    """The campaign's units each of `owner_ids` (ids, or a subquery of them) owns now, with their models, in
+    one query: a batch of letters needs them for every owner at once."""
+    found: dict[int, list[Unit]] = {}
+    for owner_id, unit in db.session.execute(
+            select(Ownership.owner_id, Unit).join(RecallUnit, RecallUnit.unit_id == Unit.id)
+            .join(Ownership, Ownership.unit_id == Unit.id).options(joinedload(Unit.model))
+            .where(RecallUnit.campaign_id == campaign_id, Ownership.owner_id.in_(owner_ids), Ownership.until.is_(None))
+            .order_by(Unit.serial)):
+        found.setdefault(owner_id, []).append(unit)
+    return found
 
 
 def notice_context(campaign: RecallCampaign, user: User, kind: str) -> dict:

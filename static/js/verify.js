@@ -77,7 +77,5 @@
     place.hidden = true;
   }
 
-  if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () { /* offline support is optional */ });
-  }
+  // The service worker that keeps keys for offline checks is registered by app.js, on every page.
 })();
