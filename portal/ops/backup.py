@@ -23,7 +23,7 @@ from sqlalchemy.engine import URL
 
 from portal.core.db import utcnow
 from portal.extensions import db
-from portal.ops.health import migration_scripts
+from portal.ops.health import code_heads, migration_scripts
 
 MANIFEST = "manifest.json"
 FILES = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
@@ -91,18 +91,16 @@ def current_rows() -> int:
         return sum(_count_all(conn).values())
 
 
-def restore_backup(path: Path) -> dict:
-    """Replace the configured database with the backup, then check every table's count against the manifest."""
-    manifest = check_restorable(path)
+def restore_backup(path: Path, manifest: dict | None = None) -> dict:
+    """Replace the configured database with the backup, then check every table's count against the manifest.
+    `manifest`: what check_restorable already returned for `path` (reading the dump twice for its checksum
+    would double a large restore's reading)."""
+    manifest = manifest or check_restorable(path)
     data = Path(path) / manifest["file"]
     db.session.remove()
     db.engine.dispose()  # no pooled connection may hold the old database open
     if manifest["database"] == "sqlite":
-        target = db.engine.url.database
-        with sqlite3.connect(data) as source, sqlite3.connect(target) as dest:
-            source.backup(dest)
-        source.close()
-        dest.close()
+        _sqlite_copy(data, db.engine.url.database)
     else:
         conninfo, env = libpq(db.engine.url)
         _run([pg_binary("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",
@@ -114,15 +112,19 @@ def restore_backup(path: Path) -> dict:
     if wrong:
         raise BackupError(f"Restored, but row counts differ from the manifest (table: expected, found): {wrong}")
     return {"tables": len(found), "rows": sum(found.values()), "revision": manifest["revision"],
-            "behind": set(manifest["revision"].split(",")) != set(migration_scripts().get_heads())}
+            "behind": set(manifest["revision"].split(",")) != set(code_heads())}
 
 
-def _backup_sqlite(target: Path) -> tuple[dict, str]:
-    source_path = db.engine.url.database
-    with sqlite3.connect(source_path) as source, sqlite3.connect(target) as dest:
+def _sqlite_copy(source_path, target_path) -> None:
+    """SQLite's online backup: a consistent copy even while the source is in use."""
+    with sqlite3.connect(source_path) as source, sqlite3.connect(target_path) as dest:
         source.backup(dest)
     source.close()
     dest.close()
+
+
+def _backup_sqlite(target: Path) -> tuple[dict, str]:
+    _sqlite_copy(db.engine.url.database, target)
     copy = sqlite3.connect(target)  # counted from the copy itself: exactly what the backup holds
     try:
         names = [r[0] for r in copy.execute(

@@ -38,7 +38,7 @@ def register_ops_cli(app: Flask) -> None:
             if existing and not yes:
                 click.confirm(f"The database holds {existing} rows, which the backup of {manifest['created_at']} "
                               f"will replace. Continue?", abort=True)
-            report = restore_backup(path)
+            report = restore_backup(path, manifest)
         except BackupError as err:
             raise click.ClickException(str(err)) from None
         click.echo(f"Restored {report['tables']} tables, {report['rows']} rows, at revision {report['revision']}; "
