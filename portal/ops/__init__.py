@@ -2,7 +2,7 @@
 while the database is away, the proxy in front, and backups."""
 from __future__ import annotations
 
-from flask import Flask, g
+from flask import Flask, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -11,9 +11,16 @@ class _QuietSessions(SecureCookieSessionInterface):
     """Probes (/healthz, /readyz, /metrics) never set a cookie, whatever else ran during the request."""
 
     def save_session(self, app, session, response):
-        if g.get("ops_no_cookies"):
+        if is_probe():
             return None
         return super().save_session(app, session, response)
+
+
+def is_probe() -> bool:
+    """A health probe or the metrics scrape: answered without cookies or caching."""
+    from portal.ops.logs import PROBES
+
+    return has_request_context() and request.endpoint in PROBES
 
 
 def init_ops(app: Flask) -> None:
@@ -34,7 +41,7 @@ def init_ops(app: Flask) -> None:
 
     @app.after_request
     def _no_cookies_on_probes(response):
-        if g.get("ops_no_cookies"):
+        if is_probe():
             response.headers.remove("Set-Cookie")
             response.headers["Cache-Control"] = "no-store"
         return response

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from flask import Blueprint, current_app, g, jsonify
+from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from portal.config import ROOT
@@ -80,14 +80,12 @@ def worker_check() -> dict:
 @bp.get("/healthz")
 @limiter.exempt
 def healthz():
-    g.ops_no_cookies = True
     return jsonify({"status": "ok"})
 
 
 @bp.get("/readyz")
 @limiter.exempt
 def readyz():
-    g.ops_no_cookies = True
     checks = readiness()
     ok = all(c["ok"] for c in checks.values())
     return jsonify({"status": "ok" if ok else "unavailable", "checks": checks}), 200 if ok else 503

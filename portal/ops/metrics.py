@@ -105,7 +105,6 @@ def allowed() -> bool:
 @bp.get("/metrics")
 @limiter.exempt
 def metrics():
-    g.ops_no_cookies = True
     if not allowed():
         abort(404)  # the same as no such page: nothing to learn by probing
     return Response(exposition(), mimetype=CONTENT_TYPE_LATEST)

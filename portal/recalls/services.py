@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import String, and_, case, cast, distinct, exists, func, insert, literal, null, select, true, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -29,6 +30,7 @@ from portal.recalls.models import (
     REMOVAL_REASONS, CampaignState, RecallCampaign, RecallNotice, RecallUnit, RecallUnitState, RemedyType,
     completion_rate,
 )
+from portal.recalls.notices import recall_subject
 from portal.recalls.targeting import affected_units, check_rules
 
 OPEN_STATES = (RecallUnitState.OPEN, RecallUnitState.NOTIFIED, RecallUnitState.ACKNOWLEDGED)
@@ -137,7 +139,8 @@ def notify_owners(campaign: RecallCampaign, *, kind: str, round_: int = 0, owner
         select(literal(campaign.id), owners.c.user_id, literal(kind), literal(round_), now).where(true())))
     key = literal(f"recall:{campaign.id}:{kind}:{round_}:") + cast(User.id, String)
     context = json.dumps({"campaign_id": campaign.id, "kind": kind, "round": round_})
-    subject = f"IMPORTANT SAFETY RECALL: {campaign.title}"[:200]
+    with force_locale("en"):  # stored in English; the worker writes it in each owner's language at send time
+        subject = recall_subject(campaign)
     prefix = Notification.dedupe_key.startswith(f"recall:{campaign.id}:{kind}:{round_}:")
     before = db.session.scalar(select(func.count()).select_from(Notification).where(prefix))
     # The e-mails follow the in-portal notices of this kind and round (their unique index finds them), rather
