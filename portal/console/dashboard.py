@@ -17,7 +17,8 @@ from portal.core.dates import last_months, month_key
 from portal.core.db import utcnow
 from portal.extensions import db
 from portal.ownership.models import Ownership
-from portal.recalls.models import CampaignState, RecallCampaign, RecallUnit, RecallUnitState, completion_rate
+from portal.recalls.models import CampaignState, RecallCampaign
+from portal.recalls.reports import CampaignProgress, campaign_progress
 from portal.warranty.models import ClaimState, WarrantyClaim
 from portal.warranty.quality import LotRate, quality_report
 
@@ -32,18 +33,6 @@ class Bar:
     value: int
     #: console link filtered to what the bar counts, when there is one
     link_args: dict = field(default_factory=dict)
-
-
-@dataclass
-class CampaignProgress:
-    campaign: RecallCampaign
-    affected: int
-    removed: int
-    remedied: int
-
-    @property
-    def rate(self) -> float:
-        return completion_rate(self.remedied, self.affected, self.removed)
 
 
 @dataclass
@@ -105,17 +94,7 @@ def active_recalls(manufacturer_id: int) -> list[CampaignProgress]:
                RecallCampaign.state.in_((CampaignState.ACTIVE, CampaignState.ACTIVE_NO_REMEDY)))
         .order_by(RecallCampaign.launched_at.desc())
     ).all()
-    if not campaigns:
-        return []
-    rows = db.session.execute(
-        select(RecallUnit.campaign_id, func.count(),
-               func.sum(case((RecallUnit.state == RecallUnitState.REMOVED, 1), else_=0)),
-               func.sum(case((RecallUnit.state == RecallUnitState.REMEDIED, 1), else_=0)))
-        .where(RecallUnit.campaign_id.in_([c.id for c in campaigns]))
-        .group_by(RecallUnit.campaign_id)
-    ).all()
-    figures = {campaign_id: (affected, removed or 0, remedied or 0) for campaign_id, affected, removed, remedied in rows}
-    return [CampaignProgress(c, *figures.get(c.id, (0, 0, 0))) for c in campaigns]
+    return campaign_progress(campaigns)
 
 
 def build_dashboard(manufacturer_id: int, *, today: date | None = None) -> Dashboard:

@@ -22,7 +22,7 @@ from portal.notifications.services import mail_folder
 from portal.recalls import services
 from portal.recalls.forms import CampaignForm, RemedyForm
 from portal.recalls.models import CampaignState, RecallCampaign, RecallUnit
-from portal.recalls.reports import completion_series, quarterly_rows, unit_rows
+from portal.recalls.reports import campaign_progress, completion_series, quarterly_rows, unit_rows
 
 recall_staff = staff_required(Role.RECALL_MANAGER)
 
@@ -62,8 +62,8 @@ def _fields(form: CampaignForm) -> dict:
 @bp.get("/<tenant>/recalls")
 def recalls():
     rows = db.session.scalars(scoped(RecallCampaign).order_by(RecallCampaign.created_at.desc())).all()
-    return render_template("recalls/console_list.html", campaigns=rows,
-                           stats={c.id: services.completion(c) for c in rows if c.state is not CampaignState.DRAFT})
+    launched = campaign_progress([c for c in rows if c.state is not CampaignState.DRAFT])
+    return render_template("recalls/console_list.html", campaigns=rows, stats={p.campaign.id: p for p in launched})
 
 
 @bp.route("/<tenant>/recalls/new", methods=["GET", "POST"])

@@ -14,6 +14,33 @@ from portal.ownership.models import Ownership
 from portal.recalls.models import RecallCampaign, RecallUnit, RecallUnitState, completion_rate
 
 
+@dataclass
+class CampaignProgress:
+    campaign: RecallCampaign
+    affected: int
+    removed: int
+    remedied: int
+
+    @property
+    def rate(self) -> float:
+        return completion_rate(self.remedied, self.affected, self.removed)
+
+
+def campaign_progress(campaigns: list[RecallCampaign]) -> list[CampaignProgress]:
+    """Each campaign's affected, removed and remedied units, from one grouped query for all of them."""
+    if not campaigns:
+        return []
+    rows = db.session.execute(
+        select(RecallUnit.campaign_id, func.count(),
+               func.sum(case((RecallUnit.state == RecallUnitState.REMOVED, 1), else_=0)),
+               func.sum(case((RecallUnit.state == RecallUnitState.REMEDIED, 1), else_=0)))
+        .where(RecallUnit.campaign_id.in_([c.id for c in campaigns]))
+        .group_by(RecallUnit.campaign_id)
+    ).all()
+    figures = {campaign_id: (affected, removed or 0, remedied or 0) for campaign_id, affected, removed, remedied in rows}
+    return [CampaignProgress(c, *figures.get(c.id, (0, 0, 0))) for c in campaigns]
+
+
 def _quarter(d: date) -> str:
     return f"{d.year}-Q{(d.month - 1) // 3 + 1}"
 

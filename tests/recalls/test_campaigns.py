@@ -195,6 +195,27 @@ def test_completion_is_remedied_over_affected_minus_removed(bikes):
         assert stats["rate"] == pytest.approx(1 / 3)
 
 
+def test_the_console_lists_each_campaign_with_the_same_figures_from_one_grouped_query(bikes):
+    from portal.recalls.reports import campaign_progress
+
+    with bikes.app_context():
+        first = draft(lots=["CELL-A"], include_assemblies=False)
+        second = draft(number="R-2", lots=["CELL-A"])
+        for campaign in (first, second):
+            services.launch(campaign, remedy_available=True, actor="test")
+        units = db.session.scalars(select(RecallUnit).where(RecallUnit.campaign_id == first.id)).all()
+        services.record_remedy(units[0], by="x")
+        services.remove_from_population(units[1], "scrapped", by="x")
+        for progress in campaign_progress([first, second]):
+            stats = services.completion(progress.campaign)
+            assert (progress.affected, progress.removed, progress.remedied) == \
+                (stats["affected"], stats["removed"], stats["remedied"])
+            assert progress.rate == pytest.approx(stats["rate"])
+        listed = campaign_progress([first, second])
+        assert [p.campaign for p in listed] == [first, second] and listed[0].affected == 4
+        assert (listed[0].removed, listed[0].remedied) == (1, 1)
+
+
 def test_public_status_words(bikes):
     with bikes.app_context():
         campaign = draft(lots=["CELL-A"])
