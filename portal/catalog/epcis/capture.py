@@ -64,6 +64,8 @@ class _UnitState:
     moved: bool = False
     #: When its latest event happened: an event older than that is history, and leaves the status alone.
     latest: datetime | None = None
+    #: The status stored before this document: only a changed one is written back.
+    stored: Disposition | None = None
 
 
 @dataclass
@@ -132,7 +134,8 @@ class _Play:
                 .where(Unit.manufacturer_id == self.tenant.id, tuple_(ProductModel.gtin, Unit.serial).in_(batch)))
             for gtin, serial, unit_id, model_id, status, parent_id, last in rows:
                 found[(gtin, serial)] = _UnitState(unit_id, model_id, status,
-                                                   ("id", parent_id) if parent_id else None, latest=_aware(last))
+                                                   ("id", parent_id) if parent_id else None, latest=_aware(last),
+                                                   stored=status)
         self.key_of_id = {state.id: key for key, state in found.items()}
         return found
 
@@ -335,10 +338,12 @@ class _Play:
         if moved:
             session.execute(update(units).where(units.c.id == bindparam("uid")).values(parent_id=bindparam("pid")),
                             moved)
-        touched = {e["key"] for e in self.unit_events}
-        if touched:
-            session.execute(update(units).where(units.c.id == bindparam("uid")).values(status=bindparam("st")),
-                            [{"uid": ids[k], "st": self.units[k].status.value} for k in touched])
+        # New units were inserted with their final status; of the others, only those whose status changed.
+        changed = [{"uid": s.id, "st": s.status.value} for s in self.units.values()
+                   if not s.new and s.status is not s.stored]
+        if changed:
+            session.execute(update(units).where(units.c.id == bindparam("uid")).values(status=bindparam("st")), changed)
+        if self.unit_events:
             session.execute(insert(UnitEvent.__table__), [
                 {"unit_id": ids[e["key"]], "biz_step": e["biz_step"], "disposition": e["disposition"],
                  "occurred_at": e["occurred_at"], "recorded_at": now, "place": e["place"], "note": e["note"],
