@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from importlib import import_module
 from pathlib import Path
 
 from flask import Flask
@@ -11,6 +12,10 @@ from sqlalchemy.engine import Engine
 from portal.core.db import render_migration_item
 from portal.config import ROOT, ensure_instance_config, settings_from_defaults, settings_from_environment
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+#: The areas that wire themselves, in order: each module named here has `init_app(app)` (docs/architecture.md).
+AREAS: tuple[str, ...] = ()
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -50,6 +55,8 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.cli import register_cli
 
     register_cli(app)
+    for area in AREAS:
+        import_module(area).init_app(app)
     from portal.authenticity.fastpath import install as install_verdict_fast_path
 
     install_verdict_fast_path(app)  # before init_ops: its ProxyFix must wrap the fast path too
