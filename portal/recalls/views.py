@@ -1,19 +1,30 @@
 """Public recall pages (lookup, active recalls, Atom feed) and the owner's acknowledgement."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, jsonify, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from portal.catalog.models import Manufacturer, ProductModel, Unit
 from portal.core.errors import DomainError
 from portal.core.gs1 import GS1Error, normalize_gtin, validate_serial
-from wtforms.fields.choices import SelectChoice
-
 from portal.extensions import db, limiter
 from portal.ownership.services import current_ownership
 from portal.recalls import services
+from portal.recalls.feed import atom_feed
 from portal.recalls.forms import AcknowledgeForm
 from portal.recalls.models import CampaignState, RecallCampaign, RecallUnit
 from portal.recalls.status import recall_status
@@ -72,8 +83,7 @@ def active():
 
 @bp.get("/recalls.atom")
 def feed():
-    response = make_response(render_template("recalls/feed.atom", campaigns=_active_campaigns(),
-                                             base=current_app.config["BASE_URL"].rstrip("/")))
+    response = make_response(atom_feed(_active_campaigns(), current_app.config["BASE_URL"].rstrip("/")))
     response.mimetype = "application/atom+xml"
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
