@@ -14,6 +14,7 @@ help:
 	@echo "make run    - serve the portal with demo data on http://127.0.0.1:5000"
 	@echo "make serve  - the production stack on this machine: migrate, gunicorn and an outbox worker (port 8000)"
 	@echo "make test   - install test needs and run the suite on SQLite and PostgreSQL"
+	@echo "make lint   - ruff and the layering contracts (docs/architecture.md)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -88,8 +89,10 @@ test-sqlite: $(TEST_STAMP) translations
 test-postgresql: $(TEST_STAMP) translations
 	PORTAL_TEST_DB=postgresql $(BIN)/python -m pytest -q -n 2 --dist loadfile
 
+# ruff, then the layering contracts of pyproject.toml ([tool.importlinter], docs/architecture.md); CI runs this first.
 lint: $(TEST_STAMP)
 	$(BIN)/python -m ruff check portal tests bench
+	$(BIN)/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) test-artifacts .pytest_cache

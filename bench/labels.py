@@ -24,13 +24,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import qrcode  # noqa: E402
-from pypdf import PdfReader  # noqa: E402
-from qrcode.image.svg import SvgPathImage  # noqa: E402
+import qrcode
+from pypdf import PdfReader
+from qrcode.image.svg import SvgPathImage
 
-from portal.authenticity.qr import ERROR_CORRECTION, qr_code, qr_png, qr_svg  # noqa: E402
-from portal.documents import labels as labels_module  # noqa: E402
-from portal.documents.labels import LabelSpec, render_label_sheet  # noqa: E402
+from portal.documents import labels as labels_module
+from portal.documents.labels import LabelSpec, render_label_sheet
+from portal.documents.qr import ERROR_CORRECTION, qr_code, qr_png, qr_svg
 
 
 def uri(n: int) -> str:

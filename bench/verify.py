@@ -55,6 +55,7 @@ def prepare(tmp: Path, units: int, labels: int) -> tuple[dict, list[str]]:
     """A database of `units` units (one model), `labels` of them with a signed label; returns config and URIs."""
     import flask_migrate
     from cryptography.fernet import Fernet
+    from sqlalchemy import select
 
     from portal import create_app
     from portal.authenticity.keys import create_key
@@ -64,7 +65,6 @@ def prepare(tmp: Path, units: int, labels: int) -> tuple[dict, list[str]]:
     from portal.catalog.services import add_model, create_tenant
     from portal.demo import gtin_for
     from portal.extensions import db
-    from sqlalchemy import select
 
     config = {"SECRET_KEY": os.urandom(24).hex(), "KEY_ENCRYPTION_KEY": Fernet.generate_key().decode(),
               "DATABASE_URL": f"sqlite:///{tmp / 'verify.sqlite3'}", "UPLOAD_FOLDER": str(tmp / "uploads"),
@@ -153,7 +153,7 @@ def drive(port: int, uris_file: Path, script: Path, duration: int, connections: 
                           f"http://127.0.0.1:{port}", "--", str(uris_file)],
                          capture_output=True, text=True, check=True).stdout
     scale = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}
-    pct = {p: float(v) * scale[u] for p, v, u in re.findall(r"^\s*(50|99)%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M)}
+    pct = {p: float(v) * scale[u] for p, v, u in re.findall(r"^\s*(50|99)%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.MULTILINE)}
     bad = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", out)
     errors = re.search(r"Socket errors:.*", out)
     return {"rps": float(re.search(r"Requests/sec:\s*([\d.]+)", out).group(1)),

@@ -9,13 +9,29 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from portal.core.db import render_migration_item
 from portal.config import ROOT, ensure_instance_config, settings_from_defaults, settings_from_environment
+from portal.core.db import render_migration_item
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 
-
-#: The areas that wire themselves, in order: each module named here has `init_app(app)` (docs/architecture.md).
-AREAS: tuple[str, ...] = ()
+#: Every area wires itself: each module named here has `init_app(app)`, which registers its blueprints, console
+#: pages, signal receivers, renderers and commands. They run in this order (docs/architecture.md, "Wiring").
+AREAS: tuple[str, ...] = (
+    "portal.web",  # first: the error pages and headers every later page relies on
+    "portal.notifications",
+    "portal.catalog",
+    "portal.accounts",
+    "portal.public",
+    "portal.authenticity",
+    "portal.resolver",  # the Digital Link paths (/01/...), the description file, the product page
+    "portal.ownership",
+    "portal.warranty",
+    "portal.recalls",
+    "portal.privacy",
+    "portal.api",
+    "portal.epcis",  # the EPCIS 2.0 REST binding at /epcis (docs/epcis.md)
+    "portal.console",  # after every area that adds pages to the console blueprint: it registers it
+    "portal.cli",
+)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -49,20 +65,17 @@ def create_app(config: dict | None = None) -> Flask:
     register_i18n(app)
 
     from portal import models  # noqa: F401  (every table registered before anything queries)
-    from portal.web import register_web
 
-    register_web(app)
-    from portal.cli import register_cli
-
-    register_cli(app)
     for area in AREAS:
         import_module(area).init_app(app)
+    # The lean verdict path answers ahead of Flask's request machinery, so it is installed once every hook
+    # it mirrors exists, and before ops, whose ProxyFix must wrap it too (docs/architecture.md, "The lean path").
     from portal.authenticity.fastpath import install as install_verdict_fast_path
 
-    install_verdict_fast_path(app)  # before init_ops: its ProxyFix must wrap the fast path too
-    from portal.ops import init_ops
+    install_verdict_fast_path(app)
+    from portal import ops
 
-    init_ops(app)
+    ops.init_app(app)
     return app
 
 

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from portal.core.errors import DomainError
+from portal.core.work import run_for_cli
 from portal.extensions import db
 
 
@@ -23,18 +23,10 @@ def _tenant(slug: str):
     return tenant
 
 
-def _run(work):
-    """Run a service call as one unit of work; a domain refusal becomes a clean CLI error."""
-    try:
-        result = work()
-    except DomainError as err:
-        db.session.rollback()
-        raise click.ClickException(str(err)) from None
-    db.session.commit()
-    return result
+_run = run_for_cli
 
-
-def register_cli(app: Flask) -> None:
+def init_app(app: Flask) -> None:
+    """The operator commands of the catalog, tenants, demo, audit and users, and those areas hand in."""
     tenants = AppGroup("tenants", help="Manufacturer tenants and their staff.")
     catalog = AppGroup("catalog", help="Product models.")
     units = AppGroup("units", help="Serialized units.")
@@ -200,10 +192,7 @@ def register_cli(app: Flask) -> None:
     register_authenticity_cli(app, _tenant, _run)
     from portal.authenticity.nfc_cli import register_nfc_cli
 
-    register_nfc_cli(app)
-    from portal.privacy.cli import register as register_privacy_cli
-
-    register_privacy_cli(app)
+    register_nfc_cli(app, _tenant, _run)
 
     from portal.catalog.epcis.cli import register_epcis_cli
 

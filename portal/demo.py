@@ -7,16 +7,16 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select, update
 
+from portal import demo_pictures as pictures
 from portal.accounts.second_factor import enrol, secret_from_text
 from portal.accounts.services import add_staff, create_user, find_user
-from portal.catalog.importer import import_units_csv
-from portal.catalog.models import Manufacturer
-from portal import demo_pictures as pictures
 from portal.authenticity.keys import create_key
 from portal.authenticity.labels import issue_label
+from portal.catalog.importer import import_units_csv
+from portal.catalog.models import Manufacturer
 from portal.catalog.services import add_model, create_tenant, find_unit, set_model_image
-from portal.core.gs1 import gtin_check_digit
 from portal.core.db import utcnow
+from portal.core.gs1 import gtin_check_digit
 from portal.core.storage import store_image
 from portal.extensions import db
 from portal.ownership.models import Ownership

@@ -7,8 +7,8 @@ from datetime import date
 from portal.accounts.models import Role
 from portal.accounts.second_factor import code_for, enrol, factor_of, needs_second_factor, step_at
 from portal.accounts.services import add_staff, create_user, find_user
-from portal.core.db import utcnow
 from portal.catalog.services import add_model, create_tenant, create_unit
+from portal.core.db import utcnow
 from portal.demo import gtin_for
 from portal.extensions import db
 

@@ -89,7 +89,7 @@ class StaffMembership(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="memberships")
-    manufacturer: Mapped["Manufacturer"] = relationship()  # noqa: F821
+    manufacturer: Mapped[Manufacturer] = relationship()  # noqa: F821
 
 
 class SecondFactor(db.Model):

@@ -89,6 +89,12 @@ def api_settings() -> dict:
     }
 
 
+def init_app(app: Flask) -> None:
+    from portal.api import console  # noqa: F401  (imported when wiring: the token pages join the console blueprint)
+
+    register_api(app)
+
+
 def register_api(app: Flask) -> ProvenanceApi:
     """Mount /api/v1 on `app`: routes, OpenAPI document, reference page, error handling, limits."""
     from portal.api import claims, epcis, imports, recalls, units  # noqa: F401  (their routes join the blueprint)

@@ -4,11 +4,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from portal.accounts.tenancy import scoped, tenant_scoped
 from portal.api.blueprint import PageArgs, bp, current_token, operation, page, paged
 from portal.api.models import Scope
 from portal.api.schemas import ClaimDetailSchema, ClaimFilterSchema, ClaimPageSchema, TransitionSchema
 from portal.catalog.models import Unit
-from portal.core.tenancy import scoped, tenant_scoped
 from portal.extensions import db
 from portal.warranty.models import TRANSITIONS, ClaimEntry, ClaimState, WarrantyClaim
 from portal.warranty.services import move

@@ -4,13 +4,13 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, url_for
 from flask_login import current_user
 
+from portal.accounts.tenancy import console as bp
+from portal.accounts.tenancy import scoped, staff_required, tenant_scoped
 from portal.api.forms import RevokeTokenForm, TokenForm
 from portal.api.models import ApiToken
 from portal.api.tokens import issue_token, revoke_token
-from portal.console.views import bp
 from portal.core.db import utcnow
 from portal.core.errors import DomainError
-from portal.core.tenancy import scoped, staff_required, tenant_scoped
 from portal.extensions import db
 
 

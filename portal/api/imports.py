@@ -9,6 +9,7 @@ import io
 
 from flask import after_this_request, current_app, g, request, send_file
 
+from portal.accounts.tenancy import scoped
 from portal.api.blueprint import PageArgs, bp, current_token, operation, page, paged
 from portal.api.capture_schemas import IMPORT_BODY, ImportJobPageSchema, ImportJobSchema
 from portal.api.models import Scope
@@ -16,7 +17,6 @@ from portal.api.problems import UnsupportedMediaType
 from portal.catalog.import_jobs import ImportJob, ImportState, run_in_background, start_import
 from portal.core.errors import Conflict, Invalid, NotFound
 from portal.core.storage import open_stored
-from portal.core.tenancy import scoped
 from portal.core.urls import external_url
 from portal.extensions import db
 

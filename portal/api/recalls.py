@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import g, jsonify
 from sqlalchemy import func, select
 
+from portal.accounts.tenancy import scoped
 from portal.api import services
 from portal.api.blueprint import PageArgs, bp, current_token, operation, page, paged
 from portal.api.models import Scope
@@ -11,7 +12,6 @@ from portal.api.schemas import CampaignPageSchema, RecallStatusSchema, RemedyRes
 from portal.catalog.models import ProductModel, Unit
 from portal.catalog.services import parse_gtin, parse_serial
 from portal.core.errors import DomainError, NotFound
-from portal.core.tenancy import scoped
 from portal.extensions import db
 from portal.recalls.models import CampaignState, RecallCampaign, RecallUnit, RecallUnitState
 from portal.recalls.status import recall_status

@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-
 from sqlalchemy import select
 
 from portal.catalog.models import BizStep, Disposition, Manufacturer, ProductModel, Unit, UnitEvent
@@ -23,8 +22,8 @@ from portal.notifications.services import enqueue
 from portal.ownership.services import current_ownership
 from portal.recalls.models import CampaignState, RecallCampaign, RecallUnit
 from portal.recalls.services import record_remedy
-from portal.warranty.coverage import local_date
 from portal.recalls.status import has_open_recall
+from portal.warranty.coverage import local_date
 
 OUT_OF_SERVICE = (Disposition.DESTROYED, Disposition.INACTIVE)
 MAX_DEPTH = 100

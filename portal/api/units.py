@@ -9,6 +9,7 @@ from flask import g
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import joinedload, selectinload
 
+from portal.accounts.tenancy import scoped
 from portal.api import services
 from portal.api.blueprint import PageArgs, bp, current_token, operation, page, paged
 from portal.api.models import Scope
@@ -31,7 +32,6 @@ from portal.catalog.services import parse_gtin
 from portal.core.db import utcnow
 from portal.core.errors import DomainError
 from portal.core.gs1 import GS1Error, normalize_gtin
-from portal.core.tenancy import scoped
 from portal.extensions import db
 from portal.ownership.services import current_ownership
 from portal.recalls.status import recall_status

@@ -29,12 +29,12 @@ from werkzeug.http import HTTP_STATUS_CODES, parse_accept_header
 
 from portal.authenticity import services
 from portal.authenticity.views import asks_for_json
+from portal.core.http import security_header_items
 from portal.core.i18n import LANGUAGES
 from portal.extensions import db, limiter
 from portal.ops.logs import REQUEST_ID_RE, access_log
 from portal.ops.metrics import REQUEST_SECONDS
 from portal.ops.outage import is_outage, outage_problem
-from portal.web import security_header_items
 
 ENDPOINT = "authenticity.verdict"  # the Flask view's name: shared rate-limit bucket, metric and log label
 log = logging.getLogger(__name__)

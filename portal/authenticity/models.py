@@ -38,7 +38,7 @@ class SigningKey(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_reason: Mapped[str] = mapped_column(String(300), default="")
 
-    manufacturer: Mapped["Manufacturer"] = relationship()  # noqa: F821
+    manufacturer: Mapped[Manufacturer] = relationship()  # noqa: F821
 
 
 class LabelState(StrEnum):

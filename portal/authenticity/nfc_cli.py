@@ -25,7 +25,8 @@ def _key(option: str, text: str | None) -> bytes | None:
     return bytes.fromhex(text)
 
 
-def register_nfc_cli(app: Flask) -> None:
+def register_nfc_cli(app: Flask, tenant_by_slug, run) -> None:
+    """The `nfc` commands; `tenant_by_slug` and `run` are the CLI's tenant lookup and unit of work."""
     nfc = AppGroup("nfc", help="NTAG 424 DNA Secure Unique NFC (SUN) messages.")
 
     @nfc.command("verify", with_appcontext=False)
@@ -62,9 +63,8 @@ def register_nfc_cli(app: Flask) -> None:
     def master_key(slug: str) -> None:
         """Create (or replace) a tenant's NFC master key and print it once, for the tag programming station."""
         from portal.authenticity.taps import create_master_key
-        from portal.cli import _run, _tenant
 
-        key = _run(lambda: create_master_key(_tenant(slug), actor="cli"))
+        key = run(lambda: create_master_key(tenant_by_slug(slug), actor="cli"))
         click.echo(key.hex().upper())
         click.echo("Stored encrypted. Per-tag keys: AES-CMAC(master, 01 || purpose || UID); see docs/nfc.md.",
                    err=True)
@@ -79,11 +79,10 @@ def register_nfc_cli(app: Flask) -> None:
         """Store one tag's own SDM keys (encrypted), instead of deriving them from the master key."""
         from portal.authenticity.taps import set_tag_keys
         from portal.catalog.services import find_unit
-        from portal.cli import _run, _tenant
         from portal.core.errors import Invalid, NotFound
 
         def work():
-            tenant, unit = _tenant(slug), find_unit(gtin, serial)
+            tenant, unit = tenant_by_slug(slug), find_unit(gtin, serial)
             if unit.manufacturer_id != tenant.id:
                 raise NotFound(f"{slug} has no unit with this GTIN and serial.")
             try:
@@ -92,7 +91,7 @@ def register_nfc_cli(app: Flask) -> None:
                 raise Invalid(str(err)) from None
             return set_tag_keys(unit, *keys, actor="cli")
 
-        _run(work)
+        run(work)
         click.echo("Tag keys stored (encrypted).")
 
     app.cli.add_command(nfc)

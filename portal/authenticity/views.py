@@ -61,10 +61,10 @@ def _scan_token(scan_id: int) -> str:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="scan-place").dumps(scan_id)
 
 
-@bp.get("/01/<path:rest>")
+@bp.get("/verdict/01/<path:rest>")
 @limiter.limit(_public_limit)
 def verdict(rest: str):
-    """The page (or JSON) a product's code leads to."""
+    """The page (or JSON) a product's code leads to: the resolver's verification link for a serial (resolver/)."""
     raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.full_path
     answer = services.answer_code(raw, client_address=request.remote_addr or "",
                                   user_agent=request.user_agent.string, viewer=current_user)

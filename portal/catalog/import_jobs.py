@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 from flask import current_app
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, select, update
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.catalog.importer import NOT_UTF8, import_units_csv, read_header
 from portal.catalog.models import Manufacturer
@@ -56,6 +56,7 @@ class ImportJob(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     manufacturer_id: Mapped[int] = mapped_column(ForeignKey("manufacturers.id"), index=True)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    requested_by: Mapped[User | None] = relationship()  # noqa: F821 (resolved by name: accounts sits above catalog)
     filename: Mapped[str] = mapped_column(String(200), default="")
     file_key: Mapped[str] = mapped_column(String(80))
     state: Mapped[ImportState] = mapped_column(str_enum(ImportState, "import_state"), default=ImportState.QUEUED)
@@ -166,11 +167,9 @@ def run_import_job(job_id: int) -> ImportJob | None:
     attempt = _claim(job_id)
     if attempt is None:
         return None
-    from portal.accounts.models import User
-
     job = db.session.get(ImportJob, job_id)
     tenant = db.session.get(Manufacturer, job.manufacturer_id)
-    actor = (db.session.get(User, job.requested_by_id) if job.requested_by_id else None) or "import"
+    actor = job.requested_by or "import"
     # Named after the upload and the attempt: a run killed while writing its report leaves a file the run
     # that finishes the job removes.
     report_key = f"{Path(job.file_key).stem}-errors-{attempt}.csv"

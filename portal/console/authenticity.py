@@ -9,17 +9,23 @@ from sqlalchemy import case, select
 from wtforms.fields.choices import SelectChoice
 
 from portal.accounts.forms import EmptyForm
+from portal.accounts.tenancy import console as bp
+from portal.accounts.tenancy import scoped, staff_required, tenant_scoped
 from portal.authenticity import keys as key_service
 from portal.authenticity.clones import decide_alert, scan_timeline
 from portal.authenticity.forms import LabelSheetForm, RevokeForm
 from portal.authenticity.labels import current_label, issue_label, label_uri
 from portal.authenticity.models import AlertState, CloneAlert, CounterfeitReport, Label, LabelRun, SigningKey
-from portal.authenticity.sheets import BACKGROUND_OVER, count_selection, render_in_background, start_run, write_sheet
+from portal.authenticity.sheets import (
+    BACKGROUND_OVER,
+    count_selection,
+    render_in_background,
+    start_run,
+    write_sheet,
+)
 from portal.catalog.models import ProductModel, Unit
-from portal.console.views import bp
 from portal.core.errors import DomainError
 from portal.core.storage import open_stored
-from portal.core.tenancy import scoped, staff_required, tenant_scoped
 from portal.extensions import db
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 from flask import abort, current_app, g, redirect, render_template, send_file, url_for
 from flask_login import current_user
 
+from portal.accounts.tenancy import console as bp
+from portal.accounts.tenancy import scoped, staff_required, tenant_scoped
 from portal.catalog.import_jobs import ImportJob, ImportState, rejected_rows, run_in_background, start_import
 from portal.console.forms import ImportForm
-from portal.console.views import bp
 from portal.core.errors import DomainError
 from portal.core.storage import open_stored
-from portal.core.tenancy import scoped, staff_required, tenant_scoped
 from portal.extensions import db
 
 RECENT = 10

@@ -1,15 +1,16 @@
-"""The manufacturer console. Every query goes through `portal.core.tenancy`."""
+"""The console face: the tenant list, the overview, product models, units, the team and the audit log.
+Console queries of tenant data go through `portal.accounts.tenancy` (scoped, tenant_scoped)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from portal.accounts.forms import EmptyForm
-from portal.accounts.guard import second_factor_gate
-from portal.accounts.second_factor import may_reset_factor, reset_second_factor
 from portal.accounts.models import Role, SecondFactor, StaffMembership, User
+from portal.accounts.second_factor import may_reset_factor, reset_second_factor
 from portal.accounts.services import add_staff, remove_staff
+from portal.accounts.tenancy import PAGE, console, scoped, scoped_count, staff_required, tenant_scoped
 from portal.authenticity.models import CounterfeitReport, Label
 from portal.catalog import services as catalog
 from portal.catalog.models import Disposition, Lot, ProductModel, Unit, UnitEvent
@@ -19,39 +20,14 @@ from portal.core.audit import AuditEntry
 from portal.core.db import utcnow
 from portal.core.errors import DomainError
 from portal.core.storage import store_image
-from portal.core.tenancy import enter_tenant, scoped, scoped_count, staff_required, tenant_scoped
-from portal.extensions import db, login_manager
+from portal.extensions import db
 from portal.ownership.models import Ownership, OwnershipDispute
 from portal.ownership.views import _send_proof
 from portal.warranty.coverage import coverage
 from portal.warranty.forms import ExtensionForm
 
-bp = Blueprint("console", __name__, url_prefix="/console")
+bp = console
 bp.add_app_template_global(may_reset_factor)  # the team page offers the reset where the rule allows it
-PAGE = 50
-
-
-@bp.url_value_preprocessor
-def _tenant_from_url(endpoint, values):
-    if values and "tenant" in values:
-        g.tenant_slug = values.pop("tenant")
-
-
-@bp.url_defaults
-def _tenant_into_url(endpoint, values):
-    if "tenant" not in values and g.get("tenant_slug") and endpoint != "console.index":
-        values["tenant"] = g.tenant_slug
-
-
-@bp.before_request
-def _enter():
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    gate = second_factor_gate()
-    if gate is not None:
-        return gate
-    if g.get("tenant_slug"):
-        enter_tenant(g.tenant_slug)
 
 
 @bp.app_template_filter("audit_actor")

@@ -91,11 +91,8 @@ def number(value) -> str:
 
 def register_i18n(app) -> None:
     """Jinja filters for dates and numbers, and the language list for the switcher."""
-    from portal.catalog.models import biz_step_label, event_note
-
     app.jinja_env.filters.update(long_date=long_date, short_date=short_date, month_year=month_year,
-                                 utc_datetime=utc_datetime, number=number, biz_step=biz_step_label,
-                                 event_note=event_note)
+                                 utc_datetime=utc_datetime, number=number)
 
     @app.context_processor
     def languages():

@@ -17,9 +17,9 @@ from markupsafe import Markup
 from pypdf import PdfReader, PdfWriter
 from weasyprint import HTML
 
-from portal.authenticity.qr import qr_svg
 from portal.core.i18n import current_language
 from portal.documents.env import document_env
+from portal.documents.qr import qr_svg
 
 COLUMNS, ROWS = 3, 8
 LABELS_PER_PAGE = COLUMNS * ROWS

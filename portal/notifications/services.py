@@ -8,10 +8,10 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections.abc import Callable
-from pathlib import Path
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
+from pathlib import Path
 
 from flask import current_app, g, render_template
 from flask_babel import force_locale
@@ -27,6 +27,12 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 #: Renderers for notices written in bulk without a body (template name -> (subject, text, html)).
 RENDERERS: dict[str, Callable[[Notification], tuple[str, str, str]]] = {}
+
+
+def register_renderer(template: str, render: Callable[[Notification], tuple[str, str, str]]) -> None:
+    """Render outbox rows of `template` at send time with `render` (subject, text, HTML); areas register theirs
+    in their init_app."""
+    RENDERERS[template] = render
 
 
 def enqueue(*, recipient: str, template: str, subject, dedupe_key: str, user=None,

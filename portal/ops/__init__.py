@@ -23,7 +23,7 @@ def is_probe() -> bool:
     return has_request_context() and request.endpoint in PROBES
 
 
-def init_ops(app: Flask) -> None:
+def init_app(app: Flask) -> None:
     from portal.ops.health import bp as health_bp
     from portal.ops.logs import configure_logging, init_request_ids
     from portal.ops.metrics import bp as metrics_bp

@@ -68,6 +68,6 @@ def init_outage_handling(app: Flask) -> None:
 def _handle(err: Exception):
     if is_outage(err):
         return outage_response(err)
-    from portal.web import server_error_page
+    from portal.core.http import server_error_page
 
     return server_error_page("unhandled database error")

@@ -5,8 +5,9 @@ import hashlib
 import secrets
 from datetime import date, timedelta
 
-from flask_babel import gettext as _, lazy_gettext as _l
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -17,10 +18,10 @@ from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import AlreadyOwned, Invalid, NotAllowed, NotFound
 from portal.core.signals import ownership_started
+from portal.core.storage import StoredFile
 from portal.extensions import db
 from portal.notifications.services import enqueue
 from portal.ownership.models import Ownership, OwnershipDispute, TransferOffer, TransferState
-from portal.core.storage import StoredFile
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a counter
 

@@ -12,13 +12,13 @@ from portal.accounts.forms import EmptyForm
 from portal.catalog.models import Unit
 from portal.catalog.services import find_unit
 from portal.core.errors import AlreadyOwned, DomainError
+from portal.core.storage import open_stored, store_proof
 from portal.extensions import db, limiter
 from portal.ownership import services
-from portal.warranty.coverage import coverage
-from portal.recalls.services import open_recalls_for_unit, open_recalls_for_units
 from portal.ownership.forms import AcceptTransferForm, DisputeForm, RegisterForm, StolenForm
 from portal.ownership.models import Ownership, TransferOffer, TransferState
-from portal.core.storage import open_stored, store_proof
+from portal.recalls.services import open_recalls_for_unit, open_recalls_for_units
+from portal.warranty.coverage import coverage
 
 bp = Blueprint("ownership", __name__)
 

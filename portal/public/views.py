@@ -1,15 +1,24 @@
 """Pages anyone may open: the home page, the typed product lookup and product pictures."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, send_from_directory
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    send_from_directory,
+)
 from flask_login import current_user
 
 from portal.catalog.models import ProductModel
 from portal.config import ROOT
 from portal.core.gs1 import DigitalLink, GS1Error, format_digital_link, normalize_gtin, validate_serial
 from portal.core.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_AGE, LANGUAGES
-from portal.core.urls import local_path
 from portal.core.storage import open_stored
+from portal.core.urls import local_path
 from portal.extensions import db, limiter
 
 bp = Blueprint("public", __name__)

@@ -7,15 +7,14 @@ import io
 from flask import Response, abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from portal.accounts.forms import EmptyForm
 from portal.accounts.models import Role
+from portal.accounts.tenancy import console as bp
+from portal.accounts.tenancy import scoped, staff_required, tenant_scoped
 from portal.catalog.models import ProductModel, Unit
-from portal.console.views import bp
 from portal.core.errors import DomainError, NotFound
-from portal.core.tenancy import scoped, staff_required, tenant_scoped
-from wtforms.fields.choices import SelectChoice
-
 from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.notifications.services import mail_folder

@@ -1,8 +1,8 @@
 """Recall forms: the campaign editor, remedy recording, the owner's acknowledgement, the public lookup."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms.fields.choices import SelectChoice
 from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.recalls.models import REMOVAL_REASONS

@@ -74,7 +74,7 @@ class RecallCampaign(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     follow_up_rounds: Mapped[int] = mapped_column(Integer, default=0)
 
-    manufacturer: Mapped["Manufacturer"] = relationship()  # noqa: F821
+    manufacturer: Mapped[Manufacturer] = relationship()  # noqa: F821
 
     @property
     def rules(self) -> dict:

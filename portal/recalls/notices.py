@@ -19,7 +19,6 @@ from portal.catalog.models import Unit
 from portal.core.i18n import user_locale
 from portal.core.urls import external_url
 from portal.extensions import db
-from portal.notifications.services import RENDERERS
 from portal.ownership.models import Ownership
 from portal.recalls.models import RecallCampaign, RecallUnit
 
@@ -62,5 +61,3 @@ def render_recall_notice(note) -> tuple[str, str, str]:
         return recall_subject(campaign), render_template("mail/recall_notice.txt", **context), render_template(
             "mail/recall_notice.html", **context)
 
-
-RENDERERS["recall_notice"] = render_recall_notice

@@ -12,7 +12,21 @@ from datetime import date
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import String, and_, case, cast, distinct, exists, func, insert, literal, null, select, true, update
+from sqlalchemy import (
+    String,
+    and_,
+    case,
+    cast,
+    distinct,
+    exists,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
@@ -27,7 +41,13 @@ from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.ownership.models import Ownership
 from portal.recalls.models import (
-    REMOVAL_REASONS, CampaignState, RecallCampaign, RecallNotice, RecallUnit, RecallUnitState, RemedyType,
+    REMOVAL_REASONS,
+    CampaignState,
+    RecallCampaign,
+    RecallNotice,
+    RecallUnit,
+    RecallUnitState,
+    RemedyType,
     completion_rate,
 )
 from portal.recalls.notices import recall_subject

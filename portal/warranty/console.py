@@ -29,12 +29,12 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.accounts.forms import EmptyForm
 from portal.accounts.models import Role, User
+from portal.accounts.tenancy import PAGE, scoped, scoped_count, staff_required, tenant_scoped
+from portal.accounts.tenancy import console as bp
 from portal.catalog.models import ProductModel, Unit
-from portal.console.views import PAGE, bp
 from portal.core.db import utcnow
 from portal.core.errors import DomainError, NotFound
 from portal.core.storage import open_stored
-from portal.core.tenancy import scoped, scoped_count, staff_required, tenant_scoped
 from portal.extensions import db
 from portal.ownership.models import Ownership
 from portal.warranty import services
@@ -49,13 +49,9 @@ from portal.warranty.desk import (
     working_days,
 )
 from portal.warranty.forms import ExtensionForm
-from portal.warranty.models import (
-    TRANSITIONS,
-    ClaimEntry,
-    ClaimState,
-    WarrantyClaim,
-)
+from portal.warranty.models import TRANSITIONS, ClaimEntry, ClaimState, WarrantyClaim
 from portal.warranty.quality import csv_rows, quality_report
+from portal.warranty.rma import render_rma
 
 desk_staff = staff_required(Role.CLAIMS_AGENT)
 S = ClaimState
@@ -277,7 +273,6 @@ def claim_message(number: str):
 
 @bp.get("/<tenant>/claims/<number>/rma.pdf")
 def claim_rma(number: str):
-    from portal.documents.rma import render_rma
 
     item = tenant_scoped(WarrantyClaim, number=number)
     if not item.rma_number:

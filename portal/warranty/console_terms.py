@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from portal.accounts.tenancy import console as bp
+from portal.accounts.tenancy import staff_required, tenant_scoped
 from portal.catalog.models import ProductModel, Unit
-from portal.console.views import bp
-from portal.core.tenancy import staff_required, tenant_scoped
 from portal.extensions import db
 from portal.warranty import services
 from portal.warranty.console import Problem, _claim_page

@@ -7,11 +7,19 @@ otherwise find the first four already written to disk.
 from __future__ import annotations
 
 from flask import current_app
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import (
-    BooleanField, DateField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField,
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
@@ -19,8 +27,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.core.errors import Invalid
 from portal.core.upload_checks import inspect_image
-from portal.warranty.models import ClockStart, ReplacementRule
-from portal.warranty.models import CATEGORIES, REMEDIES
+from portal.warranty.models import CATEGORIES, REMEDIES, ClockStart, ReplacementRule
 from portal.warranty.services import MAX_PHOTOS
 
 #: What the owner reads for each stored category (the stored value stays the short code).

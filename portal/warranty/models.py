@@ -144,7 +144,7 @@ class WarrantyClaim(db.Model):
     #: Optimistic lock: two agents deciding at once cannot both win.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads this class attribute
 
     unit: Mapped[Unit] = relationship(foreign_keys=[unit_id])
     owner: Mapped[User] = relationship()

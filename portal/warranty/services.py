@@ -10,13 +10,14 @@ import hashlib
 import secrets
 from datetime import date
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.accounts.models import User
-from portal.catalog.models import BizStep, Disposition, Unit, UnitEvent
+from portal.catalog.models import BizStep, Disposition, ProductModel, Unit, UnitEvent
 from portal.catalog.services import find_unit, record_event
 from portal.core import audit
 from portal.core.db import utcnow
@@ -28,10 +29,17 @@ from portal.notifications.services import enqueue
 from portal.ownership.models import Ownership
 from portal.ownership.services import current_ownership
 from portal.warranty.coverage import coverage
-from portal.catalog.models import ProductModel
 from portal.warranty.models import (
-    CATEGORIES, REMEDIES, TRANSITIONS, ClaimEntry, ClaimState, ClockStart, ExtendedCoverage, ReplacementRule,
-    WarrantyClaim, WarrantyTerms,
+    CATEGORIES,
+    REMEDIES,
+    TRANSITIONS,
+    ClaimEntry,
+    ClaimState,
+    ClockStart,
+    ExtendedCoverage,
+    ReplacementRule,
+    WarrantyClaim,
+    WarrantyTerms,
 )
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"

@@ -4,10 +4,8 @@ Every claim and photo is loaded through `my_claim`, so a claim of someone else a
 """
 from __future__ import annotations
 
-import importlib.util
 import io
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -24,10 +22,10 @@ from portal.catalog.models import Unit
 from portal.core.db import utcnow
 from portal.core.errors import DomainError
 from portal.core.storage import IMAGE_TYPES, open_stored
-from portal.documents.certificate import render_certificate
 from portal.extensions import db, limiter
 from portal.ownership.models import Ownership
 from portal.warranty import services
+from portal.warranty.certificate import render_certificate
 from portal.warranty.coverage import Coverage, coverage
 from portal.warranty.forms import (
     CATEGORY_LABELS,
@@ -39,12 +37,12 @@ from portal.warranty.forms import (
     MessageForm,
 )
 from portal.warranty.models import ClaimEntry, ClaimState, WarrantyClaim
+from portal.warranty.rma import render_rma
 
 bp = Blueprint("warranty", __name__)
 
 MIME_BY_EXT = {ext: mime for mime, ext in IMAGE_TYPES.values()}
 THUMB_PIXELS = 480  # a 240 px wide thumbnail on a 2x phone screen
-RMA_MODULE = "portal.documents.rma"
 
 
 # --- loading ------------------------------------------------------------------------------------------
@@ -227,15 +225,6 @@ def _photo_item(claim: WarrantyClaim, photos: list[ClaimEntry]) -> TimelineItem:
                         photos=photos)
 
 
-def _rma_renderer() -> Callable[[WarrantyClaim], bytes] | None:
-    """portal.documents.rma.render_rma when that module is installed (it is built beside this one)."""
-    if importlib.util.find_spec(RMA_MODULE) is None:
-        return None
-    from portal.documents.rma import render_rma  # optional: written beside this module
-
-    return render_rma
-
-
 def _show(claim: WarrantyClaim, status: int = 200, *, error: str | None = None, answer_form=None,
           message_form=None, photos_form=None):
     room = services.MAX_PHOTOS - claim.photo_count
@@ -253,7 +242,7 @@ def _show(claim: WarrantyClaim, status: int = 200, *, error: str | None = None, 
         answer_form=answer_form, message_form=message_form or MessageForm(formdata=None),
         photos_form=photos_form, room=room,
         can_withdraw=claim.can_move_to(ClaimState.WITHDRAWN, "owner"),
-        rma_ready=bool(claim.rma_number) and _rma_renderer() is not None, replacement=replacement,
+        rma_ready=bool(claim.rma_number), replacement=replacement,
         my_ownership_of=_current_ownership_id,
     ), status
 
@@ -382,7 +371,6 @@ def _thumbnail(path) -> bytes:
 @limiter.limit("60 per hour")
 def rma(number: str):
     claim = my_claim(number)
-    render_rma = _rma_renderer()
-    if not claim.rma_number or render_rma is None:
+    if not claim.rma_number:
         abort(404)
     return _pdf(render_rma(claim), f"return-{_file_part(claim.rma_number)}.pdf")

@@ -207,7 +207,7 @@ def test_a_genuine_tap_verifies_and_its_replay_is_refused(app, world, tag):
     uid, meta, file = tag
     first = tap_query(meta, file, uid, 5)
     assert tap(app, world, first)[1]["verdict"] == "genuine"
-    status, replay = tap(app, world, first)
+    _status, replay = tap(app, world, first)
     assert replay["verdict"] == "not_genuine" and replay["reason"] == "replayed_tap" and "replayed" in replay["message"]
     assert tap(app, world, tap_query(meta, file, uid, 4))[1]["reason"] == "replayed_tap"  # an older counter too
     assert tap(app, world, tap_query(meta, file, uid, 6))[1]["verdict"] == "genuine"
@@ -233,5 +233,5 @@ def test_a_malformed_tap_is_a_4xx_problem(app, world, tag, query):
 
 
 def test_a_unit_without_a_registered_tag_cannot_be_verified(app, world):
-    status, body = tap(app, world, "picc_data=" + "0" * 32 + "&cmac=" + "0" * 16)
+    _status, body = tap(app, world, "picc_data=" + "0" * 32 + "&cmac=" + "0" * 16)
     assert body["verdict"] == "cannot_verify" and body["reason"] == "unknown_tag"

@@ -305,7 +305,7 @@ def test_diversification_rejects_bad_input():
 @pytest.fixture()
 def cli():
     app = Flask("t")
-    register_nfc_cli(app)
+    register_nfc_cli(app, tenant_by_slug=None, run=None)  # `nfc verify` needs neither
     runner = app.test_cli_runner()
     return lambda *args: runner.invoke(args=["nfc", "verify", *args])
 

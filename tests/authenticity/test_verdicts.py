@@ -112,14 +112,14 @@ def test_a_flipped_character_in_signature_serial_or_gtin_is_not_genuine(app, cli
 
 
 def test_a_key_id_nobody_published_cannot_be_verified(app, client, world):
-    status, body = verdict_of(client, with_param(sign_unit(app, world.unit_ids_a[0]), "k", "ZZZZZZZZ"))
+    _status, body = verdict_of(client, with_param(sign_unit(app, world.unit_ids_a[0]), "k", "ZZZZZZZZ"))
     assert body["verdict"] == "cannot_verify" and body["reason"] == "unknown_key"
 
 
 def test_a_key_of_another_manufacturer_is_not_genuine(app, client, world):
     with app.app_context():
         bravo_kid = db.session.scalar(select(SigningKey.kid).where(SigningKey.manufacturer_id == tenant("bravo").id))
-    status, body = verdict_of(client, with_param(sign_unit(app, world.unit_ids_a[0]), "k", bravo_kid))
+    _status, body = verdict_of(client, with_param(sign_unit(app, world.unit_ids_a[0]), "k", bravo_kid))
     assert body["verdict"] == "not_genuine" and body["reason"] == "foreign_key"
 
 
@@ -134,7 +134,7 @@ def test_a_retired_key_still_verifies_and_a_revoked_one_does_not(app, client, wo
         assert new_kid != kid
         revoke_key(tenant("acme"), kid, "Private key found on a stolen laptop", actor="test")
         db.session.commit()
-    status, body = verdict_of(client, path)
+    _status, body = verdict_of(client, path)
     assert body["verdict"] == "not_genuine" and body["reason"] == "revoked_key"
     assert "stolen laptop" in body["message"]
 
@@ -192,10 +192,10 @@ def test_the_published_jwks_verifies_a_label_with_code_that_does_not_import_the_
     (tmp_path / "jwks.json").write_text(response.get_data(as_text=True))
     verifier = ROOT / "docs" / "examples" / "verify_label.py"
     good = subprocess.run([sys.executable, "-I", str(verifier), "http://x" + path, str(tmp_path / "jwks.json")],
-                          capture_output=True, text=True, cwd=tmp_path)
+                          capture_output=True, text=True, cwd=tmp_path, check=False)
     assert good.returncode == 0, good.stdout + good.stderr
     bad = subprocess.run([sys.executable, "-I", str(verifier), "http://x" + with_param(path, "s", flip(path.split("s=")[1])),
-                          str(tmp_path / "jwks.json")], capture_output=True, text=True, cwd=tmp_path)
+                          str(tmp_path / "jwks.json")], capture_output=True, text=True, cwd=tmp_path, check=False)
     assert bad.returncode == 1 and "does not match" in bad.stdout
 
 

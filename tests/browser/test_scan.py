@@ -78,7 +78,7 @@ def qr_image(text: str):
     from PIL import Image
 
     try:
-        from portal.authenticity.qr import qr_png
+        from portal.documents.qr import qr_png
     except ImportError:  # pragma: no cover - the portal has it; plain qrcode otherwise
         import qrcode
 

@@ -27,7 +27,7 @@ def csv_text(*rows: str, header: str = HEADER) -> str:
 
 def row(gtin: str, serial: str, lot: str = "", made: str = "", parent_gtin: str = "", parent_serial: str = "",
         nfc: str = "") -> str:
-    return ",".join([gtin, serial, lot, made, parent_gtin, parent_serial, nfc])
+    return f"{gtin},{serial},{lot},{made},{parent_gtin},{parent_serial},{nfc}"
 
 
 def tenant(slug: str = "acme") -> Manufacturer:

@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from portal.authenticity.qr import FIXED_MASK, qr_code, qr_png, qr_svg, version_for
 from portal.documents.labels import LabelSpec, render_label_sheet
+from portal.documents.qr import FIXED_MASK, qr_code, qr_png, qr_svg, version_for
 
 SIGNATURE = "Jx3" * 28 + "Q9"  # 86 characters, like a base64url Ed25519 signature
 NAMES = ("Trail Bike 29", "City <Pro> & Co", "Cargo Bike")

@@ -135,7 +135,7 @@ def test_recall_letters_of_one_batch_each_speak_their_owners_language(app, world
 
 
 def test_the_return_document_and_the_approval_mail_speak_the_owners_language(app, world, mailbox):
-    from portal.documents.rma import render_rma
+    from portal.warranty.rma import render_rma
 
     with app.app_context():
         olivia = find_user(world.owner)

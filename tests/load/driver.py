@@ -78,7 +78,8 @@ def race(sessions: list[Session], path: str, data: dict) -> list[int]:
 
 
 def main(plan_path: str) -> None:
-    plan = json.loads(open(plan_path, encoding="utf-8").read())
+    with open(plan_path, encoding="utf-8") as f:
+        plan = json.load(f)
     base, deadline = plan["base"], time.monotonic() + plan["seconds"]
 
     def signed_in(person: dict, index: int) -> Session:

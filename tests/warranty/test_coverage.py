@@ -6,8 +6,8 @@ import pytest
 from portal.accounts.services import find_user
 from portal.catalog.models import BizStep, Disposition, Unit
 from portal.catalog.services import create_unit, record_event
-from portal.core.storage import StoredFile
 from portal.core.dates import add_months
+from portal.core.storage import StoredFile
 from portal.extensions import db
 from portal.ownership.services import accept_transfer, register_unit, start_transfer
 from portal.warranty.coverage import coverage, local_date

@@ -1,7 +1,6 @@
 """The owner's side of warranty claims over HTTP: filing with photos, refusals, privacy, follow-up, mail, PDFs."""
 from __future__ import annotations
 
-import importlib.util
 import io
 import re
 from datetime import date, timedelta
@@ -23,7 +22,6 @@ from portal.warranty.forms import GOODWILL_LABEL
 from portal.warranty.models import ClaimEntry, ClaimState, WarrantyClaim
 from tests.factories import build_world, login
 
-RMA_READY = importlib.util.find_spec("portal.documents.rma") is not None
 DESCRIPTION = "The crown came off and the hands stopped moving."
 
 
@@ -333,9 +331,6 @@ def test_the_return_document_is_offered_once_approved(app, client, world):
         rma_number = the_claim(number).rma_number
     page = client.get(f"/my/claims/{number}").get_data(as_text=True)
     assert "Return number" in page and rma_number in page
-    if not RMA_READY:
-        assert client.get(f"/my/claims/{number}/rma.pdf").status_code == 404
-        pytest.skip("portal.documents.rma (render_rma) is not written yet; the route answers 404 until it is")
     assert f"/my/claims/{number}/rma.pdf" in page
     response = client.get(f"/my/claims/{number}/rma.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"

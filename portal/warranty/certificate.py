@@ -14,11 +14,11 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from weasyprint import HTML
 
-from portal.authenticity.qr import qr_svg
 from portal.core.db import utcnow
 from portal.core.gs1 import DigitalLink, format_digital_link
 from portal.core.i18n import current_language, long_date, user_locale
 from portal.documents.env import TEMPLATES, document_env
+from portal.documents.qr import qr_svg
 from portal.ownership.models import Ownership
 from portal.warranty.coverage import SCOPE_WORDS, Window, and_list, coverage, local_date, terms_for
 

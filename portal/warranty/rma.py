@@ -12,11 +12,11 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from portal.authenticity.qr import qr_svg
 from portal.catalog.models import Manufacturer
 from portal.core.i18n import current_language, user_locale
 from portal.core.urls import external_url
 from portal.documents.env import document_env
+from portal.documents.qr import qr_svg
 from portal.extensions import db
 from portal.warranty.forms import CATEGORY_LABELS
 from portal.warranty.models import WarrantyClaim

@@ -1,25 +1,58 @@
-"""The one way console code reaches tenant data.
+"""The console's tenancy: the one console blueprint every area adds its staff pages to, and the way those
+pages reach tenant data (docs/architecture.md, "Tenancy").
 
 The console blueprint resolves `<tenant>` to a manufacturer the signed-in user is staff of, or
-answers 404; every query then goes through `scoped()` or `tenant_scoped()`, which add the
+answers 404; console queries then go through `scoped()` or `tenant_scoped()`, which add the
 manufacturer filter. A record of another tenant therefore answers 404, never 403, never data.
+
+The blueprint lives here, below every area that has console pages, so that an area adds its pages without
+importing the console face; `portal.console.init_app` registers it once every area has added its pages.
 """
 from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, g
+from flask import Blueprint, abort, g
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.sql import Select
 
-from portal.extensions import db
+from portal.accounts.guard import second_factor_gate
+from portal.accounts.models import Role, StaffMembership
+from portal.catalog.models import Manufacturer
+from portal.extensions import db, login_manager
+
+#: The manufacturer console, /console/<tenant>/...: each area's console module adds its pages to it.
+console = Blueprint("console", __name__, url_prefix="/console")
+#: Rows per page in console lists.
+PAGE = 50
+
+
+@console.url_value_preprocessor
+def _tenant_from_url(endpoint, values):
+    if values and "tenant" in values:
+        g.tenant_slug = values.pop("tenant")
+
+
+@console.url_defaults
+def _tenant_into_url(endpoint, values):
+    if "tenant" not in values and g.get("tenant_slug") and endpoint != "console.index":
+        values["tenant"] = g.tenant_slug
+
+
+@console.before_request
+def _enter():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    gate = second_factor_gate()
+    if gate is not None:
+        return gate
+    if g.get("tenant_slug"):
+        enter_tenant(g.tenant_slug)
+    return None
 
 
 def enter_tenant(slug: str) -> None:
-    from portal.accounts.models import StaffMembership
-    from portal.catalog.models import Manufacturer
-
     if not current_user.is_authenticated:
         abort(404)
     row = db.session.execute(
@@ -57,7 +90,6 @@ def tenant_scoped(model, **filters):
 
 def staff_required(*roles):
     """Restrict a console view to the given roles; tenant admins may do everything."""
-    from portal.accounts.models import Role
 
     def decorate(view):
         @wraps(view)
