@@ -22,6 +22,7 @@ class Scope(StrEnum):
     RECALLS_READ = "recalls:read"
     REMEDIES_WRITE = "remedies:write"
     EVENTS_WRITE = "events:write"
+    EVENTS_READ = "events:read"
 
     @property
     def words(self) -> str:
@@ -37,6 +38,7 @@ SCOPE_WORDS = {
     Scope.RECALLS_READ: "Read recall campaigns",
     Scope.REMEDIES_WRITE: "Record recall remedies",
     Scope.EVENTS_WRITE: "Capture unit events (EPCIS)",
+    Scope.EVENTS_READ: "Query captured EPCIS events",
 }
 
 #: Printed before every token, so a leaked one is recognisable (secret scanners, logs).

@@ -223,5 +223,10 @@ class UnitEvent(db.Model):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     actor_label: Mapped[str] = mapped_column(String(120), default="")
     note: Mapped[str] = mapped_column(String(500), default="")
+    #: The captured EPCIS event this unit event records, if any (portal.catalog.epcis).
+    epcis_event_id: Mapped[int | None] = mapped_column(ForeignKey("epcis_events.id"), index=True)
+    #: Set when its sender declared the EPCIS event erroneous: the history shows it struck through.
+    retracted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    retraction: Mapped[str | None] = mapped_column(String(300))
 
     unit: Mapped[Unit] = relationship(back_populates="events")

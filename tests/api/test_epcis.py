@@ -21,6 +21,7 @@ FIXTURES = Path(__file__).parent / "epcis"
 FORMS = ["urn", "digital-link"]
 MOVEMENT = gtin_for("4012345", 2)
 SSCC = "040123450000000016"
+CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
 
 
 @pytest.fixture
@@ -143,7 +144,7 @@ def test_transformation_records_its_inputs_and_creates_its_outputs(app, world, a
 def test_one_document_may_name_units_an_earlier_event_of_it_commissioned(app, world, api):
     events = [fixture("urn", name)["epcisBody"]["eventList"][0]
               for name in ("01-commissioning", "04-assembly-sgtin", "05-transformation")]
-    report = capture(api, {"type": "EPCISDocument", "schemaVersion": "2.0", "epcisBody": {"eventList": events}})
+    report = capture(api, {"@context": CONTEXT, "type": "EPCISDocument", "schemaVersion": "2.0", "epcisBody": {"eventList": events}})
 
     assert (report["accepted"], report["rejected"], report["units_created"]) == (3, 0, 4)
     assert unit(app, MOVEMENT, "MOV-0001")["parent"] == (world.gtin_a, "W-0100")
@@ -153,7 +154,7 @@ def test_a_bare_list_of_events_and_a_single_event_are_read_too(app, world, api):
     shipping = fixture("urn", "02-shipping")["epcisBody"]["eventList"][0]
     assert capture(api, [shipping])["accepted"] == 1
     packing = fixture("urn", "03-packing-sscc")["epcisBody"]["eventList"][0]
-    assert capture(api, packing)["accepted"] == 1
+    assert capture(api, dict(packing, **{"@context": CONTEXT}))["accepted"] == 1
 
 
 # --- Duplicates ------------------------------------------------------------------------------------
@@ -200,7 +201,7 @@ def mixed_document(world) -> dict:
         event = copy.deepcopy(template)
         event.update(eventID=f"urn:uuid:00000000-0000-4000-8000-00000000000{n}", epcList=epcs)
         events.append(event)
-    return {"type": "EPCISDocument", "schemaVersion": "2.0", "epcisBody": {"eventList": events}}
+    return {"@context": CONTEXT, "type": "EPCISDocument", "schemaVersion": "2.0", "epcisBody": {"eventList": events}}
 
 
 def test_an_event_naming_units_that_are_not_yours_is_reported_and_the_others_land(app, world, api):
@@ -244,16 +245,16 @@ def test_commissioning_a_gtin_that_is_not_one_of_your_models_is_an_event_error(a
 def test_unreadable_identifiers_and_unsupported_events_are_event_errors(app, world, api):
     shipping = fixture("urn", "02-shipping")["epcisBody"]["eventList"][0]
     events = [dict(shipping, eventID="e-1", epcList=["urn:epc:id:sgtin:4012345.00001.X"]),  # 12 digits
-              dict(shipping, eventID="e-2", type="TransactionEvent"),
+              dict(shipping, eventID="e-2", type="SensorEvent"),
               dict(shipping, eventID="e-3", eventTime="yesterday"),
               dict(shipping, eventID="e-4", action="MOVE"),
               "not an event",
               dict(shipping, eventID="e-6")]
-    report = capture(api, {"type": "EPCISDocument", "epcisBody": {"eventList": events}})
+    report = capture(api, {"@context": CONTEXT, "type": "EPCISDocument", "epcisBody": {"eventList": events}})
 
     assert [r["result"] for r in report["results"]] == ["rejected"] * 5 + ["accepted"]
     details = [e["detail"] for e in report["errors"]]
-    assert "13 digits" in details[0] and "TransactionEvent" in details[1] and "eventTime" in details[2]
+    assert "13 digits" in details[0] and "SensorEvent" in details[1] and "eventTime" in details[2]
     assert "action" in details[3] and "JSON object" in details[4]
 
 
@@ -352,7 +353,7 @@ def test_a_capture_racing_another_for_the_same_event_is_refused_by_the_database_
     capture(api, fixture("urn", "01-commissioning"))
     before = counts(app)
     # What a capture sees when another one commits the same event after it looked: nothing captured yet.
-    monkeypatch.setattr(capture_module._Play, "_known_event_ids", lambda self: set())
+    monkeypatch.setattr(capture_module._Play, "_known_event_ids", lambda self: {})
     monkeypatch.setattr(capture_module._Play, "_load_units", lambda self, events: {})
 
     response = api.post("/api/v1/epcis/capture", json=fixture("urn", "01-commissioning"))

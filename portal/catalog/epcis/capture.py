@@ -8,23 +8,23 @@ statements: new units, their parents, their statuses, the unit events, the captu
 
 An event naming units the tenant does not have (another tenant's count as unknown) is rejected with the
 reason and the rest still lands, unless the capture is atomic: then one failing event refuses them all.
+An event with an errorDeclaration lands nothing of its own: once the rest has landed, the event it
+declares erroneous is marked and its effects recomputed away (corrections.py). What each event type means
+for a unit is the table in docs/epcis.md.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, func, insert, select, tuple_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.orm import aliased
 
-from portal.catalog.epcis.document import Event, events_of
+from portal.catalog.epcis.document import MAX_EVENTS, Event, events_of
 from portal.catalog.epcis.models import CapturedEvent
 from portal.catalog.epcis.vocabulary import Sgtin, epc_label
 from portal.catalog.models import BizStep, Disposition, Manufacturer, ProductModel, Unit, UnitEvent
-from portal.core import audit
-from portal.core.db import utcnow
-from portal.core.errors import Conflict, Invalid
-from portal.core.signals import units_landed
+from portal.core.errors import Invalid
 from portal.extensions import db
 
 #: Identifiers per lookup query: two bound parameters each, well inside every database's limit.
@@ -48,6 +48,10 @@ class CaptureRefused(Invalid):
         self.report = report
         self.errors = [{"location": "json", "field": f"epcisBody.eventList.{e['index']}",
                         "detail": f"{e['event_id'] or 'event without eventID'}: {e['detail']}"} for e in failed]
+
+
+class DeclarationRefused(Invalid):
+    """An errorDeclaration names an event this tenant never captured."""
 
 
 @dataclass
@@ -75,6 +79,8 @@ class CaptureReport:
     duplicates: int = 0
     units_created: int = 0
     unit_events: int = 0
+    #: Events declared erroneous by this capture.
+    declared: int = 0
     #: Per event: index, event_id, type, result (accepted / duplicate / rejected), units, detail, epcs.
     results: list[dict] = field(default_factory=list)
 
@@ -82,14 +88,21 @@ class CaptureReport:
     def errors(self) -> list[dict]:
         return [r for r in self.results if r["result"] == "rejected"]
 
+    @property
+    def notes(self) -> list[dict]:
+        return [{"index": r["index"], "event_id": r["event_id"], "detail": note}
+                for r in self.results for note in r.get("notes", [])]
+
     def as_dict(self) -> dict:
         return {"events": self.events, "accepted": self.accepted, "duplicates": self.duplicates,
                 "rejected": len(self.errors), "units_created": self.units_created, "unit_events": self.unit_events,
+                "declared": self.declared,
                 "errors": [{k: e[k] for k in ("index", "event_id", "type", "detail", "epcs")} for e in self.errors],
                 "results": [{k: r[k] for k in ("index", "event_id", "result")} for r in self.results]}
 
 
-def capture_document(tenant: Manufacturer, document, *, atomic: bool = False, actor) -> CaptureReport:
+def capture_document(tenant: Manufacturer, document, *, atomic: bool = False, actor,
+                     limit: int | None = MAX_EVENTS) -> CaptureReport:
     """Record an EPCIS document's events as unit events of `tenant`'s units; the report says what happened.
 
     Commissioning (ObjectEvent, ADD, bizStep commissioning) creates the units of the tenant's product models
@@ -97,12 +110,19 @@ def capture_document(tenant: Manufacturer, document, *, atomic: bool = False, ac
     (an SGTIN) builds the children into it (ADD) or takes them out (DELETE); one whose parent is an SSCC is
     packing and changes no parent. Flushes; the caller commits.
     """
-    events = events_of(document)
+    return capture_events(tenant, events_of(document, limit=limit), atomic=atomic, actor=actor)
+
+
+def capture_events(tenant: Manufacturer, events: list[Event], *, atomic: bool, actor,
+                   job_id: int | None = None) -> CaptureReport:
+    """capture_document for events already read (the REST binding reads them before it opens a job)."""
+    from portal.catalog.epcis.landing import land
+
     play = _Play(tenant, events, actor)
     report = play.run()
     if atomic and report.errors:
         raise CaptureRefused(report)
-    play.land(report)
+    land(play, report, job_id=job_id)
     return report
 
 
@@ -113,10 +133,13 @@ class _Play:
         self.actor_id = getattr(actor, "id", None)
         self.models = dict(db.session.execute(select(ProductModel.gtin, ProductModel.id)
                                               .where(ProductModel.manufacturer_id == tenant.id)).all())
-        self.units = self._load_units(events)
         self.parent_of_id: dict[int, int | None] = {}
+        self.units = self._load_units(events)
         self.unit_events: list[dict] = []
         self.accepted: list[Event] = []
+        self.declarations: list[Event] = []
+        #: Declarations of events never captured here: stored declared, without effect.
+        self.orphans: list[Event] = []
         self.counts: dict[int, int] = {}
 
     # --- reading the database once ------------------------------------------------------------------
@@ -125,7 +148,8 @@ class _Play:
         keys = sorted({epc.key for e in events if e.error is None
                        for epc in (*e.epcs, *e.outputs, *([e.parent] if isinstance(e.parent, Sgtin) else []))})
         found: dict[tuple, _UnitState] = {}
-        latest = select(func.max(UnitEvent.occurred_at)).where(UnitEvent.unit_id == Unit.id).scalar_subquery()
+        latest = select(func.max(UnitEvent.occurred_at)).where(
+            UnitEvent.unit_id == Unit.id, UnitEvent.retracted_at.is_(None)).scalar_subquery()
         for start in range(0, len(keys), LOOKUP_BATCH):
             batch = keys[start:start + LOOKUP_BATCH]
             rows = db.session.execute(
@@ -137,15 +161,32 @@ class _Play:
                                                    ("id", parent_id) if parent_id else None, latest=_aware(last),
                                                    stored=status)
         self.key_of_id = {state.id: key for key, state in found.items()}
+        self._load_chains({s.parent[1] for s in found.values() if s.parent is not None} - set(self.key_of_id))
         return found
 
-    def _known_event_ids(self) -> set[str]:
-        ids = sorted({e.event_id for e in self.events if e.error is None})
-        known: set[str] = set()
+    def _load_chains(self, start_ids: set[int]) -> None:
+        """The parent chains of units outside the document, read in one recursive query."""
+        if not start_ids:
+            return
+        ids = sorted(start_ids)
         for start in range(0, len(ids), LOOKUP_BATCH):
-            known.update(db.session.scalars(select(CapturedEvent.event_id).where(
-                CapturedEvent.manufacturer_id == self.tenant.id,
-                CapturedEvent.event_id.in_(ids[start:start + LOOKUP_BATCH]))))
+            seed = select(Unit.id, Unit.parent_id).where(Unit.id.in_(ids[start:start + LOOKUP_BATCH]),
+                                                         Unit.manufacturer_id == self.tenant.id)
+            chain = seed.cte("chain", recursive=True)
+            above = aliased(Unit)
+            chain = chain.union(select(above.id, above.parent_id).join(chain, above.id == chain.c.parent_id)
+                                .where(above.manufacturer_id == self.tenant.id))
+            self.parent_of_id.update(db.session.execute(select(chain.c.id, chain.c.parent_id)).tuples())
+
+    def _known_event_ids(self) -> dict[str, bool]:
+        """eventID -> whether it was declared erroneous, for the document's eventIDs captured before."""
+        ids = sorted({e.event_id for e in self.events if e.error is None})
+        known: dict[str, bool] = {}
+        for start in range(0, len(ids), LOOKUP_BATCH):
+            known.update((event_id, declared is not None) for event_id, declared in db.session.execute(
+                select(CapturedEvent.event_id, CapturedEvent.declared_at).where(
+                    CapturedEvent.manufacturer_id == self.tenant.id,
+                    CapturedEvent.event_id.in_(ids[start:start + LOOKUP_BATCH]))))
         return known
 
     # --- playing the events in memory ---------------------------------------------------------------
@@ -154,9 +195,11 @@ class _Play:
         report = CaptureReport(events=len(self.events))
         seen = self._known_event_ids()
         for event in self.events:
-            result = {"index": event.index, "event_id": event.event_id or None, "type": event.type or None,
-                      "units": 0, "detail": None, "epcs": event.named[:MAX_NAMED]}
-            if event.error is None and event.event_id in seen:
+            result = {"index": event.index, "event_id": event.event_id or _given_id(event), "type": event.type or None,
+                      "units": 0, "detail": None, "epcs": event.named[:MAX_NAMED], "notes": event.notes}
+            if event.error is None and event.declaration is not None:
+                self._declare(event, seen, result, report)
+            elif event.error is None and event.event_id in seen:
                 result["result"] = "duplicate"
                 report.duplicates += 1
             else:
@@ -165,13 +208,34 @@ class _Play:
                     result["result"], result["detail"] = "rejected", error
                 else:
                     result["result"], result["units"] = "accepted", self.counts.get(event.index, 0)
-                    seen.add(event.event_id)
+                    seen[event.event_id] = False
                     self.accepted.append(event)
                     report.accepted += 1
             report.results.append(result)
         report.units_created = sum(1 for u in self.units.values() if u.new)
         report.unit_events = len(self.unit_events)
         return report
+
+    def _declare(self, event: Event, seen: dict[str, bool], result: dict, report: CaptureReport) -> None:
+        """An errorDeclaration of an event captured before (or earlier in this document) marks it; one of an
+        event never captured here is kept as sent, declared erroneous from the start, and changes no unit."""
+        if event.event_id not in seen:
+            result["result"] = "accepted"
+            result["notes"] = [*event.notes, ("no event with this eventID was captured before: it is kept as "
+                                              "declared erroneous and changes no unit")]
+            seen[event.event_id] = True
+            self.orphans.append(event)
+            report.accepted += 1
+            report.declared += 1
+        elif seen[event.event_id]:
+            result["result"] = "duplicate"
+            report.duplicates += 1
+        else:
+            result["result"] = "accepted"
+            seen[event.event_id] = True
+            self.declarations.append(event)
+            report.accepted += 1
+            report.declared += 1
 
     def _apply(self, event: Event) -> str | None:
         """Check the event against the units as they stand; if it may happen, play it. The reason if not."""
@@ -188,6 +252,17 @@ class _Play:
                 return error
             self._create(event.outputs, event)
             self._record(event, [*event.epcs, *event.outputs], "")
+        elif event.type == "AssociationEvent":
+            error = self._missing(event.epcs, create=False)
+            if error:
+                return error
+            words = {"ADD": "Associated with", "DELETE": "No longer associated with", "OBSERVE": "Seen with"}
+            self._record(event, event.epcs, f"{words[event.action]} {event.parent_text[:200]}")
+        elif event.type == "TransactionEvent":
+            error = self._missing(event.epcs, create=False)
+            if error:
+                return error
+            self._record(event, event.epcs, _transactions(event))
         else:
             return self._aggregate(event)
         return None
@@ -294,70 +369,10 @@ class _Play:
                 state.latest = event.time
                 if disposition is not None:
                     state.status = disposition
-            self.unit_events.append({"key": epc.key, "biz_step": step.value,
+            self.unit_events.append({"key": epc.key, "index": event.index, "biz_step": step.value,
                                      "disposition": (disposition or state.status).value,
                                      "occurred_at": event.time, "place": event.place, "note": text})
         self.counts[event.index] = self.counts.get(event.index, 0) + len(epcs)
-
-    # --- writing what was accepted --------------------------------------------------------------------
-
-    def land(self, report: CaptureReport) -> None:
-        """Write what was accepted. A capture racing this one for the same events or new units makes the
-        database refuse one of them (unique eventIDs, unique serials); that one changes nothing and says so."""
-        if not self.accepted:
-            return
-        try:
-            with db.session.begin_nested():
-                fresh, moved = self._write()
-        except IntegrityError:
-            raise Conflict("Another capture changed some of these events or units at the same moment; send the "
-                           "document again (events captured since are then reported as duplicates).") from None
-        db.session.expire_all()
-        if fresh or moved:  # active recalls re-check: new units, or parts in new assemblies
-            units_landed.send(self.tenant.id, unit_ids=None)
-        audit.log(self.actor_label or "epcis", "epcis.captured", self.tenant, manufacturer_id=self.tenant.id,
-                  events=report.events, accepted=report.accepted, duplicates=report.duplicates,
-                  rejected=len(report.errors), units_created=report.units_created)
-
-    def _write(self) -> tuple[int, int]:
-        """The captured eventIDs, new units, parents, statuses and unit events: one executemany each."""
-        session, now, units = db.session, utcnow(), Unit.__table__
-        session.execute(insert(CapturedEvent), [
-            {"manufacturer_id": self.tenant.id, "event_id": e.event_id, "event_type": e.type, "action": e.action,
-             "biz_step": e.biz_step[:255], "event_time": e.time, "captured_at": now,
-             "units": self.counts.get(e.index, 0)} for e in self.accepted])
-        fresh = [(key, s) for key, s in self.units.items() if s.new]
-        if fresh:
-            session.execute(insert(Unit), [
-                {"manufacturer_id": self.tenant.id, "model_id": s.model_id, "serial": key[1], "status": s.status,
-                 "created_at": now} for key, s in fresh])
-            self._read_new_ids([key for key, _ in fresh])
-        ids = {key: s.id for key, s in self.units.items()}
-        moved = [{"uid": s.id, "pid": None if s.parent is None else ids[s.parent]}
-                 for s in self.units.values() if s.moved]
-        if moved:
-            session.execute(update(units).where(units.c.id == bindparam("uid")).values(parent_id=bindparam("pid")),
-                            moved)
-        # New units were inserted with their final status; of the others, only those whose status changed.
-        changed = [{"uid": s.id, "st": s.status.value} for s in self.units.values()
-                   if not s.new and s.status is not s.stored]
-        if changed:
-            session.execute(update(units).where(units.c.id == bindparam("uid")).values(status=bindparam("st")), changed)
-        if self.unit_events:
-            session.execute(insert(UnitEvent.__table__), [
-                {"unit_id": ids[e["key"]], "biz_step": e["biz_step"], "disposition": e["disposition"],
-                 "occurred_at": e["occurred_at"], "recorded_at": now, "place": e["place"], "note": e["note"],
-                 "actor_id": self.actor_id, "actor_label": self.actor_label} for e in self.unit_events])
-        return len(fresh), len(moved)
-
-    def _read_new_ids(self, keys: list[tuple]) -> None:
-        for start in range(0, len(keys), LOOKUP_BATCH):
-            rows = db.session.execute(
-                select(ProductModel.gtin, Unit.serial, Unit.id).join(ProductModel, ProductModel.id == Unit.model_id)
-                .where(Unit.manufacturer_id == self.tenant.id,
-                       tuple_(ProductModel.gtin, Unit.serial).in_(keys[start:start + LOOKUP_BATCH])))
-            for gtin, serial, unit_id in rows:
-                self.units[(gtin, serial)].id = unit_id
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -368,3 +383,20 @@ def _aware(moment: datetime | None) -> datetime | None:
 def _names(epcs: list[Sgtin]) -> str:
     shown = ", ".join(epc_label(e) for e in epcs[:10])
     return shown + (f" and {len(epcs) - 10} more" if len(epcs) > 10 else "")
+
+
+def _given_id(event: Event) -> str | None:
+    """The eventID an unreadable event carried, so its error names it (never null when it had one)."""
+    given = event.body.get("eventID") if event.body else None
+    return given if isinstance(given, str) else None
+
+
+def _transactions(event: Event) -> str:
+    """How a TransactionEvent reads in history: its business transactions (type and id), in short."""
+    found = []
+    for item in event.body.get("bizTransactionList") or []:
+        if isinstance(item, dict) and isinstance(item.get("bizTransaction"), str):
+            kind = str(item.get("type") or "").rsplit("/", 1)[-1].rsplit(":", 1)[-1].removeprefix("BTT-")
+            found.append(f"{kind} {item['bizTransaction']}".strip()[:120])
+    words = {"ADD": "Joined transaction", "DELETE": "Left transaction", "OBSERVE": "Transaction"}[event.action]
+    return f"{words} {', '.join(found[:3])}" if found else words

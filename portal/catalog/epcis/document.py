@@ -5,25 +5,41 @@ nest the list under `queryResults.resultsBody`; a bare list of events, or one ev
 needs no expansion here: the EPCIS context maps the plain keys, and anything else in an event (a
 company's extension fields, `@context`, quantities, sensor data) is left alone. An event that cannot be
 read becomes an event with an `error`, so the rest of the document can still land.
+
+A document needs its `@context` (so does a single event sent alone), and every event its
+`eventTimeZoneOffset`. `isA`, the draft-era name of `type`, is read as `type` and noted on the event.
+An event carrying an `errorDeclaration` declares the event captured before under the same eventID
+erroneous (portal.catalog.epcis.corrections).
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from portal.catalog.epcis.vocabulary import EpcisSyntaxError, Sgtin, Sscc, parse_cbv, parse_epc
+from portal.catalog.epcis.vocabulary import EpcisSyntaxError, Sgtin, Sscc, canonical_epc, parse_cbv, parse_epc
 from portal.core.errors import Invalid
 
-SUPPORTED = ("ObjectEvent", "AggregationEvent", "TransformationEvent")
-OTHER_EVENT_TYPES = ("AssociationEvent", "TransactionEvent")
+SUPPORTED = ("ObjectEvent", "AggregationEvent", "TransformationEvent", "AssociationEvent", "TransactionEvent")
 ACTIONS = ("ADD", "OBSERVE", "DELETE")
 MAX_EVENTS = 10_000
 MAX_EVENT_ID = 255
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 #: Clocks of capturing systems drift; an event further ahead than this is a mistake.
 FUTURE_GRACE = timedelta(days=1)
+_OFFSET = re.compile(r"[+-](?:0[0-9]|1[0-4]):[0-5][0-9]")
+#: The lists of identifiers per event type, and the role queries match them by (models.EpcRole values).
+_LISTS = {
+    "ObjectEvent": (("epcList", "epc"),),
+    "AggregationEvent": (("parentID", "parent"), ("childEPCs", "epc")),
+    "AssociationEvent": (("parentID", "parent"), ("childEPCs", "epc")),
+    "TransactionEvent": (("parentID", "parent"), ("epcList", "epc")),
+    "TransformationEvent": (("inputEPCList", "input"), ("outputEPCList", "output")),
+}
+ISA_NOTE = ("isA is the draft-era name of type; it was read as type. Send type: isA will not be read "
+            "for ever.")
 
 
 class NotEpcis(Invalid):
@@ -52,22 +68,50 @@ class Event:
     #: Every identifier as the document wrote it, for the report.
     named: list[str] = field(default_factory=list)
     error: str | None = None
+    #: AssociationEvent and TransactionEvent: parentID as written (it may be any identifier).
+    parent_text: str = ""
+    biz_location: str = ""
+    #: The event as it is stored and answered to queries: `isA` read as `type`, eventID filled in.
+    body: dict = field(default_factory=dict)
+    #: (role, canonical identifier) for every identifier it names: what queries match.
+    epc_index: list[tuple[str, str]] = field(default_factory=list)
+    #: Its errorDeclaration (declarationTime, reason, correctiveEventIDs), when it declares one.
+    declaration: dict | None = None
+    #: Remarks for the capture report that are not errors (e.g. `isA` read as `type`).
+    notes: list[str] = field(default_factory=list)
 
 
-def events_of(document) -> list[Event]:
-    """The document's events in order; NotEpcis when it is not an EPCIS document at all."""
-    raw_events = _event_list(document)
-    if len(raw_events) > MAX_EVENTS:
-        raise NotEpcis(f"A document may hold at most {MAX_EVENTS:,} events; split it.", field="epcisBody.eventList")
+class TooManyEvents(NotEpcis):
+    """More events than one capture takes (GS1-EPCIS-Capture-Limit)."""
+
+    status = 413
+    type = "https://provenance.example/problems/epcis-capture-limit"
+
+
+def events_of(document, *, limit: int | None = MAX_EVENTS, allow_list: bool = True) -> list[Event]:
+    """The document's events in order; NotEpcis when it is not an EPCIS document at all.
+
+    `allow_list`: a bare list of events is read too (the /api/v1 route's older form; the standard binding
+    takes documents only). `limit`: the most events one capture takes, None for no limit (benchmarks).
+    """
+    raw_events = _event_list(document, allow_list)
+    if limit is not None and len(raw_events) > limit:
+        raise TooManyEvents(f"A document may hold at most {limit:,} events; split it.", field="epcisBody.eventList")
     return [read_event(index, raw) for index, raw in enumerate(raw_events)]
 
 
-def _event_list(document) -> list:
-    if isinstance(document, list):
+def _event_list(document, allow_list: bool = True) -> list:
+    if isinstance(document, list) and allow_list:
         return document
     if not isinstance(document, dict):
-        raise NotEpcis("Send an EPCISDocument, a list of events or one event.", field="type")
-    kind = _short_type(document.get("type"))
+        raise NotEpcis("Send an EPCISDocument (or an EPCISQueryDocument).", field="type")
+    kind = _short_type(document.get("type") or document.get("isA"))
+    if kind in ("EPCISDocument", "EPCISQueryDocument", *SUPPORTED):
+        context = document.get("@context")
+        if not context or not isinstance(context, (str, list, dict)):
+            raise NotEpcis("The document has no @context. An EPCIS 2.0 document in JSON-LD names its context, "
+                           'e.g. "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"].',
+                           field="@context")
     if kind in ("EPCISDocument", "EPCISQueryDocument"):
         body = document.get("epcisBody")
         if kind == "EPCISQueryDocument" and isinstance(body, dict):
@@ -78,7 +122,7 @@ def _event_list(document) -> list:
             raise NotEpcis(f"An {kind} carries its events as a list in epcisBody.eventList.",
                            field="epcisBody.eventList")
         return events
-    if kind in SUPPORTED or kind in OTHER_EVENT_TYPES:
+    if kind in SUPPORTED:
         return [document]
     raise NotEpcis("This is not an EPCIS document: its type should be EPCISDocument (or an event type).",
                    field="type")
@@ -97,6 +141,7 @@ def read_event(index: int, raw) -> Event:
         event.error = "an event is a JSON object"
         return event
     event.named = _named(raw)
+    event.body = raw  # until it is read: an error still names the eventID the event carried
     try:
         _read(event, raw)
     except EpcisSyntaxError as err:
@@ -115,14 +160,28 @@ def _named(raw: dict) -> list[str]:
 
 
 def _read(event: Event, raw: dict) -> None:
-    event.type = _short_type(raw.get("type"))
+    body = dict(raw)
+    if "type" not in body and "isA" in body:
+        body["type"] = body.pop("isA")
+        event.notes.append(ISA_NOTE)
+    event.type = _short_type(body.get("type"))
     if event.type not in SUPPORTED:
-        if event.type in OTHER_EVENT_TYPES:
-            raise EpcisSyntaxError(f"{event.type}s are not captured; send ObjectEvent, AggregationEvent or "
-                                   "TransformationEvent")
-        raise EpcisSyntaxError(f"type {str(raw.get('type'))[:60]!r} is not an EPCIS event type")
-    event.event_id = _event_id(raw)
-    event.time = _event_time(raw.get("eventTime"))
+        raise EpcisSyntaxError(f"type {str(body.get('type'))[:60]!r} is not an EPCIS event type")
+    event.event_id = _event_id(body)
+    body.setdefault("eventID", event.event_id)
+    event.body = body
+    event.time = _event_time(body.get("eventTime"))
+    offset = body.get("eventTimeZoneOffset")
+    if not isinstance(offset, str) or not _OFFSET.fullmatch(offset.strip()):
+        raise EpcisSyntaxError("eventTimeZoneOffset is missing or not like +01:00: every EPCIS event gives the "
+                               "offset of the local time where it happened")
+    if body.get("errorDeclaration") is not None:
+        event.declaration = _declaration(body)
+    _read_fields(event, body)
+    event.epc_index = _epc_index(event.type, body)
+
+
+def _read_fields(event: Event, raw: dict) -> None:
     if event.type != "TransformationEvent":
         action = raw.get("action")
         if action not in ACTIONS:
@@ -133,8 +192,18 @@ def _read(event: Event, raw: dict) -> None:
     if raw.get("disposition") is not None:
         event.disposition = parse_cbv("disposition", raw["disposition"])
     event.place = _place(raw)
-    if event.type == "ObjectEvent":
+    where = raw.get("bizLocation")
+    if isinstance(where, dict) and isinstance(where.get("id"), str):
+        event.biz_location = where["id"].strip()[:255]
+    if event.type in ("ObjectEvent", "TransactionEvent"):
         event.epcs = _units(raw, "epcList")
+        if event.type == "TransactionEvent" and raw.get("parentID") is not None:
+            event.parent_text = _identifier(raw["parentID"], "parentID")
+    elif event.type == "AssociationEvent":
+        event.epcs = _units(raw, "childEPCs")
+        if raw.get("parentID") is None:
+            raise EpcisSyntaxError("an AssociationEvent needs a parentID (what the children are associated with)")
+        event.parent_text = _identifier(raw["parentID"], "parentID")
     elif event.type == "AggregationEvent":
         event.epcs = _units(raw, "childEPCs")
         if raw.get("parentID") is not None:
@@ -144,6 +213,44 @@ def _read(event: Event, raw: dict) -> None:
     else:
         event.epcs = _units(raw, "inputEPCList")
         event.outputs = _units(raw, "outputEPCList")
+
+
+def _identifier(value, key: str) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > 512:
+        raise EpcisSyntaxError(f"{key} must be an identifier (a URI of at most 512 characters)")
+    return value.strip()
+
+
+def _declaration(raw: dict) -> dict:
+    """The errorDeclaration: when it was declared, why, and which events correct the declared one."""
+    given = raw["errorDeclaration"]
+    if raw.get("eventID") is None:
+        raise EpcisSyntaxError("an errorDeclaration names the event it declares erroneous by its eventID; "
+                               "this event has none")
+    if not isinstance(given, dict):
+        raise EpcisSyntaxError("errorDeclaration must be an object with declarationTime, reason and "
+                               "correctiveEventIDs")
+    when = _event_time(given.get("declarationTime"), "errorDeclaration.declarationTime")
+    reason = given.get("reason")
+    if reason is not None and (not isinstance(reason, str) or len(reason) > 255):
+        raise EpcisSyntaxError("errorDeclaration.reason must be a CBV error reason or a URI")
+    ids = given.get("correctiveEventIDs") or []
+    if not isinstance(ids, list) or not all(isinstance(i, str) and 0 < len(i) <= MAX_EVENT_ID for i in ids):
+        raise EpcisSyntaxError("errorDeclaration.correctiveEventIDs must be a list of eventIDs")
+    word = reason.rsplit("ER-", 1)[-1].rsplit(":", 1)[-1].rsplit("/", 1)[-1] if reason else ""
+    return {**given, "declarationTime": given["declarationTime"], "reason_word": word, "when": when}
+
+
+def _epc_index(kind: str, raw: dict) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for key, role in _LISTS[kind]:
+        value = raw.get(key)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and item.strip():
+                pair = (role, canonical_epc(item))
+                if pair not in found:
+                    found.append(pair)
+    return found
 
 
 def _event_id(raw: dict) -> str:
@@ -161,24 +268,24 @@ def _event_id(raw: dict) -> str:
     return given.strip()
 
 
-def _event_time(value) -> datetime:
+def _event_time(value, name: str = "eventTime") -> datetime:
     if not isinstance(value, str):
-        raise EpcisSyntaxError("eventTime is missing; give it like 2026-11-27T09:30:00.000+01:00")
+        raise EpcisSyntaxError(f"{name} is missing; give it like 2026-11-27T09:30:00.000+01:00")
     try:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise EpcisSyntaxError(f"eventTime {value[:40]!r} is not a date and time like "
+        raise EpcisSyntaxError(f"{name} {value[:40]!r} is not a date and time like "
                                "2026-11-27T09:30:00.000+01:00") from None
     if moment.tzinfo is None:
-        raise EpcisSyntaxError("eventTime needs its time zone offset (Z or +01:00)")
+        raise EpcisSyntaxError(f"{name} needs its time zone offset (Z or +01:00)")
     try:
         moment = moment.astimezone(UTC)
     except (OverflowError, ValueError):
-        raise EpcisSyntaxError("eventTime is out of range") from None
+        raise EpcisSyntaxError(f"{name} is out of range") from None
     if moment < EARLIEST:
-        raise EpcisSyntaxError("eventTime lies before 1970")
+        raise EpcisSyntaxError(f"{name} lies before 1970")
     if moment > datetime.now(UTC) + FUTURE_GRACE:
-        raise EpcisSyntaxError("eventTime lies in the future")
+        raise EpcisSyntaxError(f"{name} lies in the future")
     return moment
 
 

@@ -122,6 +122,38 @@ def _parse_urn(text: str) -> Sgtin | Sscc:
     raise EpcisSyntaxError(f"{_clip(text)!r} is not an SGTIN or SSCC; only units and logistic units are read")
 
 
+def canonical_epc(text: str) -> str:
+    """One spelling per identifier, whichever form it came in: `01/<GTIN-14>/21/<serial>` for a unit,
+    `00/<SSCC>` for a logistic unit, any other identifier as written (trimmed). Queries match on it."""
+    try:
+        epc = parse_epc(text)
+    except EpcisSyntaxError:
+        return text.strip()[:MAX_EPC_LENGTH] if isinstance(text, str) else ""
+    if isinstance(epc, Sgtin):
+        return f"01/{epc.gtin}/21/{epc.serial}"
+    return f"00/{epc.sscc}"
+
+
+_SGTIN_PATTERN = re.compile(r"urn:epc:idpat:sgtin:([0-9]{6,12})\.([0-9]{1,7})\.\*", re.IGNORECASE)
+
+
+def epc_pattern(text: str) -> tuple[str, bool]:
+    """What a query's MATCH_ value matches: (canonical identifier, False), or for an EPC pattern of every
+    serial of a GTIN (urn:epc:idpat:sgtin:CompanyPrefix.ItemReference.*) (its prefix, True)."""
+    pattern = _SGTIN_PATTERN.fullmatch(text.strip())
+    if pattern:
+        prefix, item = pattern.groups()
+        if len(prefix) + len(item) != 13:
+            raise EpcisSyntaxError(f"{_clip(text)!r}: company prefix and item reference must have 13 digits")
+        body = item[0] + prefix + item[1:]
+        return f"01/{body}{gtin_check_digit(body)}/21/", True
+    if text.strip()[:4].lower() == "urn:" or _HTTP.match(text.strip()):
+        canonical = canonical_epc(text)
+        if canonical.startswith(("01/", "00/")) or text.strip()[:11].lower() == "urn:epc:id:":
+            return canonical, False
+    return text.strip()[:MAX_EPC_LENGTH], False
+
+
 def _checked_sscc(digits: str) -> Sscc:
     if int(digits[-1]) != gtin_check_digit(digits[:-1]):
         raise EpcisSyntaxError(f"SSCC {digits} has a wrong check digit")

@@ -1,0 +1,150 @@
+"""errorDeclaration: the declared event is marked, never deleted; the history shows it struck through with
+the reason; status and parent links are recomputed from the events still standing; the verdict and recall
+targeting read the corrected state."""
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.authenticity.keys import create_key
+from portal.authenticity.labels import issue_label, label_uri
+from portal.catalog.epcis.models import CapturedEvent
+from portal.catalog.models import Manufacturer, Unit, UnitEvent
+from portal.extensions import db
+from portal.recalls.models import RecallCampaign
+from portal.recalls.targeting import affected_units
+from tests.epcis.conftest import FORMS, MOVEMENT, capture, document, events_of, unit_state, wrap
+from tests.factories import login
+
+
+def declared(event: dict, *, reason: str = "incorrect_data", corrective: list[str] | None = None) -> dict:
+    """The GS1 shape of an error declaration: the event as it was sent, with an errorDeclaration added."""
+    return dict(event, errorDeclaration={"declarationTime": "2025-03-07T09:00:00Z", "reason": reason,
+                                         "correctiveEventIDs": corrective or []})
+
+
+def test_declaring_a_shipping_erroneous_restores_the_status_and_strikes_it_through(app, client, world, token):
+    shipping = events_of("urn", "02-shipping")[0]
+    capture(client, token, wrap([shipping]))
+    assert unit_state(app, world.gtin_a, "ACME-0001")["status"] == "in_transit"
+
+    job = capture(client, token, wrap([declared(shipping, corrective=["urn:uuid:fix-1"])]))
+
+    assert job["success"] is True and job["declaredErroneous"] == 1
+    state = unit_state(app, world.gtin_a, "ACME-0001")
+    assert state["status"] == "active"
+    shipped = [e for e in state["events"] if "shipping" in e[2] or e[0] == "shipping"]
+    assert shipped and shipped[0][3].startswith("Declared erroneous by its sender (incorrect data)")
+    assert "urn:uuid:fix-1" in shipped[0][3]
+    with app.app_context():  # marked, never deleted
+        row = db.session.scalar(select(CapturedEvent).where(CapturedEvent.event_id == shipping["eventID"]))
+        assert row.declared_at is not None and "incorrect_data" in row.declaration
+        assert db.session.scalar(select(func.count()).select_from(UnitEvent)
+                                 .where(UnitEvent.epcis_event_id == row.id)) == 2
+
+    login(client, world.staff_a["admin"])
+    page = client.get(f"/console/acme/units/{state['id']}").get_data(as_text=True)
+    assert "<del>EPCIS ObjectEvent " + shipping["eventID"] in page and "Withdrawn:" in page
+
+
+def test_a_later_event_that_gave_no_disposition_does_not_keep_a_withdrawn_status(app, client, world, token):
+    shipping = events_of("urn", "02-shipping")[0]
+    seen = dict(shipping, eventID="urn:uuid:seen-later", eventTime="2025-03-06T10:00:00Z", bizStep="inspecting")
+    del seen["disposition"]
+    capture(client, token, wrap([shipping, seen]))
+
+    capture(client, token, wrap([declared(shipping)]))
+
+    assert unit_state(app, world.gtin_a, "ACME-0002")["status"] == "active"
+
+
+def test_declaring_twice_changes_nothing_more(app, client, world, token):
+    shipping = events_of("urn", "02-shipping")[0]
+    capture(client, token, wrap([shipping]))
+    capture(client, token, wrap([declared(shipping)]))
+
+    job = capture(client, token, wrap([declared(shipping)]))
+
+    assert job["duplicates"] == 1 and job["declaredErroneous"] == 0
+
+
+def test_a_declaration_of_an_event_never_captured_is_kept_declared_and_changes_no_unit(app, client, world, token):
+    shipping = events_of("urn", "02-shipping")[0]
+
+    job = capture(client, token, wrap([declared(shipping)]))
+
+    assert job["success"] is True and "kept as declared erroneous" in job["notes"][0]["detail"]
+    assert unit_state(app, world.gtin_a, "ACME-0001")["status"] == "active"
+    with app.app_context():
+        row = db.session.scalar(select(CapturedEvent).where(CapturedEvent.event_id == shipping["eventID"]))
+        assert row.declared_at is not None
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_a_withdrawn_assembly_unlinks_the_part_and_recall_targeting_follows(app, client, world, token, form):
+    capture(client, token, document(form, "01-commissioning"))
+    assembly = events_of(form, "04-assembly-sgtin")[0]
+    capture(client, token, wrap([assembly]))
+    assert unit_state(app, MOVEMENT, "MOV-0001")["parent"] == (world.gtin_a, "W-0100")
+    watch_id = unit_state(app, world.gtin_a, "W-0100")["id"]
+
+    def targeted() -> set[int]:
+        with app.app_context():
+            acme = db.session.scalar(select(Manufacturer).where(Manufacturer.slug == "acme"))
+            movement_model = db.session.scalar(select(Unit.model_id).where(Unit.serial == "MOV-0001"))
+            campaign = RecallCampaign(manufacturer_id=acme.id, criteria=json.dumps(
+                {"model_ids": [movement_model], "include_assemblies": True}))
+            return set(db.session.scalars(affected_units(campaign)))
+
+    assert watch_id in targeted()
+
+    capture(client, token, wrap([declared(assembly)]))
+
+    assert unit_state(app, MOVEMENT, "MOV-0001")["parent"] is None
+    assert watch_id not in targeted()
+
+
+def test_withdrawing_a_removal_puts_the_part_back(app, client, world, token):
+    capture(client, token, document("urn", "01-commissioning"))
+    assembly = events_of("urn", "04-assembly-sgtin")[0]
+    removal = dict(assembly, eventID="urn:uuid:removal", action="DELETE", bizStep="removing",
+                   eventTime="2025-03-05T10:00:00Z", eventTimeZoneOffset="+00:00")
+    capture(client, token, wrap([assembly, removal]))
+    assert unit_state(app, MOVEMENT, "MOV-0001")["parent"] is None
+
+    capture(client, token, wrap([declared(removal)]))
+
+    assert unit_state(app, MOVEMENT, "MOV-0001")["parent"] == (world.gtin_a, "W-0100")
+
+
+def test_a_withdrawn_commissioning_leaves_the_unit_inactive_but_kept(app, client, world, token):
+    commissioning = events_of("urn", "01-commissioning")[0]
+    capture(client, token, wrap([commissioning]))
+
+    capture(client, token, wrap([declared(commissioning, reason="did_not_occur")]))
+
+    state = unit_state(app, MOVEMENT, "MOV-0002")
+    assert state["status"] == "inactive"
+    assert "did not occur" in state["events"][0][3]
+
+
+def test_the_verdict_reads_the_corrected_status(app, client, world, token):
+    with app.app_context():
+        create_key(db.session.scalar(select(Manufacturer).where(Manufacturer.slug == "acme")), actor="test")
+        unit = db.session.get(Unit, world.unit_ids_a[0])
+        parts = urlsplit(label_uri(unit.model.gtin, unit.serial, issue_label(unit, actor="test")))
+        db.session.commit()
+    path = f"{parts.path}?{parts.query}"
+    destroyed = dict(events_of("urn", "02-shipping")[0], eventID="urn:uuid:destroyed", bizStep="destroying",
+                     disposition="destroyed", epcList=[f"urn:epc:id:sgtin:4012345.000001.{world.serials_a[0]}"])
+    capture(client, token, wrap([destroyed]))
+    before = client.get(path, headers={"Accept": "application/json"}).get_json()
+    assert "destroyed" in [w["code"] for w in before["warnings"]]
+
+    capture(client, token, wrap([declared(destroyed)]))
+
+    after = client.get(path, headers={"Accept": "application/json"}).get_json()
+    assert "destroyed" not in [w["code"] for w in after["warnings"]]
