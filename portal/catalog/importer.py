@@ -29,6 +29,7 @@ from portal.catalog.models import Manufacturer, ProductModel
 from portal.catalog.services import parse_nfc_uid
 from portal.core import audit
 from portal.core.errors import DomainError, Invalid
+from portal.core.exports import csv_writer
 from portal.core.gs1 import CSET_82, GS1Error, normalize_gtin, validate_lot, validate_serial
 from portal.extensions import db
 
@@ -284,7 +285,7 @@ def _check_row(raw: dict[str, str], complete: bool, models: dict[str, int]) -> d
 
 def _collect_rejected(report: ImportReport, error_report: TextIO | None) -> int:
     count = 0
-    writer = csv.writer(error_report) if error_report is not None else None
+    writer = csv_writer(error_report) if error_report is not None else None
     if writer:
         writer.writerow(["line", "reason"])
     for line, reason in staged.rejected_rows():

@@ -1,7 +1,6 @@
 """Console pages of the recall desk (routes on the console blueprint)."""
 from __future__ import annotations
 
-import csv
 import io
 
 from flask import Response, abort, flash, g, redirect, render_template, request, send_file, url_for
@@ -15,6 +14,7 @@ from portal.accounts.tenancy import console as bp
 from portal.accounts.tenancy import scoped, staff_required, tenant_scoped
 from portal.catalog.models import ProductModel, Unit
 from portal.core.errors import DomainError, NotFound
+from portal.core.exports import csv_text
 from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.notifications.services import mail_folder
@@ -176,9 +176,7 @@ def recall_report_csv(campaign_id: int):
 
 
 def _csv(rows, name: str) -> Response:
-    out = io.StringIO()
-    csv.writer(out).writerows(rows)
-    return Response(out.getvalue(), mimetype="text/csv",
+    return Response(csv_text(rows), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={name}"})
 
 

@@ -6,7 +6,6 @@ claim is loaded through the tenant helper by its number, so another tenant's cla
 
 from __future__ import annotations
 
-import csv
 import io
 import mimetypes
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from portal.accounts.tenancy import console as bp
 from portal.catalog.models import ProductModel, Unit
 from portal.core.db import utcnow
 from portal.core.errors import DomainError, NotFound
+from portal.core.exports import csv_text
 from portal.core.storage import open_stored
 from portal.extensions import db
 from portal.ownership.models import Ownership
@@ -301,16 +301,8 @@ def quality():
 
 @bp.get("/<tenant>/quality.csv")
 def quality_csv():
-    out = io.StringIO()
-    # A cell starting with = + - @ would run as a formula in a spreadsheet: quote it as text.
-    csv.writer(out).writerows(
-        [
-            [f"'{c}" if isinstance(c, str) and c[:1] in "=+-@" else c for c in row]
-            for row in csv_rows(quality_report(g.tenant.id))
-        ]
-    )
     return Response(
-        out.getvalue(),
+        csv_text(csv_rows(quality_report(g.tenant.id))),  # formulas neutralised (portal.core.exports)
         mimetype="text/csv",
         headers={"Content-Disposition": f"attachment; filename={g.tenant.slug}-claim-rates.csv"},
     )
