@@ -26,6 +26,7 @@ from portal.authenticity.taps import record_tap_scan, verify_tap
 from portal.authenticity.verify import WARNINGS, MalformedCode
 from portal.config import ROOT
 from portal.core.errors import DomainError
+from portal.core.reply import raw_uri
 from portal.extensions import csrf, db, limiter
 
 bp = Blueprint("authenticity", __name__)
@@ -65,7 +66,7 @@ def _scan_token(scan_id: int) -> str:
 @limiter.limit(_public_limit)
 def verdict(rest: str):
     """The page (or JSON) a product's code leads to: the resolver's verification link for a serial (resolver/)."""
-    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.full_path
+    raw = raw_uri(request.environ)
     answer = services.answer_code(raw, client_address=request.remote_addr or "",
                                   user_agent=request.user_agent.string, viewer=current_user)
     if answer.verdict is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
-from portal.catalog.models import Unit
+from portal.catalog.models import Lot, Unit
 from portal.core.db import is_one_of
 from portal.extensions import db
 from portal.recalls.models import CampaignState, RecallCampaign, RecallUnit, RecallUnitState
@@ -45,3 +45,21 @@ def open_recall_clause(unit_id: int):
 
 def has_open_recall(unit_id: int) -> bool:
     return bool(db.session.scalar(select(open_recall_clause(unit_id))))
+
+
+def public_recalls(model_id: int, lot: str | None = None) -> list[dict]:
+    """The active campaigns affecting a model (or one of its lots), as the public product page and the
+    resolver's recall status show them: no owner or unit is named."""
+
+    affected = (select(RecallUnit.campaign_id).join(Unit, Unit.id == RecallUnit.unit_id)
+                .where(Unit.model_id == model_id))
+    if lot is not None:
+        affected = affected.join(Lot, Lot.id == Unit.lot_id).where(Lot.code == lot)
+    campaigns = db.session.scalars(
+        select(RecallCampaign).where(RecallCampaign.id.in_(affected.distinct()),
+                                     is_one_of(RecallCampaign.state, (CampaignState.ACTIVE,
+                                                                      CampaignState.ACTIVE_NO_REMEDY)))
+        .order_by(RecallCampaign.launched_at)).all()
+    return [{"campaign": c.number, "title": c.title, "hazard": c.hazard, "remedy": c.remedy_type.value,
+             "instructions": c.remedy_instructions, "contact": c.contact,
+             "remedy_available": c.state is CampaignState.ACTIVE} for c in campaigns]

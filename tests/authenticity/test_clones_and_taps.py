@@ -89,7 +89,8 @@ def test_strangers_scanning_a_registered_unit_raise_an_alert(app, world):
 def test_far_apart_places_faster_than_travel_raise_an_alert(app, world):
     path = signed_path(app, world.unit_ids_a[0])
     for device, (lat, lon) in enumerate([(48.8566, 2.3522), (35.6762, 139.6503)]):  # Paris, then Tokyo
-        page = app.test_client().get(path, headers={"User-Agent": f"phone-{device}"}).get_data(as_text=True)
+        page = app.test_client().get(path, headers={"User-Agent": f"phone-{device}"},
+                                     follow_redirects=True).get_data(as_text=True)
         token = page.split('data-token="')[1].split('"')[0]
         placed = app.test_client().post("/scans/place", json={"token": token, "lat": lat, "lon": lon})
         assert placed.status_code == 200

@@ -1,4 +1,7 @@
-"""The verdict fast path (cookie-less JSON answered ahead of Flask) answers exactly as the Flask view does."""
+"""The verdict fast path (cookie-less JSON answered ahead of Flask) answers exactly as the Flask view does.
+
+The verdict lives at /verdict/01/... (the resolver's verification link for a serial); the resolver's own lean
+route at /01/... is held to its view in tests/resolver/test_lean_path.py."""
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
@@ -9,7 +12,8 @@ from portal.authenticity.models import Scan
 from portal.catalog.models import Unit
 from portal.extensions import db, limiter
 from portal.ownership.services import register_unit, report_stolen
-from tests.authenticity.test_verdicts import keyed_world, sign_unit, with_param
+from tests.authenticity.test_verdicts import keyed_world, with_param
+from tests.authenticity.test_verdicts import sign_unit as sign_code
 
 JSON = {"Accept": "application/json"}
 
@@ -17,6 +21,11 @@ JSON = {"Accept": "application/json"}
 @pytest.fixture
 def world(app):
     return keyed_world(app)
+
+
+def sign_unit(app, unit_id) -> str:
+    """The verdict's own path for a freshly signed label (the code's /01/... path behind /verdict)."""
+    return "/verdict" + sign_code(app, unit_id)
 
 
 def scans(app) -> int:
@@ -55,9 +64,9 @@ def codes(app, world):
         "bad signature": with_param(genuine, "s", "A" * 86),
         "unsigned": base,
         "unknown serial": base.rsplit("/", 1)[0] + "/NO-SUCH-SERIAL",
-        "unknown gtin": "/01/09999999999994/21/X1",
-        "malformed": "/01/12345/21/X1",
-        "no serial": "/01/" + base.split("/")[2],
+        "unknown gtin": "/verdict/01/09999999999994/21/X1",
+        "malformed": "/verdict/01/12345/21/X1",
+        "no serial": "/verdict/01/" + base.split("/")[3],
     }
 
 
@@ -103,7 +112,7 @@ def test_pages_odd_paths_and_the_format_parameter_choose_their_path_as_the_view_
     assert client.get(path + "&format=json").get_json()["verdict"] == "genuine" and len(view_calls) == 1
     page = client.get(path + "&format=xml&format=json")  # the view reads the first format parameter
     assert page.mimetype == "text/html" and len(view_calls) == 2
-    for odd in ("/01/", "/01//" + path[4:]):  # no route, and a merged-slash redirect: the view's own answers
+    for odd in ("/verdict/01/", "/verdict/01//" + path[12:]):  # no route, and a merged-slash redirect: the view's own answers
         quick, slow = client.get(odd, headers=JSON), flask_view_client(app).get(odd, headers=JSON)
         assert quick.status_code == slow.status_code and quick.status_code in (308, 404)
     assert len(view_calls) == 2  # neither reached the verdict view
