@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import exists, or_, select
 
 from portal.catalog.epcis.models import CapturedEpc, CapturedEvent, EpcRole
-from portal.catalog.epcis.vocabulary import EpcisSyntaxError, epc_pattern, parse_cbv
+from portal.catalog.epcis.vocabulary import EpcisSyntaxError, cbv_word, epc_pattern, parse_cbv
 from portal.catalog.models import Manufacturer
 from portal.core.errors import Invalid
 from portal.extensions import db
@@ -175,6 +175,26 @@ def _event(row) -> dict:
     event["recordTime"] = _iso(row.captured_at)
     if row.declaration:
         event["errorDeclaration"] = json.loads(row.declaration)
+    return _json_forms(event)
+
+
+def _json_forms(event: dict) -> dict:
+    """CBV values as EPCIS 2.0 JSON writes them (bare words), whichever spelling the sender used."""
+    for key in ("bizStep", "disposition"):
+        if key in event:
+            event[key] = cbv_word(key, event[key])
+    persistent = event.get("persistentDisposition")
+    if isinstance(persistent, dict):
+        for key in ("set", "unset"):
+            if isinstance(persistent.get(key), list):
+                persistent[key] = [cbv_word("disposition", v) for v in persistent[key]]
+    for key, kind in (("bizTransactionList", "btt"), ("sourceList", "sdt"), ("destinationList", "sdt")):
+        for item in event.get(key) or []:
+            if isinstance(item, dict) and "type" in item:
+                item["type"] = cbv_word(kind, item["type"])
+    declaration = event.get("errorDeclaration")
+    if isinstance(declaration, dict) and "reason" in declaration:
+        declaration["reason"] = cbv_word("er", declaration["reason"])
     return event
 
 

@@ -226,6 +226,27 @@ def parse_cbv(kind: str, text: str) -> str:
     raise EpcisSyntaxError(f"{kind} {_clip(text)!r} is neither a CBV word nor a URI")
 
 
+#: CBV vocabularies an answer writes as bare words, with their URN and web spellings.
+_ANSWER_FORMS = {
+    "bizStep": ("urn:epcglobal:cbv:bizstep:", "BizStep-"), "disposition": ("urn:epcglobal:cbv:disp:", "Disp-"),
+    "btt": ("urn:epcglobal:cbv:btt:", "BTT-"), "sdt": ("urn:epcglobal:cbv:sdt:", "SDT-"),
+    "er": ("urn:epcglobal:cbv:er:", "ER-"),
+}
+
+
+def cbv_word(kind: str, value):
+    """A CBV value in the form EPCIS 2.0 JSON writes it: the bare word for a URN or web spelling of a CBV
+    word (urn:epcglobal:cbv:bizstep:shipping -> shipping); anything else as it is."""
+    if not isinstance(value, str):
+        return value
+    urn, web = _ANSWER_FORMS[kind]
+    if value.lower().startswith(urn):
+        word = value[len(urn):]
+    else:
+        word = next((value[len(base + web):] for base in _WEB_VOCABULARIES if value.startswith(base + web)), None)
+    return word if word is not None and _WORD.fullmatch(word) else value
+
+
 def format_cbv(kind: str, word: str, style: str) -> str:
     """`word` spelled as `style`: "bare", "urn" or "web"."""
     urn, web = _CBV_FORMS[kind]
