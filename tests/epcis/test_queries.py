@@ -99,7 +99,7 @@ def test_events_come_back_as_sent_with_record_time_and_a_declared_one_with_its_d
         "declarationTime": "2025-03-07T09:00:00Z", "reason": "incorrect_data",
         "correctiveEventIDs": ["urn:uuid:fix"]})]))
 
-    body = ask(client, token, f"/epcis/events?EQ_bizStep=shipping").get_json()
+    body = ask(client, token, "/epcis/events?EQ_bizStep=shipping").get_json()
 
     assert_valid(body)
     event = body["epcisBody"]["queryResults"]["resultsBody"]["eventList"][0]
