@@ -27,16 +27,19 @@ def verify(uri: str, jwks: dict) -> tuple[bool, str]:
     gtin = gtin.zfill(14)
     query = {k: v[0] for k, v in parse_qs(parts.query).items()}
     number, kid, signature = query["n"], query["k"], query["s"]
-    message = f"01{gtin}21{serial}|{int(number)}|{kid}".encode("ascii")
-    jwk = next((k for k in jwks["keys"] if k["kid"] == kid), None)
+    if not (number.isascii() and number.isdigit() and number == str(int(number))):
+        return False, f"label number {number!r} is not written as the portal signs it"
+    message = f"01{gtin}21{serial}|{number}|{kid}".encode("ascii")
+    revoked = next((k for k in jwks.get("revoked", []) if k["kid"] == kid), None)
+    jwk = next((k for k in jwks["keys"] if k["kid"] == kid), None) or revoked
     if jwk is None or jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
         return False, f"no published Ed25519 key {kid!r}"
     try:
         Ed25519PublicKey.from_public_bytes(b64url(jwk["x"])).verify(b64url(signature), message)
     except (InvalidSignature, ValueError):
         return False, "signature does not match"
-    if jwk.get("state") == "revoked":
-        return False, f"signed by a revoked key: {jwk.get('revoked_reason', '')}"
+    if revoked is not None:
+        return False, f"signed by a revoked key: {revoked.get('revoked_reason', '')}"
     return True, f"signed by {jwk.get('manufacturer', '?')} key {kid}"
 
 

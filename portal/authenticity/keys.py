@@ -95,20 +95,28 @@ def public_key_object(raw: bytes) -> Ed25519PublicKey:
 
 
 def jwks() -> dict:
-    """Every manufacturer's public keys (RFC 8037 OKP/Ed25519), with state and validity, for offline checks."""
+    """Every manufacturer's public keys (RFC 8037 OKP/Ed25519), with state and validity, for offline checks.
+
+    `keys` holds only keys whose signatures still count (active and retired): a JOSE library reads that
+    member alone, so it can never accept a label signed by a revoked key. Revoked keys are listed apart, in
+    `revoked` (a member such libraries ignore, RFC 7517 section 5), with when and why, so offline verifiers
+    and the phone's own check can still say "this matches, but the key was revoked" (docs/authenticity.md)."""
     rows = db.session.execute(
         select(SigningKey, Manufacturer.slug).join(Manufacturer, Manufacturer.id == SigningKey.manufacturer_id)
         .order_by(SigningKey.id)
     ).all()
-    keys = []
+    keys, revoked = [], []
     for key, slug in rows:
+        if key.state is KeyState.REVOKED:
+            revoked.append({"kid": key.kid, "kty": "OKP", "crv": "Ed25519", "x": b64url(key.public_key),
+                            "key_ops": [], "manufacturer": slug, "state": key.state.value,
+                            "nbf": int(key.created_at.timestamp()), "revoked_at": int(key.revoked_at.timestamp()),
+                            "revoked_reason": key.revoked_reason})
+            continue
         jwk = {"kty": "OKP", "crv": "Ed25519", "x": b64url(key.public_key), "kid": key.kid, "alg": "EdDSA",
                "use": "sig", "manufacturer": slug, "state": key.state.value,
                "nbf": int(key.created_at.timestamp())}
         if key.retired_at:
             jwk["retired_at"] = int(key.retired_at.timestamp())
-        if key.revoked_at:
-            jwk["revoked_at"] = int(key.revoked_at.timestamp())
-            jwk["revoked_reason"] = key.revoked_reason
         keys.append(jwk)
-    return {"keys": keys}
+    return {"keys": keys, "revoked": revoked}

@@ -38,6 +38,7 @@ WARNINGS = {
     "recalled": _l("It is affected by a safety recall. Stop using it and follow the manufacturer's instructions."),
     "clone_suspected": _l("Its code has been scanned in ways that suggest copies exist. Check the seller carefully."),
     "destroyed": _l("The manufacturer recorded this unit as taken out of service."),
+    "lot_mismatch": _l("The lot on this code is not the lot the manufacturer recorded for this unit."),
 }
 
 
@@ -60,6 +61,11 @@ class Verdict:
     signature: str | None = None
     registered_since: datetime | None = None
     coverage: str = ""
+    #: A warning's words for this verdict when they name its facts (the lot mismatch names both lots).
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def warning_text(self, code: str) -> str:
+        return self.notes.get(code) or str(WARNINGS[code])
 
     def as_json(self) -> dict:
         unit, model = self.unit, self.model
@@ -68,7 +74,7 @@ class Verdict:
             "title": self.kind.title,
             "reason": self.reason,
             "message": str(self.message),
-            "warnings": [{"code": w, "message": str(WARNINGS[w])} for w in self.warnings],
+            "warnings": [{"code": w, "message": self.warning_text(w)} for w in self.warnings],
             "product": None if model is None else {
                 "gtin": model.gtin, "name": model.name, "manufacturer": model.manufacturer.name,
                 "serial": unit.serial if unit else None,
@@ -104,10 +110,13 @@ def locate(gtin: str, serial: str, kid: str | None = None, number: int | None = 
     return found
 
 
-def verify_code(gtin: str, serial: str, query: dict[str, str]) -> Verdict:
-    """Judge a scanned code. Raises MalformedCode for input that is not a product code at all."""
+def verify_code(gtin: str, serial: str, query: dict[str, str], lot: str | None = None) -> Verdict:
+    """Judge a scanned code (`lot`: the lot its URI names, if any). Raises MalformedCode for input that is not
+    a product code at all."""
     signature, kid, number = query.get("s"), query.get("k"), query.get("n")
-    well_formed = bool(signature and kid and number and number.isdigit() and len(number) <= 9)
+    # The label number exactly as signed: '01' is not label 1 (the signed message says '1').
+    well_formed = bool(signature and kid and number and number.isascii() and number.isdigit() and len(number) <= 9
+                       and number == str(int(number)))
     found = locate(gtin, serial, kid if well_formed else None, int(number) if well_formed else None)
     if isinstance(found, Verdict):
         return found
@@ -117,7 +126,7 @@ def verify_code(gtin: str, serial: str, query: dict[str, str]) -> Verdict:
         verdict = Verdict(VerdictKind.CANNOT_VERIFY, "unsigned",
                           _("This code carries no signature, so it cannot prove the product is genuine. "
                             "Here is what Provenance knows about this serial."), **base)
-        return with_status(verdict, found)
+        return with_status(verdict, found, lot)
     if not well_formed:
         return not_genuine("malformed_signature", _("The code's signature fields are damaged or incomplete."), **base)
     key = found.key
@@ -150,11 +159,12 @@ def verify_code(gtin: str, serial: str, query: dict[str, str]) -> Verdict:
     verdict = Verdict(VerdictKind.GENUINE, "ok", _("The signature proves %(manufacturer)s issued this code for this "
                                                    "%(product)s.", manufacturer=model.manufacturer.name,
                                                    product=model.name), **base, **signed)
-    return with_status(verdict, found)
+    return with_status(verdict, found, lot)
 
 
-def with_status(verdict: Verdict, found: Found) -> Verdict:
-    """Add what the portal knows about the unit: registration, warranty, stolen, recalled, clone suspicion."""
+def with_status(verdict: Verdict, found: Found, lot: str | None = None) -> Verdict:
+    """Add what the portal knows about the unit: registration, warranty, stolen, recalled, clone suspicion, and
+    a lot on the code (`lot`) that is not the unit's recorded lot."""
     unit, since = verdict.unit, found.registered_since
     verdict.registered_since = since
     if unit.replaces_id:  # its term follows the unit it replaced: the full rules read that one
@@ -174,7 +184,14 @@ def with_status(verdict: Verdict, found: Found) -> Verdict:
         verdict.warnings.append("destroyed")
     if found.cloned:
         verdict.warnings.append("clone_suspected")
+    if lot is not None and lot != unit.lot:
+        verdict.warnings.append("lot_mismatch")
+        verdict.notes["lot_mismatch"] = (
+            _("This code says lot %(given)s, but the manufacturer recorded this unit in lot %(recorded)s. "
+              "Check the product and its packaging.", given=lot, recorded=unit.lot) if unit.lot else
+            _("This code says lot %(given)s, but the manufacturer recorded no lot for this unit. "
+              "Check the product and its packaging.", given=lot))
     if verdict.warnings and verdict.kind is VerdictKind.GENUINE:
         verdict.kind = VerdictKind.WARNING
-        verdict.message = str(WARNINGS[verdict.warnings[0]])
+        verdict.message = verdict.warning_text(verdict.warnings[0])
     return verdict

@@ -41,8 +41,8 @@ class Ask:
 
 
 def _problem(ask: Ask, status: int, slug: str, title: str, detail: str, headers: list) -> Reply | Problem:
-    json_wanted = asks_for_json(_first(ask.raw_uri, "format"), ask.accept) or _prefers(ask.accept, (
-        "text/html", "application/problem+json", MEDIA_TYPE)) != "text/html"
+    json_wanted = asks_for_json(_first(ask.raw_uri, "format"), ask.accept) or bool(ask.accept) and _prefers(
+        ask.accept, ("text/html", "application/problem+json", MEDIA_TYPE)) != "text/html"
     if not json_wanted:
         return Problem(status, title, detail, tuple(headers + [("Cache-Control", "no-cache")]))
     body = current_app.json.dumps({"type": PROBLEM_TYPE + slug, "title": title, "status": status,

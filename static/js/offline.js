@@ -120,7 +120,8 @@
         "could not check the signature. Keys are saved when you open a product's check with network."));
       return Promise.resolve();
     }
-    var jwk = jwks.keys.filter(function (k) { return k.kid === code.k; })[0];
+    var byKid = function (k) { return k.kid === code.k; };
+    var jwk = jwks.keys.filter(byKid)[0] || (jwks.revoked || []).filter(byKid)[0];  /* revoked keys are apart */
     if (!jwk) {
       show("unknown", CANNOT, t("offline.no_key_copy", "This phone has no saved copy of key %(kid)s, so it could " +
         "not check the signature.", { kid: code.k }), savedOn(cached));

@@ -27,7 +27,9 @@
   }
 
   function verifyWith(jwks, kid, message, signature) {
-    var jwk = (jwks.keys || []).filter(function (k) { return k.kid === kid; })[0];
+    var byKid = function (k) { return k.kid === kid; };
+    // Revoked keys are published apart from the usable ones (jwks.revoked), so that no JOSE library uses them.
+    var jwk = (jwks.keys || []).filter(byKid)[0] || (jwks.revoked || []).filter(byKid)[0];
     if (!jwk) return Promise.resolve({ known: false });
     if (!window.crypto || !crypto.subtle) return Promise.resolve({ unsupported: true });
     return crypto.subtle.importKey("raw", b64urlToBytes(jwk.x), { name: "Ed25519" }, false, ["verify"])
