@@ -14,6 +14,7 @@ from portal.authenticity.models import Label, LabelState
 from portal.catalog.models import Unit
 from portal.core import audit
 from portal.core.db import utcnow
+from portal.core.dl_compression import compress
 from portal.core.errors import NotAllowed
 from portal.core.gs1 import DigitalLink, format_digital_link
 from portal.extensions import db
@@ -23,10 +24,14 @@ def label_message(gtin14: str, serial: str, number: int, kid: str) -> bytes:
     return f"01{gtin14}21{serial}|{number}|{kid}".encode("ascii")
 
 
-def label_uri(gtin14: str, serial: str, label: Label) -> str:
-    """`https://<portal>/01/<gtin>/21/<serial>?n=<label>&k=<kid>&s=<signature>`: a GS1 Digital Link URI."""
+def label_uri(gtin14: str, serial: str, label: Label, *, compressed: bool = False) -> str:
+    """`https://<portal>/01/<gtin>/21/<serial>?n=<label>&k=<kid>&s=<signature>`: a GS1 Digital Link URI.
+
+    `compressed`: the same link in GS1 Digital Link compression (`https://<portal>/<segment>?n=&k=&s=`), which
+    the resolver reads alike; its QR code is smaller (docs/resolver.md, "Compressed codes")."""
     link = DigitalLink(gtin14, serial=serial, query={"n": str(label.number), "k": label.kid, "s": label.signature})
-    return format_digital_link(link, base=current_app.config["BASE_URL"].rstrip("/"))
+    base = current_app.config["BASE_URL"].rstrip("/")
+    return compress(link, base) if compressed else format_digital_link(link, base=base)
 
 
 def issue_label(unit: Unit, *, actor, reason: str = "") -> Label:
