@@ -97,7 +97,7 @@ def init_app(app: Flask) -> None:
 
 def register_api(app: Flask) -> ProvenanceApi:
     """Mount /api/v1 on `app`: routes, OpenAPI document, reference page, error handling, limits."""
-    from portal.api import claims, epcis, imports, recalls, units  # noqa: F401  (their routes join the blueprint)
+    from portal.api import claims, epcis, imports, recalls, tags, units  # noqa: F401  (their routes join the blueprint)
     from portal.api.blueprint import (
         GtinConverter,
         SerialConverter,

@@ -94,4 +94,7 @@ def register_nfc_cli(app: Flask, tenant_by_slug, run) -> None:
         run(work)
         click.echo("Tag keys stored (encrypted).")
 
+    from portal.authenticity.tags_cli import register_tag_commands  # attach, replace, retire
+
+    register_tag_commands(nfc, tenant_by_slug, run)
     app.cli.add_command(nfc)

@@ -9,7 +9,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     # Imported when wiring: the pages import most areas; `authenticity` and `imports` add their pages.
-    from portal.console import authenticity, imports  # noqa: F401
+    from portal.console import authenticity, imports, nfc_tags  # noqa: F401
     from portal.console.admin import bp as admin
     from portal.console.views import bp
 
