@@ -17,6 +17,7 @@ from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 #: pages, signal receivers, renderers and commands. They run in this order (docs/architecture.md, "Wiring").
 AREAS: tuple[str, ...] = (
     "portal.web",  # first: the error pages and headers every later page relies on
+    "portal.security",  # request guards ahead of every view (hostile JSON bodies)
     "portal.notifications",
     "portal.catalog",
     "portal.accounts",

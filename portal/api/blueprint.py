@@ -22,6 +22,7 @@ from portal.api import idempotency
 from portal.api.models import ApiToken, Scope
 from portal.api.problems import install_blueprint_handlers
 from portal.api.tokens import InsufficientScope, authenticate, find_token, touch
+from portal.core.json_limits import refuse_hostile_json
 from portal.extensions import db
 
 GTIN_REGEX = r"[0-9]{8}|[0-9]{12,14}"
@@ -139,6 +140,7 @@ def _no_session_user():
     g._login_user = current_app.login_manager.anonymous_user()
     setting = BODY_LIMITS.get(request.endpoint or "", "API_MAX_BODY_BYTES")
     request.max_content_length = current_app.config.get(setting, 2 * 1024 * 1024)
+    return refuse_hostile_json(api=True)  # read within this endpoint's body limit (docs/security.md)
 
 
 @bp.after_request

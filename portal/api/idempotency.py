@@ -41,7 +41,7 @@ def request_hash() -> str:
     raw = request.get_data(cache=True)
     try:
         body = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # whatever it is, the raw bytes identify it
         body = raw
     return hashlib.sha256(f"{request.method} {request.path}\n".encode() + body).hexdigest()
 
