@@ -45,7 +45,11 @@ def root_of(environ: dict) -> str:
 
 
 def send(reply: Reply) -> Response:
-    return Response(reply.body, status=reply.status, headers=list(reply.headers))
+    """The Reply as the lean path writes it: no header added (a redirect has no body, so no Content-Type)."""
+    response = Response(reply.body, status=reply.status, headers=list(reply.headers))
+    if reply.header("Content-Type") is None:
+        del response.headers["Content-Type"]
+    return response
 
 
 def render_problem(problem: Problem) -> Response:
