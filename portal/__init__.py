@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from portal.config import ROOT, ensure_instance_config, settings_from_defaults, settings_from_environment
 from portal.core.db import render_migration_item
+from portal.core.i18n import register_i18n, select_locale
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 #: Every area wires itself: each module named here has `init_app(app)`, which registers its blueprints, console
@@ -59,23 +60,20 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
-    from portal.core.i18n import register_i18n, select_locale
-
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(ROOT / "portal" / "translations"))
     register_i18n(app)
 
-    from portal import models  # noqa: F401  (every table registered before anything queries)
+    # Imported here, not at the top: every module of the package imports `portal` first. `models` registers every
+    # table before anything queries.
+    from portal import models, ops  # noqa: F401
+    from portal.authenticity import fastpath
 
     for area in AREAS:
         import_module(area).init_app(app)
     # The lean verdict path answers ahead of Flask's request machinery, so it is installed once every hook
     # it mirrors exists, and before ops, whose ProxyFix must wrap it too (docs/architecture.md, "The lean path").
-    from portal.authenticity.fastpath import install as install_verdict_fast_path
-
-    install_verdict_fast_path(app)
-    from portal import ops
-
+    fastpath.install(app)
     ops.init_app(app)
     return app
 

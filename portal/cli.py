@@ -10,13 +10,26 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from portal.accounts.second_factor import code_for, secret_from_text, step_at
+from portal.accounts.services import add_staff, create_user
+from portal.authenticity.cli import register_authenticity_cli
+from portal.authenticity.nfc_cli import register_nfc_cli
+from portal.authenticity.sheets import pending_runs, render_run
+from portal.catalog.epcis.cli import register_epcis_cli
+from portal.catalog.import_jobs import pending_import_jobs, run_import_job
+from portal.catalog.importer import import_units_csv
+from portal.catalog.models import Manufacturer
+from portal.catalog.services import add_model, create_tenant
+from portal.core.audit import verify_chain
+from portal.core.db import utcnow
 from portal.core.work import run_for_cli
+from portal.demo import DEMO_SIGN_INS, DEMO_TOTP_SECRET, demo_present, load_demo
 from portal.extensions import db
+from portal.notifications.services import deliver_due
+from portal.ops.heartbeat import beat
 
 
 def _tenant(slug: str):
-    from portal.catalog.models import Manufacturer
-
     tenant = db.session.scalar(select(Manufacturer).where(Manufacturer.slug == slug))
     if tenant is None:
         raise click.ClickException(f"No tenant called {slug!r}.")
@@ -40,8 +53,6 @@ def init_app(app: Flask) -> None:
     @click.option("--gs1-prefix", "prefixes", required=True, multiple=True, help="A GS1 company prefix (repeatable).")
     def tenants_create(slug, name, prefixes):
         """Open a manufacturer tenant."""
-        from portal.catalog.services import create_tenant
-
         tenant = _run(lambda: create_tenant(slug, name, list(prefixes), actor="cli"))
         click.echo(f"Created tenant {tenant.slug} ({tenant.name}).")
 
@@ -52,8 +63,6 @@ def init_app(app: Flask) -> None:
     @click.option("--password", help="Initial password when the account is new.")
     def tenants_add_staff(slug, email, role, password):
         """Give a person a role in a tenant (creating the account if needed)."""
-        from portal.accounts.services import add_staff
-
         _run(lambda: add_staff(_tenant(slug), email, role, password=password, actor="cli"))
         click.echo(f"{email} is {role} of {slug}.")
 
@@ -64,8 +73,6 @@ def init_app(app: Flask) -> None:
     @click.option("--warranty-months", type=int, default=24, show_default=True)
     def catalog_add_model(slug, gtin, name, warranty_months):
         """Add a product model to a tenant's catalog."""
-        from portal.catalog.services import add_model
-
         model = _run(lambda: add_model(_tenant(slug), gtin=gtin, name=name, warranty_months=warranty_months,
                                        actor="cli"))
         click.echo(f"Added {model.name} with GTIN {model.gtin}.")
@@ -75,8 +82,6 @@ def init_app(app: Flask) -> None:
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     def units_import(slug, file: Path):
         """Import units from a CSV file; rejected rows are reported, good rows kept."""
-        from portal.catalog.importer import import_units_csv
-
         tenant = _tenant(slug)
         lines = sum(1 for _ in file.open("rb")) - 1
         started = time.perf_counter()
@@ -101,8 +106,6 @@ def init_app(app: Flask) -> None:
     @click.option("--once", is_flag=True, help="Do nothing when the demo data is already there.")
     def demo_load(once):
         """Load demonstration tenants, models, units and owners."""
-        from portal.demo import DEMO_SIGN_INS, DEMO_TOTP_SECRET, demo_present, load_demo
-
         if demo_present():
             if not once:
                 click.echo("Demo data is already loaded.")
@@ -118,17 +121,11 @@ def init_app(app: Flask) -> None:
     @demo.command("code")
     def demo_code():
         """Print the second-factor code the demo staff's authenticator would show now."""
-        from portal.accounts.second_factor import code_for, secret_from_text, step_at
-        from portal.core.db import utcnow
-        from portal.demo import DEMO_TOTP_SECRET
-
         click.echo(code_for(secret_from_text(DEMO_TOTP_SECRET), step_at(utcnow())))
 
     @audit_group.command("verify")
     def audit_verify():
         """Check the audit chain; exits 1 and names the first broken entry if one was altered."""
-        from portal.core.audit import verify_chain
-
         report = verify_chain()
         if report.ok:
             click.echo(f"Audit chain intact: {report.checked} entries.")
@@ -142,8 +139,6 @@ def init_app(app: Flask) -> None:
     @click.option("--password", required=True)
     def users_create_admin(email, password):
         """Create a platform admin (who may open tenants)."""
-        from portal.accounts.services import create_user
-
         def work():
             user = create_user(email, password, verified=True)
             user.is_platform_admin = True
@@ -157,11 +152,6 @@ def init_app(app: Flask) -> None:
     @click.option("--interval", default=2.0, show_default=True, help="Seconds between polls when idle.")
     def worker(once, interval):
         """Deliver notifications from the outbox, render queued label sheets and run queued imports."""
-        from portal.authenticity.sheets import pending_runs, render_run
-        from portal.catalog.import_jobs import pending_import_jobs, run_import_job
-        from portal.notifications.services import deliver_due
-        from portal.ops.heartbeat import beat
-
         while True:
             try:
                 beat()  # /readyz reads it: a worker stuck or gone shows within WORKER_HEARTBEAT_MAX_AGE
@@ -187,13 +177,10 @@ def init_app(app: Flask) -> None:
     for group in (tenants, catalog, units, demo, audit_group, users):
         app.cli.add_command(group)
 
-    from portal.authenticity.cli import register_authenticity_cli
 
     register_authenticity_cli(app, _tenant, _run)
-    from portal.authenticity.nfc_cli import register_nfc_cli
 
     register_nfc_cli(app, _tenant, _run)
 
-    from portal.catalog.epcis.cli import register_epcis_cli
 
     register_epcis_cli(app, _tenant, _run)

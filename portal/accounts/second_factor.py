@@ -7,7 +7,6 @@ accepted, so an overheard code cannot be replayed. Wrong codes cool the account 
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import io
 import os
@@ -23,10 +22,11 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
 from portal.accounts.models import RecoveryCode, SecondFactor, StaffMembership, User
+from portal.accounts.sessions import revoke_all_sessions
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import Invalid, Throttled
-from portal.core.secrets import decrypt_secret, encrypt_secret
+from portal.core.secrets import decrypt_secret, digest, encrypt_secret
 from portal.extensions import db
 
 ISSUER = "Provenance"
@@ -105,7 +105,7 @@ def _normalise(code: str) -> str:
 
 
 def _hash_recovery(code: str) -> str:
-    return hashlib.sha256(_normalise(code).encode()).hexdigest()
+    return digest(_normalise(code))
 
 
 def _new_recovery_code() -> str:
@@ -199,8 +199,6 @@ def reset_second_factor(user: User, *, actor, manufacturer_id: int | None = None
 
     Their sessions end too, so whoever holds the lost phone and a session cookie is out.
     """
-    from portal.accounts.sessions import revoke_all_sessions
-
     if not _drop(user):
         raise Invalid(f"{user.email} has no second factor to reset.")
     revoke_all_sessions(user)

@@ -5,7 +5,6 @@ system (not the raw user agent) and the network the request came from (not the f
 """
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import re
 import secrets
@@ -15,6 +14,7 @@ from sqlalchemy import select, update
 
 from portal.accounts.models import User, UserSession
 from portal.core.db import utcnow
+from portal.core.secrets import digest
 from portal.extensions import db
 
 #: last_seen_at is written at most this often, so reading pages does not turn each request into a write.
@@ -27,7 +27,7 @@ _SYSTEMS = [("Android", "Android"), ("iPhone", "iOS"), ("iPad", "iPadOS"), ("CrO
 
 
 def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
+    return digest(key)
 
 
 def summarize_user_agent(user_agent: str) -> str:

@@ -89,45 +89,42 @@ def api_settings() -> dict:
     }
 
 
-def init_app(app: Flask) -> None:
-    from portal.api import console  # noqa: F401  (imported when wiring: the token pages join the console blueprint)
-
-    register_api(app)
-
-
-def register_api(app: Flask) -> ProvenanceApi:
+def init_app(app: Flask) -> ProvenanceApi:
     """Mount /api/v1 on `app`: routes, OpenAPI document, reference page, error handling, limits."""
-    from portal.api import claims, epcis, imports, recalls, tags, units  # noqa: F401  (their routes join the blueprint)
-    from portal.api.blueprint import (
-        GtinConverter,
-        SerialConverter,
-        bp,
-        gtin_param_schema,
-        rate_limit,
-        rate_limit_key,
-        serial_param_schema,
+    # Imported when wiring: the routes of these modules join the API blueprint, and `console`'s token pages the
+    # console blueprint.
+    from portal.api import (  # noqa: F401
+        blueprint,
+        claims,
+        console,
+        epcis,
+        idempotency,
+        imports,
+        problems,
+        recalls,
+        tags,
+        units,
     )
-    from portal.api.idempotency import PARAMETER
-    from portal.api.problems import install_routing_handlers
 
+    bp = blueprint.bp
     for key, value in api_settings().items():
         app.config.setdefault(key, value)
-    app.url_map.converters.setdefault("gtin", GtinConverter)
-    app.url_map.converters.setdefault("serial", SerialConverter)
+    app.url_map.converters.setdefault("gtin", blueprint.GtinConverter)
+    app.url_map.converters.setdefault("serial", blueprint.SerialConverter)
     api = ProvenanceApi(spec_kwargs={"info": {"description": DESCRIPTION}, "tags": TAGS})
-    api.register_converter(GtinConverter, gtin_param_schema)
-    api.register_converter(SerialConverter, serial_param_schema)
+    api.register_converter(blueprint.GtinConverter, blueprint.gtin_param_schema)
+    api.register_converter(blueprint.SerialConverter, blueprint.serial_param_schema)
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {
         "type": "http", "scheme": "bearer",
         "description": "A token issued in the console (pvn_...). Each operation names the scope it needs."})
-    api.spec.components.parameter("IdempotencyKey", "header", {k: v for k, v in PARAMETER.items()
+    api.spec.components.parameter("IdempotencyKey", "header", {k: v for k, v in idempotency.PARAMETER.items()
                                                                 if k not in ("in", "name")})
     if not getattr(bp, "_portal_limited", False):  # the limiter and the blueprint outlive one app (tests)
-        limiter.limit(rate_limit, key_func=rate_limit_key)(bp)
+        limiter.limit(blueprint.rate_limit, key_func=blueprint.rate_limit_key)(bp)
         bp._portal_limited = True
     csrf.exempt(bp)
-    install_routing_handlers(app)
+    problems.install_routing_handlers(app)
     api.register_blueprint(bp)
     app.register_blueprint(reference)
     app.extensions["portal-api"] = api

@@ -7,7 +7,6 @@ request changed nothing, so running it again is harmless. Keys are kept for a da
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from datetime import timedelta
@@ -19,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.api.models import ApiToken, IdempotentRequest
 from portal.api.problems import TYPES, problem
 from portal.core.db import utcnow
+from portal.core.secrets import digest
 from portal.extensions import db
 
 HEADER = "Idempotency-Key"
@@ -43,7 +43,7 @@ def request_hash() -> str:
         body = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
     except (ValueError, UnicodeDecodeError, RecursionError):  # whatever it is, the raw bytes identify it
         body = raw
-    return hashlib.sha256(f"{request.method} {request.path}\n".encode() + body).hexdigest()
+    return digest(f"{request.method} {request.path}\n".encode() + body)
 
 
 def _replay(record: IdempotentRequest):

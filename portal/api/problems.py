@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from portal.core.errors import DomainError
 from portal.extensions import db
+from portal.ops.outage import is_outage, outage_response
 
 PROBLEMS = "https://provenance.example/problems/"
 API_PREFIX = "/api/"
@@ -142,8 +143,6 @@ def install_blueprint_handlers(bp) -> None:
 
     @bp.errorhandler(Exception)
     def unexpected(err: Exception):
-        from portal.ops.outage import is_outage, outage_response
-
         if is_outage(err):  # this handler outranks the app's, so the database outage is answered here too
             return outage_response(err)
         current_app.logger.exception("unhandled error in the API")

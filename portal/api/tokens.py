@@ -6,7 +6,6 @@ nothing for a secret with 256 bits of entropy, and the comparison is constant-ti
 """
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from datetime import UTC, date, datetime, time, timedelta
@@ -19,6 +18,7 @@ from portal.catalog.models import Manufacturer
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import Conflict, DomainError, Invalid
+from portal.core.secrets import digest
 from portal.extensions import db
 
 PREFIX_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
@@ -43,7 +43,7 @@ class InsufficientScope(DomainError):
 
 
 def hash_secret(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
+    return digest(secret)
 
 
 def check_scopes(scopes) -> list[str]:

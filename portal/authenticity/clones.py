@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import bindparam, distinct, func, insert, literal_column, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from portal.authenticity.models import AlertState, CloneAlert, LabelState, Scan
+from portal.authenticity.models import AlertState, CloneAlert, Label, LabelState, Scan
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import Conflict
@@ -151,8 +151,6 @@ def scan_timeline(unit_id: int, limit: int = 50) -> list[Scan]:
 
 def decide_alert(alert: CloneAlert, *, confirm: bool, actor) -> None:
     """Dismiss a false alarm, or confirm clones: the copied code then verifies as Not genuine."""
-    from portal.authenticity.models import Label
-
     if alert.state is not AlertState.OPEN:
         raise Conflict("This alert was already decided.")
     alert.state = AlertState.CONFIRMED if confirm else AlertState.DISMISSED

@@ -15,7 +15,7 @@ from functools import cache
 from sqlalchemy import and_, bindparam, exists, select
 
 from portal.authenticity.models import AlertState, CloneAlert, KeyState, Label, LabelState, SigningKey
-from portal.catalog.models import Disposition, Manufacturer, ProductModel, Unit
+from portal.catalog.models import Disposition, Lot, Manufacturer, ProductModel, Unit
 from portal.core.db import is_one_of
 from portal.core.prebuilt import Prebuilt
 from portal.extensions import db
@@ -56,6 +56,7 @@ class UnitFacts:
     replaces_id: int | None
     manufacturer_id: int
     model: ModelFacts
+    lot: str | None = None  # the lot the manufacturer recorded it in
 
 
 @dataclass(frozen=True)
@@ -85,14 +86,14 @@ class Found:
 
 def _statement():
     """The lookup; LOOKUP compiles it once per process (building and compiling cost more than running it)."""
-    current_since = (select(Ownership.since).where(Ownership.unit_id == Unit.id, Ownership.until.is_(None))
+    current_since = (select(Ownership.since).where(Ownership.unit_id == Unit.id, Ownership.is_current)
                      .scalar_subquery())
     return (
         select(ProductModel.id, ProductModel.gtin, ProductModel.name, ProductModel.image_path,
                ProductModel.warranty_months,
                Manufacturer.id, Manufacturer.name, Manufacturer.clone_window_minutes, Manufacturer.clone_max_clients,
                Manufacturer.clone_max_kmh, Manufacturer.clone_max_strangers,
-               Unit.id, Unit.serial, Unit.status, Unit.manufactured_on, Unit.created_at, Unit.replaces_id,
+               Unit.id, Unit.serial, Unit.status, Unit.manufactured_on, Unit.created_at, Unit.replaces_id, Lot.code,
                SigningKey.manufacturer_id, SigningKey.state, SigningKey.public_key, SigningKey.revoked_at,
                SigningKey.revoked_reason,
                Label.kid, Label.state,
@@ -106,6 +107,7 @@ def _statement():
         .select_from(ProductModel)
         .join(Manufacturer, Manufacturer.id == ProductModel.manufacturer_id)
         .outerjoin(Unit, and_(Unit.model_id == ProductModel.id, Unit.serial == bindparam("serial")))
+        .outerjoin(Lot, Lot.id == Unit.lot_id)
         .outerjoin(SigningKey, SigningKey.kid == bindparam("kid"))
         .outerjoin(Label, and_(Label.unit_id == Unit.id, Label.number == bindparam("number")))
         .outerjoin(WarrantyTerms, WarrantyTerms.model_id == ProductModel.id)
@@ -122,14 +124,14 @@ def lookup(gtin14: str, serial: str, kid: str | None = None, number: int | None 
     if row is None:
         return None
     (model_id, gtin, name, image_path, months, maker_id, maker_name, window, max_clients, max_kmh, max_strangers,
-     unit_id, unit_serial, status, made, created, replaces_id,
+     unit_id, unit_serial, status, made, created, replaces_id, lot,
      key_maker, key_state, public_key, revoked_at, revoked_reason, label_kid, label_state,
      clock_start, grace_days, survives, replacement, scope, terms_id,
      since, has_owners, has_extensions, recalled, cloned) = row
     model = ModelFacts(model_id, gtin, name, image_path, months,
                        MakerFacts(maker_id, maker_name, window, max_clients, max_kmh, max_strangers))
     unit = None if unit_id is None else UnitFacts(unit_id, unit_serial, status, made, created, replaces_id,
-                                                   maker_id, model)
+                                                   maker_id, model, lot)
     key = None if key_maker is None else KeyFacts(key_maker, key_state, public_key, revoked_at, revoked_reason)
     terms = TermsFacts(**DEFAULT_TERMS) if terms_id is None else TermsFacts(clock_start, grace_days, survives,
                                                                             replacement, scope)

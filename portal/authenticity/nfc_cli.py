@@ -12,6 +12,9 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from portal.authenticity.nfc import SunError, parse_sun_params, verify_sun
+from portal.authenticity.taps import create_master_key, set_tag_keys
+from portal.catalog.services import find_unit
+from portal.core.errors import Invalid, NotFound
 
 
 def _key(option: str, text: str | None) -> bytes | None:
@@ -62,8 +65,6 @@ def register_nfc_cli(app: Flask, tenant_by_slug, run) -> None:
     @click.argument("slug")
     def master_key(slug: str) -> None:
         """Create (or replace) a tenant's NFC master key and print it once, for the tag programming station."""
-        from portal.authenticity.taps import create_master_key
-
         key = run(lambda: create_master_key(tenant_by_slug(slug), actor="cli"))
         click.echo(key.hex().upper())
         click.echo("Stored encrypted. Per-tag keys: AES-CMAC(master, 01 || purpose || UID); see docs/nfc.md.",
@@ -77,10 +78,6 @@ def register_nfc_cli(app: Flask, tenant_by_slug, run) -> None:
     @click.option("--file-key", metavar="HEX", required=True)
     def set_keys(slug: str, gtin: str, serial: str, meta_key: str, file_key: str) -> None:
         """Store one tag's own SDM keys (encrypted), instead of deriving them from the master key."""
-        from portal.authenticity.taps import set_tag_keys
-        from portal.catalog.services import find_unit
-        from portal.core.errors import Invalid, NotFound
-
         def work():
             tenant, unit = tenant_by_slug(slug), find_unit(gtin, serial)
             if unit.manufacturer_id != tenant.id:

@@ -64,7 +64,7 @@ def judge_scan(link: DigitalLink, *, client_address: str, user_agent: str,
     The scan is written before the clone check counts: on SQLite its INSERT takes the write lock, so
     simultaneous scans of one code are counted one after another and none misses the other. Callers
     commit before building their answer, which keeps that lock short."""
-    verdict = verify_code(link.gtin, link.serial, link.query)
+    verdict = verify_code(link.gtin, link.serial, link.query, link.lot)
     unit = verdict.unit
     by_owner = False
     if unit is not None and viewer is not None and getattr(viewer, "is_authenticated", False):
@@ -84,7 +84,7 @@ def judge_scan(link: DigitalLink, *, client_address: str, user_agent: str,
 
 
 CURRENT_OWNER = Prebuilt(lambda: select(Ownership.owner_id).where(Ownership.unit_id == bindparam("unit_id"),
-                                                                  Ownership.until.is_(None)))
+                                                                  Ownership.is_current))
 
 
 def place_scan(scan: Scan, lat: float, lon: float) -> None:
@@ -99,7 +99,7 @@ def place_scan(scan: Scan, lat: float, lon: float) -> None:
         return
     unit = db.session.get(Unit, scan.unit_id)
     registered = db.session.scalar(select(Ownership.id).where(Ownership.unit_id == unit.id,
-                                                              Ownership.until.is_(None))) is not None
+                                                              Ownership.is_current)) is not None
     check_for_clone(unit, scan, registered=registered)
 
 

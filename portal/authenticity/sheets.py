@@ -6,6 +6,7 @@ renders them and records progress, and a run whose process died is picked up aga
 """
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -13,6 +14,7 @@ from typing import BinaryIO
 
 from sqlalchemy import func, select
 
+from portal.accounts.models import User
 from portal.authenticity.labels import label_for_printing, label_uri
 from portal.authenticity.models import LabelRun
 from portal.catalog.models import Lot, Manufacturer, ProductModel, Unit
@@ -20,6 +22,7 @@ from portal.core.db import utcnow
 from portal.core.errors import Invalid
 from portal.core.gs1 import GS1Error, normalize_gtin
 from portal.core.storage import new_stored
+from portal.documents.labels import LabelSpec, render_label_sheet
 from portal.extensions import db
 
 BATCH = 200
@@ -50,9 +53,7 @@ def count_selection(tenant: Manufacturer, **criteria) -> int:
     return db.session.scalar(select(func.count()).select_from(stmt.subquery()))
 
 
-def _specs(tenant: Manufacturer, actor, criteria: dict) -> Iterator:
-    from portal.documents.labels import LabelSpec
-
+def _specs(tenant: Manufacturer, actor, criteria: dict, compressed: bool = False) -> Iterator:
     after = ""
     while True:
         units = db.session.scalars(_selection(tenant, **criteria).where(Unit.serial > after)
@@ -61,17 +62,17 @@ def _specs(tenant: Manufacturer, actor, criteria: dict) -> Iterator:
             return
         for unit in units:
             label = label_for_printing(unit, actor=actor)
-            yield LabelSpec(uri=label_uri(unit.model.gtin, unit.serial, label), product_name=unit.model.name,
+            yield LabelSpec(uri=label_uri(unit.model.gtin, unit.serial, label, compressed=compressed),
+                            product_name=unit.model.name,
                             gtin=unit.model.gtin, serial=unit.serial, label_number=label.number)
         after = units[-1].serial
         db.session.flush()
 
 
 def write_sheet(tenant: Manufacturer, out: BinaryIO, *, actor, progress: Callable[[int], None] | None = None,
-                **criteria) -> int:
-    """Render the selection's labels (issuing a first label where a unit has none) into one PDF."""
-    from portal.documents.labels import render_label_sheet
-
+                compressed: bool = False, **criteria) -> int:
+    """Render the selection's labels (issuing a first label where a unit has none) into one PDF; `compressed`
+    prints compressed Digital Links (smaller QR codes, docs/resolver.md)."""
     if count_selection(tenant, **criteria) == 0:
         raise Invalid("No units match this selection.")
     seen = 0
@@ -82,7 +83,7 @@ def write_sheet(tenant: Manufacturer, out: BinaryIO, *, actor, progress: Callabl
             progress(done - seen)
         seen = done
 
-    return render_label_sheet(_specs(tenant, actor, criteria), out, progress=step)
+    return render_label_sheet(_specs(tenant, actor, criteria, compressed), out, progress=step)
 
 
 def start_run(tenant: Manufacturer, *, actor, gtin: str, lot: str = "", serial_from: str = "",
@@ -99,10 +100,6 @@ def start_run(tenant: Manufacturer, *, actor, gtin: str, lot: str = "", serial_f
 
 def render_run(run_id: int) -> None:
     """Render one run to a file in the upload folder, committing progress as it goes."""
-    import secrets
-
-    from portal.accounts.models import User
-
     run = db.session.get(LabelRun, run_id)
     if run is None or run.state == "done":
         return

@@ -7,13 +7,28 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from portal.catalog.models import BizStep, CompanyPrefix, Disposition, Lot, Manufacturer, ProductModel, Unit, UnitEvent
+from portal.catalog.models import (
+    BizStep,
+    CompanyPrefix,
+    Disposition,
+    Lot,
+    Manufacturer,
+    ProductModel,
+    Unit,
+    UnitEvent,
+)
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import Conflict, Invalid, NotFound
+from portal.core.gs1 import (
+    GS1Error,
+    company_prefix_matches,
+    normalize_gtin,
+    validate_company_prefix,
+    validate_serial,
+)
 from portal.core.signals import units_landed
 from portal.core.storage import StoredFile
-from portal.core.gs1 import GS1Error, company_prefix_matches, normalize_gtin, validate_company_prefix, validate_serial
 from portal.extensions import db
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
@@ -147,7 +162,7 @@ def ensure_lot(model: ProductModel, code: str) -> Lot:
 
 def record_event(unit: Unit, biz_step: BizStep, disposition: Disposition, *, actor=None, note: str = "",
                  place: str = "", occurred_at: datetime | None = None) -> UnitEvent:
-    """Append an event and keep the unit's status in step with it, in the same transaction (invariant 3)."""
+    """Append an event and keep the unit's status in step with it, in the same transaction (docs/architecture.md, invariant 3)."""
     event = UnitEvent(unit=unit, biz_step=biz_step, disposition=disposition, occurred_at=occurred_at or utcnow(),
                       actor_id=getattr(actor, "id", None),
                       actor_label=getattr(actor, "email", None) or (actor if isinstance(actor, str) else ""),

@@ -9,9 +9,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     # Imported when wiring: the pages import most areas; `authenticity` and `imports` add their pages.
-    from portal.console import authenticity, imports, nfc_tags  # noqa: F401
-    from portal.console.admin import bp as admin
-    from portal.console.views import bp
+    from portal.console import admin, authenticity, imports, nfc_tags, views  # noqa: F401
 
-    app.register_blueprint(bp)
-    app.register_blueprint(admin)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(admin.bp)

@@ -12,7 +12,7 @@ from portal.accounts.services import find_user
 from portal.catalog.models import Manufacturer
 from portal.catalog.services import create_tenant
 from portal.console.forms import TenantForm
-from portal.core.errors import DomainError
+from portal.core.work import attempt, on_field
 from portal.extensions import db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -30,14 +30,10 @@ def _platform_admins_only():
 def tenants():
     form = TenantForm()
     if form.validate_on_submit():
-        try:
-            tenant = create_tenant(form.slug.data, form.name.data, [form.gs1_prefix.data], actor=current_user)
-        except DomainError as err:
-            db.session.rollback()
-            (getattr(form, err.field or "", None) or form.slug).errors.append(str(err))
-        else:
-            db.session.commit()
-            flash(f"Tenant {tenant.name} created. Add its first admin from the command line or its team page.", "success")
+        created = attempt(lambda: create_tenant(form.slug.data, form.name.data, [form.gs1_prefix.data],
+                                                actor=current_user), refused=on_field(form, form.slug))
+        if created:
+            flash(f"Tenant {created.value.name} created. Add its first admin from the command line or its team page.", "success")
             return redirect(url_for(".tenants"))
     rows = db.session.scalars(select(Manufacturer).order_by(Manufacturer.name)).all()
     return render_template("console/tenants.html", tenants=rows, form=form, reset_form=ResetFactorForm()), (
@@ -54,12 +50,6 @@ def reset_factor():
         return redirect(url_for(".tenants"))
     if not may_reset_factor(current_user, user, by_platform=True):
         abort(403)
-    try:
-        reset_second_factor(user, actor=current_user)
-    except DomainError as err:
-        db.session.rollback()
-        flash(str(err), "error")
-    else:
-        db.session.commit()
+    if attempt(lambda: reset_second_factor(user, actor=current_user)):
         flash(f"{user.email} sets up a new second factor at their next sign-in.", "info")
     return redirect(url_for(".tenants"))

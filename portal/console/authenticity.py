@@ -26,6 +26,8 @@ from portal.authenticity.sheets import (
 from portal.catalog.models import ProductModel, Unit
 from portal.core.errors import DomainError
 from portal.core.storage import open_stored
+from portal.core.work import attempt
+from portal.documents.labels import LabelSpec, render_label_sheet
 from portal.extensions import db
 
 
@@ -51,14 +53,10 @@ def rotate_key():
 def revoke_key():
     form = RevokeForm()
     if form.validate_on_submit():
-        try:
-            key_service.revoke_key(g.tenant, form.kid.data, form.reason.data, actor=current_user)
-        except DomainError as err:
-            db.session.rollback()
-            flash(str(err), "error")
+        revoked = attempt(lambda: key_service.revoke_key(g.tenant, form.kid.data, form.reason.data, actor=current_user))
+        if not revoked:
             return render_template("console/keys.html", keys=db.session.scalars(scoped(SigningKey)).all(),
-                                   form=EmptyForm(), revoke_form=form), err.status
-        db.session.commit()
+                                   form=EmptyForm(), revoke_form=form), revoked.refusal.status
         flash(f"Key {form.kid.data} is revoked: its labels now verify as Not genuine.", "warning")
     return redirect(url_for(".keys"))
 
@@ -121,21 +119,15 @@ def label_run_pdf(run_id: int):
 def issue_unit_label(unit_id: int):
     unit = tenant_scoped(Unit, id=unit_id)
     if EmptyForm().validate_on_submit():
-        try:
-            label = issue_label(unit, actor=current_user, reason="replaced from the console")
-        except DomainError as err:
-            db.session.rollback()
-            flash(str(err), "error")
-            return redirect(url_for(".unit", unit_id=unit_id))
-        db.session.commit()
-        flash(f"Label {label.number} issued; earlier active labels are withdrawn. Download and attach it.", "success")
+        issued = attempt(lambda: issue_label(unit, actor=current_user, reason="replaced from the console"))
+        if issued:
+            flash(f"Label {issued.value.number} issued; earlier active labels are withdrawn. Download and attach "
+                  "it.", "success")
     return redirect(url_for(".unit", unit_id=unit_id))
 
 
 @bp.get("/<tenant>/units/<int:unit_id>/label.pdf")
 def unit_label_pdf(unit_id: int):
-    from portal.documents.labels import LabelSpec, render_label_sheet
-
     unit = tenant_scoped(Unit, id=unit_id)
     label = current_label(unit)
     if label is None:
@@ -169,15 +161,9 @@ def decide(alert_id: int):
     item = tenant_scoped(CloneAlert, id=alert_id)
     if EmptyForm().validate_on_submit():
         confirm = request.form.get("decision") == "confirm"
-        try:
-            decide_alert(item, confirm=confirm, actor=current_user)
-        except DomainError as err:
-            db.session.rollback()
-            flash(str(err), "error")
-            return redirect(url_for(".alert", alert_id=alert_id))
-        db.session.commit()
-        flash("Clones confirmed: the copied code now verifies as Not genuine. Issue a fresh label for the genuine "
-              "unit." if confirm else "Alert dismissed.", "warning" if confirm else "info")
+        if attempt(lambda: decide_alert(item, confirm=confirm, actor=current_user)):
+            flash("Clones confirmed: the copied code now verifies as Not genuine. Issue a fresh label for the "
+                  "genuine unit." if confirm else "Alert dismissed.", "warning" if confirm else "info")
     return redirect(url_for(".alert", alert_id=alert_id))
 
 

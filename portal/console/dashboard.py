@@ -17,7 +17,7 @@ from portal.core.dates import last_months, month_key
 from portal.core.db import utcnow
 from portal.extensions import db
 from portal.ownership.models import Ownership
-from portal.recalls.models import CampaignState, RecallCampaign
+from portal.recalls.models import ACTIVE_CAMPAIGN_STATES, RecallCampaign
 from portal.recalls.reports import CampaignProgress, campaign_progress
 from portal.warranty.models import ClaimState, WarrantyClaim
 from portal.warranty.quality import LotRate, quality_report
@@ -91,7 +91,7 @@ def active_recalls(manufacturer_id: int) -> list[CampaignProgress]:
     campaigns = db.session.scalars(
         select(RecallCampaign)
         .where(RecallCampaign.manufacturer_id == manufacturer_id,
-               RecallCampaign.state.in_((CampaignState.ACTIVE, CampaignState.ACTIVE_NO_REMEDY)))
+               RecallCampaign.state.in_(ACTIVE_CAMPAIGN_STATES))
         .order_by(RecallCampaign.launched_at.desc())
     ).all()
     return campaign_progress(campaigns)

@@ -8,8 +8,8 @@ from portal.accounts.tenancy import console as bp
 from portal.accounts.tenancy import scoped, staff_required, tenant_scoped
 from portal.catalog.import_jobs import ImportJob, ImportState, rejected_rows, run_in_background, start_import
 from portal.console.forms import ImportForm
-from portal.core.errors import DomainError
 from portal.core.storage import open_stored
+from portal.core.work import attempt, on_field
 from portal.extensions import db
 
 RECENT = 10
@@ -24,16 +24,12 @@ def import_units():
         if not upload or not upload.filename:
             form.file.errors.append("Choose a CSV file.")
         else:
-            try:
-                job = start_import(g.tenant, upload.stream, filename=upload.filename, actor=current_user)
-            except DomainError as err:
-                db.session.rollback()
-                form.file.errors.append(str(err))
-            else:
-                db.session.commit()
+            started = attempt(lambda: start_import(g.tenant, upload.stream, filename=upload.filename,
+                                                   actor=current_user), refused=on_field(form, form.file))
+            if started:
                 if current_app.config.get("IMPORT_JOBS_IN_PROCESS", True):
-                    run_in_background(current_app._get_current_object(), job.id)
-                return redirect(url_for(".import_job", job_id=job.id))
+                    run_in_background(current_app._get_current_object(), started.value.id)
+                return redirect(url_for(".import_job", job_id=started.value.id))
     jobs = db.session.scalars(scoped(ImportJob).order_by(ImportJob.id.desc()).limit(RECENT)).all()
     return render_template("console/import.html", form=form, jobs=jobs), 400 if form.errors else 200
 

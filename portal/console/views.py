@@ -18,8 +18,8 @@ from portal.console.dashboard import build_dashboard
 from portal.console.forms import ModelForm, ModelImageForm, StaffForm
 from portal.core.audit import AuditEntry
 from portal.core.db import utcnow
-from portal.core.errors import DomainError
 from portal.core.storage import store_image
+from portal.core.work import attempt, on_field
 from portal.extensions import db
 from portal.ownership.models import Ownership, OwnershipDispute
 from portal.ownership.views import _send_proof
@@ -66,7 +66,7 @@ def home():
         "models": db.session.scalar(scoped_count(ProductModel)),
         "units": db.session.scalar(scoped_count(Unit)),
         "registered": db.session.scalar(
-            scoped_count(Unit).join(Ownership, Ownership.unit_id == Unit.id).where(Ownership.until.is_(None))),
+            scoped_count(Unit).join(Ownership, Ownership.unit_id == Unit.id).where(Ownership.is_current)),
         "stolen": db.session.scalar(scoped_count(Unit).where(Unit.status == Disposition.STOLEN)),
         "reports": db.session.scalar(scoped_count(CounterfeitReport)),
         "disputes": db.session.scalar(
@@ -85,16 +85,12 @@ def models():
         if g.membership.role is not Role.ADMIN:
             abort(403)
         if form.validate_on_submit():
-            try:
-                model = catalog.add_model(g.tenant, gtin=form.gtin.data, name=form.name.data,
-                                          warranty_months=form.warranty_months.data,
-                                          description=form.description.data or "", actor=current_user)
-            except DomainError as err:
-                db.session.rollback()
-                (getattr(form, err.field or "", None) or form.gtin).errors.append(str(err))
-            else:
-                db.session.commit()
-                flash(f"{model.name} added.", "success")
+            added = attempt(lambda: catalog.add_model(g.tenant, gtin=form.gtin.data, name=form.name.data,
+                                                      warranty_months=form.warranty_months.data,
+                                                      description=form.description.data or "", actor=current_user),
+                            refused=on_field(form, form.gtin))
+            if added:
+                flash(f"{added.value.name} added.", "success")
                 return redirect(url_for(".models"))
     unit_counts = (select(Unit.model_id, func.count().label("n")).where(Unit.manufacturer_id == g.tenant.id)
                    .group_by(Unit.model_id).subquery())
@@ -129,13 +125,10 @@ def model_image(model_id: int):
     if not upload or not upload.filename:
         form.image.errors.append("Choose a picture to upload.")
         return _model_page(product, form, 400)
-    try:
-        catalog.set_model_image(product, store_image(upload.read(), upload.filename), actor=current_user)
-    except DomainError as err:
-        db.session.rollback()
-        form.image.errors.append(str(err))
-        return _model_page(product, form, err.status)
-    db.session.commit()
+    saved = attempt(lambda: catalog.set_model_image(product, store_image(upload.read(), upload.filename),
+                                                    actor=current_user), refused=on_field(form, form.image))
+    if not saved:
+        return _model_page(product, form, saved.refusal.status)
     flash("Picture saved.", "success")
     return redirect(url_for(".model", model_id=model_id))
 
@@ -169,7 +162,7 @@ def unit(unit_id: int):
 @bp.get("/<tenant>/units/<int:unit_id>/proof")
 def unit_proof(unit_id: int):
     item = tenant_scoped(Unit, id=unit_id)
-    ownership = db.session.scalar(select(Ownership).where(Ownership.unit_id == item.id, Ownership.until.is_(None)))
+    ownership = db.session.scalar(select(Ownership).where(Ownership.unit_id == item.id, Ownership.is_current))
     if ownership is None:
         abort(404)
     return _send_proof(ownership)
@@ -181,17 +174,11 @@ def team():
     if request.method == "POST":
         if g.membership.role is not Role.ADMIN:
             abort(403)
-        if form.validate_on_submit():
-            try:
-                add_staff(g.tenant, form.email.data, form.role.data, password=form.password.data or None,
-                          actor=current_user)
-            except DomainError as err:
-                db.session.rollback()
-                (getattr(form, err.field or "", None) or form.email).errors.append(str(err))
-            else:
-                db.session.commit()
-                flash(f"{form.email.data} is now on the team.", "success")
-                return redirect(url_for(".team"))
+        if form.validate_on_submit() and attempt(
+                lambda: add_staff(g.tenant, form.email.data, form.role.data, password=form.password.data or None,
+                                  actor=current_user), refused=on_field(form, form.email)):
+            flash(f"{form.email.data} is now on the team.", "success")
+            return redirect(url_for(".team"))
     members = db.session.scalars(scoped(StaffMembership).order_by(StaffMembership.created_at)).all()
     enrolled = set(db.session.scalars(select(SecondFactor.user_id).where(
         SecondFactor.user_id.in_([m.user_id for m in members]))))
@@ -204,15 +191,8 @@ def team():
 @staff_required()
 def remove_member(membership_id: int):
     membership = tenant_scoped(StaffMembership, id=membership_id)
-    if EmptyForm().validate_on_submit():
-        try:
-            remove_staff(membership, actor=current_user)
-        except DomainError as err:
-            db.session.rollback()
-            flash(str(err), "error")
-        else:
-            db.session.commit()
-            flash("Removed from the team.", "info")
+    if EmptyForm().validate_on_submit() and attempt(lambda: remove_staff(membership, actor=current_user)):
+        flash("Removed from the team.", "info")
     return redirect(url_for(".team"))
 
 
@@ -224,13 +204,7 @@ def reset_member_factor(membership_id: int):
     if EmptyForm().validate_on_submit():
         if not may_reset_factor(current_user, membership.user):
             abort(403)
-        try:
-            reset_second_factor(membership.user, actor=current_user, manufacturer_id=g.tenant.id)
-        except DomainError as err:
-            db.session.rollback()
-            flash(str(err), "error")
-        else:
-            db.session.commit()
+        if attempt(lambda: reset_second_factor(membership.user, actor=current_user, manufacturer_id=g.tenant.id)):
             flash(f"{membership.user.email} sets up a new second factor at their next sign-in.", "info")
     return redirect(url_for(".team"))
 

@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from flask import has_request_context, request
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_login import current_user
 from sqlalchemy import inspect
 from sqlalchemy.exc import NoInspectionAvailable
 
@@ -34,7 +35,6 @@ def select_locale() -> str:
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in LANGUAGES:
         return chosen
-    from flask_login import current_user
 
     stored = _loaded_locale(current_user._get_current_object()) if current_user else None
     if stored in LANGUAGES:

@@ -1,4 +1,6 @@
 """Secrets at rest (private signing keys, NFC tag keys) encrypted with the instance's key-encryption key."""
+import hashlib
+
 from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
 
@@ -19,3 +21,9 @@ def decrypt_secret(token: str) -> bytes:
         return _fernet().decrypt(token.encode())
     except InvalidToken:
         raise RuntimeError("a stored secret does not decrypt with this KEY_ENCRYPTION_KEY") from None
+
+
+def digest(value: str | bytes) -> str:
+    """The SHA-256 hex digest the portal stores in place of a secret it only needs to recognise (API tokens,
+    session keys, transfer and recovery codes): the one place such hashes are made."""
+    return hashlib.sha256(value.encode() if isinstance(value, str) else value).hexdigest()

@@ -1,4 +1,5 @@
-"""Signals between areas, so an area reacts to another without importing its views (DESIGN §3)."""
+"""Signals between areas, so an area reacts to another without importing it (docs/architecture.md, "How areas
+talk"). Receivers are connected in the listening area's init_app."""
 from blinker import Namespace
 
 _signals = Namespace()

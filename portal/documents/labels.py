@@ -15,7 +15,6 @@ from typing import BinaryIO
 from flask_babel import gettext as _
 from markupsafe import Markup
 from pypdf import PdfReader, PdfWriter
-from weasyprint import HTML
 
 from portal.core.i18n import current_language
 from portal.documents.env import document_env
@@ -52,6 +51,8 @@ def render_label_sheet(labels: Iterable[LabelSpec], out: BinaryIO, *, per_chunk:
     whole pages and no label stock is skipped mid-run); `progress(done)` is called after each chunk.
     Raises ValueError when `labels` is empty: a PDF without pages is no use to a printer.
     """
+    from weasyprint import HTML  # heavy: loaded when a sheet is drawn, not when the portal starts
+
     if per_chunk < 1 or per_chunk % LABELS_PER_PAGE:
         raise ValueError(f"per_chunk must be a positive multiple of {LABELS_PER_PAGE}, got {per_chunk}")
     template = _env.get_template("documents/label_sheet.html")

@@ -1,6 +1,6 @@
 """Write notifications into the outbox, and deliver due ones.
 
-`enqueue` runs inside the transaction of the change that causes the notice (invariant 5); the
+`enqueue` runs inside the transaction of the change that causes the notice (docs/architecture.md, invariant 5); the
 unique dedupe key makes a repeated cause a no-op. `deliver_due` is what the worker runs.
 """
 from __future__ import annotations

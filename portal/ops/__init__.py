@@ -24,18 +24,14 @@ def is_probe() -> bool:
 
 
 def init_app(app: Flask) -> None:
-    from portal.ops.health import bp as health_bp
-    from portal.ops.logs import configure_logging, init_request_ids
-    from portal.ops.metrics import bp as metrics_bp
-    from portal.ops.metrics import init_request_timing
-    from portal.ops.outage import init_outage_handling
+    from portal.ops import cli, health, logs, metrics, outage  # imported when wiring: they use is_probe above
 
-    configure_logging(app)
-    init_request_ids(app)
-    init_request_timing(app)
-    init_outage_handling(app)
-    app.register_blueprint(health_bp)
-    app.register_blueprint(metrics_bp)
+    logs.configure_logging(app)
+    logs.init_request_ids(app)
+    metrics.init_request_timing(app)
+    outage.init_outage_handling(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     if type(app.session_interface) is SecureCookieSessionInterface:
         app.session_interface = _QuietSessions()
 
@@ -52,6 +48,4 @@ def init_app(app: Flask) -> None:
         # Proto, host and port are set (not appended) by the nearest proxy, our nginx: trust its one value.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=1, x_host=1, x_port=1)
 
-    from portal.ops.cli import register_ops_cli
-
-    register_ops_cli(app)
+    cli.register_ops_cli(app)

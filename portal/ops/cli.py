@@ -7,6 +7,8 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from portal.ops.backup import BackupError, check_restorable, create_backup, current_rows, restore_backup
+
 
 def register_ops_cli(app: Flask) -> None:
     backup = AppGroup("backup", help="Back up the database, or restore it from a backup.")
@@ -15,8 +17,6 @@ def register_ops_cli(app: Flask) -> None:
     @click.argument("path", required=False, type=click.Path(file_okay=False, path_type=Path))
     def backup_create(path: Path | None):
         """Write a consistent copy of the database and a manifest into PATH (a new folder)."""
-        from portal.ops.backup import BackupError, create_backup
-
         try:
             manifest = create_backup(path)
         except BackupError as err:
@@ -30,8 +30,6 @@ def register_ops_cli(app: Flask) -> None:
     @click.option("--yes", is_flag=True, help="Overwrite the current database without asking.")
     def backup_restore(path: Path, yes: bool):
         """Replace the database with the backup in PATH (refused for a backup of a newer schema)."""
-        from portal.ops.backup import BackupError, check_restorable, current_rows, restore_backup
-
         try:
             manifest = check_restorable(path)
             existing = current_rows()

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from portal.config import ROOT
 from portal.core.db import utcnow
 from portal.extensions import db, limiter
+from portal.ops.heartbeat import newest_beat
 
 bp = Blueprint("ops", __name__)
 
@@ -64,7 +65,6 @@ def worker_check() -> dict:
     limit = current_app.config.get("WORKER_HEARTBEAT_MAX_AGE") or 0
     if not limit:
         return {"ok": True, "detail": "not checked (WORKER_HEARTBEAT_MAX_AGE is 0)"}
-    from portal.ops.heartbeat import newest_beat
 
     try:
         newest = newest_beat()

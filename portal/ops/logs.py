@@ -13,6 +13,7 @@ import uuid
 from datetime import UTC, datetime
 
 from flask import Flask, g, has_app_context, has_request_context, request
+from flask.logging import default_handler
 from sqlalchemy import inspect as sa_inspect
 
 #: A caller's X-Request-ID is kept only when it is this tame (nginx's $request_id and UUIDs are).
@@ -104,7 +105,6 @@ def configure_logging(app: Flask) -> None:
         handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
         root.setLevel(app.config.get("LOG_LEVEL", "INFO"))
     # Flask's own handler would print every app.logger record a second time, unformatted.
-    from flask.logging import default_handler
 
     app.logger.removeHandler(default_handler)
     app.logger.propagate = True

@@ -16,9 +16,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
+from portal.catalog.import_jobs import ImportJob, ImportState
+from portal.catalog.models import Manufacturer
 from portal.core.db import utcnow
 from portal.core.signals import verdict_given
 from portal.extensions import db, limiter
+from portal.notifications.models import DeliveryState, Notification
 
 bp = Blueprint("metrics", __name__)
 LOCAL_ADDRESSES = {"127.0.0.1", "::1"}
@@ -45,9 +48,6 @@ class DatabaseCollector:
     """Figures that live in the database, read when Prometheus scrapes."""
 
     def collect(self):
-        from portal.catalog.import_jobs import ImportJob, ImportState
-        from portal.notifications.models import DeliveryState, Notification
-
         depth, oldest = db.session.execute(
             select(func.count(), func.min(Notification.created_at)).where(Notification.state == DeliveryState.PENDING)
         ).one()
@@ -61,7 +61,6 @@ class DatabaseCollector:
                                  labels=["job", "tenant"])
         total = GaugeMetricFamily("provenance_import_rows_total", "Rows in the file of each running import job.",
                                   labels=["job", "tenant"])
-        from portal.catalog.models import Manufacturer
 
         rows = db.session.execute(
             select(ImportJob.id, Manufacturer.slug, ImportJob.rows_done, ImportJob.rows_total)

@@ -11,6 +11,7 @@ import logging
 from flask import Flask, current_app, g, request
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from portal.core.http import server_error_page
 from portal.core.i18n import current_language
 from portal.extensions import db, login_manager
 
@@ -68,6 +69,5 @@ def init_outage_handling(app: Flask) -> None:
 def _handle(err: Exception):
     if is_outage(err):
         return outage_response(err)
-    from portal.core.http import server_error_page
 
     return server_error_page("unhandled database error")

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import User
@@ -16,7 +17,7 @@ from portal.extensions import db
 class Ownership(db.Model):
     __tablename__ = "ownerships"
     __table_args__ = (
-        # Invariant 2: at most one current ownership per unit, enforced by the database itself.
+        # docs/architecture.md, invariant 2: at most one current ownership per unit, enforced by the database itself.
         Index(
             "uq_ownerships_current_unit",
             "unit_id",
@@ -46,9 +47,16 @@ class Ownership(db.Model):
     unit: Mapped[Unit] = relationship()
     owner: Mapped[User] = relationship()
 
-    @property
+    @hybrid_property
     def is_current(self) -> bool:
+        """The unit's present ownership (it has not ended); in a query, `ownerships.until IS NULL`, the
+        condition of the partial unique index (invariant 2)."""
         return self.until is None
+
+    @is_current.inplace.expression
+    @classmethod
+    def _is_current_expression(cls):
+        return cls.until.is_(None)
 
 
 class TransferState(StrEnum):

@@ -1,14 +1,13 @@
 """Registering a unit, handing it to a buyer, reporting it stolen, disputing a registration."""
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.models import User
@@ -17,6 +16,7 @@ from portal.catalog.services import record_event
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import AlreadyOwned, Invalid, NotAllowed, NotFound
+from portal.core.secrets import digest
 from portal.core.signals import ownership_started
 from portal.core.storage import StoredFile
 from portal.extensions import db
@@ -27,12 +27,12 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at
 
 
 def current_ownership(unit: Unit) -> Ownership | None:
-    return db.session.scalar(select(Ownership).where(Ownership.unit_id == unit.id, Ownership.until.is_(None)))
+    return db.session.scalar(select(Ownership).where(Ownership.unit_id == unit.id, Ownership.is_current))
 
 
 def owned_units(owner: User) -> list[Ownership]:
     return list(db.session.scalars(
-        select(Ownership).where(Ownership.owner_id == owner.id, Ownership.until.is_(None)).order_by(Ownership.since.desc())
+        select(Ownership).where(Ownership.owner_id == owner.id, Ownership.is_current).order_by(Ownership.since.desc())
     ))
 
 
@@ -90,7 +90,7 @@ def _already_owned(owner: User, held: Ownership) -> AlreadyOwned:
 
 def _hash_code(code: str) -> str:
     normalized = "".join(c for c in (code or "").upper() if c.isalnum())
-    return hashlib.sha256(normalized.encode()).hexdigest()
+    return digest(normalized)
 
 
 def start_transfer(owner: User, ownership: Ownership) -> tuple[TransferOffer, str]:
@@ -112,12 +112,13 @@ def start_transfer(owner: User, ownership: Ownership) -> tuple[TransferOffer, st
 
 
 def cancel_transfer(owner: User, ownership: Ownership) -> int:
+    """Cancel the unit's open codes; how many were still open. One conditional UPDATE: a code the buyer
+    redeemed a moment ago is no longer open, so it stays redeemed and the seller is told nothing was cancelled."""
     _require_current_owner(owner, ownership)
-    offers = db.session.scalars(select(TransferOffer).where(TransferOffer.ownership_id == ownership.id,
-                                                            TransferOffer.state == TransferState.OPEN)).all()
-    for offer in offers:
-        offer.state, offer.finished_at = TransferState.CANCELLED, utcnow()
-    return len(offers)
+    return db.session.execute(
+        update(TransferOffer).where(TransferOffer.ownership_id == ownership.id, TransferOffer.state == TransferState.OPEN)
+        .values(state=TransferState.CANCELLED, finished_at=utcnow()).execution_options(synchronize_session="fetch")
+    ).rowcount
 
 
 def find_offer(code: str) -> TransferOffer:
@@ -148,8 +149,17 @@ def accept_transfer(buyer: User, code: str, *, purchased_on: date | None = None)
         raise NotAllowed(_("This unit is reported stolen and cannot change hands."))
     _check_purchase(purchased_on, unit)
     now = utcnow()
+    # Claim the code first, in the database, as cancel_transfer does: of a redeem and a cancel (or two
+    # redeems) at once, exactly one finds the code open; the other changes nothing and hears why.
+    claimed = db.session.execute(
+        update(TransferOffer).where(TransferOffer.id == offer.id, TransferOffer.state == TransferState.OPEN)
+        .values(state=TransferState.ACCEPTED, finished_at=now, accepted_by_id=buyer.id)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.expire(offer)
+    if claimed != 1:
+        find_offer(code)  # says what happened to it (cancelled, used)
+        raise Invalid(_("This transfer code has already been used."))
     seller_ownership.until, seller_ownership.ended_reason = now, "transferred"
-    offer.state, offer.finished_at, offer.accepted_by_id = TransferState.ACCEPTED, now, buyer.id
     db.session.flush()
     new = Ownership(unit=unit, owner=buyer, since=now, purchased_on=purchased_on or date.today(), source="transfer",
                     retailer="Private sale")

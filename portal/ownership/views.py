@@ -17,7 +17,7 @@ from portal.extensions import db, limiter
 from portal.ownership import services
 from portal.ownership.forms import AcceptTransferForm, DisputeForm, RegisterForm, StolenForm
 from portal.ownership.models import Ownership, TransferOffer, TransferState
-from portal.recalls.services import open_recalls_for_unit, open_recalls_for_units
+from portal.recalls.services import open_recalls_for_units, recalls_for_unit
 from portal.warranty.coverage import coverage
 
 bp = Blueprint("ownership", __name__)
@@ -76,7 +76,7 @@ def unit(ownership_id: int):
     open_offer = db.session.scalar(select(TransferOffer).where(TransferOffer.ownership_id == ownership.id,
                                                                TransferOffer.state == TransferState.OPEN))
     return render_template("ownership/unit.html", ownership=ownership, unit=ownership.unit,
-                           recalls=open_recalls_for_unit(ownership.unit_id),
+                           recalls=recalls_for_unit(ownership.unit_id),
                            open_offer=open_offer,
                            form=EmptyForm(), stolen_form=StolenForm())
 
@@ -123,9 +123,12 @@ def start_transfer(ownership_id: int):
 def cancel_transfer(ownership_id: int):
     ownership = _my_ownership(ownership_id)
     if EmptyForm().validate_on_submit():
-        services.cancel_transfer(current_user, ownership)
+        cancelled = services.cancel_transfer(current_user, ownership)
         db.session.commit()
-        flash(_("The transfer code no longer works."), "info")
+        if cancelled:
+            flash(_("The transfer code no longer works."), "info")
+        else:  # the buyer redeemed it a moment ago: never say "cancelled" then
+            flash(_("There was no open transfer code to cancel: it may have been used a moment ago."), "info")
     return redirect(url_for(".unit", ownership_id=ownership_id))
 
 

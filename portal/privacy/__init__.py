@@ -5,8 +5,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from portal.privacy.cli import register as register_cli  # imported when wiring: it imports every area
-    from portal.privacy.views import bp
+    from portal.privacy import cli, views  # imported when wiring: they import every area
 
-    app.register_blueprint(bp)
-    register_cli(app)
+    app.register_blueprint(views.bp)
+    cli.register(app)

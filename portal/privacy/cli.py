@@ -7,6 +7,7 @@ from flask.cli import AppGroup
 
 from portal.core.errors import DomainError
 from portal.extensions import db
+from portal.privacy.retention import purge_scans
 
 
 def register(app: Flask) -> None:
@@ -17,8 +18,6 @@ def register(app: Flask) -> None:
                   help="Delete scans older than this many days (default: SCAN_RETENTION_DAYS).")
     def purge_scans_command(days):
         """Delete scan records past their retention, in one statement."""
-        from portal.privacy.retention import purge_scans
-
         days = days or current_app.config["SCAN_RETENTION_DAYS"]
         try:
             removed = purge_scans(days)

@@ -67,7 +67,7 @@ def erase_account(user: User, password: str) -> ErasureResult:
 
     # The recall figures keep the units it owns now as "had an owner, erased" rather than "never had one".
     db.session.execute(update(RecallUnit).where(RecallUnit.unit_id.in_(
-        select(Ownership.unit_id).where(Ownership.owner_id == user.id, Ownership.until.is_(None))))
+        select(Ownership.unit_id).where(Ownership.owner_id == user.id, Ownership.is_current)))
         .values(owner_erased_at=now, preferred_date=None).execution_options(synchronize_session=False))
     # Ownerships: current ones end, every one loses its receipt; purchase date and shop stay with the unit.
     for ownership in db.session.scalars(select(Ownership).where(Ownership.owner_id == user.id)):

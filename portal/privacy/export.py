@@ -151,7 +151,7 @@ def _recalls(user: User, export: Export) -> None:
         select(RecallUnit).join(Ownership, Ownership.unit_id == RecallUnit.unit_id)
         .where(Ownership.owner_id == user.id, RecallUnit.acknowledged_at.is_not(None),
                RecallUnit.acknowledged_at >= Ownership.since,
-               or_(Ownership.until.is_(None), RecallUnit.acknowledged_at <= Ownership.until))
+               or_(Ownership.is_current, RecallUnit.acknowledged_at <= Ownership.until))
         .order_by(Ownership.id, RecallUnit.id))
     acknowledgements = [{**_row(ru, "state", "acknowledged_at", "chosen_option", "preferred_date"),
                          "campaign": ru.campaign.number, "unit": _unit(ru.unit)} for ru in acknowledged]

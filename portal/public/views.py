@@ -13,6 +13,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from portal.accounts.services import set_locale
 from portal.catalog.models import ProductModel
 from portal.config import ROOT
 from portal.core.gs1 import DigitalLink, GS1Error, format_digital_link, normalize_gtin, validate_serial
@@ -53,8 +54,6 @@ def language(code: str):
     response.set_cookie(LANGUAGE_COOKIE, code, max_age=LANGUAGE_COOKIE_AGE, samesite="Lax", httponly=True,
                         secure=current_app.config.get("SESSION_COOKIE_SECURE", True))
     if current_user.is_authenticated:
-        from portal.accounts.services import set_locale
-
         set_locale(current_user, code)
         db.session.commit()
     return response

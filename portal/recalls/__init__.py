@@ -3,16 +3,16 @@ from __future__ import annotations
 
 from flask import Flask
 
+from portal.core.signals import ownership_started, units_landed
+from portal.notifications.services import register_renderer
+
 
 def init_app(app: Flask) -> None:
     # Imported when wiring: the pages import most areas. `console` adds the recall pages to the console
     # blueprint, which portal.console registers after every area.
-    from portal.core.signals import ownership_started, units_landed
-    from portal.notifications.services import register_renderer
-    from portal.recalls import console, hooks, notices  # noqa: F401
-    from portal.recalls.views import bp
+    from portal.recalls import console, hooks, notices, views  # noqa: F401
 
-    app.register_blueprint(bp)
+    app.register_blueprint(views.bp)
     units_landed.connect(hooks.units_landed, weak=False)
     ownership_started.connect(hooks.ownership_started, weak=False)
     register_renderer("recall_notice", notices.render_recall_notice)

@@ -20,6 +20,7 @@ from portal.notifications.models import Notification
 from portal.notifications.services import mail_folder
 from portal.recalls import services
 from portal.recalls.forms import CampaignForm, RemedyForm
+from portal.recalls.letters import render_letters
 from portal.recalls.models import CampaignState, RecallCampaign, RecallUnit
 from portal.recalls.reports import campaign_progress, completion_series, quarterly_rows, unit_rows
 
@@ -182,8 +183,6 @@ def _csv(rows, name: str) -> Response:
 
 @bp.get("/<tenant>/recalls/<int:campaign_id>/letters.pdf")
 def recall_letters(campaign_id: int):
-    from portal.recalls.letters import render_letters
-
     campaign = tenant_scoped(RecallCampaign, id=campaign_id)
     pdf = io.BytesIO()
     count = render_letters(campaign, pdf)

@@ -13,9 +13,8 @@ from portal.core.i18n import user_locale
 from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.ownership.models import Ownership
-from portal.recalls.models import RecallCampaign, RecallUnit
+from portal.recalls.models import OPEN_UNIT_STATES, RecallCampaign, RecallUnit
 from portal.recalls.notices import HEADLINE, units_by_owner
-from portal.recalls.services import OPEN_STATES
 
 
 def _unreachable(campaign: RecallCampaign):
@@ -23,8 +22,8 @@ def _unreachable(campaign: RecallCampaign):
     bounced = exists().where(Notification.user_id == User.id, Notification.state == "dead",
                              Notification.dedupe_key.startswith(f"recall:{campaign.id}:"))
     owner_ids = (select(Ownership.owner_id).distinct().join(RecallUnit, RecallUnit.unit_id == Ownership.unit_id)
-                 .where(RecallUnit.campaign_id == campaign.id, RecallUnit.state.in_(OPEN_STATES),
-                        Ownership.until.is_(None)))
+                 .where(RecallUnit.campaign_id == campaign.id, RecallUnit.state.in_(OPEN_UNIT_STATES),
+                        Ownership.is_current))
     return select(User).where(User.id.in_(owner_ids), or_(User.email_verified_at.is_(None), bounced))
 
 

@@ -27,8 +27,11 @@ class CampaignState(StrEnum):
 
     @property
     def is_active(self) -> bool:
-        return self in (CampaignState.ACTIVE, CampaignState.ACTIVE_NO_REMEDY)
+        return self in ACTIVE_CAMPAIGN_STATES
 
+
+#: A launched campaign that is not closed: owners are told, the public lookup and feed show it.
+ACTIVE_CAMPAIGN_STATES = (CampaignState.ACTIVE, CampaignState.ACTIVE_NO_REMEDY)
 
 TRANSITIONS = {
     CampaignState.DRAFT: {CampaignState.ACTIVE, CampaignState.ACTIVE_NO_REMEDY},
@@ -95,6 +98,9 @@ class RecallUnitState(StrEnum):
     REMEDIED = "remedied"
     REMOVED = "removed"
 
+
+#: An affected unit still waiting for its remedy.
+OPEN_UNIT_STATES = (RecallUnitState.OPEN, RecallUnitState.NOTIFIED, RecallUnitState.ACKNOWLEDGED)
 
 REMOVAL_REASONS = ("exported", "scrapped", "stolen", "unreachable")
 

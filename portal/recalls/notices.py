@@ -36,7 +36,7 @@ def units_by_owner(campaign_id: int, owner_ids) -> dict[int, list[Unit]]:
     for owner_id, unit in db.session.execute(
             select(Ownership.owner_id, Unit).join(RecallUnit, RecallUnit.unit_id == Unit.id)
             .join(Ownership, Ownership.unit_id == Unit.id).options(joinedload(Unit.model))
-            .where(RecallUnit.campaign_id == campaign_id, Ownership.owner_id.in_(owner_ids), Ownership.until.is_(None))
+            .where(RecallUnit.campaign_id == campaign_id, Ownership.owner_id.in_(owner_ids), Ownership.is_current)
             .order_by(Unit.serial)):
         found.setdefault(owner_id, []).append(unit)
     return found

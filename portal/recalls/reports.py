@@ -107,12 +107,13 @@ def quarterly_rows(campaign: RecallCampaign) -> list[list]:
 
 
 def unit_rows(campaign: RecallCampaign):
-    """Every affected unit with its state, streamed in id order."""
+    """Every affected unit with its state, in id order: a generator of CSV rows that reads the database 1,000
+    rows at a time."""
     yield ["gtin", "serial", "state", "registered_owner", "joined_at", "notified_at", "acknowledged_at", "remedied_at",
            "removed_reason", "recorded_by", "remedy_place", "chosen_option"]
     stmt = (select(RecallUnit, ProductModel.gtin, Unit.serial, Ownership.id)
             .join(Unit, Unit.id == RecallUnit.unit_id).join(ProductModel, ProductModel.id == Unit.model_id)
-            .outerjoin(Ownership, (Ownership.unit_id == Unit.id) & Ownership.until.is_(None))
+            .outerjoin(Ownership, (Ownership.unit_id == Unit.id) & Ownership.is_current)
             .where(RecallUnit.campaign_id == campaign.id).order_by(RecallUnit.id))
     for ru, gtin, serial, ownership_id in db.session.execute(stmt).yield_per(1000):
         # "erased": the unit had an owner who deleted their account; it counts as owned, not as never sold.

@@ -41,6 +41,8 @@ from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.ownership.models import Ownership
 from portal.recalls.models import (
+    ACTIVE_CAMPAIGN_STATES,
+    OPEN_UNIT_STATES,
     REMOVAL_REASONS,
     CampaignState,
     RecallCampaign,
@@ -52,8 +54,6 @@ from portal.recalls.models import (
 )
 from portal.recalls.notices import recall_subject
 from portal.recalls.targeting import affected_units, check_rules
-
-OPEN_STATES = (RecallUnitState.OPEN, RecallUnitState.NOTIFIED, RecallUnitState.ACKNOWLEDGED)
 
 
 def save_draft(tenant: Manufacturer, *, actor, campaign: RecallCampaign | None = None, **fields) -> RecallCampaign:
@@ -89,10 +89,10 @@ def preview(campaign: RecallCampaign, sample: int = 10) -> dict:
     count = db.session.scalar(select(func.count()).select_from(affected))
     reachable = db.session.scalar(
         select(func.count(distinct(Ownership.unit_id))).join(User, User.id == Ownership.owner_id)
-        .where(Ownership.unit_id.in_(select(affected.c.id)), Ownership.until.is_(None),
+        .where(Ownership.unit_id.in_(select(affected.c.id)), Ownership.is_current,
                User.email_verified_at.is_not(None)))
     owners = db.session.scalar(select(func.count(distinct(Ownership.owner_id)))
-                               .where(Ownership.unit_id.in_(select(affected.c.id)), Ownership.until.is_(None)))
+                               .where(Ownership.unit_id.in_(select(affected.c.id)), Ownership.is_current))
     units = db.session.scalars(select(Unit).where(Unit.id.in_(select(affected.c.id))).order_by(Unit.id)
                                .limit(sample)).all()
     return {"count": count, "reachable": reachable, "owners": owners, "sample": units}
@@ -127,7 +127,7 @@ def launch(campaign: RecallCampaign, *, remedy_available: bool, actor) -> int:
                case((reached, stamp), else_=null()), stamp,
                literal(""), literal(""), literal(""), literal(""), literal(""))
         .select_from(affected)
-        .outerjoin(Ownership, and_(Ownership.unit_id == affected.c.id, Ownership.until.is_(None)))
+        .outerjoin(Ownership, and_(Ownership.unit_id == affected.c.id, Ownership.is_current))
         .outerjoin(owner, and_(owner.id == Ownership.owner_id, owner.email_verified_at.is_not(None))),
     ))
     # Neither driver reports a usable rowcount for these INSERT ... SELECT statements, so count what landed.
@@ -148,7 +148,7 @@ def notify_owners(campaign: RecallCampaign, *, kind: str, round_: int = 0, owner
     now = literal(utcnow(), UTCDateTime)
     owners = (select(Ownership.owner_id.label("user_id")).distinct()
               .join(RecallUnit, RecallUnit.unit_id == Ownership.unit_id)
-              .where(RecallUnit.campaign_id == campaign.id, Ownership.until.is_(None), RecallUnit.state.in_(OPEN_STATES)))
+              .where(RecallUnit.campaign_id == campaign.id, Ownership.is_current, RecallUnit.state.in_(OPEN_UNIT_STATES)))
     if owner_ids is not None:
         owners = owners.where(Ownership.owner_id.in_(owner_ids))
     owners = owners.subquery()
@@ -179,7 +179,7 @@ def notify_owners(campaign: RecallCampaign, *, kind: str, round_: int = 0, owner
     if launching:
         return sent
     reached = select(Ownership.unit_id).join(User, User.id == Ownership.owner_id).where(
-        Ownership.until.is_(None), User.email_verified_at.is_not(None))
+        Ownership.is_current, User.email_verified_at.is_not(None))
     db.session.execute(update(RecallUnit).where(
         RecallUnit.campaign_id == campaign.id, RecallUnit.state == RecallUnitState.OPEN,
         RecallUnit.unit_id.in_(reached)).values(state=RecallUnitState.NOTIFIED, notified_at=utcnow())
@@ -229,7 +229,7 @@ def close(campaign: RecallCampaign, *, actor) -> None:
 
 
 def record_remedy(recall_unit: RecallUnit, *, by: str, note: str = "", place: str = "", actor=None) -> None:
-    if recall_unit.state not in OPEN_STATES:
+    if recall_unit.state not in OPEN_UNIT_STATES:
         raise Conflict(f"This unit is already {recall_unit.state.value}.")
     if recall_unit.campaign.state is CampaignState.ACTIVE_NO_REMEDY:
         raise Conflict("The remedy of this campaign is not available yet.")
@@ -245,7 +245,7 @@ def record_remedy(recall_unit: RecallUnit, *, by: str, note: str = "", place: st
 def remove_from_population(recall_unit: RecallUnit, reason: str, *, by: str, actor=None) -> None:
     if reason not in REMOVAL_REASONS:
         raise Invalid(f"Choose one of: {', '.join(REMOVAL_REASONS)}.", field="reason")
-    if recall_unit.state not in OPEN_STATES:
+    if recall_unit.state not in OPEN_UNIT_STATES:
         raise Conflict(f"This unit is already {recall_unit.state.value}.")
     recall_unit.state, recall_unit.removed_reason, recall_unit.recorded_by = RecallUnitState.REMOVED, reason, by[:254]
     recall_unit.remedied_at = None
@@ -256,7 +256,7 @@ def remove_from_population(recall_unit: RecallUnit, reason: str, *, by: str, act
 def acknowledge(owner: User, recall_unit: RecallUnit, *, option: str = "", preferred_date: date | None = None) -> None:
     """The owner read the notice; they may pick a remedy option and a date the campaign offers."""
     current = db.session.scalar(select(Ownership).where(Ownership.unit_id == recall_unit.unit_id,
-                                                        Ownership.until.is_(None), Ownership.owner_id == owner.id))
+                                                        Ownership.is_current, Ownership.owner_id == owner.id))
     if current is None:
         raise Invalid(_("Only the unit's current owner can acknowledge its recall."))
     if option and option not in recall_unit.campaign.options:
@@ -277,7 +277,7 @@ def join_active_campaigns(tenant_id: int, unit_ids=None, owner_ids=None) -> None
     """Units imported, assembled or registered after launch join every active campaign they match."""
     campaigns = db.session.scalars(select(RecallCampaign).where(
         RecallCampaign.manufacturer_id == tenant_id,
-        RecallCampaign.state.in_((CampaignState.ACTIVE, CampaignState.ACTIVE_NO_REMEDY)))).all()
+        RecallCampaign.state.in_(ACTIVE_CAMPAIGN_STATES))).all()
     for campaign in campaigns:  # a tenant has a handful of active campaigns; the units are set-based
         affected = affected_units(campaign).subquery()
         candidates = select(affected.c.id).where(
@@ -294,7 +294,9 @@ def join_active_campaigns(tenant_id: int, unit_ids=None, owner_ids=None) -> None
                       owner_ids=owner_ids)
 
 
-def open_recalls_for_unit(unit_id: int) -> list[RecallUnit]:
+def recalls_for_unit(unit_id: int) -> list[RecallUnit]:
+    """Every launched campaign the unit is part of, whatever its state or the unit's (for its page), newest
+    first; `open_recalls_for_units` keeps only the unremedied ones of active campaigns."""
     return list(db.session.scalars(
         select(RecallUnit).join(RecallCampaign, RecallCampaign.id == RecallUnit.campaign_id)
         .where(RecallUnit.unit_id == unit_id, RecallCampaign.state != CampaignState.DRAFT)
@@ -307,8 +309,8 @@ def open_recalls_for_units(unit_ids: list[int]) -> list[RecallUnit]:
         return []
     return list(db.session.scalars(
         select(RecallUnit).join(RecallCampaign, RecallCampaign.id == RecallUnit.campaign_id)
-        .where(RecallUnit.unit_id.in_(unit_ids), RecallUnit.state.in_(OPEN_STATES),
-               RecallCampaign.state.in_((CampaignState.ACTIVE, CampaignState.ACTIVE_NO_REMEDY)))))
+        .where(RecallUnit.unit_id.in_(unit_ids), RecallUnit.state.in_(OPEN_UNIT_STATES),
+               RecallCampaign.state.in_(ACTIVE_CAMPAIGN_STATES))))
 
 
 def completion(campaign: RecallCampaign) -> dict:
@@ -318,7 +320,7 @@ def completion(campaign: RecallCampaign) -> dict:
     affected = sum(counts.values())
     removed, remedied = counts.get(RecallUnitState.REMOVED, 0), counts.get(RecallUnitState.REMEDIED, 0)
     reachable = db.session.scalar(select(func.count(distinct(RecallUnit.unit_id)))
-                                  .join(Ownership, and_(Ownership.unit_id == RecallUnit.unit_id, Ownership.until.is_(None)))
+                                  .join(Ownership, and_(Ownership.unit_id == RecallUnit.unit_id, Ownership.is_current))
                                   .join(User, User.id == Ownership.owner_id)
                                   .where(RecallUnit.campaign_id == campaign.id, User.email_verified_at.is_not(None)))
     delivered = db.session.scalar(select(func.count()).select_from(Notification).where(

@@ -7,9 +7,14 @@ from sqlalchemy import exists, select
 from portal.catalog.models import Lot, Unit
 from portal.core.db import is_one_of
 from portal.extensions import db
-from portal.recalls.models import CampaignState, RecallCampaign, RecallUnit, RecallUnitState
-
-OPEN = (RecallUnitState.OPEN, RecallUnitState.NOTIFIED, RecallUnitState.ACKNOWLEDGED)
+from portal.recalls.models import (
+    ACTIVE_CAMPAIGN_STATES,
+    OPEN_UNIT_STATES,
+    CampaignState,
+    RecallCampaign,
+    RecallUnit,
+    RecallUnitState,
+)
 
 
 def recall_status(unit: Unit) -> dict:
@@ -19,9 +24,9 @@ def recall_status(unit: Unit) -> dict:
         .order_by(RecallCampaign.launched_at)).all()
     recalls = []
     for ru, c in rows:
-        if ru.state in OPEN and c.state is CampaignState.ACTIVE_NO_REMEDY:
+        if ru.state in OPEN_UNIT_STATES and c.state is CampaignState.ACTIVE_NO_REMEDY:
             words = _("Recall incomplete, remedy not yet available")
-        elif ru.state in OPEN and c.state is CampaignState.ACTIVE:
+        elif ru.state in OPEN_UNIT_STATES and c.state is CampaignState.ACTIVE:
             words = _("Recall incomplete")
         elif ru.state is RecallUnitState.REMEDIED:
             words = _("Remedy completed")
@@ -29,7 +34,7 @@ def recall_status(unit: Unit) -> dict:
             continue  # closed campaigns and units removed from the population
         recalls.append({"campaign": c.number, "title": c.title, "manufacturer": c.manufacturer.name, "status": words,
                         "hazard": c.hazard, "remedy": c.remedy_type.value, "instructions": c.remedy_instructions,
-                        "contact": c.contact, "open": ru.state in OPEN})
+                        "contact": c.contact, "open": ru.state in OPEN_UNIT_STATES})
     open_ = [r for r in recalls if r["open"]]
     summary = open_[0]["status"] if open_ else (_("Remedy completed") if recalls else _("No open recalls for this unit"))
     return {"gtin": unit.model.gtin, "serial": unit.serial, "product": unit.model.name, "status": summary,
@@ -38,9 +43,9 @@ def recall_status(unit: Unit) -> dict:
 
 def open_recall_clause(unit_id: int):
     """EXISTS: the unit is unremedied in an active campaign (a clause, so callers can fold it into a query)."""
-    return exists().where(RecallUnit.unit_id == unit_id, is_one_of(RecallUnit.state, OPEN),
+    return exists().where(RecallUnit.unit_id == unit_id, is_one_of(RecallUnit.state, OPEN_UNIT_STATES),
                           RecallCampaign.id == RecallUnit.campaign_id,
-                          is_one_of(RecallCampaign.state, (CampaignState.ACTIVE, CampaignState.ACTIVE_NO_REMEDY)))
+                          is_one_of(RecallCampaign.state, ACTIVE_CAMPAIGN_STATES))
 
 
 def has_open_recall(unit_id: int) -> bool:
@@ -57,8 +62,7 @@ def public_recalls(model_id: int, lot: str | None = None) -> list[dict]:
         affected = affected.join(Lot, Lot.id == Unit.lot_id).where(Lot.code == lot)
     campaigns = db.session.scalars(
         select(RecallCampaign).where(RecallCampaign.id.in_(affected.distinct()),
-                                     is_one_of(RecallCampaign.state, (CampaignState.ACTIVE,
-                                                                      CampaignState.ACTIVE_NO_REMEDY)))
+                                     is_one_of(RecallCampaign.state, ACTIVE_CAMPAIGN_STATES))
         .order_by(RecallCampaign.launched_at)).all()
     return [{"campaign": c.number, "title": c.title, "hazard": c.hazard, "remedy": c.remedy_type.value,
              "instructions": c.remedy_instructions, "contact": c.contact,

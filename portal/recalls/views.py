@@ -26,7 +26,7 @@ from portal.ownership.services import current_ownership
 from portal.recalls import services
 from portal.recalls.feed import atom_feed
 from portal.recalls.forms import AcknowledgeForm
-from portal.recalls.models import CampaignState, RecallCampaign, RecallUnit
+from portal.recalls.models import ACTIVE_CAMPAIGN_STATES, CampaignState, RecallCampaign, RecallUnit
 from portal.recalls.status import recall_status
 
 bp = Blueprint("recalls", __name__)
@@ -69,7 +69,7 @@ def lookup():
 
 def _active_campaigns():
     return db.session.scalars(select(RecallCampaign).where(RecallCampaign.state.in_(
-        (CampaignState.ACTIVE, CampaignState.ACTIVE_NO_REMEDY))).order_by(RecallCampaign.launched_at.desc())).all()
+        ACTIVE_CAMPAIGN_STATES)).order_by(RecallCampaign.launched_at.desc())).all()
 
 
 @bp.get("/recalls")

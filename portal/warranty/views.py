@@ -248,7 +248,7 @@ def _show(claim: WarrantyClaim, status: int = 200, *, error: str | None = None, 
 
 
 def _current_ownership_id(unit) -> int | None:
-    return db.session.scalar(select(Ownership.id).where(Ownership.unit_id == unit.id, Ownership.until.is_(None),
+    return db.session.scalar(select(Ownership.id).where(Ownership.unit_id == unit.id, Ownership.is_current,
                                                         Ownership.owner_id == current_user.id))
 
 

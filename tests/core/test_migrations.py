@@ -13,7 +13,7 @@ def test_migrated_schema_has_no_pending_autogenerate_diff(app):
 
 
 def test_current_ownership_index_is_partial_and_unique(app):
-    """Invariant 2 lives in the database: the index only covers rows without an end."""
+    """Invariant 2 (docs/architecture.md) lives in the database: the index only covers rows without an end."""
     from sqlalchemy import inspect
 
     with app.app_context():

@@ -61,7 +61,7 @@ def test_implausible_purchase_dates_are_refused(world, ctx, purchased_on, messag
 
 
 def test_the_database_itself_refuses_a_second_current_ownership(world, ctx):
-    """Invariant 2 holds even for code that skips the service's checks."""
+    """Invariant 2 (docs/architecture.md) holds even for code that skips the service's checks."""
     unit, owner, other = unit_a(world), find_user(world.owner), find_user(world.other_owner)
     db.session.add(Ownership(unit=unit, owner=owner))
     db.session.flush()
