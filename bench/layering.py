@@ -86,9 +86,37 @@ def main() -> None:
     core_up = sorted({b for (a, b) in cross if a == "core"})
     print(f"areas core imports: {len(core_up)} {core_up}")
     print(f"function-local imports: {len(local_imports)}")
+    routes, with_sql = route_functions(files)
+    print(f"route functions: {len(routes)}, executing SQL themselves: {len(with_sql)}")
     if args.list:
         for line in local_imports:
             print(f"  {line}")
+        print("route functions executing SQL:")
+        for name in with_sql:
+            print(f"  {name}")
+
+
+ROUTE_DECORATORS = {"route", "get", "post", "put", "patch", "delete"}
+SQL_CALLS = {"execute", "scalar", "scalars", "get", "query"}
+
+
+def route_functions(files: list[Path]) -> tuple[list[str], list[str]]:
+    """Functions with a route decorator (`@bp.get(...)`), and those whose own body runs a statement on the
+    session (`db.session.execute/scalar/scalars/get/query`)."""
+    routes, with_sql = [], []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            if not any(isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute) and d.func.attr in ROUTE_DECORATORS
+                       for d in node.decorator_list):
+                continue
+            name = f"{path.relative_to(ROOT.parent)}:{node.name}"
+            routes.append(name)
+            if any(isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr in SQL_CALLS
+                   and "session" in ast.unparse(c.func.value) for c in ast.walk(node)):
+                with_sql.append(name)
+    return routes, with_sql
 
 
 def _in_type_checking(tree: ast.Module, node: ast.AST) -> bool:

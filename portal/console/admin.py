@@ -3,17 +3,15 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from portal.accounts.forms import ResetFactorForm
 from portal.accounts.guard import second_factor_gate
 from portal.accounts.second_factor import may_reset_factor, reset_second_factor
 from portal.accounts.services import find_user
-from portal.catalog.models import Manufacturer
 from portal.catalog.services import create_tenant
+from portal.console import queries
 from portal.console.forms import TenantForm
 from portal.core.work import attempt, on_field
-from portal.extensions import db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -35,8 +33,7 @@ def tenants():
         if created:
             flash(f"Tenant {created.value.name} created. Add its first admin from the command line or its team page.", "success")
             return redirect(url_for(".tenants"))
-    rows = db.session.scalars(select(Manufacturer).order_by(Manufacturer.name)).all()
-    return render_template("console/tenants.html", tenants=rows, form=form, reset_form=ResetFactorForm()), (
+    return render_template("console/tenants.html", tenants=queries.all_tenants(), form=form, reset_form=ResetFactorForm()), (
         400 if form.errors else 200)
 
 

@@ -5,17 +5,17 @@ import io
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
-from sqlalchemy import case, select
+from sqlalchemy import case
 from wtforms.fields.choices import SelectChoice
 
 from portal.accounts.forms import EmptyForm
 from portal.accounts.tenancy import console as bp
-from portal.accounts.tenancy import scoped, staff_required, tenant_scoped
+from portal.accounts.tenancy import staff_required, tenant_scoped
 from portal.authenticity import keys as key_service
 from portal.authenticity.clones import decide_alert, scan_timeline
 from portal.authenticity.forms import LabelSheetForm, RevokeForm
 from portal.authenticity.labels import current_label, issue_label, label_uri
-from portal.authenticity.models import AlertState, CloneAlert, CounterfeitReport, Label, LabelRun, SigningKey
+from portal.authenticity.models import AlertState, CloneAlert, CounterfeitReport, LabelRun, SigningKey
 from portal.authenticity.sheets import (
     BACKGROUND_OVER,
     count_selection,
@@ -24,6 +24,7 @@ from portal.authenticity.sheets import (
     write_sheet,
 )
 from portal.catalog.models import ProductModel, Unit
+from portal.console import queries
 from portal.core.errors import DomainError
 from portal.core.storage import open_stored
 from portal.core.work import attempt
@@ -34,8 +35,7 @@ from portal.extensions import db
 @bp.get("/<tenant>/keys")
 @staff_required()
 def keys():
-    rows = db.session.scalars(scoped(SigningKey).order_by(SigningKey.id.desc())).all()
-    return render_template("console/keys.html", keys=rows, form=EmptyForm(), revoke_form=RevokeForm())
+    return render_template("console/keys.html", keys=queries.tenant_rows(SigningKey, SigningKey.id.desc()), form=EmptyForm(), revoke_form=RevokeForm())
 
 
 @bp.post("/<tenant>/keys/rotate")
@@ -55,7 +55,7 @@ def revoke_key():
     if form.validate_on_submit():
         revoked = attempt(lambda: key_service.revoke_key(g.tenant, form.kid.data, form.reason.data, actor=current_user))
         if not revoked:
-            return render_template("console/keys.html", keys=db.session.scalars(scoped(SigningKey)).all(),
+            return render_template("console/keys.html", keys=queries.tenant_rows(SigningKey, SigningKey.id.desc()),
                                    form=EmptyForm(), revoke_form=form), revoked.refusal.status
         flash(f"Key {form.kid.data} is revoked: its labels now verify as Not genuine.", "warning")
     return redirect(url_for(".keys"))
@@ -64,7 +64,7 @@ def revoke_key():
 def _sheet_form() -> LabelSheetForm:
     form = LabelSheetForm()
     form.model_id.choices = [SelectChoice(m.id, f"{m.name} ({m.gtin})")
-                             for m in db.session.scalars(scoped(ProductModel).order_by(ProductModel.name))]
+                             for m in queries.tenant_rows(ProductModel, ProductModel.name)]
     return form
 
 
@@ -72,7 +72,7 @@ def _sheet_form() -> LabelSheetForm:
 @staff_required()
 def labels():
     form = _sheet_form()
-    runs = db.session.scalars(scoped(LabelRun).order_by(LabelRun.id.desc()).limit(10)).all()
+    runs = queries.tenant_rows(LabelRun, LabelRun.id.desc(), limit=10)
     if form.validate_on_submit():
         product = tenant_scoped(ProductModel, id=form.model_id.data)
         criteria = {"gtin": product.gtin, "lot": form.lot.data or "", "serial_from": form.serial_from.data or "",
@@ -143,16 +143,15 @@ def unit_label_pdf(unit_id: int):
 @bp.get("/<tenant>/alerts")
 def alerts():
     order = case((CloneAlert.state == AlertState.OPEN, 0), else_=1)
-    rows = db.session.scalars(scoped(CloneAlert).order_by(order, CloneAlert.created_at.desc()).limit(200)).all()
-    return render_template("console/alerts.html", alerts=rows)
+    return render_template("console/alerts.html",
+                           alerts=queries.tenant_rows(CloneAlert, order, CloneAlert.created_at.desc(), limit=200))
 
 
 @bp.get("/<tenant>/alerts/<int:alert_id>")
 def alert(alert_id: int):
     item = tenant_scoped(CloneAlert, id=alert_id)
-    labels_of_unit = db.session.scalars(select(Label).where(Label.unit_id == item.unit_id).order_by(Label.number)).all()
     return render_template("console/alert.html", alert=item, scans=scan_timeline(item.unit_id),
-                           labels=labels_of_unit, form=EmptyForm())
+                           labels=queries.labels_of(item.unit_id), form=EmptyForm())
 
 
 @bp.post("/<tenant>/alerts/<int:alert_id>/decision")
@@ -169,8 +168,8 @@ def decide(alert_id: int):
 
 @bp.get("/<tenant>/reports")
 def reports():
-    rows = db.session.scalars(scoped(CounterfeitReport).order_by(CounterfeitReport.created_at.desc()).limit(200)).all()
-    return render_template("console/reports.html", reports=rows)
+    return render_template("console/reports.html", reports=queries.tenant_rows(
+        CounterfeitReport, CounterfeitReport.created_at.desc(), limit=200))
 
 
 @bp.get("/<tenant>/reports/<int:report_id>/photo")

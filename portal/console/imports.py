@@ -5,12 +5,12 @@ from flask import abort, current_app, g, redirect, render_template, send_file, u
 from flask_login import current_user
 
 from portal.accounts.tenancy import console as bp
-from portal.accounts.tenancy import scoped, staff_required, tenant_scoped
+from portal.accounts.tenancy import staff_required, tenant_scoped
 from portal.catalog.import_jobs import ImportJob, ImportState, rejected_rows, run_in_background, start_import
+from portal.console import queries
 from portal.console.forms import ImportForm
 from portal.core.storage import open_stored
 from portal.core.work import attempt, on_field
-from portal.extensions import db
 
 RECENT = 10
 
@@ -30,8 +30,8 @@ def import_units():
                 if current_app.config.get("IMPORT_JOBS_IN_PROCESS", True):
                     run_in_background(current_app._get_current_object(), started.value.id)
                 return redirect(url_for(".import_job", job_id=started.value.id))
-    jobs = db.session.scalars(scoped(ImportJob).order_by(ImportJob.id.desc()).limit(RECENT)).all()
-    return render_template("console/import.html", form=form, jobs=jobs), 400 if form.errors else 200
+    return render_template("console/import.html", form=form,
+                           jobs=queries.tenant_rows(ImportJob, ImportJob.id.desc(), limit=RECENT)), 400 if form.errors else 200
 
 
 @bp.get("/<tenant>/imports/<int:job_id>")
