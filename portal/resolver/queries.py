@@ -74,6 +74,10 @@ def managed_links(model_id: int) -> list[Managed]:
     return [Managed(*row) for row in db.session.connection().execute(_managed_statement(), {"model_id": model_id})]
 
 
+def gtin_of(model_id: int) -> str:
+    return db.session.scalar(select(ProductModel.gtin).where(ProductModel.id == model_id))
+
+
 def links_of_tenant(manufacturer_id: int) -> list[ManagedLink]:
     """The console's and API's list: live links first, newest first."""
     return list(db.session.scalars(select(ManagedLink).where(ManagedLink.manufacturer_id == manufacturer_id)

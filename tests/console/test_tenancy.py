@@ -47,6 +47,10 @@ def acme_records(app, world) -> dict[str, int]:
         ids = {"alert_id": alert.id, "report_id": report.id, "run_id": run.id, "membership_id": membership_id,
                "campaign_id": campaign.id, "notification_id": notification_id, "action": "follow-up",
                "number": claim.number, "entry_id": photo_id}
+        from portal.resolver.services import LinkFields, add_link
+
+        ids["link_id"] = add_link(acme, LinkFields(gtin=world.gtin_a, scope="model", link_type="support", title="Help",
+                                                   target="https://acme.example/help"), actor="test").id
         db.session.commit()
         ids["job_id"] = _finished_import_job(acme, world)
     return ids
