@@ -22,10 +22,10 @@ from portal.core.db import utcnow
 from portal.core.errors import Conflict, Invalid, NotFound
 from portal.core.gs1 import (
     GS1Error,
+    canonical_gtin,
+    canonical_serial,
     company_prefix_matches,
-    normalize_gtin,
     validate_company_prefix,
-    validate_serial,
 )
 from portal.core.signals import units_landed
 from portal.core.storage import StoredFile
@@ -53,6 +53,17 @@ def create_tenant(slug: str, name: str, prefixes: list[str], *, actor) -> Manufa
     return tenant
 
 
+def declare_identifier_case(tenant: Manufacturer, case_insensitive: bool, *, actor) -> Manufacturer:
+    """The manufacturer declares whether its lots and serials are case-insensitive ("cell-b2" is "CELL-B2").
+
+    Recall targeting and remedy recording follow the declaration; the stored identifiers keep their case."""
+    tenant.identifiers_case_insensitive = bool(case_insensitive)
+    db.session.flush()
+    audit.log(actor, "tenant.identifier_case", tenant, manufacturer_id=tenant.id,
+              case_insensitive=tenant.identifiers_case_insensitive)
+    return tenant
+
+
 def add_company_prefix(tenant: Manufacturer, prefix: str) -> CompanyPrefix:
     try:
         prefix = validate_company_prefix(prefix)
@@ -67,15 +78,17 @@ def add_company_prefix(tenant: Manufacturer, prefix: str) -> CompanyPrefix:
 
 
 def parse_gtin(text: str) -> str:
+    """A GTIN from a form, the API, the CLI or an import, in its stored form (core.gs1.canonical_gtin)."""
     try:
-        return normalize_gtin(text or "")
+        return canonical_gtin(text or "")
     except GS1Error as err:
         raise Invalid(str(err), field="gtin") from None
 
 
 def parse_serial(text: str) -> str:
+    """A serial from a form, the API, the CLI or an import, trimmed (core.gs1.canonical_serial)."""
     try:
-        return validate_serial(text or "")
+        return canonical_serial(text or "")
     except GS1Error as err:
         raise Invalid(str(err), field="serial") from None
 

@@ -17,12 +17,26 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 __all__ = [
-    "CSET_82", "MAX_INPUT_LENGTH", "GS1Error", "DigitalLink",
-    "gtin_check_digit", "normalize_gtin", "is_valid_gtin",
-    "company_prefix_matches", "validate_company_prefix",
-    "validate_serial", "validate_lot", "validate_cpv",
-    "parse_digital_link", "parse_element_string", "parse_any",
-    "format_digital_link", "format_element_string", "element_string_bytes",
+    "CSET_82",
+    "MAX_INPUT_LENGTH",
+    "DigitalLink",
+    "GS1Error",
+    "canonical_gtin",
+    "canonical_serial",
+    "company_prefix_matches",
+    "element_string_bytes",
+    "format_digital_link",
+    "format_element_string",
+    "gtin_check_digit",
+    "is_valid_gtin",
+    "normalize_gtin",
+    "parse_any",
+    "parse_digital_link",
+    "parse_element_string",
+    "validate_company_prefix",
+    "validate_cpv",
+    "validate_lot",
+    "validate_serial",
 ]
 
 #: GS1 AI encodable character set 82 (General Specifications, figure 7.11-1).
@@ -97,6 +111,28 @@ def normalize_gtin(text: str) -> str:
     if not isinstance(text, str):
         raise GS1Error("gtin", f"GTIN must be text, got {type(text).__name__}")
     return _gtin14(text.strip())
+
+
+_TYPED_SEPARATORS = re.compile(r"[ \t\-.]")
+
+
+def canonical_gtin(text: str) -> str:
+    """A GTIN as a person or a partner's system writes it, in its one stored form: surrounding space trimmed,
+    spaces, dashes and dots between the digits dropped ("0761 2345-00001 5"), then the 14-digit form of
+    normalize_gtin. Forms, the API, the CLI and imports read GTINs through this (docs/architecture.md,
+    invariant 7); Digital Link paths use normalize_gtin, whose syntax has no separators."""
+    if not isinstance(text, str):
+        raise GS1Error("gtin", f"GTIN must be text, got {type(text).__name__}")
+    return normalize_gtin(_TYPED_SEPARATORS.sub("", text.strip()))
+
+
+def canonical_serial(text: str, *, case_insensitive: bool = False) -> str:
+    """A serial as typed, in its stored form: surrounding space trimmed, upper case when its manufacturer
+    declares serials case-insensitive, then validate_serial."""
+    if not isinstance(text, str):
+        raise GS1Error("serial", f"Serial must be text, got {type(text).__name__}")
+    text = text.strip()
+    return validate_serial(text.upper() if case_insensitive else text)
 
 
 def is_valid_gtin(text: str) -> bool:

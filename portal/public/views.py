@@ -16,7 +16,7 @@ from flask_login import current_user
 from portal.accounts.services import set_locale
 from portal.catalog.models import ProductModel
 from portal.config import ROOT
-from portal.core.gs1 import DigitalLink, GS1Error, format_digital_link, normalize_gtin, validate_serial
+from portal.core.gs1 import DigitalLink, GS1Error, canonical_gtin, canonical_serial, format_digital_link
 from portal.core.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_AGE, LANGUAGES
 from portal.core.storage import open_stored
 from portal.core.urls import local_path
@@ -67,7 +67,7 @@ def lookup():
     if not gtin and not serial:
         return render_template("public/lookup.html", gtin="", serial="")
     try:
-        link = DigitalLink(normalize_gtin(gtin), serial=validate_serial(serial))
+        link = DigitalLink(canonical_gtin(gtin), serial=canonical_serial(serial))
     except GS1Error as err:
         return render_template("public/lookup.html", gtin=gtin, serial=serial, error=str(err)), 422
     return redirect(format_digital_link(link, base=""))

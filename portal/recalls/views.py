@@ -20,7 +20,7 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.catalog.models import Manufacturer, ProductModel, Unit
 from portal.core.errors import DomainError
-from portal.core.gs1 import GS1Error, normalize_gtin, validate_serial
+from portal.core.gs1 import GS1Error, canonical_gtin, canonical_serial
 from portal.extensions import db, limiter
 from portal.ownership.services import current_ownership
 from portal.recalls import services
@@ -45,7 +45,7 @@ def lookup():
     if not gtin and not serial and not as_json:
         return render_template("recalls/lookup.html", gtin="", serial="")
     try:
-        gtin14, serial = normalize_gtin(gtin), validate_serial(serial)
+        gtin14, serial = canonical_gtin(gtin), canonical_serial(serial)
     except GS1Error as err:
         if as_json:
             return jsonify({"type": "https://provenance.example/problems/invalid", "title": "Invalid GTIN or serial",
