@@ -47,6 +47,7 @@
   /* --- What a decoded text means ------------------------------------------------------------------ */
 
   var GTIN = /^(\d{8}|\d{12,14})$/;
+  var COMPRESSED = /^(A[Q-Za-f]|C[g-z0-9_-]|D[A-P])[A-Za-z0-9_-]{8,}$/;
 
   /* A GS1 Digital Link (any host, any path prefix) -> "/01/<gtin>/.../21/<serial>?query" on this site. */
   function digitalLinkPath(text) {
@@ -61,6 +62,8 @@
         return "/" + segs.slice(i).join("/") + url.search;
       }
     }
+    // A compressed Digital Link: one path segment whose first byte is AI 01 or a sequence starting with it.
+    if (segs.length === 2 && COMPRESSED.test(segs[1])) return "/" + segs[1] + url.search;
     return null;
   }
 

@@ -111,7 +111,8 @@ self.addEventListener("fetch", function (event) {
     return;
   }
 
-  if (request.mode === "navigate" && (url.pathname.indexOf("/01/") === 0 || url.pathname === OFFLINE_PAGE)) {
+  if (request.mode === "navigate" && (url.pathname.indexOf("/01/") === 0 || url.pathname.indexOf("/verdict/01/") === 0
+                                     || url.pathname === OFFLINE_PAGE)) {
     // Network first; the offline page only when the network fails (not on an HTTP error: that is an answer).
     event.respondWith(fetch(request).then(function (response) {
       if (response.ok && url.pathname !== OFFLINE_PAGE) event.waitUntil(refreshShellIfOld());

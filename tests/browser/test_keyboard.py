@@ -43,7 +43,13 @@ from tests.browser.test_recall_journey import (
     home_completion,
 )
 from tests.browser.test_recall_journey import TITLE as RECALL_TITLE
-from tests.browser.test_scan import camera_phone, label_video, on_server, report_stolen_unit, signed_label_uri
+from tests.browser.test_scan import (
+    camera_phone,
+    label_video,
+    report_stolen_unit,
+    signed_label_uri,
+    verdict_on_server,
+)
 from tests.factories import TOTP_SECRET, build_world
 
 pytestmark = pytest.mark.browser
@@ -189,7 +195,7 @@ def test_camera_scan_of_a_stolen_unit_started_by_keyboard(app, browser, live_ser
     with camera_phone(browser, live_server, label_video(uri, tmp_path / "stolen.y4m")) as page:
         page.goto("/scan")
         tab_and_press(page, page.get_by_role("button", name="Start camera"))
-        page.wait_for_url(on_server(uri, live_server))
+        page.wait_for_url(verdict_on_server(uri, live_server))
         expect(page.locator("#verdict-title")).to_have_text("Genuine, with a warning")
         expect(page.locator("main")).to_contain_text("Reported stolen")
         tab_to(page, page.get_by_role("navigation", name="Main").get_by_role("link", name="Check a product"))
