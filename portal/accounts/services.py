@@ -8,7 +8,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from portal.accounts.models import Role, StaffMembership, User
 from portal.accounts.sessions import revoke_all_sessions
@@ -189,6 +189,8 @@ def add_staff(manufacturer, email: str, role: Role | str, *, actor, password: st
                                       StaffMembership.manufacturer_id == manufacturer.id)
     )
     if existing is not None:
+        if existing.role is Role.ADMIN and role is not Role.ADMIN:
+            _keep_another_admin(existing)
         existing.role = role
         membership = existing
     else:
@@ -199,14 +201,24 @@ def add_staff(manufacturer, email: str, role: Role | str, *, actor, password: st
     return membership
 
 
+def _keep_another_admin(membership: StaffMembership) -> None:
+    """Refuse to let `membership`, an admin, stop being one when no other admin of the tenant would remain.
+
+    The tenant's admin rows are locked first with a no-op UPDATE (a row lock on PostgreSQL, the write lock on
+    SQLite), so two admins demoting or removing each other at the same moment cannot both get through.
+    """
+    tenant_admins = (StaffMembership.manufacturer_id == membership.manufacturer_id) & (StaffMembership.role == Role.ADMIN)
+    db.session.execute(update(StaffMembership).where(tenant_admins).values(role=StaffMembership.role)
+                       .execution_options(synchronize_session=False))
+    others = db.session.scalar(select(func.count()).select_from(StaffMembership)
+                               .where(tenant_admins, StaffMembership.id != membership.id))
+    if not others:
+        raise Conflict("A tenant keeps at least one admin.", field="role")
+
+
 def remove_staff(membership: StaffMembership, *, actor) -> None:
     if membership.role is Role.ADMIN:
-        admins = db.session.scalar(
-            select(func.count()).select_from(StaffMembership).where(
-                StaffMembership.manufacturer_id == membership.manufacturer_id, StaffMembership.role == Role.ADMIN)
-        )
-        if admins <= 1:
-            raise Conflict("A tenant keeps at least one admin.")
+        _keep_another_admin(membership)
     audit.log(actor, "staff.removed", membership, manufacturer_id=membership.manufacturer_id,
               email=membership.user.email)
     db.session.delete(membership)

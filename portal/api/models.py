@@ -78,7 +78,10 @@ class ApiToken(db.Model):
         return [s for s in self.scopes.split() if s]
 
     def allows(self, scope: Scope | str) -> bool:
-        return str(scope) in self.scope_list
+        """Whether the token holds `scope` and its issuer's current role allows it. `role_scopes` is set from
+        that role on every request by api.tokens.authenticate; a token not authenticated there allows nothing."""
+        cap = getattr(self, "role_scopes", None)
+        return cap is not None and str(scope) in self.scope_list and str(scope) in cap
 
     def is_usable(self, now: datetime) -> bool:
         return self.revoked_at is None and now < self.expires_at

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
-from portal.accounts.models import StaffMembership, User
+from portal.accounts.models import Role, StaffMembership, User
 from portal.api.models import TOKEN_MARK, ApiToken, Scope
 from portal.catalog.models import Manufacturer
 from portal.core import audit
@@ -24,6 +24,23 @@ from portal.extensions import db
 PREFIX_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 PREFIX_LENGTH = 10
 MAX_DAYS = 730
+#: The most a token may do, by its issuer's current role in the tenant, checked on every request: a token acts
+#: for the person who issued it and never outranks them, so demoting an admin narrows their tokens at once
+#: (docs/api.md). Admins hold every scope, including any added later; a role not listed here holds none.
+ROLE_SCOPES: dict[Role, frozenset[str]] = {
+    Role.CLAIMS_AGENT: frozenset({Scope.UNITS_READ, Scope.CLAIMS_READ, Scope.CLAIMS_WRITE}),
+    Role.RECALL_MANAGER: frozenset({Scope.UNITS_READ, Scope.RECALLS_READ, Scope.REMEDIES_WRITE}),
+    Role.ANALYST: frozenset({Scope.UNITS_READ, Scope.CLAIMS_READ, Scope.RECALLS_READ, Scope.EVENTS_READ}),
+}
+
+
+def scopes_for_role(role: Role) -> frozenset[str]:
+    """What a token issued by someone of `role` may do at most."""
+    if role is Role.ADMIN:
+        return frozenset(s.value for s in Scope)
+    return frozenset(str(s) for s in ROLE_SCOPES.get(role, ()))
+
+
 #: last_used_at is written at most this often per token, so reads do not turn into a write each.
 TOUCH_EVERY = timedelta(minutes=1)
 
@@ -116,7 +133,7 @@ def authenticate(raw: str | None) -> ApiToken:
     """The token that may act now, or Unauthenticated saying why not.
 
     A token acts for the admin who made it: once that person is no longer staff of the tenant, their
-    tokens stop working too.
+    tokens stop working too, and while they are, the token's scopes are capped by their current role.
     """
     if not raw:
         raise Unauthenticated("Send a token as 'Authorization: Bearer <token>'. Tenant admins issue tokens "
@@ -129,10 +146,11 @@ def authenticate(raw: str | None) -> ApiToken:
         raise Unauthenticated("This token was revoked.")
     if now >= token.expires_at:
         raise Unauthenticated("This token has expired.")
-    still_staff = db.session.scalar(select(StaffMembership.id).where(
+    role = db.session.scalar(select(StaffMembership.role).where(
         StaffMembership.user_id == token.created_by_id, StaffMembership.manufacturer_id == token.manufacturer_id))
-    if still_staff is None:
+    if role is None:
         raise Unauthenticated("The person who issued this token is no longer staff of the manufacturer.")
+    token.role_scopes = scopes_for_role(role)  # read by ApiToken.allows; never stored
     return token
 
 
