@@ -1,0 +1,162 @@
+"""What every insight reads: one row per unit of a tenant, with its dates as numbers, filtered.
+
+A unit's **sale** is its first retail_selling event recorded by a till or an EPCIS partner (not the event a
+registration writes), on that event's UTC date, at the shop the event names. Where no sale was recorded, the
+unit counts as sold on its first owner's purchase date, or else on the day it was first registered.
+Its **channel** is the shop: the till's, or the retailer the first owner named. A unit built into another
+(a battery pack in a bike) is left out: it is sold and registered with its assembly.
+
+Everything is a subquery: each insight groups it in one statement (docs/architecture.md, "Set-based work").
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date
+
+from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.sql import Subquery
+
+from portal.catalog.models import BizStep, Lot, ProductModel, Unit, UnitEvent
+from portal.core.errors import Invalid
+from portal.extensions import db
+from portal.insights.sql import day_number, day_of, month_number
+from portal.ownership.models import Ownership
+
+#: The note `ownership.services.register_unit` writes on the retail_selling event of a registration.
+REGISTRATION_NOTE = "Registered by its owner"
+#: Statuses of a unit that is still stock (neither gone out of service nor lost).
+IN_STOCK = ("active", "in_progress", "in_transit", "sellable_accessible", "returned")
+
+
+class BadFilter(Invalid):
+    status = 400
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The filters every insight page takes; all optional."""
+
+    model: int | None = None
+    lot: str = ""
+    made_from: date | None = None
+    made_to: date | None = None
+    sold_from: date | None = None
+    sold_to: date | None = None
+    channel: str = ""
+
+    @classmethod
+    def from_args(cls, args) -> Filters:
+        """Parse a query string; a value that is not what it should be raises BadFilter naming it."""
+        values: dict = {}
+        raw = (args.get("model") or "").strip()
+        if raw:
+            if not raw.isdigit() or len(raw) > 9:
+                raise BadFilter("Choose a model from the list.", field="model")
+            values["model"] = int(raw)
+        for name in ("lot", "channel"):
+            text = (args.get(name) or "").strip()
+            if len(text) > 160:
+                raise BadFilter(f"The {name} is too long.", field=name)
+            values[name] = text
+        for name in ("made_from", "made_to", "sold_from", "sold_to"):
+            text = (args.get(name) or "").strip()
+            if text:
+                try:
+                    values[name] = date.fromisoformat(text)
+                except ValueError:
+                    raise BadFilter(f"{text[:20]!r} is not a date (YYYY-MM-DD).", field=name) from None
+                if not date(1970, 1, 1) <= values[name] <= date(2200, 1, 1):
+                    raise BadFilter("Choose a date between 1970 and 2200.", field=name)
+        for start, end in (("made_from", "made_to"), ("sold_from", "sold_to")):
+            if values.get(start) and values.get(end) and values[start] > values[end]:
+                raise BadFilter("The window ends before it starts.", field=end)
+        return cls(**values)
+
+    def args(self) -> dict:
+        """The filters as query arguments (for links and the CSV), without the empty ones."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value not in (None, ""):
+                out[f.name] = value.isoformat() if isinstance(value, date) else value
+        return out
+
+    @property
+    def active(self) -> bool:
+        return bool(self.args())
+
+
+#: No filter: every unit of the tenant.
+EVERYTHING = Filters()
+
+
+def facts(manufacturer_id: int, filters: Filters = EVERYTHING, *, before: date | None = None) -> Subquery:
+    """One row per unit of the tenant that passes `filters`, as known before the day `before` (default: all).
+
+    Columns: unit_id, model_id, lot_id, status, made (day number), made_m (month number), sold, sold_m,
+    at_till (1 when a till or partner recorded the sale), channel, registered (day number), registered_m.
+    """
+    mine = Unit.manufacturer_id == manufacturer_id
+    sale_where = [mine, UnitEvent.biz_step == BizStep.RETAIL_SELLING, UnitEvent.retracted_at.is_(None),
+                  UnitEvent.note != REGISTRATION_NOTE]
+    reg_where = [mine]
+    if before is not None:
+        sale_where.append(day_number(UnitEvent.occurred_at, timestamp=True) < day_of(before))
+        reg_where.append(day_number(Ownership.since, timestamp=True) < day_of(before))
+    sale = (select(UnitEvent.unit_id, func.min(UnitEvent.occurred_at).label("at"),
+                   func.max(UnitEvent.place).label("shop"))
+            .join(Unit, Unit.id == UnitEvent.unit_id).where(*sale_where)
+            .group_by(UnitEvent.unit_id).subquery("sale"))
+    reg = (select(Ownership.unit_id, func.min(Ownership.since).label("since"),
+                  func.min(Ownership.purchased_on).label("purchased_on"),
+                  func.max(Ownership.retailer).label("retailer"))
+           .join(Unit, Unit.id == Ownership.unit_id).where(*reg_where)
+           .group_by(Ownership.unit_id).subquery("reg"))
+    sold = func.coalesce(day_number(sale.c.at, timestamp=True), day_number(reg.c.purchased_on),
+                         day_number(reg.c.since, timestamp=True))
+    sold_m = func.coalesce(month_number(sale.c.at, timestamp=True), month_number(reg.c.purchased_on),
+                           month_number(reg.c.since, timestamp=True))
+    channel = func.coalesce(func.nullif(sale.c.shop, ""), func.nullif(reg.c.retailer, ""), literal(""))
+    made = day_number(Unit.manufactured_on)
+    stmt = (
+        select(Unit.id.label("unit_id"), Unit.model_id, Unit.lot_id, Unit.status.label("status"),
+               made.label("made"), month_number(Unit.manufactured_on).label("made_m"),
+               sold.label("sold"), sold_m.label("sold_m"),
+               case((sale.c.unit_id.is_not(None), 1), else_=0).label("at_till"), channel.label("channel"),
+               day_number(reg.c.since, timestamp=True).label("registered"),
+               month_number(reg.c.since, timestamp=True).label("registered_m"))
+        .outerjoin(sale, sale.c.unit_id == Unit.id)
+        .outerjoin(reg, reg.c.unit_id == Unit.id)
+        .where(mine, Unit.parent_id.is_(None))
+    )
+    if before is not None:
+        stmt = stmt.where(or_(Unit.manufactured_on.is_(None), made < day_of(before)))
+    if filters.model is not None:
+        stmt = stmt.where(Unit.model_id == filters.model)
+    if filters.lot:
+        stmt = stmt.where(Unit.lot_id.in_(select(Lot.id).join(ProductModel, ProductModel.id == Lot.model_id)
+                                          .where(ProductModel.manufacturer_id == manufacturer_id,
+                                                 Lot.code == filters.lot)))
+    if filters.made_from:
+        stmt = stmt.where(made >= day_of(filters.made_from))
+    if filters.made_to:
+        stmt = stmt.where(made <= day_of(filters.made_to))
+    if filters.sold_from or filters.sold_to:
+        window = [sold.is_not(None)]
+        if filters.sold_from:
+            window.append(sold >= day_of(filters.sold_from))
+        if filters.sold_to:
+            window.append(sold <= day_of(filters.sold_to))
+        stmt = stmt.where(and_(*window))
+    if filters.channel:
+        stmt = stmt.where(channel == filters.channel)
+    return stmt.subquery("facts")
+
+
+def names(manufacturer_id: int) -> tuple[dict[int, str], dict[int, str]]:
+    """Model names and lot codes of the tenant, by id (few rows: read once, joined in Python)."""
+    models = dict(db.session.execute(select(ProductModel.id, ProductModel.name)
+                                     .where(ProductModel.manufacturer_id == manufacturer_id)).all())
+    lots = dict(db.session.execute(select(Lot.id, Lot.code).where(Lot.model_id.in_(list(models)))).all()) \
+        if models else {}
+    return models, lots

@@ -1,0 +1,194 @@
+"""Failure curves: claims by months in service (the warranty "Nevada" table), and survival and hazard to the
+first claim, with units still in service without a claim censored rather than counted as survivors forever.
+
+Months are calendar months. A unit enters service in the month of its sale (portal.insights.facts); a claim
+filed in month c on a unit in service since month s is a claim at c − s months in service (0: the month
+of sale). Only complete months count: the report's own month is not yet observed, so a cohort sold in month
+s is observed for months in service 0 … C − 1 − s, where C is the report's month. A claim counts as a
+failure unless it was withdrawn or rejected.
+
+Survival is the Kaplan-Meier product over those months: at month m, n units are at risk (their first claim
+or their censoring is at m or later), d of them file their first claim, h = d ÷ n and S(m) = S(m − 1) × (1 − h).
+A unit without a claim is censored at its last observed month. The counts come from one grouped query;
+the product over at most a few dozen months is done in Python.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.insights.facts import EVERYTHING, Filters, facts, names
+from portal.insights.sql import month_label, month_number
+from portal.warranty.models import ClaimState, WarrantyClaim
+
+#: Claims that are no failure of the product: the owner took it back, or the desk found nothing to cover.
+NOT_FAILURES = (ClaimState.WITHDRAWN, ClaimState.REJECTED)
+#: Cohorts (months of sale) shown in the Nevada table, and months in service shown.
+NEVADA_COHORTS, NEVADA_MONTHS = 18, 24
+
+
+def month_start(number: int) -> date:
+    return date(number // 12, number % 12 + 1, 1)
+
+
+def failure_claims(manufacturer_id: int, cutoff: int):
+    """Claims counted as failures, filed before month `cutoff`: unit_id, claim_m (month number)."""
+    filed = month_number(WarrantyClaim.created_at, timestamp=True)
+    return (select(WarrantyClaim.unit_id, filed.label("claim_m"))
+            .where(WarrantyClaim.manufacturer_id == manufacturer_id, WarrantyClaim.state.not_in(NOT_FAILURES),
+                   filed < cutoff).subquery("claims"))
+
+
+@dataclass(frozen=True)
+class Observed:
+    """Per model: units per month of sale, and failure claims per (month of sale, months in service)."""
+
+    cutoff: int
+    units: dict[int, dict[int, int]]  # model id -> sale month -> units
+    claims: dict[int, dict[tuple[int, int], int]]  # model id -> (sale month, months in service) -> claims
+
+    def exposure(self, model: int | None = None) -> dict[int, tuple[int, int]]:
+        """months in service -> (units observed at that age, claims at that age); model None: every model."""
+        keys = [model] if model is not None else list(self.units)
+        out: dict[int, tuple[int, int]] = {}
+        for k in keys:
+            for s, n in self.units.get(k, {}).items():
+                for m in range(self.cutoff - s):
+                    e, c = out.get(m, (0, 0))
+                    out[m] = (e + n, c)
+            for (_, m), c in self.claims.get(k, {}).items():
+                e, c0 = out.get(m, (0, 0))
+                out[m] = (e, c0 + c)
+        return out
+
+
+def observe(manufacturer_id: int, filters: Filters, cutoff: int) -> Observed:
+    """Two grouped statements: units by (model, sale month), claims by (model, sale month, months in service)."""
+    f = facts(manufacturer_id, filters, before=month_start(cutoff))
+    units: dict[int, dict[int, int]] = defaultdict(dict)
+    for model, s, n in db.session.execute(select(f.c.model_id, f.c.sold_m, func.count())
+                                          .where(f.c.sold_m.is_not(None)).group_by(f.c.model_id, f.c.sold_m)):
+        units[model][s] = n
+    c = failure_claims(manufacturer_id, cutoff)
+    age = c.c.claim_m - f.c.sold_m
+    claims: dict[int, dict[tuple[int, int], int]] = defaultdict(dict)
+    for model, s, m, n in db.session.execute(
+        select(f.c.model_id, f.c.sold_m, age, func.count()).join(c, c.c.unit_id == f.c.unit_id)
+        .where(f.c.sold_m.is_not(None)).group_by(f.c.model_id, f.c.sold_m, age)
+    ):
+        key = (s, max(m, 0))  # a claim dated before the sale counts in the month of sale
+        claims[model][key] = claims[model].get(key, 0) + n
+    return Observed(cutoff, dict(units), dict(claims))
+
+
+@dataclass(frozen=True)
+class Nevada:
+    cohorts: tuple[str, ...]
+    units: tuple[int, ...]
+    months: int
+    #: cells[i][m]: claims of cohort i at m months in service; None where that month is not yet observed.
+    cells: tuple[tuple[int | None, ...], ...]
+
+
+def nevada(observed: Observed, model: int | None = None) -> Nevada:
+    units: dict[int, int] = defaultdict(int)
+    claims: dict[tuple[int, int], int] = defaultdict(int)
+    for k in ([model] if model is not None else list(observed.units)):
+        for s, n in observed.units.get(k, {}).items():
+            units[s] += n
+        for key, n in observed.claims.get(k, {}).items():
+            claims[key] += n
+    cohorts = sorted(units)[-NEVADA_COHORTS:]
+    width = min(NEVADA_MONTHS, max((observed.cutoff - s for s in cohorts), default=0))
+    cells = tuple(tuple(claims.get((s, m), 0) if s + m < observed.cutoff else None for m in range(width))
+                  for s in cohorts)
+    return Nevada(tuple(month_label(s) for s in cohorts), tuple(units[s] for s in cohorts), width, cells)
+
+
+@dataclass(frozen=True)
+class LifeRow:
+    month: int
+    at_risk: int
+    failures: int
+    censored: int
+    hazard: float
+    survival: float
+
+
+@dataclass(frozen=True)
+class Curve:
+    name: str
+    units: int
+    rows: tuple[LifeRow, ...]
+
+    @property
+    def failures(self) -> int:
+        return sum(r.failures for r in self.rows)
+
+    def survival_at(self, month: int) -> float | None:
+        """S(month), or None past the last observed month."""
+        return next((r.survival for r in self.rows if r.month == month), None)
+
+
+def kaplan_meier(name: str, counts: dict[tuple[int, bool], int]) -> Curve:
+    """A curve from (month, failed?) -> units: a unit failed at that month, or was censored there."""
+    last = max((m for m, _ in counts), default=-1)
+    at_risk = sum(counts.values())
+    survival, rows = 1.0, []
+    for m in range(last + 1):
+        d, c = counts.get((m, True), 0), counts.get((m, False), 0)
+        hazard = d / at_risk if at_risk else 0.0
+        survival *= 1 - hazard
+        rows.append(LifeRow(m, at_risk, d, c, hazard, survival))
+        at_risk -= d + c
+    return Curve(name, sum(counts.values()), tuple(rows))
+
+
+@dataclass(frozen=True)
+class FailureCurves:
+    as_of: date
+    nevada: Nevada
+    curves: tuple[Curve, ...]  # every unit first, then one per model or lot
+    by: str
+
+
+def failure_curves(manufacturer_id: int, filters: Filters = EVERYTHING, *, as_of: date | None = None,
+                   by: str = "model") -> FailureCurves:
+    today = as_of or date.today()
+    cutoff = today.year * 12 + today.month - 1
+    observed = observe(manufacturer_id, filters, cutoff)
+    models, lots = names(manufacturer_id)
+    f = facts(manufacturer_id, filters, before=month_start(cutoff))
+    c = failure_claims(manufacturer_id, cutoff)
+    first = select(c.c.unit_id, func.min(c.c.claim_m).label("first_m")).group_by(c.c.unit_id).subquery("first")
+    group = f.c.lot_id if by == "lot" else f.c.model_id
+    time = func.coalesce(first.c.first_m, cutoff - 1) - f.c.sold_m
+    failed = first.c.first_m.is_not(None)
+    per: dict[object, dict[tuple[int, bool], int]] = defaultdict(lambda: defaultdict(int))
+    for key, t, did, n in db.session.execute(
+        select(group, time, failed, func.count()).outerjoin(first, first.c.unit_id == f.c.unit_id)
+        .where(f.c.sold_m.is_not(None)).group_by(group, time, failed)
+    ):
+        per[key][(max(int(t), 0), bool(did))] += n
+        per["*"][(max(int(t), 0), bool(did))] += n
+    label = (lambda k: lots.get(k, "no lot")) if by == "lot" else (lambda k: models.get(k, "?"))
+    curves = [kaplan_meier("Every unit", per.pop("*", {}))]
+    curves += sorted((kaplan_meier(label(k), v) for k, v in per.items()), key=lambda cv: cv.name)
+    return FailureCurves(today, nevada(observed), tuple(curves), by)
+
+
+def csv_rows(report: FailureCurves) -> list[list]:
+    nv = report.nevada
+    rows: list[list] = [["table", "name", "month_of_sale_or_curve", "units", "months_in_service", "claims",
+                         "at_risk", "censored", "hazard", "survival"]]
+    for cohort, units, cells in zip(nv.cohorts, nv.units, nv.cells, strict=True):
+        rows += [["nevada", "", cohort, units, m, "" if v is None else v, "", "", "", ""]
+                 for m, v in enumerate(cells)]
+    for curve in report.curves:
+        rows += [["survival", curve.name, "", curve.units, r.month, r.failures, r.at_risk, r.censored,
+                  f"{r.hazard:.5f}", f"{r.survival:.5f}"] for r in curve.rows]
+    return rows

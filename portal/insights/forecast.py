@@ -1,0 +1,222 @@
+"""Warranty reserve forecast: expected claims and their cost over the next 12 months, per model and cohort,
+with a band around them and a backtest of the same method over the last 6 months.
+
+From the failure curves (portal.insights.failures) comes, per model, the claim rate at each month in
+service: failure claims at that age ÷ units observed at that age. An age the model has not reached yet
+borrows the rate of every model together at that age, and past every observed age the average rate (all
+failure claims ÷ all unit-months observed).
+Each unit sold before the report's month and under coverage in a coming month adds its model's rate at
+the age it will have then. Coverage follows the model's terms in whole months: the base term of the
+model's warranty months starts in the month of sale (terms counting from purchase), of first registration
+(from registration) or of manufacture plus the grace days (from manufacture); an extension lasts until its
+own end if that is later. A unit that is not sold or not registered yet (under registration terms) adds
+nothing. The cost of a claim is the average over outcomes (repair, replacement, refund) weighted by how the
+tenant's decided failure claims ended, at the costs entered on the page.
+
+The band is a 90 % interval around the expected count λ: claims arrive at random (variance λ) and the rates
+are themselves estimated from K past claims (relative variance 1 ÷ K), so σ² = λ + λ² ÷ K and the band
+is λ ± 1.645 σ, never below zero.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import case, distinct, func, literal, select
+
+from portal.catalog.models import ProductModel
+from portal.extensions import db
+from portal.insights.facts import EVERYTHING, Filters, facts, names
+from portal.insights.failures import Observed, failure_claims, month_start, observe
+from portal.insights.sql import month_label, month_number
+from portal.warranty.models import ClaimEntry, ExtendedCoverage, WarrantyClaim, WarrantyTerms
+
+Z90 = 1.645
+OUTCOMES = {"repaired": "repair", "replaced": "replacement", "refunded": "refund"}
+HORIZON, BACKTEST = 12, 6
+
+
+@dataclass(frozen=True)
+class Month:
+    month: str
+    expected: float
+    low: float
+    high: float
+    actual: int | None = None
+
+
+@dataclass(frozen=True)
+class Row:
+    model: str
+    cohort: str  # month of sale
+    units: int  # units of the cohort under cover in at least one coming month
+    expected: float
+
+
+@dataclass(frozen=True)
+class Backtest:
+    months: tuple[Month, ...]
+
+    @property
+    def expected(self) -> float:
+        return sum(m.expected for m in self.months)
+
+    @property
+    def actual(self) -> int:
+        return sum(m.actual or 0 for m in self.months)
+
+    @property
+    def error(self) -> float:
+        """Actual − forecast claims over the backtest's months."""
+        return self.actual - self.expected
+
+    @property
+    def error_share(self) -> float | None:
+        return self.error / self.expected if self.expected else None
+
+
+@dataclass(frozen=True)
+class Forecast:
+    as_of: date
+    months: tuple[Month, ...]
+    rows: tuple[Row, ...]
+    training_claims: int
+    outcome_mix: dict[str, float]
+    costs: dict[str, float]
+    backtest: Backtest
+
+    @property
+    def expected(self) -> float:
+        return sum(m.expected for m in self.months)
+
+    @property
+    def band(self) -> tuple[float, float]:
+        return _band(self.expected, self.training_claims)
+
+    @property
+    def cost_per_claim(self) -> float:
+        return sum(self.outcome_mix[o] * self.costs.get(o, 0) for o in self.outcome_mix)
+
+    @property
+    def cost(self) -> tuple[float, float, float]:
+        low, high = self.band
+        k = self.cost_per_claim
+        return self.expected * k, low * k, high * k
+
+
+def _band(expected: float, claims: int) -> tuple[float, float]:
+    if not claims:
+        return expected, expected
+    sigma = math.sqrt(expected + expected * expected / claims)
+    return max(expected - Z90 * sigma, 0.0), expected + Z90 * sigma
+
+
+def rates(observed: Observed, model: int, pooled: dict[int, float], last: float):
+    own = {m: c / e for m, (e, c) in observed.exposure(model).items() if e}
+
+    def rate(age: int) -> float:
+        return own[age] if age in own else pooled.get(age, last)
+
+    return rate
+
+
+def _in_force(manufacturer_id: int, filters: Filters, cutoff: int):
+    """(model id, sale month, cover start month, cover end month (exclusive), units): one grouped statement."""
+    f = facts(manufacturer_id, filters, before=month_start(cutoff))
+    t = WarrantyTerms
+    clock = func.coalesce(t.clock_start, literal("purchase"))
+    grace_months = func.coalesce(t.grace_days, 90) / 30
+    start = case((clock == "manufacture", f.c.made_m + grace_months), (clock == "registration", f.c.registered_m),
+                 else_=f.c.sold_m)
+    ext = (select(ExtendedCoverage.unit_id,
+                  func.max(month_number(ExtendedCoverage.starts_on) + ExtendedCoverage.months).label("until"))
+           .group_by(ExtendedCoverage.unit_id).subquery("ext"))
+    base_end = start + ProductModel.warranty_months
+    end = case((ext.c.until > base_end, ext.c.until), else_=base_end)
+    stmt = (select(f.c.model_id, f.c.sold_m, start, end, func.count())
+            .join(ProductModel, ProductModel.id == f.c.model_id)
+            .outerjoin(t, t.model_id == f.c.model_id)
+            .outerjoin(ext, ext.c.unit_id == f.c.unit_id)
+            .where(f.c.sold_m.is_not(None), start.is_not(None), end > cutoff)
+            .group_by(f.c.model_id, f.c.sold_m, start, end))
+    return db.session.execute(stmt).all()
+
+
+def expected_claims(manufacturer_id: int, filters: Filters, cutoff: int, horizon: int):
+    """Per coming month (cutoff … cutoff + horizon − 1) the expected claims, rows per model and cohort,
+    and the number of past claims the rates rest on."""
+    observed = observe(manufacturer_id, filters, cutoff)
+    everything = observed.exposure()
+    pooled = {m: c / e for m, (e, c) in everything.items() if e}
+    training = sum(c for _, c in everything.values())
+    exposure = sum(e for e, _ in everything.values())
+    last = training / exposure if exposure else 0.0  # past every observed age: the average rate
+    models, _ = names(manufacturer_id)
+    per_month = [0.0] * horizon
+    rows: dict[tuple[int, int], list] = {}
+    model_rates: dict[int, object] = {}
+    for model, sold_m, start, end, n in _in_force(manufacturer_id, filters, cutoff):
+        rate = model_rates.setdefault(model, rates(observed, model, pooled, last))
+        row = rows.setdefault((model, sold_m), [0, 0.0])
+        row[0] += n
+        for i in range(horizon):
+            month = cutoff + i
+            if start <= month < end:
+                e = n * rate(month - sold_m)
+                per_month[i] += e
+                row[1] += e
+    table = sorted((Row(models.get(m, "?"), month_label(s), n, e) for (m, s), (n, e) in rows.items()),
+                   key=lambda r: (r.model, r.cohort))
+    return per_month, tuple(table), training
+
+
+def outcome_mix(manufacturer_id: int, filters: Filters) -> dict[str, float]:
+    """Share of each outcome among the decided failure claims; an even split of nothing is `repair`."""
+    f = facts(manufacturer_id, filters)
+    counted = dict(db.session.execute(
+        select(ClaimEntry.to_state, func.count(distinct(ClaimEntry.claim_id)))
+        .join(WarrantyClaim, WarrantyClaim.id == ClaimEntry.claim_id)
+        .join(f, f.c.unit_id == WarrantyClaim.unit_id)
+        .where(WarrantyClaim.manufacturer_id == manufacturer_id, ClaimEntry.kind == "state",
+               ClaimEntry.to_state.in_(list(OUTCOMES)))
+        .group_by(ClaimEntry.to_state)).all())
+    total = sum(counted.values())
+    if not total:
+        return {"repair": 1.0, "replacement": 0.0, "refund": 0.0}
+    return {OUTCOMES[s]: counted.get(s, 0) / total for s in OUTCOMES}
+
+
+def _months(per_month: list[float], cutoff: int, claims: int, actual: dict[int, int] | None = None):
+    return tuple(Month(month_label(cutoff + i), e, *_band(e, claims),
+                       None if actual is None else actual.get(cutoff + i, 0)) for i, e in enumerate(per_month))
+
+
+def forecast(manufacturer_id: int, filters: Filters = EVERYTHING, *, costs: dict[str, float],
+             as_of: date | None = None) -> Forecast:
+    today = as_of or date.today()
+    cutoff = today.year * 12 + today.month - 1
+    per_month, rows, training = expected_claims(manufacturer_id, filters, cutoff, HORIZON)
+
+    start = cutoff - BACKTEST
+    back, _, back_training = expected_claims(manufacturer_id, filters, start, BACKTEST)
+    f = facts(manufacturer_id, filters, before=month_start(start))
+    c = failure_claims(manufacturer_id, cutoff)
+    actual = dict(db.session.execute(select(c.c.claim_m, func.count()).join(f, f.c.unit_id == c.c.unit_id)
+                                     .where(c.c.claim_m >= start).group_by(c.c.claim_m)).all())
+    return Forecast(today, _months(per_month, cutoff, training), rows, training,
+                    outcome_mix(manufacturer_id, filters), dict(costs),
+                    Backtest(_months(back, start, back_training, actual)))
+
+
+def csv_rows(report: Forecast) -> list[list]:
+    rows: list[list] = [["table", "model", "month_or_cohort", "units", "expected_claims", "low_90", "high_90",
+                         "actual_claims", "expected_cost"]]
+    k = report.cost_per_claim
+    rows += [["forecast_month", "", m.month, "", f"{m.expected:.2f}", f"{m.low:.2f}", f"{m.high:.2f}", "",
+              f"{m.expected * k:.2f}"] for m in report.months]
+    rows += [["forecast_cohort", r.model, r.cohort, r.units, f"{r.expected:.2f}", "", "", "",
+              f"{r.expected * k:.2f}"] for r in report.rows]
+    rows += [["backtest_month", "", m.month, "", f"{m.expected:.2f}", f"{m.low:.2f}", f"{m.high:.2f}", m.actual,
+              ""] for m in report.backtest.months]
+    return rows
