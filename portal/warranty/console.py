@@ -10,46 +10,23 @@ import io
 import mimetypes
 from dataclasses import dataclass
 
-from flask import (
-    Response,
-    abort,
-    current_app,
-    flash,
-    g,
-    redirect,
-    render_template,
-    request,
-    send_file,
-    url_for,
-)
+from flask import Response, abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.accounts.forms import EmptyForm
-from portal.accounts.models import Role, User
-from portal.accounts.tenancy import PAGE, scoped, scoped_count, staff_required, tenant_scoped
+from portal.accounts.models import Role
 from portal.accounts.tenancy import console as bp
-from portal.catalog.models import ProductModel, Unit
+from portal.accounts.tenancy import staff_required, tenant_scoped
 from portal.core.db import utcnow
 from portal.core.errors import DomainError, NotFound
 from portal.core.exports import csv_text
 from portal.core.storage import open_stored
 from portal.extensions import db
-from portal.ownership.models import Ownership
-from portal.warranty import services
+from portal.warranty import queries, services
 from portal.warranty.coverage import coverage, local_date
-from portal.warranty.desk import (
-    ACTIONS,
-    DESK_TURN,
-    REASONS,
-    QueueFilters,
-    reason_text,
-    waiting_since,
-    working_days,
-)
+from portal.warranty.desk import QueueFilters, reason_text
 from portal.warranty.forms import ExtensionForm
-from portal.warranty.models import TRANSITIONS, ClaimEntry, ClaimState, WarrantyClaim
+from portal.warranty.models import TRANSITIONS, ClaimState, WarrantyClaim
 from portal.warranty.quality import csv_rows, quality_report
 from portal.warranty.rma import render_rma
 
@@ -63,57 +40,18 @@ STALE = (
 @bp.get("/<tenant>/claims")
 def claims():
     filters = QueueFilters.from_args(request.args)
-    where = filters.where()
-    stmt = (
-        scoped(WarrantyClaim)
-        .join(Unit, Unit.id == WarrantyClaim.unit_id)
-        .where(*where)
-        .options(
-            contains_eager(WarrantyClaim.unit).options(joinedload(Unit.model), joinedload(Unit.lot)),
-            joinedload(WarrantyClaim.owner),
-        )
-        .order_by(WarrantyClaim.created_at, WarrantyClaim.id)
-        .limit(PAGE + 1)
-    )
-    after = request.args.get("after", type=int)
-    if after:  # keyset: continue after the last row shown, by (filed, id)
-        pivot = (
-            select(WarrantyClaim.created_at)
-            .where(WarrantyClaim.id == after, WarrantyClaim.manufacturer_id == g.tenant.id)
-            .scalar_subquery()
-        )
-        stmt = stmt.where(
-            or_(
-                WarrantyClaim.created_at > pivot,
-                and_(WarrantyClaim.created_at == pivot, WarrantyClaim.id > after),
-            )
-        )
-    found = db.session.scalars(stmt).unique().all()
-    more = len(found) > PAGE
-    rows = found[:PAGE]
-    since = waiting_since([c.id for c in rows])
-    target = current_app.config["CLAIM_SERVICE_TARGET_DAYS"]
-    today = local_date(utcnow())
-    waits = {}
-    for c in rows:
-        start = since.get(c.id, c.created_at)
-        days = working_days(local_date(start), today) if c.state in DESK_TURN else None
-        waits[c.id] = (days, days is not None and days > target)
-    total = db.session.scalar(
-        scoped_count(WarrantyClaim).join(Unit, Unit.id == WarrantyClaim.unit_id).where(*where)
-    )
-    models = db.session.scalars(scoped(ProductModel).order_by(ProductModel.name)).all()
+    queue = queries.claims_queue(filters, request.args.get("after", type=int), utcnow())
     return render_template(
         "warranty/console_claims.html",
-        claims=rows,
-        waits=waits,
+        claims=queue.claims,
+        waits=queue.waits,
         filters=filters,
-        total=total,
-        models=models,
-        target=target,
-        today=today,
+        total=queue.total,
+        models=queue.models,
+        target=queue.target,
+        today=queue.today,
         states=list(ClaimState),
-        next_after=rows[-1].id if more else None,
+        next_after=queue.next_after,
     )
 
 
@@ -137,49 +75,22 @@ def _claim_page(
 ):
     unit = claim.unit
     now = utcnow()
-    entries = sorted(
-        db.session.scalars(select(ClaimEntry).where(ClaimEntry.claim_id == claim.id)),
-        key=lambda e: (e.at, e.kind != "state", e.id),
-    )  # a filing's photos follow its state entry
-    author_ids = {e.author_id for e in entries if e.author_id}
-    authors = (
-        {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(author_ids)))}
-        if author_ids
-        else {}
-    )
-    ownerships = db.session.scalars(
-        select(Ownership)
-        .options(joinedload(Ownership.owner))
-        .where(Ownership.unit_id == unit.id)
-        .order_by(Ownership.since)
-    ).all()
-    others = (
-        scoped(WarrantyClaim).where(WarrantyClaim.id != claim.id).order_by(WarrantyClaim.created_at.desc())
-    )
-    moves = [
-        {"target": target, "rule": rule, "action": ACTIONS[target], "reasons": REASONS.get(target, ())}
-        for (source, target), rule in TRANSITIONS.items()
-        if source is claim.state and rule.by == "agent"
-    ]
-    since = waiting_since([claim.id]).get(claim.id, claim.created_at)
-    waited = working_days(local_date(since), local_date(now)) if claim.state in DESK_TURN else None
+    file = queries.claim_file(claim, now)
     role = g.membership.role
     return render_template(
         "warranty/console_claim.html",
         claim=claim,
         unit=unit,
-        entries=entries,
-        authors=authors,
-        photos=[e for e in entries if e.kind == "photo" and e.file_key],
-        ownerships=ownerships,
+        entries=file.entries,
+        authors=file.authors,
+        photos=file.photos,
+        ownerships=file.ownerships,
         cover_then=coverage(unit, claim.created_at),
         cover_now=coverage(unit, now),
-        unit_claims=db.session.scalars(others.where(WarrantyClaim.unit_id == unit.id).limit(20)).all(),
-        person_claims=db.session.scalars(
-            others.where(WarrantyClaim.owner_id == claim.owner_id, WarrantyClaim.unit_id != unit.id).limit(20)
-        ).all(),
+        unit_claims=file.unit_claims,
+        person_claims=file.person_claims,
         signals=services.fraud_signals(claim),
-        moves=moves,
+        moves=file.moves,
         problem=problem,
         posted=request.form,
         can_decide=role in (Role.ADMIN, Role.CLAIMS_AGENT),
@@ -188,8 +99,8 @@ def _claim_page(
         or ExtensionForm(
             formdata=None, starts_on=local_date(now), months=12, scope=["parts", "labour"], claim=claim.number
         ),
-        waited=waited,
-        target=current_app.config["CLAIM_SERVICE_TARGET_DAYS"],
+        waited=file.waited,
+        target=file.target,
         state_labels={s.value: s.label for s in ClaimState},
     ), status
 
@@ -201,13 +112,8 @@ def claim(number: str):
 
 @bp.get("/<tenant>/claims/<number>/photos/<int:entry_id>")
 def claim_photo(number: str, entry_id: int):
-    item = tenant_scoped(WarrantyClaim, number=number)
-    entry = db.session.scalar(
-        select(ClaimEntry).where(
-            ClaimEntry.id == entry_id, ClaimEntry.claim_id == item.id, ClaimEntry.kind == "photo"
-        )
-    )
-    if entry is None or not entry.file_key:
+    entry = queries.claim_photo(tenant_scoped(WarrantyClaim, number=number), entry_id)
+    if entry is None:
         abort(404)
     try:
         path = open_stored(entry.file_key)

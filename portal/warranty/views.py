@@ -15,16 +15,14 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from PIL import Image, ImageOps
-from sqlalchemy import select
 
 from portal.accounts.forms import EmptyForm
-from portal.catalog.models import Unit
 from portal.core.db import utcnow
 from portal.core.errors import DomainError
 from portal.core.storage import IMAGE_TYPES, open_stored
 from portal.extensions import db, limiter
 from portal.ownership.models import Ownership
-from portal.warranty import services
+from portal.warranty import queries, services
 from portal.warranty.certificate import render_certificate
 from portal.warranty.coverage import Coverage, coverage
 from portal.warranty.forms import (
@@ -48,14 +46,14 @@ THUMB_PIXELS = 480  # a 240 px wide thumbnail on a 2x phone screen
 # --- loading ------------------------------------------------------------------------------------------
 
 def my_ownership(ownership_id: int) -> Ownership:
-    ownership = db.session.get(Ownership, ownership_id)
+    ownership = queries.ownership(ownership_id)
     if ownership is None or ownership.owner_id != current_user.id or ownership.until is not None:
         abort(404)
     return ownership
 
 
 def my_claim(number: str) -> WarrantyClaim:
-    claim = db.session.scalar(select(WarrantyClaim).where(WarrantyClaim.number == number))
+    claim = queries.claim_numbered(number)
     if claim is None or claim.owner_id != current_user.id:
         abort(404)
     return claim
@@ -72,9 +70,7 @@ def warranty_coverage(unit) -> Coverage:
 @bp.app_template_global()
 def my_claims_for_unit(unit) -> list[WarrantyClaim]:
     """The signed-in owner's claims on `unit`, newest first (a previous owner's claims stay private)."""
-    return list(db.session.scalars(select(WarrantyClaim).where(
-        WarrantyClaim.unit_id == unit.id, WarrantyClaim.owner_id == current_user.id)
-        .order_by(WarrantyClaim.created_at.desc(), WarrantyClaim.id.desc())))
+    return queries.claims_on_unit_of(unit.id, current_user.id)
 
 
 @bp.app_template_filter("claim_category")
@@ -152,9 +148,7 @@ def new_claim(ownership_id: int):
 @bp.get("/my/claims")
 @login_required
 def claims():
-    mine = db.session.scalars(select(WarrantyClaim).where(WarrantyClaim.owner_id == current_user.id)
-                              .order_by(WarrantyClaim.updated_at.desc(), WarrantyClaim.id.desc())).all()
-    return render_template("warranty/claims.html", claims=mine)
+    return render_template("warranty/claims.html", claims=queries.claims_of(current_user.id))
 
 
 @dataclass
@@ -190,8 +184,7 @@ def _who(claim: WarrantyClaim, role: str) -> str:
 
 def timeline(claim: WarrantyClaim) -> list[TimelineItem]:
     """The claim's entries, oldest first; photos sent together become one item (at filing: the filing's)."""
-    entries = db.session.scalars(select(ClaimEntry).where(ClaimEntry.claim_id == claim.id)
-                                 .order_by(ClaimEntry.at, ClaimEntry.id)).all()
+    entries = queries.entries_of(claim)
     items: list[TimelineItem] = []
     pending: list[ClaimEntry] = []  # photos waiting to join the next item, or to become their own
     for entry in entries:
@@ -231,12 +224,7 @@ def _show(claim: WarrantyClaim, status: int = 200, *, error: str | None = None, 
     photos_form = photos_form or AddPhotosForm(formdata=None)
     answer_form = answer_form or AnswerForm(formdata=None)
     photos_form.photos.room = answer_form.answer_photos.room = room
-    question = None
-    if claim.state is ClaimState.INFO_REQUESTED:
-        question = db.session.scalar(select(ClaimEntry).where(
-            ClaimEntry.claim_id == claim.id, ClaimEntry.kind == "state",
-            ClaimEntry.to_state == ClaimState.INFO_REQUESTED.value).order_by(ClaimEntry.id.desc()).limit(1))
-    replacement = db.session.get(Unit, claim.replacement_unit_id) if claim.replacement_unit_id else None
+    question, replacement = queries.open_question(claim), queries.replacement_of(claim)
     return render_template(
         "warranty/claim.html", claim=claim, items=timeline(claim), error=error, question=question,
         answer_form=answer_form, message_form=message_form or MessageForm(formdata=None),
@@ -248,8 +236,7 @@ def _show(claim: WarrantyClaim, status: int = 200, *, error: str | None = None, 
 
 
 def _current_ownership_id(unit) -> int | None:
-    return db.session.scalar(select(Ownership.id).where(Ownership.unit_id == unit.id, Ownership.is_current,
-                                                        Ownership.owner_id == current_user.id))
+    return queries.current_ownership_id(unit.id, current_user.id)
 
 
 @bp.get("/my/claims/<number>")
@@ -336,7 +323,7 @@ def withdraw(number: str):
 @login_required
 def photo(number: str, entry_id: int):
     claim = my_claim(number)
-    entry = db.session.get(ClaimEntry, entry_id)
+    entry = queries.photo_entry(entry_id)
     if entry is None or entry.claim_id != claim.id or entry.kind != "photo" or not entry.file_key:
         abort(404)
     try:

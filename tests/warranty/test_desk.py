@@ -21,7 +21,7 @@ from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.notifications.services import deliver_due
 from portal.ownership.services import current_ownership, register_unit
-from portal.warranty import console as desk_pages
+from portal.warranty import queries as desk_queries
 from portal.warranty import desk, services
 from portal.warranty.models import ClaimEntry, ClaimState, ExtendedCoverage, WarrantyClaim, WarrantyTerms
 from tests.factories import PASSWORD, build_world, login
@@ -342,7 +342,7 @@ def test_the_queue_filters_pages_by_keyset_and_marks_claims_over_the_target(app,
             entry.at = weeks_ago
         db.session.commit()
     client = agent(app, world)
-    monkeypatch.setattr(desk_pages, "PAGE", 2)
+    monkeypatch.setattr(desk_queries, "PAGE", 2)
     first = client.get("/console/acme/claims").get_data(as_text=True)
     assert first.index(numbers[0]) < first.index(numbers[1]) and numbers[2] not in first
     assert 'class="overdue"' in first and "Over target" in first
@@ -350,7 +350,7 @@ def test_the_queue_filters_pages_by_keyset_and_marks_claims_over_the_target(app,
     second = client.get(f"/console/acme/claims?after={nxt}").get_data(as_text=True)
     assert numbers[2] in second and numbers[0] not in second and "Next page" not in second
 
-    monkeypatch.setattr(desk_pages, "PAGE", 50)
+    monkeypatch.setattr(desk_queries, "PAGE", 50)
     aged = client.get("/console/acme/claims?age=7").get_data(as_text=True)
     assert numbers[0] in aged and numbers[1] not in aged
     by_state = client.get("/console/acme/claims?state=in_review").get_data(as_text=True)
