@@ -23,6 +23,8 @@ class Scope(StrEnum):
     REMEDIES_WRITE = "remedies:write"
     EVENTS_WRITE = "events:write"
     EVENTS_READ = "events:read"
+    LINKS_READ = "links:read"
+    LINKS_WRITE = "links:write"
 
     @property
     def words(self) -> str:
@@ -39,6 +41,8 @@ SCOPE_WORDS = {
     Scope.REMEDIES_WRITE: "Record recall remedies",
     Scope.EVENTS_WRITE: "Capture unit events (EPCIS)",
     Scope.EVENTS_READ: "Query captured EPCIS events",
+    Scope.LINKS_READ: "Read the links published at your Digital Links",
+    Scope.LINKS_WRITE: "Publish, change and retire links at your Digital Links",
 }
 
 #: Printed before every token, so a leaked one is recognisable (secret scanners, logs).

@@ -6,7 +6,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from portal.authenticity.fastpath import add_lean_route
-    from portal.resolver import console  # noqa: F401  (its pages join the console blueprint)
+    from portal.resolver import api, console  # noqa: F401  (their routes join the API and console blueprints)
     from portal.resolver.lean import ROUTE
     from portal.resolver.views import (  # imported when wiring: the pages import most areas
         CompressedConverter,
