@@ -1,6 +1,7 @@
 """Operator commands: `flask --app portal <group> <command> --help`."""
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -21,6 +22,7 @@ from portal.catalog.importer import import_units_csv
 from portal.catalog.models import Manufacturer
 from portal.catalog.services import add_model, create_tenant
 from portal.core.audit import verify_chain
+from portal.core.audit_head import checkpoint_due, newest_checkpoint, verify_head, write_checkpoint
 from portal.core.db import utcnow
 from portal.core.work import run_for_cli
 from portal.demo import DEMO_SIGN_INS, DEMO_TOTP_SECRET, demo_present, load_demo
@@ -124,15 +126,39 @@ def init_app(app: Flask) -> None:
         click.echo(code_for(secret_from_text(DEMO_TOTP_SECRET), step_at(utcnow())))
 
     @audit_group.command("verify")
-    def audit_verify():
-        """Check the audit chain; exits 1 and names the first broken entry if one was altered."""
+    @click.option("--manifest", "manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                  help="Also check the chain reaches the head recorded in this backup manifest.")
+    def audit_verify(manifest: Path | None):
+        """Check the audit chain and its head; exits 1 and says what was altered or removed (docs/console.md)."""
         report = verify_chain()
-        if report.ok:
-            click.echo(f"Audit chain intact: {report.checked} entries.")
-        else:
+        if not report.ok:
             click.echo(f"Audit chain broken at entry {report.broken_at}: {report.reason}. "
                        f"{report.checked} entries before it are intact.", err=True)
             raise SystemExit(1)
+        anchors = [("the newest checkpoint", newest_checkpoint())]
+        if manifest is not None:
+            anchors.append((f"the backup manifest {manifest}", json.loads(manifest.read_text()).get("audit_head")))
+        for name, checkpoint in anchors:
+            if checkpoint is None:
+                if name.startswith("the backup"):
+                    click.echo(f"Audit head not checked: {name} records no audit head.", err=True)
+                    raise SystemExit(1)
+                click.echo("No audit checkpoint yet: removal of the newest entries cannot be detected until "
+                           "`flask --app portal audit checkpoint` (or the worker, or a backup) writes one.", err=True)
+                continue
+            why = verify_head(checkpoint)
+            if why:
+                click.echo(f"Audit chain truncated or replaced: {why} (checked against {name}).", err=True)
+                raise SystemExit(1)
+        head = anchors[0][1]
+        since = f"; head anchored by the checkpoint of {head['at']} (entry {head['entry_id']})" if head else ""
+        click.echo(f"Audit chain intact: {report.checked} entries{since}.")
+
+    @audit_group.command("checkpoint")
+    def audit_checkpoint():
+        """Record the audit chain's head, signed, in the checkpoint file (the worker does this on a schedule)."""
+        checkpoint = write_checkpoint()
+        click.echo(f"Audit checkpoint: entry {checkpoint['entry_id']}, {checkpoint['count']} entries.")
 
     @users.command("create-admin")
     @click.argument("email")
@@ -159,6 +185,8 @@ def init_app(app: Flask) -> None:
                     render_run(run_id)
                 for job_id in pending_import_jobs():
                     run_import_job(job_id)
+                if checkpoint_due():
+                    write_checkpoint()  # anchors the audit chain's head (portal.core.audit_head)
                 sent = deliver_due()
             except Exception as exc:  # noqa: BLE001 - a passing database hiccup must not stop delivery
                 db.session.rollback()

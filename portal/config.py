@@ -42,6 +42,11 @@ class Defaults:
     MAIL_FOLDER = ""
     #: Try to deliver a request's notifications right after it commits (the worker retries failures).
     MAIL_DELIVER_AFTER_REQUEST = True
+    #: Signed checkpoints of the audit chain's head (docs/console.md); empty means instance/audit-checkpoints.jsonl.
+    #: Keep it where the database's users cannot write (it is the witness that the log's end is whole).
+    AUDIT_CHECKPOINT_FILE = ""
+    #: How often the worker writes a checkpoint; backups and `flask audit checkpoint` write one too.
+    AUDIT_CHECKPOINT_MINUTES = 60
     #: Password KDF as Werkzeug names it: scrypt with N=2^15, r=8, p=1.
     PASSWORD_HASH_METHOD = "scrypt:32768:8:1"
     #: Time zone whose calendar dates decide warranty coverage (IANA name).

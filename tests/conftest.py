@@ -9,6 +9,7 @@ import socket
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -87,6 +88,7 @@ def _app(database_url, smtp_server, tmp_path_factory):
         "DATABASE_URL": database_url,
         "UPLOAD_FOLDER": str(tmp_path_factory.mktemp("uploads")),
         "MAIL_FOLDER": str(tmp_path_factory.mktemp("mail")),  # never the developer's instance/mail
+        "AUDIT_CHECKPOINT_FILE": str(tmp_path_factory.mktemp("audit") / "checkpoints.jsonl"),
         "WTF_CSRF_ENABLED": False,
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": controller.port,
@@ -126,6 +128,7 @@ def app(_app, smtp_server):
     limiter.reset()
     yield _app
     _wipe(_app)
+    Path(_app.config["AUDIT_CHECKPOINT_FILE"]).unlink(missing_ok=True)  # its checkpoints name wiped entries
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from flask import current_app
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import URL
 
+from portal.core.audit_head import write_checkpoint
 from portal.core.db import utcnow
 from portal.extensions import db
 from portal.ops.health import code_heads, migration_scripts
@@ -44,6 +45,9 @@ def create_backup(path: Path | None = None) -> dict:
         raise BackupError(f"{folder} is not empty; name a new folder.")
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / FILES[kind]
+    # The audit chain's head, signed, taken just before the dump so the dump holds that entry; it is also
+    # appended to the checkpoint file (portal.core.audit_head, docs/console.md).
+    audit_head = write_checkpoint()
     db.session.remove()
     tables, revision = _backup_sqlite(target) if kind == "sqlite" else _backup_postgresql(target)
     manifest = {
@@ -55,6 +59,7 @@ def create_backup(path: Path | None = None) -> dict:
         "bytes": target.stat().st_size,
         "sha256": _sha256(target),
         "tables": tables,
+        "audit_head": audit_head,
     }
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     for p in (target, folder / MANIFEST):
