@@ -11,8 +11,8 @@ from flask_login import current_user, login_required
 from portal.accounts import second_factor as factor
 from portal.accounts.forms import CodeForm, EmptyForm, NewFactorForm
 from portal.accounts.guard import current_session, mark_second_factor_passed, sign_in, sign_out
-from portal.accounts.models import User, UserSession
-from portal.accounts.sessions import active_sessions, revoke_other_sessions, revoke_session
+from portal.accounts.models import User
+from portal.accounts.sessions import active_sessions, live_session_of, revoke_other_sessions, revoke_session
 from portal.accounts.views import _safe_next, _signin_limit, bp
 from portal.core.errors import DomainError, Throttled
 from portal.core.secrets import decrypt_secret, encrypt_secret
@@ -143,8 +143,8 @@ def sessions_page():
 @bp.post("/account/sessions/<int:session_id>/revoke")
 @login_required
 def revoke_one_session(session_id: int):
-    row = db.session.get(UserSession, session_id)
-    if row is None or row.user_id != current_user.id or row.revoked_at is not None:
+    row = live_session_of(current_user, session_id)
+    if row is None:
         abort(404)
     if EmptyForm().validate_on_submit():
         if row is current_session():

@@ -88,6 +88,12 @@ def active_sessions(user: User) -> list[UserSession]:
                                                                                   UserSession.id.desc())))
 
 
+def live_session_of(user: User, session_id: int) -> UserSession | None:
+    """One of `user`'s sessions that is not revoked, or None (another person's session is None too)."""
+    row = db.session.get(UserSession, session_id)
+    return row if row is not None and row.user_id == user.id and row.revoked_at is None else None
+
+
 def revoke_session(row: UserSession) -> None:
     if row.revoked_at is None:
         row.revoked_at = utcnow()

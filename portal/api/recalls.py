@@ -2,18 +2,17 @@
 from __future__ import annotations
 
 from flask import g, jsonify
-from sqlalchemy import func, select
 
 from portal.accounts.tenancy import scoped
 from portal.api import services
 from portal.api.blueprint import PageArgs, bp, current_token, operation, page, paged
 from portal.api.models import Scope
 from portal.api.schemas import CampaignPageSchema, RecallStatusSchema, RemedyResultSchema, RemedySchema
-from portal.catalog.models import ProductModel, Unit
+from portal.catalog.queries import unit_with
 from portal.catalog.services import parse_gtin, parse_serial
 from portal.core.errors import DomainError, NotFound
-from portal.extensions import db
-from portal.recalls.models import CampaignState, RecallCampaign, RecallUnit, RecallUnitState
+from portal.recalls.models import CampaignState, RecallCampaign
+from portal.recalls.reports import campaign_progress
 from portal.recalls.status import recall_status
 
 
@@ -31,8 +30,7 @@ def unit_recalls(gtin: str, serial: str):
     except DomainError as err:
         err.location = "path"
         raise
-    unit = db.session.scalar(select(Unit).join(ProductModel, ProductModel.id == Unit.model_id)
-                             .where(ProductModel.gtin == gtin14, Unit.serial == serial))
+    unit = unit_with(gtin14, serial)
     if unit is None:
         raise NotFound(f"No unit with GTIN {gtin14} and serial {serial} is known.")
     return jsonify(recall_status(unit))
@@ -50,18 +48,10 @@ def list_campaigns(args: dict):
     """
     stmt = scoped(RecallCampaign).where(RecallCampaign.state != CampaignState.DRAFT)
     campaigns, next_link = page(stmt, RecallCampaign.id, args)
-    counts: dict[int, dict] = {}
-    if campaigns:
-        rows = db.session.execute(
-            select(RecallUnit.campaign_id, RecallUnit.state, func.count())
-            .where(RecallUnit.campaign_id.in_([c.id for c in campaigns]))
-            .group_by(RecallUnit.campaign_id, RecallUnit.state))
-        for campaign_id, state, n in rows:
-            counts.setdefault(campaign_id, {})[state] = n
-    items = [{"number": c.number, "title": c.title, "state": c.state.value, "hazard": c.hazard,
-              "remedy": c.remedy_type.value, "launched_at": c.launched_at,
-              "affected": sum(counts.get(c.id, {}).values()),
-              "remedied": counts.get(c.id, {}).get(RecallUnitState.REMEDIED, 0)} for c in campaigns]
+    items = [{"number": p.campaign.number, "title": p.campaign.title, "state": p.campaign.state.value,
+              "hazard": p.campaign.hazard, "remedy": p.campaign.remedy_type.value,
+              "launched_at": p.campaign.launched_at, "affected": p.affected, "remedied": p.remedied}
+             for p in campaign_progress(campaigns)]
     return paged(items, next_link)
 
 

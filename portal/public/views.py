@@ -14,7 +14,7 @@ from flask import (
 from flask_login import current_user
 
 from portal.accounts.services import set_locale
-from portal.catalog.models import ProductModel
+from portal.catalog.queries import product_model
 from portal.config import ROOT
 from portal.core.gs1 import DigitalLink, GS1Error, canonical_gtin, canonical_serial, format_digital_link
 from portal.core.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_AGE, LANGUAGES
@@ -76,7 +76,7 @@ def lookup():
 @bp.get("/models/<int:model_id>/image")
 def model_image(model_id: int):
     """A product model's picture: public, like the product itself, and cacheable."""
-    product = db.session.get(ProductModel, model_id)
+    product = product_model(model_id)
     if product is None or not product.image_path:
         abort(404)
     try:
