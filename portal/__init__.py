@@ -31,6 +31,7 @@ AREAS: tuple[str, ...] = (
     "portal.privacy",
     "portal.api",
     "portal.epcis",  # the EPCIS 2.0 REST binding at /epcis (docs/epcis.md)
+    "portal.insights",  # stock age, sell-through, reach, failure curves, reserve forecast (docs/insights.md)
     "portal.console",  # after every area that adds pages to the console blueprint: it registers it
     "portal.cli",
 )

@@ -160,3 +160,29 @@ def names(manufacturer_id: int) -> tuple[dict[int, str], dict[int, str]]:
     lots = dict(db.session.execute(select(Lot.id, Lot.code).where(Lot.model_id.in_(list(models)))).all()) \
         if models else {}
     return models, lots
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the filter form offers: the tenant's models, lot codes, and the channels seen at sale."""
+
+    models: tuple[tuple[int, str], ...]
+    lots: tuple[str, ...]
+    channels: tuple[str, ...]
+
+
+def filter_choices(manufacturer_id: int, *, most: int = 300) -> Choices:
+    models = db.session.execute(select(ProductModel.id, ProductModel.name)
+                                .where(ProductModel.manufacturer_id == manufacturer_id)
+                                .order_by(ProductModel.name)).all()
+    lots = db.session.scalars(select(Lot.code).join(ProductModel, ProductModel.id == Lot.model_id)
+                              .where(ProductModel.manufacturer_id == manufacturer_id).distinct()
+                              .order_by(Lot.code).limit(most)).all()
+    shops = db.session.scalars(
+        select(UnitEvent.place).join(Unit, Unit.id == UnitEvent.unit_id)
+        .where(Unit.manufacturer_id == manufacturer_id, UnitEvent.biz_step == BizStep.RETAIL_SELLING,
+               UnitEvent.place != "").distinct().limit(most)).all()
+    told = db.session.scalars(
+        select(Ownership.retailer).join(Unit, Unit.id == Ownership.unit_id)
+        .where(Unit.manufacturer_id == manufacturer_id, Ownership.retailer != "").distinct().limit(most)).all()
+    return Choices(tuple((i, n) for i, n in models), tuple(lots), tuple(sorted(set(shops) | set(told))))

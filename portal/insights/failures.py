@@ -93,6 +93,14 @@ class Nevada:
     #: cells[i][m]: claims of cohort i at m months in service; None where that month is not yet observed.
     cells: tuple[tuple[int | None, ...], ...]
 
+    def heat(self, row: int, month: int) -> int:
+        """0 … 4: how a cell's claim rate (claims ÷ cohort units) compares with the table's highest."""
+        rates = [c / n for cells, n in zip(self.cells, self.units, strict=True) for c in cells if c and n]
+        value = self.cells[row][month]
+        if not rates or not value or not self.units[row]:
+            return 0
+        return min(4, 1 + int(4 * (value / self.units[row]) / max(rates) - 1e-9))
+
 
 def nevada(observed: Observed, model: int | None = None) -> Nevada:
     units: dict[int, int] = defaultdict(int)

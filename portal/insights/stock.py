@@ -58,6 +58,11 @@ class StockAge:
     def sold_total(self) -> int:
         return sum(b.units for b in self.at_sale)
 
+    @property
+    def mean_days_at_sale(self) -> float:
+        sold = sum(r.units for r in self.at_sale_by_model)
+        return sum(r.mean_days * r.units for r in self.at_sale_by_model) / sold if sold else 0.0
+
 
 def _bucket(age):
     """The index of an age's bucket, in SQL."""

@@ -109,3 +109,12 @@ def build_shop() -> Shop:
 @pytest.fixture
 def shop(ctx) -> Shop:
     return build_shop()
+
+
+@pytest.fixture
+def shop_site(app) -> Shop:
+    """The shop, committed, for tests that go through the pages (no open application context)."""
+    with app.app_context():
+        shop = build_shop()
+        db.session.remove()
+    return shop

@@ -1,0 +1,13 @@
+"""Insights: a face over catalog, ownership, warranty and recalls data that answers what a product, finance
+or quality lead asks of serial data (docs/insights.md). Each insight is a query module returning frozen
+dataclasses and CSV rows; `console` shows them under /console/<tenant>/insights/.
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    # Imported when wiring: the pages import most areas. `console` adds the insight pages to the console
+    # blueprint, which portal.console registers after every area.
+    from portal.insights import console  # noqa: F401
