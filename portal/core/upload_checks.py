@@ -3,7 +3,7 @@
 Refused, each with a message that says why: pictures with more pixels than MAX_IMAGE_PIXELS
 (decompression bombs), SVG (it can carry scripts), files that are two things at once (a picture or a
 PDF that is also a ZIP archive, a picture that is also a PDF, anything holding web-page markup), and
-PDFs with scripts or launch actions.
+PDFs with scripts, actions or attached files (portal.core.pdf_checks).
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from PIL import Image, UnidentifiedImageError
 
 from portal.core.errors import Invalid
 from portal.core.i18n import number
+from portal.core.pdf_checks import Verdict, pdf_verdict
 
 IMAGE_TYPES = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
 
@@ -27,11 +28,13 @@ SVG_REFUSED = _l("SVG pictures are not accepted, because they can carry scripts.
 PDF_ACTIVE = _l("This PDF contains scripts or actions that run when it is opened, which are not accepted. Save or "
                 "print it as a new PDF, or send a photo of the receipt.")
 PDF_TOO_DEEP = _l("This PDF unpacks to more than we check. Send a smaller PDF or a photo of the receipt.")
+PDF_EMBEDDED = _l("This PDF carries attached files, which are not accepted. Save or print it as a new PDF, or send "
+                  "a photo of the receipt.")
 #: Markup a browser would run if it ever treated the file as a page.
 _MARKUP = re.compile(rb"<\s*(?:script|html|body|iframe|object|embed|svg|\?php)[\s>/]|<!doctype\s+html", re.IGNORECASE)
 #: PDF names that run something when the document is opened or clicked; `(?![A-Za-z0-9])` keeps /JSON-like
-#: names out. Embedded files alone are allowed: e-invoices (Factur-X, ZUGFeRD) carry their XML so, and
-#: /Launch and /GoToE, the actions that would open an embedded file, are refused.
+#: names out. A quick first look at the raw bytes and Flate streams; pdf_checks then parses every object
+#: (embedded files, other actions and other stream encodings included).
 _PDF_ACTIVE = re.compile(rb"/(?:JavaScript|JS|Launch|RichMedia|XFA|SubmitForm|ImportData|GoToE)(?![A-Za-z0-9])")
 _PDF_HEX_NAME = re.compile(rb"#([0-9A-Fa-f]{2})")
 _STREAM = re.compile(rb"stream\r?\n")
@@ -111,6 +114,11 @@ def inspect_pdf(data: bytes, *, field: str | None = None) -> None:
                         other=other), field=field)
     if _has_active_content(data):
         raise Invalid(str(PDF_ACTIVE), field=field)
+    # The same question put to a real parser, every object and every stream decoded (portal.core.pdf_checks).
+    verdict = pdf_verdict(data)
+    if verdict is not None:
+        raise Invalid(str({Verdict.ACTIVE: PDF_ACTIVE, Verdict.EMBEDDED: PDF_EMBEDDED, Verdict.TOO_DEEP: PDF_TOO_DEEP}
+                          .get(verdict) or _("The PDF is incomplete or damaged.")), field=field)
 
 
 def _has_active_content(data: bytes) -> bool:
