@@ -6,7 +6,6 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from portal.accounts.forms import EmptyForm
 from portal.catalog.models import Unit
@@ -14,11 +13,9 @@ from portal.catalog.services import find_unit
 from portal.core.errors import AlreadyOwned, DomainError
 from portal.core.storage import open_stored, store_proof
 from portal.extensions import db, limiter
-from portal.ownership import services
+from portal.ownership import queries, services
 from portal.ownership.forms import AcceptTransferForm, DisputeForm, RegisterForm, StolenForm
-from portal.ownership.models import Ownership, TransferOffer, TransferState
-from portal.recalls.services import open_recalls_for_units, recalls_for_unit
-from portal.warranty.coverage import coverage
+from portal.ownership.models import Ownership
 
 bp = Blueprint("ownership", __name__)
 
@@ -34,9 +31,7 @@ def _my_ownership(ownership_id: int) -> Ownership:
 @login_required
 def my_products():
     ownerships = services.owned_units(current_user)
-    return render_template("ownership/my_products.html", ownerships=ownerships, form=EmptyForm(),
-                           coverage=coverage,
-                           open_recalls=open_recalls_for_units([o.unit_id for o in ownerships]))
+    return render_template("ownership/my_products.html", ownerships=ownerships, form=EmptyForm())
 
 
 @bp.route("/my/register", methods=["GET", "POST"])
@@ -73,11 +68,8 @@ def register():
 @login_required
 def unit(ownership_id: int):
     ownership = _my_ownership(ownership_id)
-    open_offer = db.session.scalar(select(TransferOffer).where(TransferOffer.ownership_id == ownership.id,
-                                                               TransferOffer.state == TransferState.OPEN))
     return render_template("ownership/unit.html", ownership=ownership, unit=ownership.unit,
-                           recalls=recalls_for_unit(ownership.unit_id),
-                           open_offer=open_offer,
+                           open_offer=queries.open_offer_of(ownership),
                            form=EmptyForm(), stolen_form=StolenForm())
 
 

@@ -10,9 +10,12 @@ from portal.notifications.services import register_renderer
 def init_app(app: Flask) -> None:
     # Imported when wiring: the pages import most areas. `console` adds the recall pages to the console
     # blueprint, which portal.console registers after every area.
-    from portal.recalls import console, hooks, notices, views  # noqa: F401
+    from portal.recalls import console, hooks, notices, services, views  # noqa: F401
 
     app.register_blueprint(views.bp)
+    # What the owner's pages (ownership/) show of recalls, without ownership importing recalls.
+    app.add_template_global(services.recalls_for_unit, "unit_recalls")
+    app.add_template_global(services.open_recalls_for_units, "open_recalls_among")
     units_landed.connect(hooks.units_landed, weak=False)
     ownership_started.connect(hooks.ownership_started, weak=False)
     register_renderer("recall_notice", notices.render_recall_notice)
