@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from portal import demo_pictures as pictures
 from portal.accounts.second_factor import enrol, secret_from_text
 from portal.accounts.services import add_staff, create_user, find_user
+from portal.api.services import record_sale
 from portal.authenticity.keys import create_key
 from portal.authenticity.labels import issue_label
 from portal.catalog.importer import import_units_csv
@@ -23,7 +24,7 @@ from portal.ownership.models import Ownership
 from portal.ownership.services import register_unit, report_stolen
 from portal.recalls.services import launch, save_draft
 from portal.warranty.models import ClaimEntry
-from portal.warranty.services import file_claim
+from portal.warranty.services import file_claim, move
 
 PASSWORD = "provenance-demo"
 DEMO_SIGN_INS = [
@@ -121,6 +122,7 @@ def load_demo(scale: int = 1) -> None:
     _a_year_of_owners(watches, date.today())
     for ownership in db.session.scalars(select(Ownership)):  # owners registered on the day they bought
         ownership.since = datetime.combine(ownership.purchased_on, time(16, 30), tzinfo=UTC)
+    _a_story_for_insights(vautrin, watches, date.today())
 
 
 def _a_year_of_owners(watches, today: date) -> None:
@@ -145,3 +147,62 @@ def _a_year_of_owners(watches, today: date) -> None:
         claim.created_at = claim.updated_at = filed
         # Its timeline too: the desk's waiting clock starts at the latest entry, not at created_at.
         db.session.execute(update(ClaimEntry).where(ClaimEntry.claim_id == claim.id).values(at=filed))
+
+
+#: Shops selling Vautrin watches, with how many of their buyers register (in tenths): the online shop and
+#: the airport shop register poorly, which the Reach insight shows.
+SHOPS = (("Vautrin Boutique, Zurich", 8), ("Bijouterie du Lac, Geneva", 6), ("Montres-en-ligne.example", 1),
+         ("Duty Free, Zurich Airport", 0))
+
+
+def _a_story_for_insights(vautrin, watches, today: date) -> None:
+    """Till sales, registrations and claims that give each insight view something to say (docs/insights.md):
+    the Chronographe sells quickly, the Classique 38 slowly (its first lots age in stock), online and
+    airport buyers seldom register, and the Plongée 300 fails more the longer it is in service."""
+    agent = find_user("agent@vautrin.example")
+    owners = [create_user(f"buyer{n:02d}@example.org", PASSWORD, name=f"Demo Buyer {n}", verified=True)
+              for n in range(1, 21)]
+    # (model index, serials sold, days from manufacture to sale for the k-th sale)
+    plans = ((0, range(600, 1200, 6), lambda k: 20 + k * 7 % 90),  # Chronographe 42: 100 sold, quickly
+             (2, range(601, 1200, 6), lambda k: 30 + k * 11 % 150),  # Plongée 300: 100 sold
+             (1, range(900, 1200, 10), lambda k: 150 + k * 13 % 250))  # Classique 38: 30 sold, slowly, late lots
+    registered = []
+    for index, serials, wait in plans:
+        gtin, _, _, code = watches[index]
+        for k, n in enumerate(serials):
+            unit = find_unit(gtin, f"{code}-{n:06d}")
+            sold_on = unit.manufactured_on + timedelta(days=wait(k))
+            if sold_on >= today:
+                continue
+            shop, registers = SHOPS[(k + index) % len(SHOPS)]
+            record_sale(vautrin, unit, retailer=shop, sold_on=sold_on, buyer_email=None, actor="demo till")
+            if (k * 7 + index) % 10 < registers:
+                owner = owners[(n + k) % len(owners)]
+                ownership = register_unit(owner, unit, purchased_on=sold_on, retailer=shop)
+                since = min(sold_on + timedelta(days=k * 3 % 40), today - timedelta(days=1))
+                ownership.since = datetime.combine(since, time(18), tzinfo=UTC)
+                registered.append((index, k, unit, owner, sold_on))
+    filed_claims = 0
+    for index, k, unit, owner, sold_on in registered:
+        if index == 2 and k % 5:  # Plongée 300: a seal that gives way, later in service more often
+            months = (2, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)[k % 12]
+        elif index == 0 and k % 6 == 0:  # Chronographe 42: now and then, at any age
+            months = k % 14
+        else:
+            continue
+        filed = sold_on + timedelta(days=30 * months + 6)
+        if filed >= today - timedelta(days=2):
+            continue
+        claim = file_claim(owner, unit, category="does_not_work", started_on=filed,
+                           description="Water got under the crystal; the dial fogs after a swim."
+                           if index == 2 else "The watch loses several minutes a day.")
+        steps = (("approved", "in_repair", "repaired", "closed"), ("approved", "refunded", "closed"),
+                 ("approved", "in_repair", "repaired", "closed"), ("rejected",))[filed_claims % 4]
+        filed_claims += 1
+        if filed < today - timedelta(days=45):
+            for state in steps:
+                move(claim, state, actor=agent, role="agent",
+                     note="Damage from a fall, not covered." if state == "rejected" else "")
+        at = datetime.combine(filed, time(9), tzinfo=UTC)
+        claim.created_at = claim.updated_at = at
+        db.session.execute(update(ClaimEntry).where(ClaimEntry.claim_id == claim.id).values(at=at))

@@ -88,7 +88,7 @@ def _stock(filters, **_):
 
 
 def _sales(filters, **_):
-    return sales.sell_through(g.tenant.id, filters)
+    return sales.sell_through(g.tenant.id, filters, months=24)
 
 
 def _reach(filters, **_):

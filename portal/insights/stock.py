@@ -18,7 +18,7 @@ from portal.insights.sql import day_of
 
 #: (label, first day) of each age bucket; a bucket runs to the next one's first day.
 AGE_BUCKETS = (("0–30 days", 0), ("31–90 days", 31), ("91–180 days", 91), ("181–365 days", 181),
-               ("1–2 years", 366), ("over 2 years", 731))
+               ("1–1½ years", 366), ("1½–2 years", 548), ("over 2 years", 731))
 
 
 @dataclass(frozen=True)

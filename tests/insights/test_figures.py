@@ -20,7 +20,8 @@ def test_stock_age_buckets_unsold_units_by_days_since_manufacture(shop):
 
     # U1-U4: 2026-01-10 to 2026-07-15 is 186 days; U5-U6: 2026-06-20 to 2026-07-15 is 25 days.
     assert {b.label: b.units for b in report.unsold} == {
-        "0–30 days": 2, "31–90 days": 0, "91–180 days": 0, "181–365 days": 4, "1–2 years": 0, "over 2 years": 0}
+        "0–30 days": 2, "31–90 days": 0, "91–180 days": 0, "181–365 days": 4, "1–1½ years": 0, "1½–2 years": 0,
+        "over 2 years": 0}
     assert [(r.key, r.units, r.mean_days, r.max_days) for r in report.unsold_by_lot] == [
         ("L1", 4, 186.0, 186), ("L2", 2, 25.0, 25)]
 
