@@ -9,12 +9,15 @@ the signed URIs with `Accept: application/json`), after driving bench/verify_hel
 bench/verify_minimal.py (only an Ed25519 check and a SQLite lookup, the floor for any real verdict) the
 same way.
 Every verdict request records a scan, so the `scans` table must grow by at least wrk's request count.
+Then the resolver at the same codes, the same way: a browser's scan (the 307 to the verdict page, query
+kept) and the linkset (`?linkType=linkset`), each against the JSON verdict's throughput (target >= 1).
 `--profile N` also runs N verdicts in-process through the Flask test client under cProfile.
 """
 from __future__ import annotations
 
 import argparse
 import cProfile
+import http.client
 import itertools
 import os
 import pstats
@@ -37,18 +40,49 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 JSON = {"Accept": "application/json"}
 
+#: Each line of the URI file is a path, optionally followed by a tab and the Accept header to send with it
+#: (application/json when none is given).
 WRK_SCRIPT = """
-local uris, i, threads = {}, 0, 0
+local uris, accepts, i, threads = {}, {}, 0, 0
 function setup(thread) thread:set("id", threads); threads = threads + 1 end
 function init(args)
-  for line in io.lines(args[1]) do uris[#uris + 1] = line end
+  for line in io.lines(args[1]) do
+    local uri, accept = line:match("^([^\t]+)\t?(.*)$")
+    uris[#uris + 1] = uri
+    accepts[#accepts + 1] = (accept ~= "" and accept) or "application/json"
+  end
   i = (id or 0) * math.floor(#uris / 2)
 end
 function request()
   i = i % #uris + 1
-  return wrk.format("GET", uris[i], {["Accept"] = "application/json"})
+  return wrk.format("GET", uris[i], {["Accept"] = accepts[i]})
 end
 """
+HTML = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"  # what a phone's browser sends
+
+
+def resolver_uris(uris: list[str]) -> tuple[list[str], list[str]]:
+    """For signed code URIs: the browser's scan (307 to the verdict page, query kept) and the linkset."""
+    redirects = [f"{uri}\t{HTML}" for uri in uris]
+    linksets = [f"{uri.split('?')[0]}?linkType=linkset" for uri in uris]
+    return redirects, linksets
+
+
+def check_resolver(port: int, redirect_line: str, linkset_uri: str) -> None:
+    """The first redirect is a 307 to the verdict page with the signed query; the first linkset is one."""
+    uri, accept = redirect_line.split("\t")
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", uri, headers={"Accept": accept})
+    answer = conn.getresponse()
+    answer.read()
+    location = answer.getheader("Location") or ""
+    if answer.status != 307 or "/verdict/01/" not in location or "s=" not in location:
+        raise SystemExit(f"the resolver did not redirect to the verdict: {answer.status} {location}")
+    conn.request("GET", linkset_uri)
+    answer = conn.getresponse()
+    body = answer.read()
+    if answer.status != 200 or answer.getheader("Content-Type") != "application/linkset+json" or b'"anchor"' not in body:
+        raise SystemExit(f"the resolver did not answer a linkset: {answer.status} {body[:200]!r}")
 
 
 def prepare(tmp: Path, units: int, labels: int) -> tuple[dict, list[str]]:
@@ -215,6 +249,9 @@ def main() -> None:
         (instance / "config.py").write_text("".join(f"{k} = {v!r}\n" for k, v in config.items()))
         (tmp / "uris.txt").write_text("\n".join(uris) + "\n")
         (tmp / "root.txt").write_text("/\n")
+        redirects, linksets = resolver_uris(uris)
+        (tmp / "redirect.txt").write_text("\n".join(redirects) + "\n")
+        (tmp / "linkset.txt").write_text("\n".join(linksets) + "\n")
         database, scans = tmp / "verify.sqlite3", {}
 
         def first_is_genuine(port: int) -> None:
@@ -234,10 +271,19 @@ def main() -> None:
         verdict = serve_and_drive("portal:create_app()", {"PORTAL_INSTANCE_PATH": str(instance)}, tmp,
                                   tmp / "uris.txt", args.duration, check=first_is_genuine)
         recorded = count_scans(database) - scans["before"]  # gunicorn has stopped: every request is in
+        redirect = serve_and_drive("portal:create_app()", {"PORTAL_INSTANCE_PATH": str(instance)}, tmp,
+                                   tmp / "redirect.txt", args.duration,
+                                   check=lambda port: check_resolver(port, redirects[0], linksets[0]))
+        linkset = serve_and_drive("portal:create_app()", {"PORTAL_INSTANCE_PATH": str(instance)}, tmp,
+                                  tmp / "linkset.txt", args.duration)
 
         print(line("bare flask", bare))
         print(line("minimal verdict (Ed25519 check + SQLite lookup only)", minimal))
         print(line("verdict (JSON, records a scan)", verdict))
+        print(line("resolver redirect (a browser's scan: 307 to the verdict page)", redirect))
+        print(line("resolver linkset (?linkType=linkset)", linkset))
+        print(f"resolver against the JSON verdict (target >= 1.00): redirect {redirect['rps'] / verdict['rps']:.2f}, "
+              f"linkset {linkset['rps'] / verdict['rps']:.2f}")
         ratio = verdict["rps"] / bare["rps"]
         ok = ratio >= 0.60 and verdict["p99"] < 50
         print(f"ratio: {ratio:.2f} (target >= 0.60, p99 < 50 ms): {'met' if ok else 'NOT met'}")

@@ -25,7 +25,7 @@ HTML, JSON, PDF = "text/html", "application/json", "application/pdf"
 class Link:
     term: str  # GS1 Web Vocabulary term, e.g. "pip"
     href: str
-    title: str
+    title: object  # a manufacturer's text, or the portal's lazy translation (read only by a linkset)
     media_type: str | None = HTML
     hreflang: tuple[str, ...] = LANGUAGES
     context: str = ""
@@ -38,8 +38,14 @@ class Level:
     ai: str  # "01", "22", "10" or "21": the key this level ends with
     path: str  # /01/<gtin>[/22/..][/10/..][/21/..], percent-encoded
     anchor: str  # root + path: the uncompressed URI facts are said about
-    description: str
+    link: DigitalLink
+    product: Product
     links: tuple[Link, ...]
+
+    @property
+    def description(self) -> str:
+        """What the level names, in the reader's language (only a linkset reads it)."""
+        return _description(self.ai, self.link, self.product)
 
     @property
     def default(self) -> Link:
@@ -112,6 +118,13 @@ def _description(ai: str, link: DigitalLink, product: Product) -> str:
     return f"{product.name} ({product.manufacturer})"
 
 
+def portal_default(link: DigitalLink, root: str) -> str:
+    """The portal's default link of the most granular level (what `levels` would say, built alone: the
+    redirect of a code whose manufacturer manages no links needs nothing else)."""
+    ai, path = level_paths(link)[0]
+    return f"{root}/verdict{path}" if ai == "21" else f"{root}/product{path}"
+
+
 def levels(link: DigitalLink, product: Product, root: str, managed: list[Managed]) -> list[Level]:
     """The levels a Digital Link names, most granular first, each with its links and one default."""
     out = []
@@ -120,5 +133,5 @@ def levels(link: DigitalLink, product: Product, root: str, managed: list[Managed
         portal = _portal_links(ai, path, link, root)
         if any(m.default for m in own):  # the manufacturer's default replaces the portal's at this level
             portal = [Link(p.term, p.href, p.title, p.media_type, p.hreflang, p.context) for p in portal]
-        out.append(Level(ai, path, root + path, _description(ai, link, product), tuple(own + portal)))
+        out.append(Level(ai, path, root + path, link, product, tuple(own + portal)))
     return out

@@ -14,8 +14,8 @@ CORS = (("Access-Control-Allow-Origin", "*"), ("Access-Control-Allow-Methods", "
 VARY = ("Vary", "Accept, Accept-Language, Cookie")
 
 
-def _target(link: Link) -> dict:
-    out = {"href": link.href, "title": link.title}
+def _target(link: Link, titles: dict) -> dict:
+    out = {"href": link.href, "title": _title(link.title, titles)}
     if link.media_type:
         out["type"] = link.media_type
     if link.hreflang:
@@ -25,20 +25,31 @@ def _target(link: Link) -> dict:
     return out
 
 
-def context_object(level: Level) -> dict:
+def _title(title, titles: dict) -> str:
+    """A title as text; the portal's lazy translations are translated once per answer."""
+    if isinstance(title, str):
+        return title
+    key = id(title)
+    if key not in titles:
+        titles[key] = str(title)
+    return titles[key]
+
+
+def context_object(level: Level, titles: dict) -> dict:
     """One link context: the level's anchor, what it is, its live links by type, and its one default."""
     out: dict = {"anchor": level.anchor, "itemDescription": level.description}
     for link in level.links:
         if not link.retired:
-            out.setdefault(uri_of(link.term), []).append(_target(link))
+            out.setdefault(uri_of(link.term), []).append(_target(link, titles))
     default = level.default
-    out[uri_of(DEFAULT_LINK)] = [{"href": default.href, "title": default.title}]
+    out[uri_of(DEFAULT_LINK)] = [{"href": default.href, "title": _title(default.title, titles)}]
     return out
 
 
 def linkset_body(levels: list[Level]) -> bytes:
     """The linkset: one context object per level, the requested level first (compact, key order kept)."""
-    document = {"linkset": [context_object(level) for level in levels]}
+    titles: dict = {}
+    document = {"linkset": [context_object(level, titles) for level in levels]}
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 
 

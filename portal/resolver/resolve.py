@@ -20,7 +20,7 @@ from portal.core.dl_compression import SEGMENT, decompress
 from portal.core.gs1 import DigitalLink, GS1Error, format_digital_link, parse_digital_link
 from portal.core.reply import Problem, Reply
 from portal.resolver import queries
-from portal.resolver.links import Level, Link, levels
+from portal.resolver.links import Level, Link, level_paths, levels, portal_default
 from portal.resolver.linkset import CORS, MEDIA_TYPE, VARY, context_link, linkset_body, linkset_link
 from portal.resolver.vocabulary import term_of, title_of
 
@@ -110,7 +110,7 @@ def resolve(ask: Ask) -> Reply | Problem:
         link, compressed = read_link(ask.raw_uri)
     except GS1Error as err:
         return _problem(ask, 400, "malformed-code", _("This is not a valid product code"), str(err), headers)
-    canonical = format_digital_link(DigitalLink(link.gtin, link.serial, link.lot, link.cpv), base=ask.root)
+    canonical = ask.root + level_paths(link)[0][1]  # the uncompressed URI, without its query
     link_header = [linkset_link(canonical)[1]]
     if compressed:
         link_header.append(f'<{canonical}>; rel="owl:sameAs"')
@@ -123,14 +123,18 @@ def resolve(ask: Ask) -> Reply | Problem:
     if product is None:
         return _problem(ask, 404, "unknown-product", _("Unknown product"),
                         _("No manufacturer on Provenance makes a product with GTIN %(gtin)s.", gtin=link.gtin), headers)
+    wants_linkset = link_type in _LINKSET_WORDS or (link_type is None and bool(ask.accept) and _prefers(
+        ask.accept, ("text/html", "application/json", MEDIA_TYPE)) == MEDIA_TYPE)
+    passed_on = _passed_on(ask.raw_uri)
+    if link_type is None and not wants_linkset and not product.has_managed_links:  # the common scan, built alone
+        return Reply(307, b"", tuple(headers + [("Location", with_query(portal_default(link, ask.root), passed_on)),
+                                                ("Cache-Control", "no-cache")]))
     managed = queries.managed_links(product.model_id) if product.has_managed_links else []
     found = levels(link, product, ask.root, managed)
-    if link_type in _LINKSET_WORDS or (link_type is None and _prefers(
-            ask.accept, ("text/html", "application/json", MEDIA_TYPE)) == MEDIA_TYPE):
+    if wants_linkset:
         headers[-1] = ("Link", ", ".join([*link_header, context_link()]))
         return Reply(200, linkset_body(found), tuple(headers + [("Content-Type", MEDIA_TYPE),
                                                                  ("Cache-Control", "no-cache")]))
-    passed_on = _passed_on(ask.raw_uri)
     if link_type is None:
         target = found[0].default
     else:

@@ -61,5 +61,6 @@ def uri_of(term: str) -> str:
     return GS1_VOC + term
 
 
-def title_of(term: str) -> str:
-    return str(TITLES.get(term, term))
+def title_of(term: str):
+    """The type's title, translated when it is first read (a redirect never reads it: gettext costs)."""
+    return TITLES.get(term, term)
