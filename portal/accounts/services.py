@@ -8,6 +8,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from limits import RateLimitItemPerSecond
 from sqlalchemy import func, select, update
 
 from portal.accounts.models import Role, StaffMembership, User
@@ -16,8 +17,9 @@ from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import Conflict, Invalid, Throttled
 from portal.core.i18n import LANGUAGES
+from portal.core.secrets import digest
 from portal.core.urls import external_url
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.notifications.services import enqueue
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
@@ -57,11 +59,23 @@ def create_user(email: str, password: str, *, name: str = "", verified: bool = F
     return user
 
 
-def sign_up(email: str, password: str, name: str = "", *, locale: str | None = None) -> User:
+def sign_up(email: str, password: str, name: str = "", *, locale: str | None = None) -> User | None:
     """Create an owner account and send the verification e-mail; registering units waits for it.
 
+    An address that already has an account gets an e-mail instead (the confirmation link again while it is
+    unconfirmed, else a password-reset link) and the answer is the same as for a new one, so sign-up tells
+    nobody who has an account (docs/security.md). Returns the new account, or None for a known address.
     `locale` is the language the sign-up page was read in: mail sent later speaks it until they switch.
     """
+    check_password_strength(password)
+    existing = find_user(normalize_email(email))
+    if existing is not None:
+        User(password_hash="").set_password(password)  # the same cost as creating one: no timing oracle
+        if existing.email_verified_at is None:
+            send_verification(existing)
+        else:
+            request_password_reset(existing.email)
+        return None
     user = create_user(email, password, name=name)
     if locale in LANGUAGES:
         user.locale = locale
@@ -120,6 +134,7 @@ def authenticate(email: str, password: str) -> User:
     user = find_user(email or "")
     if user is None:
         User(password_hash="").set_password(password or "x")  # same cost as a real check: no timing oracle
+        _count_unknown_failure(email or "")
         raise Invalid(_("E-mail address or password is wrong."))
     if user.erased_at is not None:  # deleted: its password hash matches nothing anyway; say the same as for a stranger
         raise Invalid(_("E-mail address or password is wrong."))
@@ -136,6 +151,18 @@ def authenticate(email: str, password: str) -> User:
     user.failed_signins = 0
     user.locked_until = None
     return user
+
+
+def _count_unknown_failure(email: str) -> None:
+    """An address without an account cools down after as many failures as a real one, with the same answer,
+    so the 429 tells nobody which addresses have accounts. Counted in the rate limiter's storage, which the
+    web processes share (RATELIMIT_STORAGE_URI)."""
+    cfg = current_app.config
+    rule = RateLimitItemPerSecond(int(cfg["SIGNIN_MAX_FAILURES"]), int(cfg["SIGNIN_COOLDOWN_SECONDS"]))
+    key = digest((email or "").strip().lower())
+    if not limiter.limiter.hit(rule, "signin-unknown-address", key):
+        raise Throttled(_("Too many failed sign-ins for this account. Try again in a few minutes, "
+                          "or reset your password."))
 
 
 def request_password_reset(email: str) -> None:

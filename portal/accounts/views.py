@@ -34,15 +34,16 @@ def signup():
     form = SignUpForm()
     if form.validate_on_submit():
         try:
-            user = services.sign_up(form.email.data, form.password.data, form.name.data, locale=current_language())
+            services.sign_up(form.email.data, form.password.data, form.name.data, locale=current_language())
         except DomainError as err:
             db.session.rollback()
             getattr(form, err.field or "email").errors.append(str(err))
             return render_template("accounts/signup.html", form=form), 400
-        sign_in(user, second_factor=False)
         db.session.commit()
+        # The same answer whether the address was new or already had an account (the e-mail says which),
+        # so sign-up tells nobody who has an account: no sign-in here, the password signs in next.
         flash(_("Welcome to Provenance. We sent you an e-mail: follow its link to confirm your address."), "success")
-        return redirect(url_for("ownership.my_products"))
+        return redirect(url_for(".signin"))
     return render_template("accounts/signup.html", form=form), 400 if form.errors else 200
 
 

@@ -56,11 +56,12 @@ def test_sign_up_with_bad_input_is_refused_with_a_message(app, client, data, mes
         assert db.session.scalar(select(User).where(User.email == data["email"])) is None
 
 
-def test_sign_up_with_a_taken_address_is_refused(app, client):
+def test_sign_up_with_a_taken_address_answers_as_for_a_new_one(app, client):
+    """Issue 19: saying "already exists" told strangers who has an account (tests/security/test_enumeration.py)."""
     world = build_world(app)
     response = client.post("/signup", data={"email": world.owner, "password": PASSWORD})
-    assert response.status_code == 400
-    assert "already exists" in response.get_data(as_text=True)
+    assert response.status_code == 302
+    assert "already exists" not in client.get(response.headers["Location"]).get_data(as_text=True)
 
 
 def test_a_forged_verification_link_is_refused(app, client):

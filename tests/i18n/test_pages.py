@@ -153,7 +153,7 @@ def test_sign_up_remembers_the_language_the_page_was_read_in(app, client):
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == "elodie@example.test"))
         assert user.locale == "fr"
-    welcome = page(client.get("/my", headers={"Accept-Language": "fr"}))
+    welcome = page(client.get(response.headers["Location"], headers={"Accept-Language": "fr"}))
     assert "Bienvenue sur Provenance." in welcome
 
 
