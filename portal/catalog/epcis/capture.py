@@ -17,10 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from portal.catalog.epcis.document import MAX_EVENTS, Event, events_of
+from portal.catalog.epcis.document import MAX_EVENTS, Event, collector_paused, events_of
 from portal.catalog.epcis.models import CapturedEvent
 from portal.catalog.epcis.vocabulary import Sgtin, epc_label
 from portal.catalog.models import BizStep, Disposition, Manufacturer, ProductModel, Unit, UnitEvent
@@ -118,11 +118,12 @@ def capture_events(tenant: Manufacturer, events: list[Event], *, atomic: bool, a
     """capture_document for events already read (the REST binding reads them before it opens a job)."""
     from portal.catalog.epcis.landing import land
 
-    play = _Play(tenant, events, actor)
-    report = play.run()
-    if atomic and report.errors:
-        raise CaptureRefused(report)
-    land(play, report, job_id=job_id)
+    with collector_paused():
+        play = _Play(tenant, events, actor)
+        report = play.run()
+        if atomic and report.errors:
+            raise CaptureRefused(report)
+        land(play, report, job_id=job_id)
     return report
 
 
@@ -150,16 +151,17 @@ class _Play:
         found: dict[tuple, _UnitState] = {}
         latest = select(func.max(UnitEvent.occurred_at)).where(
             UnitEvent.unit_id == Unit.id, UnitEvent.retracted_at.is_(None)).scalar_subquery()
-        for start in range(0, len(keys), LOOKUP_BATCH):
-            batch = keys[start:start + LOOKUP_BATCH]
-            rows = db.session.execute(
-                select(ProductModel.gtin, Unit.serial, Unit.id, Unit.model_id, Unit.status, Unit.parent_id, latest)
-                .join(ProductModel, ProductModel.id == Unit.model_id)
-                .where(Unit.manufacturer_id == self.tenant.id, tuple_(ProductModel.gtin, Unit.serial).in_(batch)))
-            for gtin, serial, unit_id, model_id, status, parent_id, last in rows:
-                found[(gtin, serial)] = _UnitState(unit_id, model_id, status,
-                                                   ("id", parent_id) if parent_id else None, latest=_aware(last),
-                                                   stored=status)
+        for model_id, gtin, serials in units_by_model(self.models, keys):
+            # One model at a time: (model_id, serial) is the units' unique index, so each batch is index lookups.
+            for start in range(0, len(serials), LOOKUP_BATCH):
+                rows = db.session.execute(
+                    select(Unit.serial, Unit.id, Unit.status, Unit.parent_id, latest)
+                    .where(Unit.manufacturer_id == self.tenant.id, Unit.model_id == model_id,
+                           Unit.serial.in_(serials[start:start + LOOKUP_BATCH])))
+                for serial, unit_id, status, parent_id, last in rows:
+                    found[(gtin, serial)] = _UnitState(unit_id, model_id, status,
+                                                       ("id", parent_id) if parent_id else None,
+                                                       latest=_aware(last), stored=status)
         self.key_of_id = {state.id: key for key, state in found.items()}
         self._load_chains({s.parent[1] for s in found.values() if s.parent is not None} - set(self.key_of_id))
         return found
@@ -373,6 +375,15 @@ class _Play:
                                      "disposition": (disposition or state.status).value,
                                      "occurred_at": event.time, "place": event.place, "note": text})
         self.counts[event.index] = self.counts.get(event.index, 0) + len(epcs)
+
+
+def units_by_model(models: dict[str, int], keys) -> list[tuple[int, str, list[str]]]:
+    """(model id, GTIN, serials) for the (GTIN, serial) keys of the tenant's own models; others are no unit."""
+    serials: dict[str, list[str]] = {}
+    for gtin, serial in keys:
+        if gtin in models:
+            serials.setdefault(gtin, []).append(serial)
+    return [(models[gtin], gtin, names) for gtin, names in serials.items()]
 
 
 def _aware(moment: datetime | None) -> datetime | None:

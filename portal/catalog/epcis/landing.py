@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, insert, select, tuple_, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from portal.catalog.epcis.bulk import Bulk, insert_into
+from portal.catalog.epcis.capture import units_by_model
 from portal.catalog.epcis.corrections import declare
 from portal.catalog.epcis.models import CapturedEpc, CapturedEvent
-from portal.catalog.models import ProductModel, Unit, UnitEvent
+from portal.catalog.models import Unit, UnitEvent
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import Conflict
@@ -21,6 +23,16 @@ if TYPE_CHECKING:
     from portal.catalog.epcis.capture import CaptureReport, _Play
 
 LOOKUP_BATCH = 2000
+EVENT_COLUMNS = ["manufacturer_id", "event_id", "event_type", "action", "biz_step", "disposition", "biz_location",
+                 "event_time", "captured_at", "units", "body", "capture_job_id", "declared_at", "declaration"]
+UNIT_EVENT_COLUMNS = ["unit_id", "biz_step", "disposition", "occurred_at", "recorded_at", "place", "note",
+                      "actor_id", "actor_label", "epcis_event_id"]
+INSERT_EVENTS = insert_into(CapturedEvent.__table__, EVENT_COLUMNS)
+INSERT_EVENTS_WITH_ID = insert_into(CapturedEvent.__table__, ["id", *EVENT_COLUMNS])
+INSERT_EPCS = insert_into(CapturedEpc.__table__, ["event_pk", "role", "epc"])
+INSERT_UNIT_EVENTS = insert_into(UnitEvent.__table__, UNIT_EVENT_COLUMNS)
+SET_STATUS = Bulk(lambda: update(Unit.__table__).where(Unit.__table__.c.id == bindparam("uid"))
+                  .values(status=bindparam("st", type_=Unit.__table__.c.status.type)))
 
 
 def land(play: _Play, report: CaptureReport, *, job_id: int | None = None) -> None:
@@ -67,23 +79,16 @@ def _write_declared(play: _Play, job_id: int | None) -> None:
     now = utcnow()
     rows = [_row(play, e, now, job_id) | {"declared_at": now, "declaration": stored_declaration(e.declaration)}
             for e in play.orphans]
-    pks = db.session.execute(insert(CapturedEvent.__table__).returning(CapturedEvent.__table__.c.id,
-                                                                       sort_by_parameter_order=True), rows).all()
-    named = [{"event_pk": pk[0], "role": role, "epc": epc}
-             for e, pk in zip(play.orphans, pks, strict=True) for role, epc in e.epc_index]
-    if named:
-        db.session.execute(insert(CapturedEpc.__table__), named)
+    pk_of = _insert_events(play.tenant.id, rows, play.orphans)
+    INSERT_EPCS.run([{"event_pk": pk_of[e.index], "role": role, "epc": epc}
+                     for e in play.orphans for role, epc in e.epc_index])
 
 
 def _write(play: _Play, job_id: int | None) -> tuple[int, int]:
     session, now, units, tenant = db.session, utcnow(), Unit.__table__, play.tenant
-    rows = session.execute(
-        insert(CapturedEvent.__table__).returning(CapturedEvent.__table__.c.id, sort_by_parameter_order=True),
-        [_row(play, e, now, job_id) for e in play.accepted]).all()
-    pk_of = {event.index: row[0] for event, row in zip(play.accepted, rows, strict=True)}
-    named = [{"event_pk": pk_of[e.index], "role": role, "epc": epc} for e in play.accepted for role, epc in e.epc_index]
-    if named:
-        session.execute(insert(CapturedEpc.__table__), named)
+    pk_of = _insert_events(tenant.id, [_row(play, e, now, job_id) for e in play.accepted], play.accepted)
+    INSERT_EPCS.run([{"event_pk": pk_of[e.index], "role": role, "epc": epc}
+                     for e in play.accepted for role, epc in e.epc_index])
     fresh = [(key, s) for key, s in play.units.items() if s.new]
     if fresh:
         session.execute(insert(Unit), [
@@ -96,24 +101,48 @@ def _write(play: _Play, job_id: int | None) -> tuple[int, int]:
     if moved:
         session.execute(update(units).where(units.c.id == bindparam("uid")).values(parent_id=bindparam("pid")), moved)
     # New units were inserted with their final status; of the others, only those whose status changed.
-    changed = [{"uid": s.id, "st": s.status.value} for s in play.units.values()
-               if not s.new and s.status is not s.stored]
-    if changed:
-        session.execute(update(units).where(units.c.id == bindparam("uid")).values(status=bindparam("st")), changed)
-    if play.unit_events:
-        session.execute(insert(UnitEvent.__table__), [
-            {"unit_id": ids[e["key"]], "biz_step": e["biz_step"], "disposition": e["disposition"],
-             "occurred_at": e["occurred_at"], "recorded_at": now, "place": e["place"], "note": e["note"],
-             "actor_id": play.actor_id, "actor_label": play.actor_label, "epcis_event_id": pk_of[e["index"]]}
-            for e in play.unit_events])
+    SET_STATUS.run([{"uid": s.id, "st": s.status} for s in play.units.values()
+                    if not s.new and s.status is not s.stored])
+    INSERT_UNIT_EVENTS.run([
+        {"unit_id": ids[e["key"]], "biz_step": e["biz_step"], "disposition": e["disposition"],
+         "occurred_at": e["occurred_at"], "recorded_at": now, "place": e["place"], "note": e["note"],
+         "actor_id": play.actor_id, "actor_label": play.actor_label, "epcis_event_id": pk_of[e["index"]]}
+        for e in play.unit_events])
     return len(fresh), len(moved)
 
 
+def _insert_events(tenant_id: int, rows: list[dict], events: list) -> dict[int, int]:
+    """Insert the captured events; event index -> row id.
+
+    PostgreSQL hands out the ids first (one nextval query for all), so the rows go in with them. SQLite
+    has no sequence to draw from: its rows are read back by their eventIDs (unique per tenant), a query per
+    LOOKUP_BATCH, rather than with a RETURNING, which SQLite answers row by row.
+    """
+    if db.session.connection().dialect.name == "postgresql":
+        ids = db.session.scalars(text("SELECT nextval(pg_get_serial_sequence('epcis_events', 'id')) "
+                                      "FROM generate_series(1, :n)"), {"n": len(rows)}).all()
+        INSERT_EVENTS_WITH_ID.run([dict(row, id=pk) for row, pk in zip(rows, ids, strict=True)])
+        return {e.index: pk for e, pk in zip(events, ids, strict=True)}
+    INSERT_EVENTS.run(rows)
+    return _event_pks(tenant_id, events)
+
+
+def _event_pks(tenant_id: int, events: list) -> dict[int, int]:
+    index_of = {e.event_id: e.index for e in events}
+    ids = list(index_of)
+    found: dict[int, int] = {}
+    for start in range(0, len(ids), LOOKUP_BATCH):
+        for pk, event_id in db.session.execute(select(CapturedEvent.id, CapturedEvent.event_id).where(
+                CapturedEvent.manufacturer_id == tenant_id,
+                CapturedEvent.event_id.in_(ids[start:start + LOOKUP_BATCH]))):
+            found[index_of[event_id]] = pk
+    return found
+
+
 def _read_new_ids(play: _Play, keys: list[tuple]) -> None:
-    for start in range(0, len(keys), LOOKUP_BATCH):
-        rows = db.session.execute(
-            select(ProductModel.gtin, Unit.serial, Unit.id).join(ProductModel, ProductModel.id == Unit.model_id)
-            .where(Unit.manufacturer_id == play.tenant.id,
-                   tuple_(ProductModel.gtin, Unit.serial).in_(keys[start:start + LOOKUP_BATCH])))
-        for gtin, serial, unit_id in rows:
-            play.units[(gtin, serial)].id = unit_id
+    for model_id, gtin, serials in units_by_model(play.models, keys):
+        for start in range(0, len(serials), LOOKUP_BATCH):
+            for serial, unit_id in db.session.execute(select(Unit.serial, Unit.id).where(
+                    Unit.manufacturer_id == play.tenant.id, Unit.model_id == model_id,
+                    Unit.serial.in_(serials[start:start + LOOKUP_BATCH]))):
+                play.units[(gtin, serial)].id = unit_id

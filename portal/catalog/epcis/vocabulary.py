@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import unquote
 
 from portal.core.gs1 import (
@@ -62,6 +63,8 @@ def _clip(text: str, limit: int = 60) -> str:
 
 def _decode_serial(raw: str) -> str:
     """Undo the URN's percent-escapes; any %XX counts, a lone % does not."""
+    if "%" not in raw:
+        return raw
     if "%" in _HEX.sub("", raw):
         raise EpcisSyntaxError(f"the serial in {_clip(raw)!r} has a '%' not followed by two hex digits")
     try:
@@ -74,6 +77,11 @@ def parse_epc(text: str) -> Sgtin | Sscc:
     """Read an SGTIN or SSCC in URN or Digital Link form."""
     if not isinstance(text, str):
         raise EpcisSyntaxError(f"an EPC is text, not {type(text).__name__}")
+    return _parse_epc_text(text)
+
+
+@lru_cache(maxsize=8192)  # a document names each identifier in several places (lists, index, report)
+def _parse_epc_text(text: str) -> Sgtin | Sscc:
     text = text.strip()
     if not text:
         raise EpcisSyntaxError("an EPC is empty")
@@ -107,7 +115,7 @@ def _parse_urn(text: str) -> Sgtin | Sscc:
             serial = validate_serial(_decode_serial(raw_serial))
         except GS1Error as err:
             raise EpcisSyntaxError(f"{_clip(text)!r}: {err}") from None
-        return Sgtin(body + str(gtin_check_digit(body)), serial)
+        return Sgtin(_with_check_digit(body), serial)
     sscc = _SSCC_URN.fullmatch(text)
     if sscc:
         prefix, ref = sscc.groups()
@@ -152,6 +160,11 @@ def epc_pattern(text: str) -> tuple[str, bool]:
         if canonical.startswith(("01/", "00/")) or text.strip()[:11].lower() == "urn:epc:id:":
             return canonical, False
     return text.strip()[:MAX_EPC_LENGTH], False
+
+
+@lru_cache(maxsize=1024)  # one per GTIN: a document names many serials of few products
+def _with_check_digit(body: str) -> str:
+    return body + str(gtin_check_digit(body))
 
 
 def _checked_sscc(digits: str) -> Sscc:
@@ -205,6 +218,11 @@ def parse_cbv(kind: str, text: str) -> str:
         raise EpcisSyntaxError(f"unknown vocabulary {kind!r}")
     if not isinstance(text, str):
         raise EpcisSyntaxError(f"{kind} is text, not {type(text).__name__}")
+    return _cbv_word(kind, text)
+
+
+@lru_cache(maxsize=1024)  # a document repeats the same few steps and dispositions
+def _cbv_word(kind: str, text: str) -> str:
     text = text.strip()
     urn, web = _CBV_FORMS[kind]
     word = None
