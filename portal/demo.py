@@ -117,7 +117,14 @@ def load_demo(scale: int = 1) -> None:
         consequence="A pack that overheats can catch fire and cause burns or property damage.",
         remedy_type="replace", remedy_instructions="Stop charging the pack. A dealer replaces it free of charge.",
         remedy_options="Replacement at a Velora dealer\nPick-up and return at home", contact="recalls@velora.example",
-        criteria={"model_ids": [pack_model.id], "lots": ["CELL-A1"], "include_assemblies": True})
+        remedies="replace,refund", contact_phone="0800 835 672", contact_url="https://velora.example/recall",
+        product_description="PowerPack 500 battery pack for Velora e-bikes, 500 Wh, black housing.",
+        identifier_location="The lot and serial are on the label under the pack, next to the charging port.",
+        sold_from="2025-01-15", sold_to="2025-09-30", sold_where="Velora dealers and velora.example",
+        sold_by="Velora and its dealers", countries="FR,DE,BE,AT",
+        share_request="Please share this notice with anyone who rides a Velora e-bike.",
+        identifier_image=store_image(pictures.rating_label(), "label.png").key,
+        criteria={"model_ids": [pack_model.id], "lots": ["CELL-A1"], "remedy_unit": "assembly"})
     launch(recall, remedy_available=True, actor="demo")
     _a_year_of_owners(watches, date.today())
     for ownership in db.session.scalars(select(Ownership)):  # owners registered on the day they bought

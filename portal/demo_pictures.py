@@ -45,6 +45,16 @@ def battery() -> bytes:
     return _png(image)
 
 
+def rating_label() -> bytes:
+    """The underside of a pack: its rating label, where the lot and serial are printed (for a recall notice)."""
+    image, draw = _canvas()
+    draw.rounded_rectangle((60, 60, 420, 260), radius=18, fill=(60, 60, 70))
+    draw.rectangle((120, 110, 360, 210), fill=(245, 245, 245), outline=(200, 40, 40), width=4)
+    for i in range(4):
+        draw.rectangle((140, 125 + i * 20, 340 - i * 30, 135 + i * 20), fill=(30, 30, 30))
+    return _png(image)
+
+
 def _png(image: Image.Image) -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG")

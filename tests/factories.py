@@ -115,3 +115,22 @@ def build_bike_fleet(slug: str = "ebike"):
     report = import_units_csv(tenant, "\n".join(rows), actor="test")
     assert report.added == 30 and not report.rejected, report
     return tenant
+
+
+#: The elements of a GPSR recall notice (Regulation (EU) 2023/988 Art. 36(2) (b)-(g)) that a test campaign's
+#: draft needs before it can launch: pass `**GPSR_NOTICE` to recalls.services.save_draft.
+GPSR_NOTICE = {
+    "product_description": "The product named in the campaign.",
+    "product_image": "test/product.png",
+    "identifier_location": "The serial number is printed on the label under the product.",
+    "identifier_image": "test/label.png",
+    "sold_from": "2025-01-01", "sold_to": "2025-12-31",
+    "sold_where": "Shops and the web shop in France, Germany and Belgium",
+    "sold_by": "The manufacturer and its dealers",
+    "countries": "FR,DE,BE",
+    "remedies": "repair,replace,refund",
+    "contact_phone": "0800 100 200",
+    "contact_url": "https://maker.example/recall",
+    "share_request": "Please share this notice with anyone who may own this product.",
+    "remedy_instructions": "Contact a dealer to arrange the free remedy.",
+}

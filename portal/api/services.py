@@ -21,6 +21,7 @@ from portal.extensions import db
 from portal.notifications.services import enqueue
 from portal.ownership.services import current_ownership
 from portal.recalls.models import CampaignState, RecallCampaign, RecallUnit
+from portal.recalls.remedies import affected_unit
 from portal.recalls.services import record_remedy
 from portal.recalls.status import has_open_recall
 from portal.warranty.coverage import local_date
@@ -143,8 +144,7 @@ def remedy(tenant: Manufacturer, campaign_number: str, unit: Unit, *, by: str, p
                                                               RecallCampaign.state != CampaignState.DRAFT))
     if campaign is None:
         raise NotFound(f"You have no recall campaign numbered {campaign_number.strip()}.")
-    recall_unit = db.session.scalar(select(RecallUnit).where(RecallUnit.campaign_id == campaign.id,
-                                                             RecallUnit.unit_id == unit.id))
+    recall_unit = affected_unit(campaign, unit)  # a pack's serial finds the bike counted for it
     if recall_unit is None:
         raise Invalid(f"This unit is not affected by campaign {campaign.number}.", field="serial")
     if when is not None and campaign.launched_at and when < campaign.launched_at:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.db import UTCDateTime, str_enum, utcnow
@@ -37,6 +38,9 @@ class Manufacturer(db.Model):
     clone_max_clients: Mapped[int] = mapped_column(default=8, server_default="8")
     clone_max_kmh: Mapped[int] = mapped_column(default=900, server_default="900")
     clone_max_strangers: Mapped[int] = mapped_column(default=3, server_default="3")
+    #: The manufacturer declares its lots and serials case-insensitive ("cell-b2" is lot "CELL-B2"): recall
+    #: targeting and remedy recording then match them whatever their case (catalog.services.declare_identifier_case).
+    identifiers_case_insensitive: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     prefixes: Mapped[list[CompanyPrefix]] = relationship(back_populates="manufacturer", order_by="CompanyPrefix.prefix")
 

@@ -5,6 +5,12 @@ from flask import Flask
 
 from portal.core.signals import ownership_started, units_landed
 from portal.notifications.services import register_renderer
+from portal.recalls.models import RemedyType
+
+
+def remedy_label(value: str) -> str:
+    """"repair" -> "Repair" in the reader's language (an empty or unknown value stays as it is)."""
+    return RemedyType(value).label if value in {r.value for r in RemedyType} else value
 
 
 def init_app(app: Flask) -> None:
@@ -16,6 +22,7 @@ def init_app(app: Flask) -> None:
     # What the owner's pages (ownership/) show of recalls, without ownership importing recalls.
     app.add_template_global(services.recalls_for_unit, "unit_recalls")
     app.add_template_global(services.open_recalls_for_units, "open_recalls_among")
+    app.jinja_env.filters["remedy_label"] = remedy_label
     units_landed.connect(hooks.units_landed, weak=False)
     ownership_started.connect(hooks.ownership_started, weak=False)
     register_renderer("recall_notice", notices.render_recall_notice)

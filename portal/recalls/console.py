@@ -12,16 +12,18 @@ from portal.accounts.forms import EmptyForm
 from portal.accounts.models import Role
 from portal.accounts.tenancy import console as bp
 from portal.accounts.tenancy import scoped, staff_required, tenant_scoped
-from portal.catalog.models import ProductModel, Unit
-from portal.core.errors import DomainError, NotFound
+from portal.catalog.models import ProductModel
+from portal.core.errors import DomainError
 from portal.core.exports import csv_text
+from portal.core.storage import store_image
 from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.notifications.services import mail_folder
-from portal.recalls import services
-from portal.recalls.forms import CampaignForm, RemedyForm
+from portal.recalls import notice_rules, remedies, services
+from portal.recalls.forms import CampaignForm, CloseForm, RemedyForm, ReopenForm, ScheduleForm
 from portal.recalls.letters import render_letters
-from portal.recalls.models import CampaignState, RecallCampaign, RecallUnit
+from portal.recalls.models import CampaignState, RecallCampaign
+from portal.recalls.reach import campaign_reach
 from portal.recalls.reports import campaign_progress, completion_series, quarterly_rows, unit_rows
 
 recall_staff = staff_required(Role.RECALL_MANAGER)
@@ -39,11 +41,20 @@ def _form(campaign: RecallCampaign | None = None) -> CampaignForm:
         form.model_ids.data = rules.get("model_ids", [])
         form.lots.data = ", ".join(rules.get("lots", []))
         form.serial_ranges.data = "\n".join(f"{r['from']}..{r['to']}" for r in rules.get("serial_ranges", []))
-        form.include_assemblies.data = rules.get("include_assemblies", True)
+        form.remedy_unit.data = campaign.remedy_unit
+        form.remedies.data = [r.value for r in campaign.offered]
     return form
 
 
-def _fields(form: CampaignForm) -> dict:
+def _picture(form_field, current: str) -> str:
+    """A new upload replaces the picture; no upload keeps the one the draft has."""
+    upload = form_field.data
+    if upload is None or not getattr(upload, "filename", ""):
+        return current
+    return store_image(upload.read(), upload.filename, field=form_field.name).key
+
+
+def _fields(form: CampaignForm, campaign: RecallCampaign | None) -> dict:
     ranges = []
     for line in (form.serial_ranges.data or "").splitlines():
         if line.strip():
@@ -53,10 +64,16 @@ def _fields(form: CampaignForm) -> dict:
                 "lots": [x for x in (form.lots.data or "").split(",") if x.strip()],
                 "made_from": form.made_from.data.isoformat() if form.made_from.data else None,
                 "made_to": form.made_to.data.isoformat() if form.made_to.data else None,
-                "include_assemblies": form.include_assemblies.data}
+                "remedy_unit": form.remedy_unit.data}
     names = ("number", "title", "hazard", "consequence", "severity", "remedy_type", "remedy_instructions",
-             "remedy_options", "contact")
-    return {**{n: getattr(form, n).data or "" for n in names}, "criteria": criteria}
+             "remedy_options", "contact", "product_description", "identifier_location", "sold_where", "sold_by",
+             "countries", "contact_phone", "contact_url", "share_request", "incidents", "chronology")
+    return {**{n: getattr(form, n).data or "" for n in names}, "criteria": criteria,
+            "remedies": form.remedies.data or [], "stop_using": form.stop_using.data,
+            "sold_from": form.sold_from.data, "sold_to": form.sold_to.data, "determined_on": form.determined_on.data,
+            "units_sold": form.units_sold.data,
+            "product_image": _picture(form.product_image, campaign.product_image if campaign else ""),
+            "identifier_image": _picture(form.identifier_image, campaign.identifier_image if campaign else "")}
 
 
 @bp.get("/<tenant>/recalls")
@@ -82,7 +99,7 @@ def _edit(campaign: RecallCampaign | None):
     form = _form(campaign)
     if form.validate_on_submit():
         try:
-            campaign = services.save_draft(g.tenant, actor=current_user, campaign=campaign, **_fields(form))
+            campaign = services.save_draft(g.tenant, actor=current_user, campaign=campaign, **_fields(form, campaign))
         except DomainError as err:
             db.session.rollback()
             (getattr(form, err.field or "", None) or form.number).errors.append(str(err))
@@ -98,7 +115,7 @@ def recall(campaign_id: int):
     campaign = tenant_scoped(RecallCampaign, id=campaign_id)
     if campaign.state is CampaignState.DRAFT:
         return render_template("recalls/console_draft.html", campaign=campaign, preview=services.preview(campaign),
-                               form=EmptyForm())
+                               problems=notice_rules.check(campaign), form=EmptyForm())
     return _dashboard(campaign, RemedyForm())
 
 
@@ -108,7 +125,8 @@ def _dashboard(campaign: RecallCampaign, remedy_form: RemedyForm, status: int = 
     eml = {n.id for n in notices if (mail_folder() / f"{n.id}.eml").is_file()}
     return render_template("recalls/console_dashboard.html", campaign=campaign, stats=services.completion(campaign),
                            series=completion_series(campaign), notices=notices, eml=eml, form=EmptyForm(),
-                           remedy_form=remedy_form), status
+                           remedy_form=remedy_form, schedule_form=ScheduleForm(prefix="schedule"),
+                           reach=campaign_reach(campaign)), status
 
 
 @bp.post("/<tenant>/recalls/<int:campaign_id>/<action>")
@@ -120,7 +138,6 @@ def recall_action(campaign_id: int, action: str):
                                           actor=current_user),
         "remedy-available": lambda: services.make_remedy_available(campaign, actor=current_user),
         "follow-up": lambda: services.follow_up(campaign, actor=current_user),
-        "close": lambda: services.close(campaign, actor=current_user),
     }
     if action not in actions or not EmptyForm().validate_on_submit():
         abort(404)
@@ -133,8 +150,7 @@ def recall_action(campaign_id: int, action: str):
     db.session.commit()
     messages = {"launch": f"Launched: {result} units affected; owners are being notified.",
                 "remedy-available": f"Remedy available: {result} owners are being told.",
-                "follow-up": f"Follow-up sent to {result} owners of unremedied units.",
-                "close": "Campaign closed; pending notices were withdrawn."}
+                "follow-up": f"Follow-up sent to {result} owners of unremedied units."}
     flash(messages[action], "success")
     return redirect(url_for(".recall", campaign_id=campaign_id))
 
@@ -147,22 +163,87 @@ def record_remedy(campaign_id: int):
     form = RemedyForm()
     if not form.validate_on_submit():
         return _dashboard(campaign, form, 400)
-    recall_unit = db.session.scalar(select(RecallUnit).join(Unit, Unit.id == RecallUnit.unit_id).where(
-        RecallUnit.campaign_id == campaign.id, Unit.serial == form.serial.data.strip()))
     try:
-        if recall_unit is None:
-            raise NotFound(f"Serial {form.serial.data} is not affected by this campaign.")
+        recall_unit = remedies.find_by_serial(campaign, form.serial.data)
         if form.outcome.data == "remedied":
-            services.record_remedy(recall_unit, by=current_user.email, note=form.note.data or "",
-                                   place=form.place.data or "", actor=current_user)
+            remedies.record_remedy(recall_unit, by=current_user.email, note=form.note.data or "", place=form.place.data or "",
+                          actor=current_user, kind=form.kind.data or "")
         else:
-            services.remove_from_population(recall_unit, form.outcome.data, by=current_user.email, actor=current_user)
+            remedies.remove_from_population(recall_unit, form.outcome.data, by=current_user.email, actor=current_user)
     except DomainError as err:
         db.session.rollback()
         form.serial.errors.append(str(err))
         return _dashboard(campaign, form, err.status)
     db.session.commit()
     flash(f"Recorded: {form.serial.data} {form.outcome.data}.", "success")
+    return redirect(url_for(".recall", campaign_id=campaign_id))
+
+
+@bp.route("/<tenant>/recalls/<int:campaign_id>/close", methods=["GET", "POST"])
+@recall_staff
+def close_recall(campaign_id: int):
+    """Closing asks first: the page states the completion rate and what closing withdraws."""
+    campaign = tenant_scoped(RecallCampaign, id=campaign_id)
+    if not campaign.state.is_active:
+        abort(404)
+    summary = services.closing_summary(campaign)
+    form = CloseForm(data={"confirm_rate": f"{summary['rate']:.4f}"} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            services.close(campaign, actor=current_user, confirmed_rate=float(form.confirm_rate.data),
+                           reason=form.reason.data or "")
+        except (DomainError, ValueError) as err:
+            db.session.rollback()
+            (getattr(form, getattr(err, "field", None) or "", None) or form.confirm).errors.append(str(err))
+            return render_template("recalls/console_close.html", campaign=campaign, summary=summary, form=form), 400
+        db.session.commit()
+        flash(f"Campaign closed at {summary['rate']:.0%} completion; {summary['pending']} pending notices withdrawn.",
+              "success")
+        return redirect(url_for(".recall", campaign_id=campaign_id))
+    return render_template("recalls/console_close.html", campaign=campaign, summary=summary, form=form), (
+        400 if form.errors else 200)
+
+
+@bp.route("/<tenant>/recalls/<int:campaign_id>/reopen", methods=["GET", "POST"])
+@recall_staff
+def reopen_recall(campaign_id: int):
+    campaign = tenant_scoped(RecallCampaign, id=campaign_id)
+    if campaign.state is not CampaignState.CLOSED:
+        abort(404)
+    form = ReopenForm()
+    if form.validate_on_submit():
+        try:
+            services.reopen(campaign, actor=current_user, reason=form.reason.data)
+        except DomainError as err:
+            db.session.rollback()
+            form.reason.errors.append(str(err))
+            return render_template("recalls/console_reopen.html", campaign=campaign, form=form,
+                                   stats=services.completion(campaign)), err.status
+        db.session.commit()
+        flash("Campaign reopened. Withdrawn notices stay withdrawn: send a follow-up to reach owners again.",
+              "success")
+        return redirect(url_for(".recall", campaign_id=campaign_id))
+    return render_template("recalls/console_reopen.html", campaign=campaign, form=form,
+                           stats=services.completion(campaign)), 400 if form.errors else 200
+
+
+@bp.post("/<tenant>/recalls/<int:campaign_id>/schedule")
+@staff_required(Role.RECALL_MANAGER, Role.CLAIMS_AGENT)
+def schedule_remedy(campaign_id: int):
+    """Book the repair or replacement an owner chose; the owner can no longer change the choice."""
+    campaign = tenant_scoped(RecallCampaign, id=campaign_id)
+    form = ScheduleForm(prefix="schedule")
+    if not form.validate_on_submit():
+        flash("Give the serial and the day the remedy is booked for.", "error")
+        return redirect(url_for(".recall", campaign_id=campaign_id))
+    try:
+        remedies.schedule_remedy(remedies.find_by_serial(campaign, form.serial.data), form.on.data, actor=current_user)
+    except DomainError as err:
+        db.session.rollback()
+        flash(str(err), "error")
+        return redirect(url_for(".recall", campaign_id=campaign_id))
+    db.session.commit()
+    flash(f"Booked: {form.serial.data} on {form.on.data.isoformat()}.", "success")
     return redirect(url_for(".recall", campaign_id=campaign_id))
 
 

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.catalog.models import Unit
@@ -68,7 +69,7 @@ class RecallCampaign(db.Model):
     severity: Mapped[str] = mapped_column(String(20), default="class II")
     contact: Mapped[str] = mapped_column(String(300), default="")
     #: Criteria as JSON: {"model_ids": [], "lots": [], "serial_ranges": [{"from": "", "to": ""}],
-    #: "made_from": "YYYY-MM-DD", "made_to": "YYYY-MM-DD", "include_assemblies": true}
+    #: "made_from": "YYYY-MM-DD", "made_to": "YYYY-MM-DD", "remedy_unit": "assembly" | "part"}
     criteria: Mapped[str] = mapped_column(Text, default="{}")
     state: Mapped[CampaignState] = mapped_column(str_enum(CampaignState, "campaign_state"), default=CampaignState.DRAFT)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -76,6 +77,31 @@ class RecallCampaign(db.Model):
     remedy_available_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     follow_up_rounds: Mapped[int] = mapped_column(Integer, default=0)
+    # The GPSR notice (Regulation (EU) 2023/988, Art. 36(2)); recalls.notice_rules checks it before launch.
+    product_description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    product_image: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    identifier_location: Mapped[str] = mapped_column(Text, default="", server_default="")
+    identifier_image: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    sold_from: Mapped[date | None] = mapped_column(Date)
+    sold_to: Mapped[date | None] = mapped_column(Date)
+    #: Where and by whom the product was sold (shops, web sites, countries).
+    sold_where: Mapped[str] = mapped_column(Text, default="", server_default="")
+    sold_by: Mapped[str] = mapped_column(Text, default="", server_default="")
+    #: ISO 3166 codes of the countries where the product was sold, comma-separated: the notice's languages.
+    countries: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    stop_using: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    #: The remedies offered free of charge (Art. 37): repair, replacement, refund, comma-separated.
+    remedies: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    contact_phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    contact_url: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    share_request: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Regulators' facts: when the defect was determined (the deadlines count from it), incidents, chronology.
+    determined_on: Mapped[date | None] = mapped_column(Date)
+    incidents: Mapped[str] = mapped_column(Text, default="", server_default="")
+    chronology: Mapped[str] = mapped_column(Text, default="", server_default="")
+    units_sold: Mapped[int | None] = mapped_column(Integer)
+    #: A recall manager's edits of pre-filled regulator reports, as JSON: {"report": {"field": "value"}}.
+    report_edits: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
 
     manufacturer: Mapped[Manufacturer] = relationship()  # noqa: F821
 
@@ -84,11 +110,34 @@ class RecallCampaign(db.Model):
         return json.loads(self.criteria or "{}")
 
     @property
+    def offered(self) -> list[RemedyType]:
+        """The remedies offered (Art. 37), in the order repair, replacement, refund."""
+        chosen = {x.strip() for x in self.remedies.split(",")}
+        return [r for r in RemedyType if r.value in chosen]
+
+    @property
+    def country_codes(self) -> list[str]:
+        return [c.strip().upper() for c in self.countries.split(",") if c.strip()]
+
+    @property
+    def remedy_unit(self) -> str:
+        """What one affected unit is: the matched "part" itself, or the outermost "assembly" holding it."""
+        return remedy_unit_of(self.rules)
+
+    @property
     def options(self) -> list[str]:
         return [line.strip() for line in self.remedy_options.splitlines() if line.strip()]
 
     def can_move_to(self, target: CampaignState) -> bool:
         return target in TRANSITIONS[self.state]
+
+
+def remedy_unit_of(rules: dict) -> str:
+    """Campaigns saved before the unit of remedy was declared said `include_assemblies`; without it they
+    counted only the parts."""
+    if rules.get("remedy_unit") in ("part", "assembly"):
+        return rules["remedy_unit"]
+    return "assembly" if rules.get("include_assemblies", True) else "part"
 
 
 class RecallUnitState(StrEnum):
@@ -137,9 +186,19 @@ class RecallUnit(db.Model):
     preferred_date: Mapped[date | None] = mapped_column(Date)
     #: The unit had an owner who deleted their account: the figures keep them, the person is gone.
     owner_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: For a part counted as the unit of remedy: the outermost assembly that held it when it joined. Its owner
+    #: is the part's owner, and a lookup of the assembly shows the part's recall.
+    holder_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    #: The remedy the owner chose among those offered (Art. 37), and the day the remedy was booked for; once
+    #: booked, the choice is the desk's to change.
+    remedy_choice: Mapped[str] = mapped_column(String(12), default="", server_default="")
+    scheduled_on: Mapped[date | None] = mapped_column(Date)
+    #: What was done (repair, replace, refund) when the unit was remedied.
+    remedy_kind: Mapped[str] = mapped_column(String(12), default="", server_default="")
 
     campaign: Mapped[RecallCampaign] = relationship()
-    unit: Mapped[Unit] = relationship()
+    unit: Mapped[Unit] = relationship(foreign_keys=[unit_id])
+    holder: Mapped[Unit | None] = relationship(foreign_keys=[holder_id])
 
 
 class RecallNotice(db.Model):
@@ -158,3 +217,23 @@ class RecallNotice(db.Model):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     campaign: Mapped[RecallCampaign] = relationship()
+
+
+class SafetyContact(db.Model):
+    """Registration for safety information only (Regulation (EU) 2023/988, Art. 35(2)): an e-mail address
+    and a unit, no account. Used for recall notices and nothing else; erased on request (its token) or when
+    the unit's campaigns end."""
+
+    __tablename__ = "recall_safety_contacts"
+    __table_args__ = (UniqueConstraint("unit_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    manufacturer_id: Mapped[int] = mapped_column(ForeignKey("manufacturers.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    email: Mapped[str] = mapped_column(String(254))
+    locale: Mapped[str] = mapped_column(String(5), default="en")
+    #: SHA-256 of the erasure token e-mailed to the contact (the token itself is never stored).
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    unit: Mapped[Unit] = relationship()

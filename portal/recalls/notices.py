@@ -1,50 +1,85 @@
-"""Rendering recall notices: the e-mail (text + HTML) the worker sends, and batches of printed letters.
+"""Rendering recall notices: the e-mail (text + HTML) the worker sends, and what printed letters share.
 
 Fan-out writes bare outbox rows; the text is made here at send time, listing each owner's affected units,
-so one INSERT ... SELECT can notify a million owners.
+so one INSERT ... SELECT can notify a million owners. Each notice follows the GPSR template (the elements
+of recalls.notice_rules, in their order) in the recipient's language first, then in the language of every
+other country where the product was sold that the portal speaks.
 """
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import or_, select
+from sqlalchemy.orm import aliased, joinedload
 
 from portal.accounts.models import User
-from portal.catalog.models import Unit
-from portal.core.i18n import user_locale
+from portal.catalog.models import ProductModel, Unit
+from portal.core.i18n import LANGUAGES, user_locale
 from portal.core.urls import external_url
 from portal.extensions import db
 from portal.ownership.models import Ownership
-from portal.recalls.models import RecallCampaign, RecallUnit
+from portal.recalls.models import RecallCampaign, RecallUnit, SafetyContact
+from portal.recalls.notice_rules import build_notice
 
 HEADLINE = _l("IMPORTANT SAFETY RECALL INFORMATION")
 
+#: The languages spoken in a country, among those the portal writes (en, fr, de).
+COUNTRY_LANGUAGES = {
+    "AT": ("de",), "BE": ("fr", "de"), "CH": ("de", "fr"), "DE": ("de",), "FR": ("fr",), "LI": ("de",),
+    "LU": ("fr", "de"), "MC": ("fr",), "GB": ("en",), "IE": ("en",), "MT": ("en",), "US": ("en",),
+    "CA": ("en", "fr"), "AU": ("en",), "NZ": ("en",),
+}
 
-def owner_units(campaign_id: int, user_id: int) -> list[Unit]:
+
+def notice_languages(campaign: RecallCampaign, first: str) -> list[str]:
+    """The reader's language, then those of the other countries where the product was sold."""
+    spoken = [lang for code in campaign.country_codes for lang in COUNTRY_LANGUAGES.get(code, ())]
+    return list(dict.fromkeys([first if first in LANGUAGES else "en", *spoken]))
+
+
+@dataclass(frozen=True)
+class AffectedUnit:
+    """A unit of remedy as a notice names it: "Cell, serial C-001 (in your Bike B-001)"."""
+    model: ProductModel
+    serial: str
+    holder: Unit | None = None
+
+
+def owner_units(campaign_id: int, user_id: int) -> list[AffectedUnit]:
     return units_by_owner(campaign_id, [user_id]).get(user_id, [])
 
 
-def units_by_owner(campaign_id: int, owner_ids) -> dict[int, list[Unit]]:
-    """The campaign's units each of `owner_ids` (ids, or a subquery of them) owns now, with their models, in
-    one query: a batch of letters needs them for every owner at once."""
-    found: dict[int, list[Unit]] = {}
-    for owner_id, unit in db.session.execute(
-            select(Ownership.owner_id, Unit).join(RecallUnit, RecallUnit.unit_id == Unit.id)
-            .join(Ownership, Ownership.unit_id == Unit.id).options(joinedload(Unit.model))
+def units_by_owner(campaign_id: int, owner_ids) -> dict[int, list[AffectedUnit]]:
+    """The campaign's units of remedy each of `owner_ids` (ids, or a subquery of them) owns now, directly or
+    through the assembly holding them, with their models, in one query."""
+    found: dict[int, list[AffectedUnit]] = {}
+    holder = aliased(Unit)
+    for owner_id, unit, held_by in db.session.execute(
+            select(Ownership.owner_id, Unit, holder).join(RecallUnit, RecallUnit.unit_id == Unit.id)
+            .outerjoin(holder, holder.id == RecallUnit.holder_id)
+            .join(Ownership, or_(Ownership.unit_id == RecallUnit.unit_id, Ownership.unit_id == RecallUnit.holder_id))
+            .options(joinedload(Unit.model))
             .where(RecallUnit.campaign_id == campaign_id, Ownership.owner_id.in_(owner_ids), Ownership.is_current)
             .order_by(Unit.serial)):
-        found.setdefault(owner_id, []).append(unit)
+        found.setdefault(owner_id, []).append(AffectedUnit(unit.model, unit.serial, held_by))
     return found
 
 
-def notice_context(campaign: RecallCampaign, user: User, kind: str) -> dict:
-    return {"campaign": campaign, "user": user, "kind": kind, "units": owner_units(campaign.id, user.id),
-            "headline": HEADLINE, "link": external_url("ownership.my_products"),
+def public_link(campaign: RecallCampaign) -> str:
+    return external_url("recalls.public_notice", maker=campaign.manufacturer.slug, number=campaign.number)
+
+
+def notice_context(campaign: RecallCampaign, user: User | None, kind: str, *, units=None) -> dict:
+    link = (external_url("recalls.my_campaign_notice", campaign_id=campaign.id) if user is not None
+            else public_link(campaign))
+    return {"campaign": campaign, "user": user, "kind": kind, "headline": HEADLINE, "link": link,
+            "units": units if units is not None else owner_units(campaign.id, user.id),
+            "doc": build_notice(campaign), "public_link": public_link(campaign),
             "lookup": external_url("recalls.lookup")}
 
 
@@ -53,11 +88,23 @@ def recall_subject(campaign: RecallCampaign) -> str:
 
 
 def render_recall_notice(note) -> tuple[str, str, str]:
-    """The worker's renderer: the owner's units and the owner's language, at send time."""
-    data = json.loads(note.context)
-    campaign, user = db.session.get(RecallCampaign, data["campaign_id"]), db.session.get(User, note.user_id)
-    with force_locale(user_locale(user)):
-        context = notice_context(campaign, user, data["kind"])
-        return recall_subject(campaign), render_template("mail/recall_notice.txt", **context), render_template(
-            "mail/recall_notice.html", **context)
-
+    """The worker's renderer: the owner's units and languages, at send time. A safety-only contact (no
+    account) reads the same notice about the unit she registered, with the public notice page as its link."""
+    data = json.loads(note.context or "{}")
+    campaign = db.session.get(RecallCampaign, data["campaign_id"])
+    if data.get("contact_id"):
+        contact = db.session.get(SafetyContact, data["contact_id"])
+        first, user, units = contact.locale, None, [AffectedUnit(contact.unit.model, contact.unit.serial)]
+    else:
+        user = db.session.get(User, note.user_id)
+        first, units = user_locale(user), None
+    texts, pages = [], []
+    for language in notice_languages(campaign, first):
+        with force_locale(language):
+            context = notice_context(campaign, user, data["kind"], units=units)
+            context["contact_only"] = user is None
+            texts.append(render_template("mail/recall_notice.txt", **context))
+            pages.append(render_template("mail/recall_notice.html", **context))
+    with force_locale(first):
+        subject = recall_subject(campaign)
+    return subject, "\n\n----------\n\n".join(texts), "<hr>".join(pages)

@@ -1,4 +1,4 @@
-"""Recall campaigns: draft, preview, launch, notices, remedies, late joiners, closing.
+"""Recall campaigns: draft, preview, launch, notices, late joiners, closing and reopening.
 
 Launch and every fan-out are a few INSERT ... SELECT statements in the caller's transaction. Owners get
 one notice per campaign and kind listing all their affected units; the e-mail is written to the outbox
@@ -11,7 +11,6 @@ import json
 from datetime import date
 
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import (
     String,
     and_,
@@ -23,6 +22,7 @@ from sqlalchemy import (
     insert,
     literal,
     null,
+    or_,
     select,
     true,
     update,
@@ -32,37 +32,69 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 
 from portal.accounts.models import User
-from portal.catalog.models import BizStep, Manufacturer, Unit
-from portal.catalog.services import record_event
+from portal.catalog.models import Manufacturer, Unit
 from portal.core import audit
 from portal.core.db import UTCDateTime, utcnow
 from portal.core.errors import Conflict, Invalid
 from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.ownership.models import Ownership
+from portal.recalls.contacts import erase_contacts_of_ended_campaign
 from portal.recalls.models import (
     ACTIVE_CAMPAIGN_STATES,
     OPEN_UNIT_STATES,
-    REMOVAL_REASONS,
     CampaignState,
     RecallCampaign,
     RecallNotice,
     RecallUnit,
     RecallUnitState,
     RemedyType,
+    SafetyContact,
     completion_rate,
 )
+from portal.recalls.notice_rules import require_launchable
 from portal.recalls.notices import recall_subject
-from portal.recalls.targeting import affected_units, check_rules
+from portal.recalls.owners import contact_ids as campaign_contact_ids
+from portal.recalls.owners import contacted_units, emailed_units
+from portal.recalls.owners import owner_ids as campaign_owner_ids
+from portal.recalls.remedies import choose_remedy, record_remedy, remove_from_population  # noqa: F401 (callers)
+from portal.recalls.targeting import affected_units, check_rules, hints, population
+
+#: Free-text and short fields of the notice a draft carries, with their length limits (0: no limit).
+NOTICE_FIELDS = {"consequence": 0, "remedy_instructions": 0, "remedy_options": 0, "contact": 300,
+                 "product_description": 0, "identifier_location": 0, "sold_where": 0, "sold_by": 0,
+                 "share_request": 0, "incidents": 0, "chronology": 0, "contact_phone": 40, "contact_url": 300,
+                 "product_image": 255, "identifier_image": 255}
+
+
+def _remedies(value) -> str:
+    chosen = value.split(",") if isinstance(value, str) else list(value or [])
+    wanted = {str(x).strip() for x in chosen if str(x).strip()}
+    unknown = wanted - {r.value for r in RemedyType}
+    if unknown:
+        raise Invalid(f"Unknown remedy: {', '.join(sorted(unknown))}.", field="remedies")
+    return ",".join(r.value for r in RemedyType if r.value in wanted)
+
+
+def _countries(value) -> str:
+    codes = value.replace(";", ",").split(",") if isinstance(value, str) else list(value or [])
+    clean = [c.strip().upper() for c in codes if c.strip()]
+    if any(len(c) != 2 or not c.isalpha() for c in clean):
+        raise Invalid("Countries are two-letter codes such as FR, DE, BE.", field="countries")
+    return ",".join(dict.fromkeys(clean))
 
 
 def save_draft(tenant: Manufacturer, *, actor, campaign: RecallCampaign | None = None, **fields) -> RecallCampaign:
-    """Create or edit a draft campaign. Only drafts change; a launched campaign's criteria are history."""
+    """Create or edit a draft campaign. Only drafts change; a launched campaign's criteria are history.
+
+    A draft may be incomplete; recalls.notice_rules says what is missing, and launch refuses until it is whole."""
     if campaign is not None and campaign.state is not CampaignState.DRAFT:
         raise Conflict("Only a draft can be edited.")
-    number, title, hazard = (fields.get(k, "").strip() for k in ("number", "title", "hazard"))
+    number, title, hazard = (str(fields.get(k) or "").strip() for k in ("number", "title", "hazard"))
     if not number or not title or not hazard:
         raise Invalid("A campaign needs a number, a title and the hazard.", field="number" if not number else "hazard")
+    if any(ch in number + title for ch in "\r\n"):
+        raise Invalid("The number and the title are single lines.", field="title")
     clash = db.session.scalar(select(RecallCampaign.id).where(RecallCampaign.manufacturer_id == tenant.id,
                                                               RecallCampaign.number == number))
     if clash and (campaign is None or clash != campaign.id):
@@ -70,12 +102,21 @@ def save_draft(tenant: Manufacturer, *, actor, campaign: RecallCampaign | None =
     rules = check_rules(fields.get("criteria") or {})
     campaign = campaign or RecallCampaign(manufacturer_id=tenant.id)
     campaign.number, campaign.title, campaign.hazard = number[:30], title[:200], hazard
-    campaign.consequence = fields.get("consequence", "").strip()
+    for name, limit in NOTICE_FIELDS.items():
+        value = str(fields.get(name) or "").strip()
+        setattr(campaign, name, value[:limit] if limit else value)
     campaign.remedy_type = RemedyType(fields.get("remedy_type") or "repair")
-    campaign.remedy_instructions = fields.get("remedy_instructions", "").strip()
-    campaign.remedy_options = fields.get("remedy_options", "").strip()
+    campaign.remedies = _remedies(fields.get("remedies") or "")
+    campaign.countries = _countries(fields.get("countries") or "")
     campaign.severity = (fields.get("severity") or "class II")[:20]
-    campaign.contact = fields.get("contact", "").strip()[:300]
+    campaign.stop_using = bool(fields.get("stop_using", True))
+    for name in ("sold_from", "sold_to", "determined_on"):
+        value = fields.get(name)
+        setattr(campaign, name, date.fromisoformat(value) if isinstance(value, str) and value else value or None)
+    if campaign.sold_from and campaign.sold_to and campaign.sold_to < campaign.sold_from:
+        raise Invalid("The sales period ends before it starts.", field="sold_to")
+    units_sold = fields.get("units_sold")
+    campaign.units_sold = int(units_sold) if units_sold not in (None, "") else None
     campaign.criteria = json.dumps(rules)
     db.session.add(campaign)
     db.session.flush()
@@ -84,24 +125,31 @@ def save_draft(tenant: Manufacturer, *, actor, campaign: RecallCampaign | None =
 
 
 def preview(campaign: RecallCampaign, sample: int = 10) -> dict:
-    """What launching would do: affected count, a sample, and how many have an owner we can reach."""
+    """What launching would do: both counts of a component campaign and which is counted, a sample, how many
+    units have an owner we can e-mail, how many owners will be told, and "did you mean" hints."""
     affected = affected_units(campaign).subquery()
-    count = db.session.scalar(select(func.count()).select_from(affected))
-    reachable = db.session.scalar(
-        select(func.count(distinct(Ownership.unit_id))).join(User, User.id == Ownership.owner_id)
-        .where(Ownership.unit_id.in_(select(affected.c.id)), Ownership.is_current,
-               User.email_verified_at.is_not(None)))
-    owners = db.session.scalar(select(func.count(distinct(Ownership.owner_id)))
-                               .where(Ownership.unit_id.in_(select(affected.c.id)), Ownership.is_current))
+    counted = population(campaign)
+    reachable_units = select(affected.c.id).join(Ownership, and_(Ownership.is_current, or_(
+        Ownership.unit_id == affected.c.id, Ownership.unit_id == affected.c.holder_id))).join(
+        User, User.id == Ownership.owner_id).where(User.email_verified_at.is_not(None))
+    reachable = db.session.scalar(select(func.count(distinct(reachable_units.subquery().c.id))))
+    owners = db.session.scalar(select(func.count(distinct(Ownership.owner_id))).select_from(affected).join(
+        Ownership, and_(Ownership.is_current, or_(Ownership.unit_id == affected.c.id,
+                                                  Ownership.unit_id == affected.c.holder_id))))
     units = db.session.scalars(select(Unit).where(Unit.id.in_(select(affected.c.id))).order_by(Unit.id)
                                .limit(sample)).all()
-    return {"count": count, "reachable": reachable, "owners": owners, "sample": units}
+    return {"count": counted.count, "population": counted, "reachable": reachable, "owners": owners,
+            "sample": units, "hints": hints(campaign)}
 
 
 def launch(campaign: RecallCampaign, *, remedy_available: bool, actor) -> int:
-    """Materialize the affected units and the owners' notices, in the caller's transaction."""
+    """Materialize the affected units and the owners' notices, in the caller's transaction.
+
+    The notice must be whole first (recalls.notice_rules: GPSR Art. 36 elements, forbidden wording,
+    Art. 37 remedies)."""
     if campaign.state is not CampaignState.DRAFT:
         raise Conflict("This campaign was already launched.")
+    require_launchable(campaign)
     now = utcnow()
     # Claim the draft first, in the database: of two managers pressing Launch at once, the second waits on
     # this row and then finds no draft left, instead of colliding on the affected units.
@@ -113,50 +161,60 @@ def launch(campaign: RecallCampaign, *, remedy_available: bool, actor) -> int:
     if claimed != 1:
         raise Conflict("This campaign was already launched.")
     db.session.expire(campaign, ["state", "launched_at", "remedy_available_at"])
-    affected = affected_units(campaign).subquery()
-    # Each unit lands in its final state at once: "notified" when its owner is reachable by e-mail. One
-    # outer join per unit (at most one current ownership each) rather than a sub-query per column.
-    owner = aliased(User)
-    reached = owner.id.is_not(None)
-    stamp = literal(now, UTCDateTime)
-    db.session.execute(insert(RecallUnit).from_select(
-        ["campaign_id", "unit_id", "state", "notified_at", "joined_at", "removed_reason", "recorded_by",
-         "remedy_note", "remedy_place", "chosen_option"],
-        select(literal(campaign.id), affected.c.id,
-               case((reached, literal(RecallUnitState.NOTIFIED.value)), else_=literal(RecallUnitState.OPEN.value)),
-               case((reached, stamp), else_=null()), stamp,
-               literal(""), literal(""), literal(""), literal(""), literal(""))
-        .select_from(affected)
-        .outerjoin(Ownership, and_(Ownership.unit_id == affected.c.id, Ownership.is_current))
-        .outerjoin(owner, and_(owner.id == Ownership.owner_id, owner.email_verified_at.is_not(None))),
-    ))
+    _insert_units(campaign, affected_units(campaign).subquery(), now)
     # Neither driver reports a usable rowcount for these INSERT ... SELECT statements, so count what landed.
     added = db.session.scalar(select(func.count()).select_from(RecallUnit).where(RecallUnit.campaign_id == campaign.id))
     notify_owners(campaign, kind="remedy" if remedy_available else "interim", launching=True)
     audit.log(actor, "recall.launched", campaign, manufacturer_id=campaign.manufacturer_id, affected=added,
-              state=campaign.state.value)
+              state=campaign.state.value, remedy_unit=campaign.remedy_unit)
     return added
+
+
+def _insert_units(campaign: RecallCampaign, affected, now, *, skip_existing: bool = False) -> None:
+    """INSERT ... SELECT the affected units, each in its final state at once: "notified" when its owner (of
+    the unit or of its holder) has a confirmed e-mail or a safety-only contact is registered for it. One
+    outer join per link (at most one current ownership each) rather than a sub-query per column."""
+    own_unit, own_holder = aliased(Ownership), aliased(Ownership)
+    user_unit, user_holder = aliased(User), aliased(User)
+    contact = exists().where(SafetyContact.unit_id.in_([affected.c.id, affected.c.holder_id]))
+    reached = or_(user_unit.id.is_not(None), user_holder.id.is_not(None), contact)
+    stamp = literal(now, UTCDateTime)
+    rows = (select(literal(campaign.id), affected.c.id, affected.c.holder_id,
+                   case((reached, literal(RecallUnitState.NOTIFIED.value)), else_=literal(RecallUnitState.OPEN.value)),
+                   case((reached, stamp), else_=null()), stamp,
+                   literal(""), literal(""), literal(""), literal(""), literal(""), literal(""), literal(""))
+            .select_from(affected)
+            .outerjoin(own_unit, and_(own_unit.unit_id == affected.c.id, own_unit.is_current))
+            .outerjoin(user_unit, and_(user_unit.id == own_unit.owner_id, user_unit.email_verified_at.is_not(None)))
+            .outerjoin(own_holder, and_(own_holder.unit_id == affected.c.holder_id, own_holder.is_current))
+            .outerjoin(user_holder, and_(user_holder.id == own_holder.owner_id,
+                                         user_holder.email_verified_at.is_not(None))))
+    if skip_existing:
+        rows = rows.where(~exists().where(RecallUnit.campaign_id == campaign.id, RecallUnit.unit_id == affected.c.id))
+    db.session.execute(insert(RecallUnit).from_select(
+        ["campaign_id", "unit_id", "holder_id", "state", "notified_at", "joined_at", "removed_reason",
+         "recorded_by", "remedy_note", "remedy_place", "chosen_option", "remedy_choice", "remedy_kind"], rows))
 
 
 def notify_owners(campaign: RecallCampaign, *, kind: str, round_: int = 0, owner_ids=None,
                   launching: bool = False) -> int:
-    """One in-portal notice and one e-mail per owner of unremedied affected units, once per kind and round.
+    """One in-portal notice and one e-mail per owner of unremedied affected units (of the unit or of the
+    assembly holding it), and one e-mail per safety-only contact, once per kind and round.
 
     `launching`: called by launch, which has just claimed the draft, so no notice or e-mail of this campaign
-    can exist yet (plain inserts, without the per-row conflict check), and which already put reachable
-    owners' units in the "notified" state as it inserted them (no closing UPDATE)."""
+    can exist yet (plain inserts, without the per-row conflict check), and which already put reached units
+    in the "notified" state as it inserted them (no closing UPDATE)."""
     now = literal(utcnow(), UTCDateTime)
-    owners = (select(Ownership.owner_id.label("user_id")).distinct()
-              .join(RecallUnit, RecallUnit.unit_id == Ownership.unit_id)
-              .where(RecallUnit.campaign_id == campaign.id, Ownership.is_current, RecallUnit.state.in_(OPEN_UNIT_STATES)))
+    owners = campaign_owner_ids(campaign.id).subquery()
+    pick = select(owners.c.owner_id)
     if owner_ids is not None:
-        owners = owners.where(Ownership.owner_id.in_(owner_ids))
-    owners = owners.subquery()
+        pick = pick.where(owners.c.owner_id.in_(owner_ids))
+    pick = pick.subquery()
     # The unique constraints dedupe; ON CONFLICT DO NOTHING keeps that one pass (a NOT EXISTS against the
     # table being filled made PostgreSQL rescan it once per owner).
     db.session.execute(_insert_new(RecallNotice, launching).from_select(
         ["campaign_id", "user_id", "kind", "round", "created_at"],
-        select(literal(campaign.id), owners.c.user_id, literal(kind), literal(round_), now).where(true())))
+        select(literal(campaign.id), pick.c.owner_id, literal(kind), literal(round_), now).where(true())))
     key = literal(f"recall:{campaign.id}:{kind}:{round_}:") + cast(User.id, String)
     context = json.dumps({"campaign_id": campaign.id, "kind": kind, "round": round_})
     with force_locale("en"):  # stored in English; the worker writes it in each owner's language at send time
@@ -169,20 +227,28 @@ def notify_owners(campaign: RecallCampaign, *, kind: str, round_: int = 0, owner
                                                  RecallNotice.round == round_)
     if owner_ids is not None:
         noticed = noticed.where(RecallNotice.user_id.in_(owner_ids))
-    db.session.execute(_insert_new(Notification, launching).from_select(
-        ["dedupe_key", "user_id", "channel", "recipient", "template", "subject", "body_text", "body_html", "context",
-         "state", "attempts", "next_attempt_at", "created_at", "last_error"],
-        select(key, User.id, literal("email"), User.email, literal("recall_notice"), literal(subject), literal(""),
-               literal(""), literal(context), literal("pending"), literal(0), now, now, literal(""))
+    columns = ["dedupe_key", "user_id", "channel", "recipient", "template", "subject", "body_text", "body_html",
+               "context", "state", "attempts", "next_attempt_at", "created_at", "last_error"]
+    db.session.execute(_insert_new(Notification, launching).from_select(columns, select(
+        key, User.id, literal("email"), User.email, literal("recall_notice"), literal(subject), literal(""),
+        literal(""), literal(context), literal("pending"), literal(0), now, now, literal(""))
         .where(User.id.in_(noticed), User.email_verified_at.is_not(None))))
+    # Safety-only contacts (Art. 35(2)): reached by every campaign, whatever the owner's account.
+    if owner_ids is None:
+        contacts = campaign_contact_ids(campaign.id).subquery()
+        contact_key = literal(f"recall:{campaign.id}:{kind}:{round_}:c") + cast(SafetyContact.id, String)
+        contact_context = (literal(context[:-1] + ', "contact_id": ') + cast(SafetyContact.id, String)
+                           + literal("}"))
+        db.session.execute(_insert_new(Notification, launching).from_select(columns, select(
+            contact_key, null(), literal("email"), SafetyContact.email, literal("recall_notice"), literal(subject),
+            literal(""), literal(""), contact_context, literal("pending"), literal(0), now, now, literal(""))
+            .where(SafetyContact.id.in_(select(contacts.c.contact_id)))))
     sent = db.session.scalar(select(func.count()).select_from(Notification).where(prefix)) - before
     if launching:
         return sent
-    reached = select(Ownership.unit_id).join(User, User.id == Ownership.owner_id).where(
-        Ownership.is_current, User.email_verified_at.is_not(None))
     db.session.execute(update(RecallUnit).where(
         RecallUnit.campaign_id == campaign.id, RecallUnit.state == RecallUnitState.OPEN,
-        RecallUnit.unit_id.in_(reached)).values(state=RecallUnitState.NOTIFIED, notified_at=utcnow())
+        or_(RecallUnit.id.in_(emailed_units(campaign.id)), RecallUnit.id.in_(contacted_units(campaign.id)))).values(state=RecallUnitState.NOTIFIED, notified_at=utcnow())
         .execution_options(synchronize_session=False))
     return sent
 
@@ -217,60 +283,51 @@ def follow_up(campaign: RecallCampaign, *, actor) -> int:
     return sent
 
 
-def close(campaign: RecallCampaign, *, actor) -> None:
-    """Closing stops notices: pending e-mails of this campaign are withdrawn from the outbox."""
+def closing_summary(campaign: RecallCampaign) -> dict:
+    """What closing would mean, for the confirmation: the completion rate and the notices it withdraws."""
+    stats = completion(campaign)
+    pending = db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.dedupe_key.startswith(f"recall:{campaign.id}:"), Notification.state == "pending"))
+    return {"rate": stats["rate"], "open": stats["affected"] - stats["removed"] - stats["remedied"],
+            "pending": pending, "affected": stats["affected"]}
+
+
+def close(campaign: RecallCampaign, *, actor, confirmed_rate: float | None = None, reason: str = "") -> int:
+    """Closing stops notices: pending e-mails of this campaign are withdrawn from the outbox.
+
+    The caller confirms the completion rate it showed (`confirmed_rate`, as a fraction); a rate that moved
+    since, or no confirmation, is refused. Closing short of full completion needs a reason. Safety-only
+    contacts whose units have no other active campaign are erased (Art. 35(2)). Returns the withdrawn count."""
     if not campaign.can_move_to(CampaignState.CLOSED):
         raise Conflict("Only an active campaign can be closed.")
+    summary = closing_summary(campaign)
+    if confirmed_rate is None or abs(confirmed_rate - summary["rate"]) > 0.005:
+        raise Invalid(f"Confirm closing at {summary['rate']:.0%} completion.", field="confirm")
+    if summary["open"] > 0 and not reason.strip():
+        raise Invalid(f"{summary['open']} units are not remedied: say why the campaign closes now.", field="reason")
     campaign.state, campaign.closed_at = CampaignState.CLOSED, utcnow()
     withdrawn = db.session.execute(update(Notification).where(
         Notification.dedupe_key.startswith(f"recall:{campaign.id}:"), Notification.state == "pending")
-        .values(state="dead", last_error="campaign closed")).rowcount
-    audit.log(actor, "recall.closed", campaign, manufacturer_id=campaign.manufacturer_id, withdrawn=withdrawn)
+        .values(state="dead", last_error="campaign closed").execution_options(synchronize_session=False)).rowcount
+    erased = erase_contacts_of_ended_campaign(campaign)
+    audit.log(actor, "recall.closed", campaign, manufacturer_id=campaign.manufacturer_id, withdrawn=withdrawn,
+              completion=round(summary["rate"], 4), open_units=summary["open"], reason=reason.strip()[:500],
+              contacts_erased=erased)
+    return withdrawn
 
 
-def record_remedy(recall_unit: RecallUnit, *, by: str, note: str = "", place: str = "", actor=None) -> None:
-    if recall_unit.state not in OPEN_UNIT_STATES:
-        raise Conflict(f"This unit is already {recall_unit.state.value}.")
-    if recall_unit.campaign.state is CampaignState.ACTIVE_NO_REMEDY:
-        raise Conflict("The remedy of this campaign is not available yet.")
-    recall_unit.state, recall_unit.remedied_at = RecallUnitState.REMEDIED, utcnow()
-    recall_unit.recorded_by, recall_unit.remedy_note, recall_unit.remedy_place = by[:254], note[:500], place[:200]
-    unit = recall_unit.unit
-    record_event(unit, BizStep.REPAIRING, unit.status, actor=actor or by, place=place,
-                 note=f"Recall {recall_unit.campaign.number} remedy" + (f": {note}" if note else ""))
-    audit.log(actor or by, "recall.remedied", recall_unit, manufacturer_id=recall_unit.campaign.manufacturer_id,
-              unit_id=recall_unit.unit_id, campaign=recall_unit.campaign.number, place=place)
-
-
-def remove_from_population(recall_unit: RecallUnit, reason: str, *, by: str, actor=None) -> None:
-    if reason not in REMOVAL_REASONS:
-        raise Invalid(f"Choose one of: {', '.join(REMOVAL_REASONS)}.", field="reason")
-    if recall_unit.state not in OPEN_UNIT_STATES:
-        raise Conflict(f"This unit is already {recall_unit.state.value}.")
-    recall_unit.state, recall_unit.removed_reason, recall_unit.recorded_by = RecallUnitState.REMOVED, reason, by[:254]
-    recall_unit.remedied_at = None
-    audit.log(actor or by, "recall.removed", recall_unit, manufacturer_id=recall_unit.campaign.manufacturer_id,
-              unit_id=recall_unit.unit_id, reason=reason)
-
-
-def acknowledge(owner: User, recall_unit: RecallUnit, *, option: str = "", preferred_date: date | None = None) -> None:
-    """The owner read the notice; they may pick a remedy option and a date the campaign offers."""
-    current = db.session.scalar(select(Ownership).where(Ownership.unit_id == recall_unit.unit_id,
-                                                        Ownership.is_current, Ownership.owner_id == owner.id))
-    if current is None:
-        raise Invalid(_("Only the unit's current owner can acknowledge its recall."))
-    if option and option not in recall_unit.campaign.options:
-        raise Invalid(_("Choose one of the remedy options offered."), field="option")
-    if preferred_date and preferred_date < date.today():
-        raise Invalid(_("Choose a date from today on."), field="preferred_date")
-    if recall_unit.state in (RecallUnitState.OPEN, RecallUnitState.NOTIFIED):
-        recall_unit.state, recall_unit.acknowledged_at = RecallUnitState.ACKNOWLEDGED, utcnow()
-    recall_unit.chosen_option, recall_unit.preferred_date = option, preferred_date
-    db.session.execute(update(RecallNotice).where(RecallNotice.campaign_id == recall_unit.campaign_id,
-                                                  RecallNotice.user_id == owner.id, RecallNotice.read_at.is_(None))
-                       .values(read_at=utcnow()))
-    audit.log(owner, "recall.acknowledged", recall_unit, manufacturer_id=recall_unit.campaign.manufacturer_id,
-              unit_id=recall_unit.unit_id, option=option)
+def reopen(campaign: RecallCampaign, *, actor, reason: str) -> None:
+    """A closed campaign becomes active again (its remedy state as before); notices withdrawn at closing stay
+    withdrawn: send a follow-up to reach owners again."""
+    if campaign.state is not CampaignState.CLOSED:
+        raise Conflict("Only a closed campaign can be reopened.")
+    if not reason.strip():
+        raise Invalid("Say why the campaign reopens.", field="reason")
+    campaign.state = CampaignState.ACTIVE if campaign.remedy_available_at else CampaignState.ACTIVE_NO_REMEDY
+    campaign.closed_at = None
+    db.session.flush()
+    audit.log(actor, "recall.reopened", campaign, manufacturer_id=campaign.manufacturer_id,
+              completion=round(completion(campaign)["rate"], 4), reason=reason.strip()[:500])
 
 
 def join_active_campaigns(tenant_id: int, unit_ids=None, owner_ids=None) -> None:
@@ -280,37 +337,33 @@ def join_active_campaigns(tenant_id: int, unit_ids=None, owner_ids=None) -> None
         RecallCampaign.state.in_(ACTIVE_CAMPAIGN_STATES))).all()
     for campaign in campaigns:  # a tenant has a handful of active campaigns; the units are set-based
         affected = affected_units(campaign).subquery()
-        candidates = select(affected.c.id).where(
-            ~exists().where(RecallUnit.campaign_id == campaign.id, RecallUnit.unit_id == affected.c.id))
         if unit_ids is not None:
-            candidates = candidates.where(affected.c.id.in_(unit_ids))
-        now = literal(utcnow(), UTCDateTime)
-        db.session.execute(insert(RecallUnit).from_select(
-            ["campaign_id", "unit_id", "state", "joined_at", "removed_reason", "recorded_by", "remedy_note",
-             "remedy_place", "chosen_option"],
-            select(literal(campaign.id), candidates.subquery().c.id, literal("open"), now, literal(""), literal(""),
-                   literal(""), literal(""), literal(""))))
+            affected = select(affected).where(or_(affected.c.id.in_(unit_ids),
+                                                  affected.c.holder_id.in_(unit_ids))).subquery()
+        _insert_units(campaign, affected, utcnow(), skip_existing=True)
         notify_owners(campaign, kind="remedy" if campaign.state is CampaignState.ACTIVE else "interim",
                       owner_ids=owner_ids)
 
 
 def recalls_for_unit(unit_id: int) -> list[RecallUnit]:
-    """Every launched campaign the unit is part of, whatever its state or the unit's (for its page), newest
-    first; `open_recalls_for_units` keeps only the unremedied ones of active campaigns."""
+    """Every launched campaign the unit is part of (as the unit of remedy or as the assembly holding it),
+    whatever its state or the unit's (for its page), newest first; `open_recalls_for_units` keeps only the
+    unremedied ones of active campaigns."""
     return list(db.session.scalars(
         select(RecallUnit).join(RecallCampaign, RecallCampaign.id == RecallUnit.campaign_id)
-        .where(RecallUnit.unit_id == unit_id, RecallCampaign.state != CampaignState.DRAFT)
+        .where(or_(RecallUnit.unit_id == unit_id, RecallUnit.holder_id == unit_id),
+               RecallCampaign.state != CampaignState.DRAFT)
         .order_by(RecallUnit.joined_at.desc())))
 
 
 def open_recalls_for_units(unit_ids: list[int]) -> list[RecallUnit]:
-    """Unremedied affected units among these, in active campaigns (for an owner's banner)."""
+    """Unremedied affected units among these (or held in them), in active campaigns (for an owner's banner)."""
     if not unit_ids:
         return []
     return list(db.session.scalars(
         select(RecallUnit).join(RecallCampaign, RecallCampaign.id == RecallUnit.campaign_id)
-        .where(RecallUnit.unit_id.in_(unit_ids), RecallUnit.state.in_(OPEN_UNIT_STATES),
-               RecallCampaign.state.in_(ACTIVE_CAMPAIGN_STATES))))
+        .where(or_(RecallUnit.unit_id.in_(unit_ids), RecallUnit.holder_id.in_(unit_ids)),
+               RecallUnit.state.in_(OPEN_UNIT_STATES), RecallCampaign.state.in_(ACTIVE_CAMPAIGN_STATES))))
 
 
 def completion(campaign: RecallCampaign) -> dict:
@@ -319,10 +372,7 @@ def completion(campaign: RecallCampaign) -> dict:
         RecallUnit.campaign_id == campaign.id).group_by(RecallUnit.state)).all())
     affected = sum(counts.values())
     removed, remedied = counts.get(RecallUnitState.REMOVED, 0), counts.get(RecallUnitState.REMEDIED, 0)
-    reachable = db.session.scalar(select(func.count(distinct(RecallUnit.unit_id)))
-                                  .join(Ownership, and_(Ownership.unit_id == RecallUnit.unit_id, Ownership.is_current))
-                                  .join(User, User.id == Ownership.owner_id)
-                                  .where(RecallUnit.campaign_id == campaign.id, User.email_verified_at.is_not(None)))
+    reachable = db.session.scalar(select(func.count()).select_from(emailed_units(campaign.id).subquery()))
     delivered = db.session.scalar(select(func.count()).select_from(Notification).where(
         Notification.dedupe_key.startswith(f"recall:{campaign.id}:"), Notification.state == "sent"))
     acknowledged = db.session.scalar(select(func.count()).select_from(RecallUnit).where(
@@ -333,3 +383,8 @@ def completion(campaign: RecallCampaign) -> dict:
         "open": counts.get(RecallUnitState.OPEN, 0), "delivered": delivered,
         "rate": completion_rate(remedied, affected, removed),
     }
+
+
+def acknowledge(owner: User, recall_unit: RecallUnit, *, option: str = "", preferred_date: date | None = None):
+    """The owner read the notice (without choosing among the remedies yet): recalls.remedies.choose_remedy."""
+    return choose_remedy(owner, recall_unit, option=option, preferred_date=preferred_date)

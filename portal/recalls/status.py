@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 
 from portal.catalog.models import Lot, Unit
 from portal.core.db import is_one_of
@@ -20,7 +20,8 @@ from portal.recalls.models import (
 def recall_status(unit: Unit) -> dict:
     rows = db.session.execute(
         select(RecallUnit, RecallCampaign).join(RecallCampaign, RecallCampaign.id == RecallUnit.campaign_id)
-        .where(RecallUnit.unit_id == unit.id, RecallCampaign.state != CampaignState.DRAFT)
+        .where(or_(RecallUnit.unit_id == unit.id, RecallUnit.holder_id == unit.id),
+               RecallCampaign.state != CampaignState.DRAFT)
         .order_by(RecallCampaign.launched_at)).all()
     recalls = []
     for ru, c in rows:
@@ -43,7 +44,8 @@ def recall_status(unit: Unit) -> dict:
 
 def open_recall_clause(unit_id: int):
     """EXISTS: the unit is unremedied in an active campaign (a clause, so callers can fold it into a query)."""
-    return exists().where(RecallUnit.unit_id == unit_id, is_one_of(RecallUnit.state, OPEN_UNIT_STATES),
+    return exists().where(or_(RecallUnit.unit_id == unit_id, RecallUnit.holder_id == unit_id),
+                          is_one_of(RecallUnit.state, OPEN_UNIT_STATES),
                           RecallCampaign.id == RecallUnit.campaign_id,
                           is_one_of(RecallCampaign.state, ACTIVE_CAMPAIGN_STATES))
 
@@ -56,7 +58,8 @@ def public_recalls(model_id: int, lot: str | None = None) -> list[dict]:
     """The active campaigns affecting a model (or one of its lots), as the public product page and the
     resolver's recall status show them: no owner or unit is named."""
 
-    affected = (select(RecallUnit.campaign_id).join(Unit, Unit.id == RecallUnit.unit_id)
+    affected = (select(RecallUnit.campaign_id)
+                .join(Unit, or_(Unit.id == RecallUnit.unit_id, Unit.id == RecallUnit.holder_id))
                 .where(Unit.model_id == model_id))
     if lot is not None:
         affected = affected.join(Lot, Lot.id == Unit.lot_id).where(Lot.code == lot)

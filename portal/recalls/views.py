@@ -11,6 +11,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -18,15 +19,24 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from portal.catalog.models import Manufacturer, ProductModel, Unit
+from portal.accounts.forms import EmptyForm
+from portal.catalog.models import Manufacturer
 from portal.core.errors import DomainError
 from portal.core.gs1 import GS1Error, canonical_gtin, canonical_serial
+from portal.core.i18n import current_language
+from portal.core.storage import open_stored
 from portal.extensions import db, limiter
-from portal.ownership.services import current_ownership
-from portal.recalls import services
+from portal.recalls.contacts import erase as erase_contact
+from portal.recalls.contacts import find_by_token as find_contact
+from portal.recalls.contacts import register as register_contact
 from portal.recalls.feed import atom_feed
-from portal.recalls.forms import AcknowledgeForm
+from portal.recalls.forms import AcknowledgeForm, SafetyRegistrationForm
 from portal.recalls.models import ACTIVE_CAMPAIGN_STATES, CampaignState, RecallCampaign, RecallUnit
+from portal.recalls.notice_rules import build_notice
+from portal.recalls.notices import public_link
+from portal.recalls.poster import render_poster
+from portal.recalls.queries import find_public_unit, notice_for_owner, owner_ownership, public_campaign
+from portal.recalls.remedies import choose_remedy
 from portal.recalls.status import recall_status
 
 bp = Blueprint("recalls", __name__)
@@ -52,8 +62,7 @@ def lookup():
                             "detail": str(err), "status": 422, "field": err.field}), 422, \
                 {"Content-Type": "application/problem+json"}
         return render_template("recalls/lookup.html", gtin=gtin, serial=serial, error=str(err)), 422
-    unit = db.session.scalar(select(Unit).join(ProductModel, ProductModel.id == Unit.model_id)
-                             .where(ProductModel.gtin == gtin14, Unit.serial == serial))
+    unit = find_public_unit(gtin14, serial)
     status = recall_status(unit) if unit else None
     if as_json:
         if unit is None:
@@ -89,27 +98,119 @@ def feed():
     return response
 
 
+@bp.get("/my/recalls/campaign/<int:campaign_id>")
+@login_required
+def my_campaign_notice(campaign_id: int):
+    """Where a recall e-mail links: the owner's notice of this campaign (her first open unit of it)."""
+    recall_unit = notice_for_owner(current_user, campaign_id)
+    if recall_unit is None:
+        abort(404)
+    return redirect(url_for(".notice", recall_unit_id=recall_unit.id))
+
+
 @bp.route("/my/recalls/<int:recall_unit_id>", methods=["GET", "POST"])
 @login_required
 def notice(recall_unit_id: int):
     recall_unit = db.session.get(RecallUnit, recall_unit_id)
     if recall_unit is None or recall_unit.campaign.state is CampaignState.DRAFT:
         abort(404)
-    ownership = current_ownership(recall_unit.unit)
-    if ownership is None or ownership.owner_id != current_user.id:
+    ownership = owner_ownership(recall_unit, current_user)
+    if ownership is None:
         abort(404)
-    form = AcknowledgeForm()
-    form.option.choices = [SelectChoice("", _("No preference"))] + [SelectChoice(o) for o in recall_unit.campaign.options]
+    campaign = recall_unit.campaign
+    form = AcknowledgeForm(data={"choice": recall_unit.remedy_choice, "option": recall_unit.chosen_option,
+                                 "preferred_date": recall_unit.preferred_date} if request.method == "GET" else None)
+    form.choice.choices = [SelectChoice("", _("No preference yet"))] + [
+        SelectChoice(r.value, r.label) for r in campaign.offered]
+    form.option.choices = [SelectChoice("", _("No preference"))] + [SelectChoice(o) for o in campaign.options]
+    page = {"ru": recall_unit, "form": form, "ownership": ownership, "doc": build_notice(campaign)}
     if form.validate_on_submit():
         try:
-            services.acknowledge(current_user, recall_unit, option=form.option.data or "",
-                                 preferred_date=form.preferred_date.data)
+            choose_remedy(current_user, recall_unit, choice=form.choice.data or "", option=form.option.data or "",
+                          preferred_date=form.preferred_date.data)
         except DomainError as err:
             db.session.rollback()
-            (getattr(form, err.field or "", None) or form.option).errors.append(str(err))
-            return render_template("recalls/notice.html", ru=recall_unit, form=form, ownership=ownership), err.status
+            (getattr(form, err.field or "", None) or form.choice).errors.append(str(err))
+            return render_template("recalls/notice.html", **page), err.status
         db.session.commit()
-        flash(_("Thank you: the manufacturer knows you have read the notice."), "success")
-        return redirect(url_for("ownership.unit", ownership_id=ownership.id))
-    return render_template("recalls/notice.html", ru=recall_unit, form=form, ownership=ownership), (
-        400 if form.errors else 200)
+        flash(_("Thank you: your choice is saved, and the manufacturer knows you have read the notice."), "success")
+        return redirect(url_for(".notice", recall_unit_id=recall_unit.id))
+    return render_template("recalls/notice.html", **page), 400 if form.errors else 200
+
+
+@bp.get("/recalls/<maker>/<number>")
+def public_notice(maker: str, number: str):
+    """The campaign's public notice (GPSR Art. 35(4)): shareable, printable, in the reader's language."""
+    campaign = public_campaign(maker, number)
+    if campaign is None:
+        abort(404)
+    return render_template("recalls/public_notice.html", campaign=campaign, doc=build_notice(campaign),
+                           link=public_link(campaign))
+
+
+@bp.get("/recalls/<maker>/<number>/poster.pdf")
+@limiter.limit(_public_limit)
+def poster(maker: str, number: str):
+    """An A4 poster of the notice for shops, with a QR code to the public page."""
+    campaign = public_campaign(maker, number)
+    if campaign is None:
+        abort(404)
+    response = make_response(render_poster(campaign))
+    response.mimetype = "application/pdf"
+    response.headers["Content-Disposition"] = f"inline; filename=recall-{campaign.id}-poster.pdf"
+    return response
+
+
+@bp.get("/recalls/<maker>/<number>/<any(product, identifiers):which>.img")
+def notice_image(maker: str, number: str, which: str):
+    campaign = public_campaign(maker, number)
+    key = (campaign.product_image if which == "product" else campaign.identifier_image) if campaign else ""
+    if not key:
+        abort(404)
+    try:
+        path = open_stored(key)
+    except FileNotFoundError:
+        abort(404)
+    return send_file(path, max_age=3600)
+
+
+@bp.route("/recalls/safety-registration", methods=["GET", "POST"])
+@limiter.limit(_public_limit, methods=["POST"])
+def safety_registration():
+    """Register a product for safety information only (GPSR Art. 35(2)): an e-mail address and the serial."""
+    form = SafetyRegistrationForm()
+    if form.validate_on_submit():
+        try:
+            gtin14, serial = canonical_gtin(form.gtin.data), canonical_serial(form.serial.data)
+        except GS1Error as err:
+            form.serial.errors.append(str(err))
+            return render_template("recalls/safety_registration.html", form=form), 422
+        unit = find_public_unit(gtin14, serial)
+        if unit is None:
+            form.serial.errors.append(_("No unit with GTIN %(gtin)s and serial %(serial)s is known to Provenance.",
+                                        gtin=gtin14, serial=serial))
+            return render_template("recalls/safety_registration.html", form=form), 404
+        try:
+            register_contact(unit, form.email.data, locale=current_language())
+        except DomainError as err:
+            db.session.rollback()
+            form.email.errors.append(str(err))
+            return render_template("recalls/safety_registration.html", form=form), err.status
+        db.session.commit()
+        return render_template("recalls/safety_registration.html", form=None, done=True)
+    return render_template("recalls/safety_registration.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/recalls/safety-registration/erase/<token>", methods=["GET", "POST"])
+def safety_erase(token: str):
+    """The erasure link of a safety-only registration: a confirmation page, then the address is gone."""
+    try:
+        find_contact(token)
+    except DomainError:
+        return render_template("recalls/safety_erase.html", gone=True, form=None), 404
+    form = EmptyForm()
+    if form.validate_on_submit():
+        erase_contact(token)
+        db.session.commit()
+        return render_template("recalls/safety_erase.html", erased=True, form=None)
+    return render_template("recalls/safety_erase.html", form=form)

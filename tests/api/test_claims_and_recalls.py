@@ -20,6 +20,7 @@ from portal.recalls.models import RecallUnit, RecallUnitState
 from portal.warranty import services as warranty
 from portal.warranty.models import ClaimEntry, ClaimState, WarrantyClaim
 from tests.api.conftest import ApiClient, as_problem, make_token
+from tests.factories import GPSR_NOTICE
 
 RECEIPT = StoredFile(key="receipt-on-file.pdf", mime="application/pdf", name="receipt.pdf", size=1200)
 
@@ -41,7 +42,7 @@ def file_claims(app, world, count: int = 1) -> list[str]:
 def launch_campaign(app, world, *, remedy_available: bool = True, number: str = "R-1") -> None:
     with app.app_context():
         acme = db.session.scalar(select(Manufacturer).where(Manufacturer.slug == "acme"))
-        campaign = recalls.save_draft(acme, actor="test", number=number, title="Strap pin",
+        campaign = recalls.save_draft(acme, actor="test", **GPSR_NOTICE, number=number, title="Strap pin",
                                       hazard="The strap may detach.", criteria={"model_ids": [world.model_id_a]})
         recalls.launch(campaign, remedy_available=remedy_available, actor="test")
         campaign.launched_at = utcnow() - timedelta(days=2)  # so a workshop can report work of yesterday

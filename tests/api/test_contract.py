@@ -35,6 +35,7 @@ from portal.ownership.services import register_unit
 from portal.recalls import services as recalls
 from portal.warranty import services as warranty
 from tests.api.conftest import ALL_SCOPES, make_token
+from tests.factories import GPSR_NOTICE
 
 #: Not negative_data_rejection: the token travels in a header we add to every case, so a generated case that
 #: "drops" Authorization still carries it, and unknown query parameters are ignored by design.
@@ -58,7 +59,7 @@ def records(app, world, monkeypatch) -> dict:
                       proof=StoredFile(key="r.pdf", mime="application/pdf", name="r.pdf", size=10))
         claim = warranty.file_claim(find_user(world.owner), unit, category="does_not_work", started_on=None,
                                     description="It stopped ticking overnight.")
-        campaign = recalls.save_draft(acme, actor="test", number="R-1", title="Strap pin", hazard="Strap may detach",
+        campaign = recalls.save_draft(acme, actor="test", **GPSR_NOTICE, number="R-1", title="Strap pin", hazard="Strap may detach",
                                       criteria={"model_ids": [world.model_id_a]})
         recalls.launch(campaign, remedy_available=True, actor="test")
         spare = add_model(acme, gtin=gtin_for("4012345", 2), name="Acme Two", warranty_months=12, actor="test")

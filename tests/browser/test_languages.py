@@ -11,7 +11,7 @@ from tests.browser.a11y import assert_accessible
 from tests.browser.test_recall_journey import OWNED_BIKE, TENANT, build_fleet
 from tests.browser.test_recall_journey import TITLE as RECALL_TITLE
 from tests.browser.test_scan import on_server, signed_label_uri
-from tests.factories import build_world
+from tests.factories import GPSR_NOTICE, build_world
 
 pytestmark = pytest.mark.browser
 
@@ -48,9 +48,8 @@ def launch_cell_recall(app):
     with app.app_context():
         tenant = db.session.scalar(db.select(Manufacturer).where(Manufacturer.slug == TENANT))
         campaign = recalls.save_draft(
-            tenant, actor="test", number="R-2026-007", title=RECALL_TITLE,
+            tenant, actor="test", **{**GPSR_NOTICE, "remedy_instructions": "Stop charging the battery and have the pack replaced."}, number="R-2026-007", title=RECALL_TITLE,
             hazard="Cells of lot CELL-A can overheat while charging.",
-            remedy_instructions="Stop charging the battery and have the pack replaced.",
             criteria={"lots": ["CELL-A"]})
         recalls.launch(campaign, remedy_available=True, actor="test")
         db.session.commit()

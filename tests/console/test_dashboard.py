@@ -16,7 +16,7 @@ from portal.recalls import services as recalls
 from portal.recalls.models import RecallUnit
 from portal.warranty import services as warranty
 from portal.warranty.models import WarrantyClaim
-from tests.factories import build_world, login
+from tests.factories import GPSR_NOTICE, build_world, login
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def busy(app, world):
         bravo_unit = db.session.get(Unit, world.unit_id_b)
         register_unit(other, bravo_unit, purchased_on=date.today())
         claim_on(bravo_unit, other)
-        campaign = recalls.save_draft(tenant("acme"), actor="test", number="R-7", title="Crown falls off",
+        campaign = recalls.save_draft(tenant("acme"), actor="test", **GPSR_NOTICE, number="R-7", title="Crown falls off",
                                       hazard="The crown can come loose.", criteria={"lots": ["L1"]})
         recalls.launch(campaign, remedy_available=True, actor="test")
         db.session.flush()

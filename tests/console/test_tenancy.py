@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from portal.accounts.models import StaffMembership
 from portal.extensions import db
-from tests.factories import build_world, login
+from tests.factories import GPSR_NOTICE, build_world, login
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def acme_records(app, world) -> dict[str, int]:
         membership_id = db.session.scalar(select(StaffMembership.id).join(StaffMembership.user)
                                           .where(StaffMembership.role == "analyst"))
         register_unit(find_user(world.owner), unit, purchased_on=None)
-        campaign = save_draft(acme, actor="test", number="R-1", title="Strap pin", hazard="Strap may detach",
+        campaign = save_draft(acme, actor="test", **GPSR_NOTICE, number="R-1", title="Strap pin", hazard="Strap may detach",
                               criteria={"model_ids": [world.model_id_a]})
         launch(campaign, remedy_available=True, actor="test")
         notification_id = db.session.scalar(select(Notification.id).where(Notification.template == "recall_notice"))

@@ -15,7 +15,7 @@ from portal.ownership.services import register_unit
 from portal.recalls import services as recalls
 from portal.recalls.letters import render_letters
 from portal.warranty import services as claims
-from tests.factories import PASSWORD, build_world, login
+from tests.factories import GPSR_NOTICE, PASSWORD, build_world, login
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def test_recall_notices_of_one_launch_go_out_in_each_owners_language(app, world,
         acme = db.session.get(Unit, world.unit_ids_a[0]).model.manufacturer
         otto = find_user(world.other_owner)
         otto.locale = "fr"
-        campaign = recalls.save_draft(acme, actor="test", number="R-9", title="Crown may loosen",
+        campaign = recalls.save_draft(acme, actor="test", **GPSR_NOTICE, number="R-9", title="Crown may loosen",
                                       hazard="The crown can come off.", criteria={"lots": ["L1"]})
         recalls.launch(campaign, remedy_available=True, actor="test")
         db.session.commit()
@@ -121,7 +121,7 @@ def test_recall_letters_of_one_batch_each_speak_their_owners_language(app, world
         remi.locale = "fr"
         db.session.execute(db.update(Ownership).where(Ownership.unit_id == world.unit_ids_a[1])
                            .values(owner_id=remi.id))
-        campaign = recalls.save_draft(acme, actor="test", number="R-3", title="Crown may loosen",
+        campaign = recalls.save_draft(acme, actor="test", **GPSR_NOTICE, number="R-3", title="Crown may loosen",
                                       hazard="The crown can come off.", criteria={"lots": ["L1"]})
         recalls.launch(campaign, remedy_available=True, actor="test")
         out = io.BytesIO()

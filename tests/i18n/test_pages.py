@@ -19,7 +19,7 @@ from portal.ownership.models import Ownership
 from portal.ownership.services import register_unit
 from portal.recalls import services as recalls
 from portal.recalls.models import RecallUnit
-from tests.factories import build_world, login
+from tests.factories import GPSR_NOTICE, build_world, login
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def page(response) -> str:
 def test_recall_lookup_by_serial_answers_in_french_from_the_browser_language(app, client, world):
     with app.app_context():
         acme = db.session.get(Unit, world.unit_ids_a[0]).model.manufacturer
-        campaign = recalls.save_draft(acme, actor="test", number="R-7", title="Crown may loosen",
+        campaign = recalls.save_draft(acme, actor="test", **GPSR_NOTICE, number="R-7", title="Crown may loosen",
                                       hazard="The crown can come off.", criteria={"lots": ["L1"]})
         recalls.launch(campaign, remedy_available=False, actor="test")
         db.session.commit()
@@ -201,7 +201,7 @@ def test_every_owner_page_renders_in_french_and_german(app, client, world, lang,
                                   description="A scratch across the glass.", started_on=date(2025, 4, 1),
                                   goodwill=True)
         acme = db.session.get(Unit, world.unit_ids_a[0]).model.manufacturer
-        campaign = recalls.save_draft(acme, actor="test", number="R-1", title="Crown", hazard="Loose crown.",
+        campaign = recalls.save_draft(acme, actor="test", **GPSR_NOTICE, number="R-1", title="Crown", hazard="Loose crown.",
                                       remedy_options="Dealer\nPost", criteria={"lots": ["L1"]})
         recalls.launch(campaign, remedy_available=True, actor="test")
         db.session.commit()

@@ -39,7 +39,7 @@ from portal.recalls.models import RecallCampaign, RecallNotice, RecallUnit
 from portal.warranty import services as warranty
 from portal.warranty.models import ClaimEntry, ClaimState, WarrantyClaim
 from tests.conftest import free_port
-from tests.factories import PASSWORD, TOTP_SECRET, build_world
+from tests.factories import GPSR_NOTICE, PASSWORD, TOTP_SECRET, build_world
 
 ROOT = Path(__file__).resolve().parents[2]
 SCALE = int(os.environ.get("PORTAL_LOAD_SCALE", "1"))
@@ -88,7 +88,7 @@ def seed(app) -> dict:
             claims.append({"path": f"/console/acme/claims/{claim.number}/move", "version": claim.version})
         launches = []
         for n in range(CAMPAIGNS):
-            draft = recalls.save_draft(acme, actor="test", number=f"R-LOAD-{n}", title="Crown may loosen",
+            draft = recalls.save_draft(acme, actor="test", **GPSR_NOTICE, number=f"R-LOAD-{n}", title="Crown may loosen",
                                        hazard="The crown can come loose.", criteria={"lots": ["RACE", "CLAIMS"]})
             db.session.flush()
             launches.append(f"/console/acme/recalls/{draft.id}/launch")

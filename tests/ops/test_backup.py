@@ -22,7 +22,7 @@ from portal.recalls.models import RecallCampaign, RecallUnit
 from portal.warranty import services as warranty
 from portal.warranty.models import WarrantyClaim
 from tests.conftest import DB_KIND
-from tests.factories import build_world
+from tests.factories import GPSR_NOTICE, build_world
 
 RECEIPT = StoredFile(key="receipt.pdf", mime="application/pdf", name="receipt.pdf", size=10)
 
@@ -47,7 +47,7 @@ def data(app):
         warranty.file_claim(owner, db.session.get(Unit, world.unit_ids_a[0]), category="does_not_work",
                             description="The crown came off after two weeks.", started_on=date.today())
         acme = db.session.scalar(select(Manufacturer).where(Manufacturer.slug == "acme"))
-        campaign = recalls.save_draft(acme, actor="test", number="R-2026-1", title="Loose crown",
+        campaign = recalls.save_draft(acme, actor="test", **GPSR_NOTICE, number="R-2026-1", title="Loose crown",
                                       hazard="The crown can come off.", remedy_options="Dealer", criteria={"lots": ["L1"]})
         recalls.launch(campaign, remedy_available=True, actor="test")
         db.session.commit()

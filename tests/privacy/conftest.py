@@ -20,7 +20,7 @@ from portal.ownership.services import register_unit, report_stolen, start_transf
 from portal.recalls import services as recalls
 from portal.recalls.models import RecallUnit
 from portal.warranty import services as warranty
-from tests.factories import build_world
+from tests.factories import GPSR_NOTICE, build_world
 
 STOLEN_PLACE = "12 Rue de la Paix, Paris"
 OWNER_MESSAGE = "Please call me on 079 555 12 34 after six."
@@ -74,7 +74,7 @@ def estate(app) -> Estate:
 
         open_dispute(owner, db.session.get(Unit, world.unit_id_b), DISPUTE)
         acme = db.session.scalar(select(Manufacturer).where(Manufacturer.slug == "acme"))
-        campaign = recalls.save_draft(acme, actor="test", number="R-7", title="Crown may detach",
+        campaign = recalls.save_draft(acme, actor="test", **GPSR_NOTICE, number="R-7", title="Crown may detach",
                                       hazard="The crown can come off.", remedy_options="Dealer\nPost",
                                       criteria={"model_ids": [world.model_id_a]})
         recalls.launch(campaign, remedy_available=True, actor="test")

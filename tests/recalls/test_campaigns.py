@@ -18,7 +18,7 @@ from portal.ownership.services import accept_transfer, register_unit, report_sto
 from portal.recalls import services
 from portal.recalls.models import CampaignState, RecallNotice, RecallUnit, RecallUnitState
 from portal.recalls.status import recall_status
-from tests.factories import PASSWORD, build_bike_fleet, login
+from tests.factories import GPSR_NOTICE, PASSWORD, build_bike_fleet, login
 
 CELL, PACK, BIKE = gtin_for("4055555", 1), gtin_for("4055555", 2), gtin_for("4055555", 3)
 
@@ -40,9 +40,9 @@ def tenant():
 
 
 def draft(**criteria):
-    return services.save_draft(tenant(), actor="test", number=criteria.pop("number", "R-1"), title="Cell overheating",
-                               hazard="Cells of lot CELL-A can overheat.", remedy_options="Dealer\nPick-up",
-                               criteria=criteria)
+    return services.save_draft(tenant(), actor="test", **GPSR_NOTICE, number=criteria.pop("number", "R-1"),
+                               title="Cell overheating", hazard="Cells of lot CELL-A can overheat.",
+                               remedy_options="Dealer\nPick-up", criteria=criteria)
 
 
 def affected_serials(campaign) -> set[str]:
@@ -56,15 +56,16 @@ def own(email, gtin, serial):
     return register_unit(find_user(email), find_unit(gtin, serial), purchased_on=date(2025, 5, 1))
 
 
-def test_a_cell_lot_reaches_every_pack_and_bike_that_contains_it(bikes):
+def test_a_cell_lot_counted_by_assembly_reaches_the_bikes_that_hold_the_cells(bikes):
     with bikes.app_context():
         campaign = draft(lots=["CELL-A"])
-        assert affected_serials(campaign) == {f"{p}-{n:03d}" for p in "CPB" for n in range(1, 5)}
+        assert campaign.remedy_unit == "assembly"
+        assert affected_serials(campaign) == {f"B-{n:03d}" for n in range(1, 5)}
 
 
-def test_without_assemblies_only_the_parts_themselves_are_affected(bikes):
+def test_counted_by_part_only_the_parts_themselves_are_affected(bikes):
     with bikes.app_context():
-        assert affected_serials(draft(lots=["CELL-A"], include_assemblies=False)) == {f"C-{n:03d}" for n in range(1, 5)}
+        assert affected_serials(draft(lots=["CELL-A"], remedy_unit="part")) == {f"C-{n:03d}" for n in range(1, 5)}
 
 
 @pytest.mark.parametrize("criteria, expected", [
@@ -76,7 +77,7 @@ def test_without_assemblies_only_the_parts_themselves_are_affected(bikes):
 def test_criteria_combine_model_serial_range_and_manufacture_window(bikes, criteria, expected):
     with bikes.app_context():
         bike_id = db.session.scalar(select(Unit.model_id).where(Unit.serial == "B-001"))
-        criteria = {**criteria, "model_ids": [bike_id], "include_assemblies": False}
+        criteria = {**criteria, "model_ids": [bike_id], "remedy_unit": "part"}
         assert affected_serials(draft(**criteria)) == expected
 
 
@@ -89,26 +90,28 @@ def test_the_preview_counts_units_and_reachable_owners_before_launch(bikes):
     with bikes.app_context():
         own("ann@example.test", BIKE, "B-001")
         preview = services.preview(draft(lots=["CELL-A"]))
-        assert preview["count"] == 12 and preview["reachable"] == 1 and len(preview["sample"]) == 10
+        assert preview["count"] == 4 and preview["reachable"] == 1 and len(preview["sample"]) == 4
+        assert (preview["population"].parts, preview["population"].assemblies) == (4, 4)
 
 
 def test_launch_notifies_each_owner_once_listing_all_their_units(bikes, mailbox):
     with bikes.app_context():
         for serial in ("B-001", "B-002"):
             own("ann@example.test", BIKE, serial)
-        own("ben@example.test", PACK, "P-003")  # a spare pack bought alone
-        campaign = draft(lots=["CELL-A"])
-        assert services.launch(campaign, remedy_available=True, actor="test") == 12
+        own("ben@example.test", BIKE, "B-003")  # owners of the bikes are reached through the cells they hold
+        campaign = draft(lots=["CELL-A"], remedy_unit="part")
+        assert services.launch(campaign, remedy_available=True, actor="test") == 4
         db.session.commit()
         assert deliver_due() == 2
         notes = db.session.scalar(select(func.count()).select_from(RecallNotice))
         states = dict(db.session.execute(select(RecallUnit.state, func.count()).group_by(RecallUnit.state)).all())
     assert notes == 2
-    assert states[RecallUnitState.NOTIFIED] == 3 and states[RecallUnitState.OPEN] == 9
+    assert states[RecallUnitState.NOTIFIED] == 3 and states[RecallUnitState.OPEN] == 1
     ann = mailbox.last_to("ann@example.test")
     text = ann.get_body(("plain",)).get_content()
     assert ann["Subject"] == "IMPORTANT SAFETY RECALL: Cell overheating"
-    assert "IMPORTANT SAFETY RECALL INFORMATION" in text and "B-001" in text and "B-002" in text
+    assert "IMPORTANT SAFETY RECALL INFORMATION" in text and "C-001 (in your Bike, serial B-001)" in text
+    assert "C-002 (in your Bike, serial B-002)" in text
     assert ann.get_body(("html",)) is not None
     assert len(mailbox.to("ann@example.test")) == 1
 
@@ -143,7 +146,7 @@ def test_units_imported_or_assembled_after_launch_join_the_campaign(bikes):
                 f"{CELL},C-900,CELL-A,2025-06-01,{PACK},P-900,"]
         import_units_csv(tenant(), "\n".join(rows), actor="test")
         joined = set(db.session.scalars(select(Unit.serial).join(RecallUnit, RecallUnit.unit_id == Unit.id)))
-        assert {"B-900", "P-900", "C-900"} <= joined
+        assert "B-900" in joined and not {"P-900", "C-900"} & joined  # the bike is the one unit of remedy
 
 
 def test_transfer_gives_the_new_owner_the_notice(bikes):
@@ -169,7 +172,8 @@ def test_remedy_availability_follow_ups_and_closing(bikes):
         assert services.make_remedy_available(campaign, actor="test") == 2
         services.record_remedy(ru, by="dealer@example.test", place="Velo Centrum", note="Pack replaced")
         assert services.follow_up(campaign, actor="test") == 1  # only Ben still waits
-        services.close(campaign, actor="test")
+        services.close(campaign, actor="test", confirmed_rate=services.closing_summary(campaign)["rate"],
+                       reason="test")
         assert campaign.state is CampaignState.CLOSED
         pending = db.session.scalar(select(func.count()).select_from(Notification).where(Notification.state == "pending"))
         assert pending == 0  # closing withdrew what had not gone out
@@ -183,7 +187,7 @@ def test_remedy_availability_follow_ups_and_closing(bikes):
 
 def test_completion_is_remedied_over_affected_minus_removed(bikes):
     with bikes.app_context():
-        campaign = draft(lots=["CELL-A"], include_assemblies=False)
+        campaign = draft(lots=["CELL-A"], remedy_unit="part")
         services.launch(campaign, remedy_available=True, actor="test")
         units = db.session.scalars(select(RecallUnit).order_by(RecallUnit.id)).all()
         services.record_remedy(units[0], by="x")
@@ -199,7 +203,7 @@ def test_the_console_lists_each_campaign_with_the_same_figures_from_one_grouped_
     from portal.recalls.reports import campaign_progress
 
     with bikes.app_context():
-        first = draft(lots=["CELL-A"], include_assemblies=False)
+        first = draft(lots=["CELL-A"], remedy_unit="part")
         second = draft(number="R-2", lots=["CELL-A"])
         for campaign in (first, second):
             services.launch(campaign, remedy_available=True, actor="test")

@@ -9,7 +9,7 @@ from portal.extensions import db
 from portal.recalls import services
 from portal.recalls.models import RecallCampaign, RecallUnit, RecallUnitState
 from portal.recalls.reports import completion_series, quarterly_rows
-from tests.factories import build_bike_fleet
+from tests.factories import GPSR_NOTICE, build_bike_fleet
 
 
 def at(day: str) -> datetime:
@@ -18,13 +18,15 @@ def at(day: str) -> datetime:
 
 @pytest.fixture
 def campaign(app):
-    """Cells of lot CELL-A, their packs and bikes: 12 units. Ten joined in January, two in April; two
+    """Ten bikes and two cells (inside bikes 1 and 2), each its own unit of remedy: 12 units. Ten joined in January, two in April; two
     remedied in February and one in May; one removed."""
     with app.app_context():
         build_bike_fleet()
         tenant = db.session.scalar(select(Manufacturer).where(Manufacturer.slug == "ebike"))
-        draft = services.save_draft(tenant, actor="test", number="R-Q", title="Cells", hazard="Heat.",
-                                    criteria={"lots": ["CELL-A"]})
+        draft = services.save_draft(tenant, actor="test", **GPSR_NOTICE, number="R-Q", title="Cells", hazard="Heat.",
+                                    criteria={"serial_ranges": [{"from": "B-001", "to": "B-010"},
+                                                                {"from": "C-001", "to": "C-002"}],
+                                              "remedy_unit": "part"})
         services.launch(draft, remedy_available=True, actor="test")
         db.session.flush()
         ids = sorted(db.session.scalars(select(RecallUnit.id).where(RecallUnit.campaign_id == draft.id)))

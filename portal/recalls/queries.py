@@ -1,0 +1,46 @@
+"""Reads for the recall pages: an owner's notices, the public notice of a campaign."""
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+
+from portal.catalog.models import Manufacturer, ProductModel, Unit
+from portal.extensions import db
+from portal.ownership.models import Ownership
+from portal.recalls.models import OPEN_UNIT_STATES, CampaignState, RecallCampaign, RecallUnit
+
+
+def owner_ownership(recall_unit: RecallUnit, user) -> Ownership | None:
+    """The user's current ownership of the recall's unit or of the assembly holding it, if any."""
+    return db.session.scalar(select(Ownership).where(
+        Ownership.is_current, Ownership.owner_id == user.id,
+        or_(Ownership.unit_id == recall_unit.unit_id, Ownership.unit_id == recall_unit.holder_id)))
+
+
+def notice_for_owner(user, campaign_id: int) -> RecallUnit | None:
+    """The user's first unit in a launched campaign: an open one if she has any."""
+    owned = select(Ownership.unit_id).where(Ownership.is_current, Ownership.owner_id == user.id)
+    rows = db.session.scalars(
+        select(RecallUnit).join(RecallCampaign, RecallCampaign.id == RecallUnit.campaign_id)
+        .where(RecallUnit.campaign_id == campaign_id, RecallCampaign.state != CampaignState.DRAFT,
+               or_(RecallUnit.unit_id.in_(owned), RecallUnit.holder_id.in_(owned)))
+        .order_by(RecallUnit.id)).all()
+    return next((r for r in rows if r.state in OPEN_UNIT_STATES), rows[0] if rows else None)
+
+
+def public_campaign(maker: str, number: str) -> RecallCampaign | None:
+    """A launched campaign by its manufacturer's short name and its number (drafts are not public)."""
+    return db.session.scalar(select(RecallCampaign).join(Manufacturer, Manufacturer.id == RecallCampaign.manufacturer_id)
+                             .where(Manufacturer.slug == maker, RecallCampaign.number == number,
+                                    RecallCampaign.state != CampaignState.DRAFT))
+
+
+def find_public_unit(gtin14: str, serial: str) -> Unit | None:
+    """A unit by its GTIN and serial as printed (the manufacturer's declared case-insensitivity applies)."""
+    unit = db.session.scalar(select(Unit).join(ProductModel, ProductModel.id == Unit.model_id)
+                             .where(ProductModel.gtin == gtin14, Unit.serial == serial))
+    if unit is not None:
+        return unit
+    return db.session.scalar(select(Unit).join(ProductModel, ProductModel.id == Unit.model_id)
+                             .join(Manufacturer, Manufacturer.id == Unit.manufacturer_id)
+                             .where(ProductModel.gtin == gtin14, Manufacturer.identifiers_case_insensitive,
+                                    func.upper(Unit.serial) == serial.upper()).limit(1))
