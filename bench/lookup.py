@@ -14,7 +14,8 @@ key triggers off and the secondary indexes built afterwards, as a restore does),
 `--owners` of the units, spread evenly (every other one at the default sizes), have a current owner
 each. `--labels` units get a signed label through `portal.authenticity.labels.issue_label`; their URIs
 (`/01/<gtin>/21/<serial>?n=&k=&s=`) drive the verdict endpoint (JSON, records a scan); random existing
-serials drive `/recalls/lookup?...&format=json`.
+serials drive `/recalls/lookup?...&format=json`; the same signed URIs then drive the resolver as a browser's
+scan (the 307 to the verdict page) and as `?linkType=linkset`, each against the verdict's throughput.
 
 gunicorn serves each app with `--workers` sync workers (default 4; the sync class like bench/verify.py,
 the class deploy/gunicorn.conf.py also uses unless GUNICORN_THREADS > 1) on 127.0.0.1; `wrk` (a separate
@@ -43,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from verify import serve_and_drive
+from verify import check_resolver, resolver_uris, serve_and_drive
 
 from tests.pgcluster import _binary
 
@@ -352,6 +353,9 @@ def main() -> None:
         (folder / "root.txt").write_text("/\n")
         verdict_uris = (folder / "verdict.txt").read_text().split()
         lookup_uris = (folder / "lookup.txt").read_text().split()
+        redirects, linksets = resolver_uris(verdict_uris)
+        (folder / "redirect.txt").write_text("\n".join(redirects) + "\n")
+        (folder / "linkset.txt").write_text("\n".join(linksets) + "\n")
         portal_env = {"PORTAL_INSTANCE_PATH": str(folder / "instance")}
         scans = {}
 
@@ -384,6 +388,13 @@ def main() -> None:
         lookup = serve_and_drive("portal:create_app()", portal_env, folder, folder / "lookup.txt",
                                  check=lookup_answers, **drive_args)
         print(line(f"recall lookup (JSON; {len(lookup_uris):,} random serials)", lookup, bare), flush=True)
+        redirect = serve_and_drive("portal:create_app()", portal_env, folder, folder / "redirect.txt",
+                                   check=lambda port: check_resolver(port, redirects[0], linksets[0]), **drive_args)
+        print(line("resolver redirect (a browser's scan: 307 to the verdict page)", redirect, bare), flush=True)
+        linkset = serve_and_drive("portal:create_app()", portal_env, folder, folder / "linkset.txt", **drive_args)
+        print(line("resolver linkset (?linkType=linkset)", linkset, bare), flush=True)
+        print(f"resolver against the JSON verdict (target >= 1.00): redirect {redirect['rps'] / verdict['rps']:.2f}, "
+              f"linkset {linkset['rps'] / verdict['rps']:.2f}")
         print(f"scans recorded during the verdict run: {recorded:,} for {verdict['requests']:,} requests wrk "
               f"completed ({'every request recorded a scan' if recorded >= verdict['requests'] else 'SOME MISSING'})")
         print(f"fill: {facts['fill_seconds']} s ({', '.join(f'{k} {v} s' for k, v in facts['phases'].items())})")
@@ -392,7 +403,8 @@ def main() -> None:
                                          **{name: {k: round(r[k], 2) if isinstance(r[k], float) else r[k]
                                                    for k in ("rps", "p50", "p99", "non2xx", "requests", "load")}
                                             for name, r in (("bare", bare), ("verdict", verdict),
-                                                            ("lookup", lookup))}}))
+                                                            ("lookup", lookup), ("redirect", redirect),
+                                                            ("linkset", linkset))}}))
     finally:
         cluster.stop()
         if args.keep or args.reuse:
