@@ -5,7 +5,7 @@ import re
 from datetime import date, datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from portal.catalog.models import (
     BizStep,
@@ -29,6 +29,7 @@ from portal.core.gs1 import (
 )
 from portal.core.signals import units_landed
 from portal.core.storage import StoredFile
+from portal.core.text import single_line
 from portal.extensions import db
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
@@ -42,6 +43,7 @@ def create_tenant(slug: str, name: str, prefixes: list[str], *, actor) -> Manufa
         raise Invalid("The short name may hold lower-case letters, digits and dashes (up to 40).", field="slug")
     if not (name or "").strip():
         raise Invalid("Give the manufacturer's name.", field="name")
+    name = single_line(name, field="name", what="The manufacturer's name")
     if db.session.scalar(select(Manufacturer).where(Manufacturer.slug == slug)):
         raise Conflict(f"A tenant called {slug!r} already exists.", field="slug")
     tenant = Manufacturer(slug=slug, name=name.strip()[:120])
@@ -71,6 +73,14 @@ def add_company_prefix(tenant: Manufacturer, prefix: str) -> CompanyPrefix:
         raise Invalid(str(err), field="gs1_prefix") from None
     if db.session.scalar(select(CompanyPrefix).where(CompanyPrefix.prefix == prefix)):
         raise Conflict(f"GS1 company prefix {prefix} already belongs to a tenant.", field="gs1_prefix")
+    # GS1 company prefixes never nest: 761234 and 7612345 cannot both be licensed, and a tenant holding one
+    # would otherwise add GTINs in the other's range. Refuse one that is the start of, or starts with, another.
+    overlapping = db.session.scalar(select(CompanyPrefix.prefix).where(or_(
+        CompanyPrefix.prefix.in_([prefix[:n] for n in range(1, len(prefix))]),
+        CompanyPrefix.prefix.startswith(prefix))).limit(1))
+    if overlapping:
+        raise Conflict(f"GS1 company prefix {prefix} overlaps prefix {overlapping}, which already belongs to a tenant: "
+                       "one company prefix never starts with another.", field="gs1_prefix")
     row = CompanyPrefix(manufacturer_id=tenant.id, prefix=prefix)
     db.session.add(row)
     db.session.flush()
@@ -103,6 +113,7 @@ def add_model(tenant: Manufacturer, *, gtin: str, name: str, warranty_months: in
                       f"({', '.join(prefixes) or 'none registered'}).", field="gtin")
     if not (name or "").strip():
         raise Invalid("Give the model a name.", field="name")
+    name = single_line(name, field="name", what="The model's name")  # it reaches e-mail subjects
     if not isinstance(warranty_months, int) or not 0 <= warranty_months <= 600:
         raise Invalid("Warranty months must be a whole number from 0 to 600.", field="warranty_months")
     if db.session.scalar(select(ProductModel).where(ProductModel.gtin == gtin14)):

@@ -73,6 +73,10 @@ def _render_optional(name: str, context: dict) -> str:
         return ""
 
 
+class Unsendable(Exception):
+    """The message itself is at fault (a header the mail library refuses), so no retry could send it."""
+
+
 def deliver_due(limit: int = 100, only_ids: list[int] | None = None) -> int:
     """Send up to `limit` due notifications; returns how many were sent. Commits per message."""
     sent = 0
@@ -82,6 +86,11 @@ def deliver_due(limit: int = 100, only_ids: list[int] | None = None) -> int:
             break
         try:
             _send(note)
+        except Unsendable as exc:  # retrying cannot help: dead at once, with the reason
+            note.attempts += 1
+            note.state = DeliveryState.DEAD
+            note.last_error = f"cannot be sent: {exc}"[:500]
+            log.error("notification %s can never be sent: %s", note.id, exc)
         except Exception as exc:  # noqa: BLE001 - any transport failure is retried later
             note.attempts += 1
             note.last_error = str(exc)[:500]
@@ -135,7 +144,10 @@ def _send(note: Notification) -> None:
     cfg = current_app.config
     if not note.body_text and note.template in RENDERERS:
         note.subject, note.body_text, note.body_html = RENDERERS[note.template](note)
-    msg = build_message(note)
+    try:
+        msg = build_message(note)
+    except (ValueError, TypeError) as err:  # e.g. a line break in the subject: the same every time
+        raise Unsendable(str(err)) from err
     if not cfg.get("MAIL_SERVER"):
         folder = mail_folder()
         folder.mkdir(parents=True, exist_ok=True)
