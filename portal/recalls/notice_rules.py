@@ -29,7 +29,7 @@ from portal.recalls.models import RecallCampaign, RemedyType
 from portal.recalls.targeting import direct_matches
 
 HEADING = _l("Product safety recall")
-SHARE_REQUEST = _l("Please share this notice with anyone who may own or use this product.")
+
 
 ELEMENTS = {
     "a": _l("(a) the heading “Product safety recall”"),

@@ -38,9 +38,9 @@ def ebike():
 
 
 def make_draft(number="R-1", notice=None, **criteria):
-    fields = {**GPSR_NOTICE, "remedy_options": "Dealer\nPick-up", **(notice or {})}
-    return services.save_draft(ebike(), actor="test", number=number, title="Cell overheating",
-                               hazard="Cells of lot CELL-A can overheat while charging.", criteria=criteria, **fields)
+    fields = {**GPSR_NOTICE, "remedy_options": "Dealer\nPick-up", "title": "Cell overheating",
+              "hazard": "Cells of lot CELL-A can overheat while charging.", **(notice or {})}
+    return services.save_draft(ebike(), actor="test", number=number, criteria=criteria, **fields)
 
 
 def own(email, gtin, serial):
