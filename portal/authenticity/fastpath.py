@@ -34,7 +34,7 @@ from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import HTTP_STATUS_CODES, parse_accept_header
 
 from portal.authenticity import services
-from portal.authenticity.views import asks_for_json
+from portal.authenticity.views import JSON_CORS, asks_for_json
 from portal.core.http import security_header_items
 from portal.core.i18n import LANGUAGES
 from portal.core.reply import Reply, raw_uri
@@ -88,7 +88,7 @@ def verdict_answer(environ: dict, language: str) -> Reply:
     # a verdict is one scan's answer (never reused); a refusal is as public as the view's
     return Reply(answer.status, payload, (("Content-Type", content_type),
                                           ("Cache-Control", "no-store" if answer.verdict else "no-cache"),
-                                          ("Vary", "Accept-Language, Cookie")))
+                                          ("Vary", "Accept-Language, Cookie"), *JSON_CORS))
 
 
 VERDICT = LeanRoute(ENDPOINT, wants_fast_path, verdict_answer)

@@ -49,11 +49,16 @@ def wants_json() -> bool:
     return asks_for_json(request.args.get("format"), request.headers.get("Accept"))
 
 
+#: A verdict's JSON may be read by a scanner app's page on another origin (docs/resolver.md).
+JSON_CORS = (("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", "Link, Location, Content-Type"))
+
+
 def _problem(status: int, title: str, detail: str):
     if wants_json():
         response = jsonify(services.ScanAnswer(status, title=title, detail=detail).as_json())
         response.status_code = status
         response.mimetype = "application/problem+json"
+        response.headers.extend(JSON_CORS)
         return response
     return render_template("authenticity/malformed.html", title=title, detail=detail), status
 
@@ -79,6 +84,7 @@ def _verdict_response(verdict, scan, link):
     if wants_json():
         response = jsonify(verdict.as_json())
         response.status_code = verdict.status
+        response.headers.extend(JSON_CORS)
     else:
         response = make_response(render_template("authenticity/verdict.html", v=verdict, link=link,
                                                  warnings_text=WARNINGS, scan_token=_scan_token(scan.id)),

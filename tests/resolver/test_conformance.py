@@ -231,3 +231,15 @@ def test_json_verdict_clients_are_answered_in_one_round_trip(get, codes):
     response = get(codes["serial"], Accept="application/json")
     assert response.status_code == 200 and response.get_json()["verdict"] == "genuine"
     assert 'rel="linkset"' in response.headers["Link"] and response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_the_json_targets_answer_other_origins_too(get, codes):
+    serial_level = linkset_of(get, codes["serial"])["linkset"][0]
+    json_verdict = next(link for link in serial_level[VOC + "verificationService"] if link["type"] == "application/json")
+    verdict = get(json_verdict["href"][len(ROOT):], Accept="application/json")
+    assert verdict.status_code == 200 and verdict.headers["Access-Control-Allow-Origin"] == "*"
+    lot_level = linkset_of(get, codes["lot"])["linkset"][0]
+    recall = next(link for link in lot_level[VOC + "recallStatus"] if link["type"] == "application/json")
+    answer = get(recall["href"][len(ROOT):])
+    assert answer.status_code == 200 and answer.get_json()["open_recalls"] == 0
+    assert answer.headers["Access-Control-Allow-Origin"] == "*"
