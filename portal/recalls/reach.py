@@ -32,7 +32,7 @@ class Reach:
     by_contact: int
     by_letter: int
     delivered: int  # e-mails the outbox sent
-    failed: int  # e-mails that bounced for good (and were not withdrawn at closing)
+    failed: int  # e-mails that bounced for good, or were withdrawn when the campaign closed
     opened: int  # in-portal notices the owner opened
     acknowledged: int
     remedied: int
