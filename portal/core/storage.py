@@ -12,9 +12,12 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext
 from PIL import Image, ImageOps
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from portal.core.errors import Invalid
 from portal.core.upload_checks import IMAGE_TYPES, inspect_image, inspect_pdf, pixel_limit, too_many_pixels
+from portal.extensions import db
 
 __all__ = ["IMAGE_TYPES", "StoredFile", "open_stored", "store_image", "store_proof"]
 
@@ -58,6 +61,9 @@ def _check_size(data: bytes, field: str) -> None:
 def _write(payload: bytes, mime: str, ext: str, filename: str) -> StoredFile:
     key = f"{secrets.token_hex(16)}.{ext}"
     new_stored(key).write_bytes(payload)
+    # An upload belongs to the transaction that records it: if that transaction rolls back (a refused
+    # registration, claim or report), the file goes with it, so refusals leave nothing on disk.
+    db.session().info.setdefault(_PENDING_FILES, []).append(key)
     safe_name = "".join(c for c in Path(filename).name if c.isalnum() or c in "._- ")[:120] or "file"
     return StoredFile(key=key, mime=mime, name=safe_name, size=len(payload))
 
@@ -111,6 +117,25 @@ def open_stored(key: str) -> Path:
     if not path.is_file():
         raise FileNotFoundError(key)
     return path
+
+
+_PENDING_FILES = "portal.storage.pending_files"
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_uploads(session: Session) -> None:
+    session.info.pop(_PENDING_FILES, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_uploads(session: Session, previous_transaction) -> None:
+    if previous_transaction.nested or previous_transaction.parent is not None:
+        return  # a savepoint rolled back; the request's own transaction may still commit the file
+    for key in session.info.pop(_PENDING_FILES, []):
+        try:
+            remove_stored(key)
+        except (OSError, RuntimeError):  # no app context, or the disk said no: a stray file, never an error
+            pass
 
 
 def remove_stored(key: str) -> bool:

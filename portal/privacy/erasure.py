@@ -104,7 +104,11 @@ def erase_account(user: User, password: str) -> ErasureResult:
         claim.photo_count = 0
 
     db.session.execute(update(OwnershipDispute).where(OwnershipDispute.claimant_id == user.id).values(message=""))
-    db.session.execute(update(CounterfeitReport).where(CounterfeitReport.contact == old_email).values(contact=""))
+    # Reports of suspected fakes stay with the manufacturer, without the reporter's address or photos.
+    result.file_keys.update(db.session.scalars(select(CounterfeitReport.photo_key).where(
+        CounterfeitReport.contact == old_email, CounterfeitReport.photo_key.is_not(None))))
+    db.session.execute(update(CounterfeitReport).where(CounterfeitReport.contact == old_email)
+                       .values(contact="", photo_key=None))
 
     # The outbox: nothing more goes out to them; what went out keeps its row (recall delivery figures) but
     # not the address or the text.
@@ -136,6 +140,8 @@ def remove_files(result: ErasureResult) -> int:
     """Delete the erased account's uploads from storage, once its rows are committed. Returns how many went."""
     still_used = set(db.session.scalars(select(Ownership.proof_key).where(Ownership.proof_key.in_(result.file_keys))))
     still_used |= set(db.session.scalars(select(ClaimEntry.file_key).where(ClaimEntry.file_key.in_(result.file_keys))))
+    still_used |= set(db.session.scalars(select(CounterfeitReport.photo_key)
+                                         .where(CounterfeitReport.photo_key.in_(result.file_keys))))
     removed = 0
     for key in result.file_keys - still_used:
         removed += remove_stored(key)
