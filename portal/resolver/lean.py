@@ -13,10 +13,13 @@ from portal.resolver.views import root_of
 ENDPOINT = "resolver.resolve_code"
 
 
-def wants(environ: dict) -> bool:
-    path = environ.get("PATH_INFO", "")
-    return (environ.get("REQUEST_METHOD") in ("GET", "HEAD") and path.startswith("/01/") and len(path) > 4
-            and "//" not in path and not environ.get("HTTP_COOKIE"))
+def wants_under(starts: tuple[str, ...]):
+    """Cookie-less GET and HEAD of a Digital Link path under one of `starts` ("/01/", "/acme/01/", ...)."""
+    def wants(environ: dict) -> bool:
+        path = environ.get("PATH_INFO", "")
+        return (environ.get("REQUEST_METHOD") in ("GET", "HEAD") and path.startswith(starts)
+                and not path.endswith("/01/") and "//" not in path and not environ.get("HTTP_COOKIE"))
+    return wants
 
 
 def answer(environ: dict, language: str) -> Reply | None:
@@ -26,4 +29,5 @@ def answer(environ: dict, language: str) -> Reply | None:
     return answered if isinstance(answered, Reply) else None
 
 
-ROUTE = LeanRoute(ENDPOINT, wants, answer, methods=("GET", "HEAD"))
+def route_for(prefixes: tuple[str, ...] = ()) -> LeanRoute:
+    return LeanRoute(ENDPOINT, wants_under(("/01/", *(f"{p}/01/" for p in prefixes))), answer, methods=("GET", "HEAD"))

@@ -125,13 +125,15 @@ def portal_default(link: DigitalLink, root: str) -> str:
     return f"{root}/verdict{path}" if ai == "21" else f"{root}/product{path}"
 
 
-def levels(link: DigitalLink, product: Product, root: str, managed: list[Managed]) -> list[Level]:
-    """The levels a Digital Link names, most granular first, each with its links and one default."""
+def levels(link: DigitalLink, product: Product, root: str, managed: list[Managed], stem: str | None = None
+           ) -> list[Level]:
+    """The levels a Digital Link names, most granular first, each with its links and one default. Anchors
+    start with `stem` (the URI as asked, under a configured prefix); the portal's own links with `root`."""
     out = []
     for ai, path in level_paths(link):
         own = _managed_at(ai, link, managed)
         portal = _portal_links(ai, path, link, root)
         if any(m.default for m in own):  # the manufacturer's default replaces the portal's at this level
             portal = [Link(p.term, p.href, p.title, p.media_type, p.hreflang, p.context) for p in portal]
-        out.append(Level(ai, path, root + path, link, product, tuple(own + portal)))
+        out.append(Level(ai, path, (stem or root) + path, link, product, tuple(own + portal)))
     return out

@@ -79,6 +79,14 @@ def with_query(href: str, pairs: list[str]) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
+def _stem(raw_uri: str) -> str:
+    """The path before the Digital Link's /01/ (a configured prefix such as /acme, or nothing)."""
+    path = raw_uri.split("?", 1)[0].rstrip("/")
+    segments = path.split("/")
+    starts = [i for i, seg in enumerate(segments) if seg == "01" and (len(segments) - i) % 2 == 0]
+    return "/".join(segments[:starts[0]]) if starts else ""
+
+
 def read_link(raw_uri: str) -> tuple[DigitalLink, bool]:
     """The Digital Link a request path names, and whether it came compressed. Raises GS1Error."""
     path, _sep, query = raw_uri.split("#", 1)[0].partition("?")
@@ -110,7 +118,8 @@ def resolve(ask: Ask) -> Reply | Problem:
         link, compressed = read_link(ask.raw_uri)
     except GS1Error as err:
         return _problem(ask, 400, "malformed-code", _("This is not a valid product code"), str(err), headers)
-    canonical = ask.root + level_paths(link)[0][1]  # the uncompressed URI, without its query
+    stem = ask.root + ("" if compressed else _stem(ask.raw_uri))  # where the code was asked: its anchors
+    canonical = stem + level_paths(link)[0][1]  # the uncompressed URI, without its query
     link_header = [linkset_link(canonical)[1]]
     if compressed:
         link_header.append(f'<{canonical}>; rel="owl:sameAs"')
@@ -130,7 +139,7 @@ def resolve(ask: Ask) -> Reply | Problem:
         return Reply(307, b"", tuple(headers + [("Location", with_query(portal_default(link, ask.root), passed_on)),
                                                 ("Cache-Control", "no-cache")]))
     managed = queries.managed_links(product.model_id) if product.has_managed_links else []
-    found = levels(link, product, ask.root, managed)
+    found = levels(link, product, ask.root, managed, stem)
     if wants_linkset:
         headers[-1] = ("Link", ", ".join([*link_header, context_link()]))
         return Reply(200, linkset_body(found), tuple(headers + [("Content-Type", MEDIA_TYPE),

@@ -36,6 +36,17 @@ class CompressedConverter(BaseConverter):
     regex = SEGMENT.pattern
 
 
+def checked_prefixes(given) -> tuple[str, ...]:
+    """RESOLVER_PATH_PREFIXES as "/stem" paths; anything else stops the start (a typo would lose codes)."""
+    out = []
+    for prefix in given or ():
+        prefix = "/" + str(prefix).strip("/")
+        if prefix == "/" or "01" in prefix.split("/") or not all(c.isalnum() or c in "/-_." for c in prefix):
+            raise ValueError(f"RESOLVER_PATH_PREFIXES: {prefix!r} is not a path prefix such as '/acme'")
+        out.append(prefix)
+    return tuple(out)
+
+
 def _public_limit() -> str:
     return current_app.config["RATELIMIT_PUBLIC"]
 
