@@ -16,7 +16,7 @@ def remedy_label(value: str) -> str:
 def init_app(app: Flask) -> None:
     # Imported when wiring: the pages import most areas. `console` adds the recall pages to the console
     # blueprint, which portal.console registers after every area.
-    from portal.recalls import console, hooks, notices, services, views  # noqa: F401
+    from portal.recalls import console, console_reports, hooks, notices, services, views  # noqa: F401
 
     app.register_blueprint(views.bp)
     # What the owner's pages (ownership/) show of recalls, without ownership importing recalls.

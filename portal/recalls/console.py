@@ -20,6 +20,7 @@ from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.notifications.services import mail_folder
 from portal.recalls import notice_rules, remedies, services
+from portal.recalls.deadlines import deadlines
 from portal.recalls.forms import CampaignForm, CloseForm, RemedyForm, ReopenForm, ScheduleForm
 from portal.recalls.letters import render_letters
 from portal.recalls.models import CampaignState, RecallCampaign
@@ -126,7 +127,8 @@ def _dashboard(campaign: RecallCampaign, remedy_form: RemedyForm, status: int = 
     return render_template("recalls/console_dashboard.html", campaign=campaign, stats=services.completion(campaign),
                            series=completion_series(campaign), notices=notices, eml=eml, form=EmptyForm(),
                            remedy_form=remedy_form, schedule_form=ScheduleForm(prefix="schedule"),
-                           reach=campaign_reach(campaign)), status
+                           reach=campaign_reach(campaign),
+                           late=sum(d.state == "late" for d in deadlines(campaign))), status
 
 
 @bp.post("/<tenant>/recalls/<int:campaign_id>/<action>")
