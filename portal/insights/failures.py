@@ -18,12 +18,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, literal, select
 
+from portal.catalog.models import ProductModel, Unit
 from portal.extensions import db
 from portal.insights.facts import EVERYTHING, Filters, facts, names
 from portal.insights.sql import month_label, month_number
-from portal.warranty.models import ClaimState, WarrantyClaim
+from portal.warranty.models import ClaimState, ExtendedCoverage, WarrantyClaim, WarrantyTerms
 
 #: Claims that are no failure of the product: the owner took it back, or the desk found nothing to cover.
 NOT_FAILURES = (ClaimState.WITHDRAWN, ClaimState.REJECTED)
@@ -66,23 +67,67 @@ class Observed:
         return out
 
 
-def observe(manufacturer_id: int, filters: Filters, cutoff: int) -> Observed:
-    """Two grouped statements: units by (model, sale month), claims by (model, sale month, months in service)."""
+@dataclass(frozen=True)
+class Life:
+    """A tenant's units in service and their failure claims, as of a month: the rows every failure figure
+    and the forecast are summed from."""
+
+    cutoff: int
+    #: (model id, lot id, sale month, first claim month or None, cover start month, cover end month) -> units
+    units: dict[tuple, int]
+    #: (model id, sale month, claim month) -> failure claims
+    claims: dict[tuple[int, int, int], int]
+
+    def before(self, cutoff: int) -> Life:
+        """The same, as it was known before an earlier month (for the backtest)."""
+        units: dict[tuple, int] = defaultdict(int)
+        for (model, lot, s, first, start, end), n in self.units.items():
+            if s < cutoff:
+                units[(model, lot, s, first if first is not None and first < cutoff else None, start, end)] += n
+        claims = {k: n for k, n in self.claims.items() if k[1] < cutoff and k[2] < cutoff}
+        return Life(cutoff, dict(units), claims)
+
+    def observed(self) -> Observed:
+        units: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        for (model, _, s, _, _, _), n in self.units.items():
+            units[model][s] += n
+        claims: dict[int, dict[tuple[int, int], int]] = defaultdict(lambda: defaultdict(int))
+        for (model, s, c), n in self.claims.items():
+            claims[model][(s, max(c - s, 0))] += n  # a claim dated before the sale counts in the month of sale
+        return Observed(self.cutoff, {k: dict(v) for k, v in units.items()}, {k: dict(v) for k, v in claims.items()})
+
+
+def life(manufacturer_id: int, filters: Filters, cutoff: int) -> Life:
+    """Two statements: the units grouped by model, lot, month of sale, month of first failure claim and
+    months of cover; and the failure claims of those units grouped by model, month of sale and month filed
+    (its facts read only the claimed units)."""
     f = facts(manufacturer_id, filters, before=month_start(cutoff))
-    units: dict[int, dict[int, int]] = defaultdict(dict)
-    for model, s, n in db.session.execute(select(f.c.model_id, f.c.sold_m, func.count())
-                                          .where(f.c.sold_m.is_not(None)).group_by(f.c.model_id, f.c.sold_m)):
-        units[model][s] = n
     c = failure_claims(manufacturer_id, cutoff)
-    age = c.c.claim_m - f.c.sold_m
-    claims: dict[int, dict[tuple[int, int], int]] = defaultdict(dict)
-    for model, s, m, n in db.session.execute(
-        select(f.c.model_id, f.c.sold_m, age, func.count()).join(c, c.c.unit_id == f.c.unit_id)
-        .where(f.c.sold_m.is_not(None)).group_by(f.c.model_id, f.c.sold_m, age)
-    ):
-        key = (s, max(m, 0))  # a claim dated before the sale counts in the month of sale
-        claims[model][key] = claims[model].get(key, 0) + n
-    return Observed(cutoff, dict(units), dict(claims))
+    first = select(c.c.unit_id, func.min(c.c.claim_m).label("first_m")).group_by(c.c.unit_id).subquery("first")
+    t = WarrantyTerms
+    clock = func.coalesce(t.clock_start, literal("purchase"))
+    start = case((clock == "manufacture", f.c.made_m + func.coalesce(t.grace_days, 90) / 30),
+                 (clock == "registration", f.c.registered_m), else_=f.c.sold_m)
+    ext = (select(ExtendedCoverage.unit_id,
+                  func.max(month_number(ExtendedCoverage.starts_on) + ExtendedCoverage.months).label("until"))
+           .join(Unit, Unit.id == ExtendedCoverage.unit_id).where(Unit.manufacturer_id == manufacturer_id)
+           .group_by(ExtendedCoverage.unit_id).subquery("ext"))
+    base_end = start + ProductModel.warranty_months
+    end = case((ext.c.until > base_end, ext.c.until), else_=base_end)
+    key = (f.c.model_id, f.c.lot_id, f.c.sold_m, first.c.first_m, start, end)
+    units = {tuple(row[:-1]): row[-1] for row in db.session.execute(
+        select(*key, func.count())
+        .join(ProductModel, ProductModel.id == f.c.model_id)
+        .outerjoin(t, t.model_id == f.c.model_id)
+        .outerjoin(first, first.c.unit_id == f.c.unit_id)
+        .outerjoin(ext, ext.c.unit_id == f.c.unit_id)
+        .where(f.c.sold_m.is_not(None)).group_by(*key))}
+    claimed = facts(manufacturer_id, filters, before=month_start(cutoff), only=select(c.c.unit_id))
+    claims = {(m, s, cm): n for m, s, cm, n in db.session.execute(
+        select(claimed.c.model_id, claimed.c.sold_m, c.c.claim_m, func.count())
+        .join(c, c.c.unit_id == claimed.c.unit_id).where(claimed.c.sold_m.is_not(None))
+        .group_by(claimed.c.model_id, claimed.c.sold_m, c.c.claim_m))}
+    return Life(cutoff, units, claims)
 
 
 @dataclass(frozen=True)
@@ -168,25 +213,17 @@ def failure_curves(manufacturer_id: int, filters: Filters = EVERYTHING, *, as_of
                    by: str = "model") -> FailureCurves:
     today = as_of or date.today()
     cutoff = today.year * 12 + today.month - 1
-    observed = observe(manufacturer_id, filters, cutoff)
+    found = life(manufacturer_id, filters, cutoff)
     models, lots = names(manufacturer_id)
-    f = facts(manufacturer_id, filters, before=month_start(cutoff))
-    c = failure_claims(manufacturer_id, cutoff)
-    first = select(c.c.unit_id, func.min(c.c.claim_m).label("first_m")).group_by(c.c.unit_id).subquery("first")
-    group = f.c.lot_id if by == "lot" else f.c.model_id
-    time = func.coalesce(first.c.first_m, cutoff - 1) - f.c.sold_m
-    failed = first.c.first_m.is_not(None)
     per: dict[object, dict[tuple[int, bool], int]] = defaultdict(lambda: defaultdict(int))
-    for key, t, did, n in db.session.execute(
-        select(group, time, failed, func.count()).outerjoin(first, first.c.unit_id == f.c.unit_id)
-        .where(f.c.sold_m.is_not(None)).group_by(group, time, failed)
-    ):
-        per[key][(max(int(t), 0), bool(did))] += n
-        per["*"][(max(int(t), 0), bool(did))] += n
+    for (model, lot, s, first, _, _), n in found.units.items():
+        time = max((first if first is not None else cutoff - 1) - s, 0)
+        per[lot if by == "lot" else model][(time, first is not None)] += n
+        per["*"][(time, first is not None)] += n
     label = (lambda k: lots.get(k, "no lot")) if by == "lot" else (lambda k: models.get(k, "?"))
     curves = [kaplan_meier("Every unit", per.pop("*", {}))]
     curves += sorted((kaplan_meier(label(k), v) for k, v in per.items()), key=lambda cv: cv.name)
-    return FailureCurves(today, nevada(observed), tuple(curves), by)
+    return FailureCurves(today, nevada(found.observed()), tuple(curves), by)
 
 
 def csv_rows(report: FailureCurves) -> list[list]:

@@ -20,17 +20,17 @@ is λ ± 1.645 σ, never below zero.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import case, distinct, func, literal, select
+from sqlalchemy import distinct, func, select
 
-from portal.catalog.models import ProductModel
 from portal.extensions import db
 from portal.insights.facts import EVERYTHING, Filters, facts, names
-from portal.insights.failures import Observed, failure_claims, month_start, observe
-from portal.insights.sql import month_label, month_number
-from portal.warranty.models import ClaimEntry, ExtendedCoverage, WarrantyClaim, WarrantyTerms
+from portal.insights.failures import Life, Observed, life
+from portal.insights.sql import month_label
+from portal.warranty.models import ClaimEntry, WarrantyClaim
 
 Z90 = 1.645
 OUTCOMES = {"repaired": "repair", "replaced": "replacement", "refunded": "refund"}
@@ -121,42 +121,24 @@ def rates(observed: Observed, model: int, pooled: dict[int, float], last: float)
     return rate
 
 
-def _in_force(manufacturer_id: int, filters: Filters, cutoff: int):
-    """(model id, sale month, cover start month, cover end month (exclusive), units): one grouped statement."""
-    f = facts(manufacturer_id, filters, before=month_start(cutoff))
-    t = WarrantyTerms
-    clock = func.coalesce(t.clock_start, literal("purchase"))
-    grace_months = func.coalesce(t.grace_days, 90) / 30
-    start = case((clock == "manufacture", f.c.made_m + grace_months), (clock == "registration", f.c.registered_m),
-                 else_=f.c.sold_m)
-    ext = (select(ExtendedCoverage.unit_id,
-                  func.max(month_number(ExtendedCoverage.starts_on) + ExtendedCoverage.months).label("until"))
-           .group_by(ExtendedCoverage.unit_id).subquery("ext"))
-    base_end = start + ProductModel.warranty_months
-    end = case((ext.c.until > base_end, ext.c.until), else_=base_end)
-    stmt = (select(f.c.model_id, f.c.sold_m, start, end, func.count())
-            .join(ProductModel, ProductModel.id == f.c.model_id)
-            .outerjoin(t, t.model_id == f.c.model_id)
-            .outerjoin(ext, ext.c.unit_id == f.c.unit_id)
-            .where(f.c.sold_m.is_not(None), start.is_not(None), end > cutoff)
-            .group_by(f.c.model_id, f.c.sold_m, start, end))
-    return db.session.execute(stmt).all()
-
-
-def expected_claims(manufacturer_id: int, filters: Filters, cutoff: int, horizon: int):
-    """Per coming month (cutoff … cutoff + horizon − 1) the expected claims, rows per model and cohort,
+def expected_claims(found: Life, models: dict[int, str], horizon: int):
+    """Per coming month (found.cutoff … + horizon − 1) the expected claims, rows per model and cohort,
     and the number of past claims the rates rest on."""
-    observed = observe(manufacturer_id, filters, cutoff)
+    cutoff = found.cutoff
+    observed = found.observed()
     everything = observed.exposure()
     pooled = {m: c / e for m, (e, c) in everything.items() if e}
     training = sum(c for _, c in everything.values())
     exposure = sum(e for e, _ in everything.values())
     last = training / exposure if exposure else 0.0  # past every observed age: the average rate
-    models, _ = names(manufacturer_id)
+    in_force: dict[tuple[int, int, int, int], int] = defaultdict(int)
+    for (model, _, sold_m, _, start, end), n in found.units.items():
+        if start is not None and end is not None and end > cutoff:
+            in_force[(model, sold_m, start, end)] += n
     per_month = [0.0] * horizon
     rows: dict[tuple[int, int], list] = {}
     model_rates: dict[int, object] = {}
-    for model, sold_m, start, end, n in _in_force(manufacturer_id, filters, cutoff):
+    for (model, sold_m, start, end), n in in_force.items():
         rate = model_rates.setdefault(model, rates(observed, model, pooled, last))
         row = rows.setdefault((model, sold_m), [0, 0.0])
         row[0] += n
@@ -172,15 +154,17 @@ def expected_claims(manufacturer_id: int, filters: Filters, cutoff: int, horizon
 
 
 def outcome_mix(manufacturer_id: int, filters: Filters) -> dict[str, float]:
-    """Share of each outcome among the decided failure claims; an even split of nothing is `repair`."""
-    f = facts(manufacturer_id, filters)
-    counted = dict(db.session.execute(
-        select(ClaimEntry.to_state, func.count(distinct(ClaimEntry.claim_id)))
-        .join(WarrantyClaim, WarrantyClaim.id == ClaimEntry.claim_id)
-        .join(f, f.c.unit_id == WarrantyClaim.unit_id)
-        .where(WarrantyClaim.manufacturer_id == manufacturer_id, ClaimEntry.kind == "state",
-               ClaimEntry.to_state.in_(list(OUTCOMES)))
-        .group_by(ClaimEntry.to_state)).all())
+    """Share of each outcome among the decided failure claims (none decided yet: all repairs)."""
+    stmt = (select(ClaimEntry.to_state, func.count(distinct(ClaimEntry.claim_id)))
+            .join(WarrantyClaim, WarrantyClaim.id == ClaimEntry.claim_id)
+            .where(WarrantyClaim.manufacturer_id == manufacturer_id, ClaimEntry.kind == "state",
+                   ClaimEntry.to_state.in_(list(OUTCOMES)))
+            .group_by(ClaimEntry.to_state))
+    if filters.active:  # only the claims of units that pass the filters (their facts read by unit id)
+        claimed = select(WarrantyClaim.unit_id).where(WarrantyClaim.manufacturer_id == manufacturer_id)
+        f = facts(manufacturer_id, filters, only=claimed)
+        stmt = stmt.join(f, f.c.unit_id == WarrantyClaim.unit_id)
+    counted = dict(db.session.execute(stmt).all())
     total = sum(counted.values())
     if not total:
         return {"repair": 1.0, "replacement": 0.0, "refund": 0.0}
@@ -194,16 +178,19 @@ def _months(per_month: list[float], cutoff: int, claims: int, actual: dict[int, 
 
 def forecast(manufacturer_id: int, filters: Filters = EVERYTHING, *, costs: dict[str, float],
              as_of: date | None = None) -> Forecast:
+    """Two statements for the units and claims (portal.insights.failures.life) and one for the outcomes;
+    the backtest re-reads the same rows as they were six months ago."""
     today = as_of or date.today()
     cutoff = today.year * 12 + today.month - 1
-    per_month, rows, training = expected_claims(manufacturer_id, filters, cutoff, HORIZON)
-
+    found = life(manufacturer_id, filters, cutoff)
+    models, _ = names(manufacturer_id)
+    per_month, rows, training = expected_claims(found, models, HORIZON)
     start = cutoff - BACKTEST
-    back, _, back_training = expected_claims(manufacturer_id, filters, start, BACKTEST)
-    f = facts(manufacturer_id, filters, before=month_start(start))
-    c = failure_claims(manufacturer_id, cutoff)
-    actual = dict(db.session.execute(select(c.c.claim_m, func.count()).join(f, f.c.unit_id == c.c.unit_id)
-                                     .where(c.c.claim_m >= start).group_by(c.c.claim_m)).all())
+    back, _, back_training = expected_claims(found.before(start), models, BACKTEST)
+    actual: dict[int, int] = defaultdict(int)
+    for (_, sold_m, claim_m), n in found.claims.items():
+        if sold_m < start <= claim_m:
+            actual[claim_m] += n
     return Forecast(today, _months(per_month, cutoff, training), rows, training,
                     outcome_mix(manufacturer_id, filters), dict(costs),
                     Backtest(_months(back, start, back_training, actual)))

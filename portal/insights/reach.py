@@ -8,6 +8,7 @@ the UTC date of the first registration.
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -49,38 +50,52 @@ class Reach:
     mean_delay_days: float | None
     registered_without_sale: int
 
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return tuple(sorted(r.name for r in self.by_channel if r.name))
+
 
 def reach(manufacturer_id: int, filters: Filters = EVERYTHING, *, as_of: date | None = None,
           months: int = 12) -> Reach:
+    """One grouped statement (by model, channel, month of sale, recorded sale or not, registered or not and
+    days-to-registration bucket); every table is a sum of its rows."""
     today = as_of or date.today()
     f = facts(manufacturer_id, filters, before=today + timedelta(days=1))
     models, _ = names(manufacturer_id)
-    till = f.c.at_till == 1
-
-    def rows(key, *where):
-        return db.session.execute(select(key, func.count(), func.count(f.c.registered)).where(till, *where)
-                                  .group_by(key)).all()
-
-    overall = db.session.execute(select(func.count(), func.count(f.c.registered)).where(till)).one()
-    by_model = [ReachRow(models.get(k, "?"), n, r) for k, n, r in rows(f.c.model_id)]
-    by_channel = [ReachRow(k, n, r) for k, n, r in rows(f.c.channel)]
-    last = month_of(today)
-    counted = {k: (n, r) for k, n, r in rows(f.c.sold_m, f.c.sold_m > last - months)}
-    by_month = [ReachRow(month_label(m), *counted.get(m, (0, 0))) for m in range(last - months + 1, last + 1)]
-
-    delay = func.max(f.c.registered - f.c.sold, 0) if db.session.get_bind().dialect.name == "sqlite" \
-        else func.greatest(f.c.registered - f.c.sold, 0)
+    gap = f.c.registered - f.c.sold
+    delay = case((gap > 0, gap), else_=0)
     bucket = case(*[(delay >= first, i) for i, (_, first) in reversed(list(enumerate(DELAY_BUCKETS)))], else_=0)
-    reg_where = (till, f.c.registered.is_not(None))
-    counts = dict(db.session.execute(select(bucket, func.count()).where(*reg_where).group_by(bucket)).all())
-    mean = db.session.scalar(select(func.avg(delay)).where(*reg_where))
-    without = db.session.scalar(select(func.count()).where(f.c.at_till == 0, f.c.registered.is_not(None))) or 0
+    registered = case((f.c.registered.is_not(None), 1), else_=0)
+    last = month_of(today)
+    totals = [0, 0]
+    per_model, per_channel, per_month = (defaultdict(lambda: [0, 0]) for _ in range(3))
+    delays: dict[int, int] = defaultdict(int)
+    delay_days, without = 0, 0
+    for model, channel, sold_m, till, reg, b, n, days in db.session.execute(
+        select(f.c.model_id, f.c.channel, f.c.sold_m, f.c.at_till, registered, bucket, func.count(),
+               func.sum(delay))
+        .where(f.c.sold.is_not(None) | f.c.registered.is_not(None))
+        .group_by(f.c.model_id, f.c.channel, f.c.sold_m, f.c.at_till, registered, bucket)
+    ):
+        if not till:
+            without += n if reg else 0
+            continue
+        for counts in (totals, per_model[model], per_channel[channel], per_month[sold_m]):
+            counts[0] += n
+            counts[1] += n if reg else 0
+        if reg:
+            delays[b] += n
+            delay_days += int(days or 0)
+    by_model = [ReachRow(models.get(k, "?"), n, r) for k, (n, r) in per_model.items()]
+    by_channel = [ReachRow(k, n, r) for k, (n, r) in per_channel.items()]
+    by_month = [ReachRow(month_label(m), *per_month.get(m, (0, 0))) for m in range(last - months + 1, last + 1)]
+    reached = sum(delays.values())
     return Reach(
-        as_of=today, overall=ReachRow("All channels", overall[0], overall[1]),
+        as_of=today, overall=ReachRow("All channels", *totals),
         by_model=tuple(sorted(by_model, key=lambda r: (r.share, r.name))),
         by_channel=tuple(sorted(by_channel, key=lambda r: (r.share, r.name))), by_month=tuple(by_month),
-        delays=tuple(Delay(label, counts.get(i, 0)) for i, (label, _) in enumerate(DELAY_BUCKETS)),
-        mean_delay_days=None if mean is None else float(mean), registered_without_sale=without)
+        delays=tuple(Delay(label, delays.get(i, 0)) for i, (label, _) in enumerate(DELAY_BUCKETS)),
+        mean_delay_days=delay_days / reached if reached else None, registered_without_sale=without)
 
 
 def csv_rows(report: Reach) -> list[list]:

@@ -8,6 +8,7 @@ the share sold within 90 days of being made (only cohorts at least 90 days old h
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -65,6 +66,10 @@ class SellThrough:
     def totals(self) -> tuple[int, ...]:
         return tuple(sum(s.counts[i] for s in self.by_model) for i in range(len(self.months)))
 
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return tuple(sorted(s.name for s in self.channel_mix if s.name))
+
 
 def _series(rows, months: list[int]) -> tuple[Series, ...]:
     found: dict[str, dict[int, int]] = {}
@@ -81,31 +86,38 @@ def _mix(series: tuple[Series, ...]) -> tuple[Share, ...]:
 
 def sell_through(manufacturer_id: int, filters: Filters = EVERYTHING, *, as_of: date | None = None,
                  months: int = 12) -> SellThrough:
+    """One grouped statement (by model, channel, month of sale, month of manufacture and whether the unit
+    sold within 90 days); the series, the mix and the cohorts are sums of its rows."""
     today = as_of or date.today()
     f = facts(manufacturer_id, filters, before=today + timedelta(days=1))
     models, _ = names(manufacturer_id)
     last = month_of(today)
     shown = list(range(last - months + 1, last + 1))
-    in_window = (f.c.sold_m >= shown[0], f.c.sold_m <= last)
-    per_model = db.session.execute(select(f.c.model_id, f.c.sold_m, func.count()).where(*in_window)
-                                   .group_by(f.c.model_id, f.c.sold_m)).all()
-    by_model = _series([(models.get(m, "?"), month, n) for m, month, n in per_model], shown)
-    per_channel = db.session.execute(select(f.c.channel, f.c.sold_m, func.count()).where(*in_window)
-                                     .group_by(f.c.channel, f.c.sold_m)).all()
-    by_channel = _series(per_channel, shown)
-
-    made = f.c.made
-    quick = case((f.c.sold - made <= 90, 1), else_=0)
-    cohorts = []
-    for month, n, sold, sold_90, newest in db.session.execute(
-        select(f.c.made_m, func.count(), func.count(f.c.sold), func.sum(quick), func.max(made))
-        .where(made.is_not(None)).group_by(f.c.made_m).order_by(f.c.made_m)
+    quick = case((f.c.sold - f.c.made <= 90, 1), else_=0)
+    per_model: dict[tuple[str, int], int] = defaultdict(int)
+    per_channel: dict[tuple[str, int], int] = defaultdict(int)
+    made: dict[int, list[int]] = {}  # month of manufacture -> [made, sold, sold within 90 days, newest day]
+    for model, channel, sold_m, made_m, fast, n, sold, newest in db.session.execute(
+        select(f.c.model_id, f.c.channel, f.c.sold_m, f.c.made_m, quick, func.count(), func.count(f.c.sold),
+               func.max(f.c.made))
+        .group_by(f.c.model_id, f.c.channel, f.c.sold_m, f.c.made_m, quick)
     ):
-        old_enough = day_of(today) - newest >= 90
-        cohorts.append(Cohort(month_label(month), n, sold, int(sold_90 or 0) if old_enough else None))
+        if sold_m is not None and shown[0] <= sold_m <= last:
+            per_model[(models.get(model, "?"), sold_m)] += n
+            per_channel[(channel, sold_m)] += n
+        if made_m is not None:
+            cohort = made.setdefault(made_m, [0, 0, 0, newest])
+            cohort[0] += n
+            cohort[1] += sold
+            cohort[2] += sold if fast else 0
+            cohort[3] = max(cohort[3], newest)
+    by_model = _series([(k, m, n) for (k, m), n in per_model.items()], shown)
+    by_channel = _series([(k, m, n) for (k, m), n in per_channel.items()], shown)
+    cohorts = tuple(Cohort(month_label(m), n, sold, quick_sold if day_of(today) - newest >= 90 else None)
+                    for m, (n, sold, quick_sold, newest) in sorted(made.items()))
     return SellThrough(as_of=today, months=tuple(month_label(m) for m in shown), by_model=by_model,
                        by_channel=by_channel, model_mix=_mix(by_model), channel_mix=_mix(by_channel),
-                       cohorts=tuple(cohorts))
+                       cohorts=cohorts)
 
 
 def csv_rows(report: SellThrough) -> list[list]:

@@ -7,10 +7,11 @@ manufacture date are counted apart (`undated`), in no bucket.
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal, select
 
 from portal.extensions import db
 from portal.insights.facts import EVERYTHING, IN_STOCK, Filters, facts, names
@@ -63,6 +64,10 @@ class StockAge:
         sold = sum(r.units for r in self.at_sale_by_model)
         return sum(r.mean_days * r.units for r in self.at_sale_by_model) / sold if sold else 0.0
 
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return tuple(sorted(r.key for r in self.at_sale_by_channel if r.key))
+
 
 def _bucket(age):
     """The index of an age's bucket, in SQL."""
@@ -73,49 +78,60 @@ def _buckets(counts: dict[int, int]) -> tuple[Bucket, ...]:
     return tuple(Bucket(label, counts.get(i, 0)) for i, (label, _) in enumerate(AGE_BUCKETS))
 
 
-def _rows(stmt, key) -> tuple[AgeRow, ...]:
-    return tuple(AgeRow(key(r), r.model, r.n, float(r.mean or 0), int(r.lo), int(r.hi))
-                 for r in db.session.execute(stmt))
+class _Stats:
+    """Running count, sum, minimum and maximum of ages, merged from grouped rows."""
+
+    def __init__(self):
+        self.n, self.total, self.lo, self.hi = 0, 0, None, None
+
+    def add(self, n: int, total: int, lo: int, hi: int) -> None:
+        self.n += n
+        self.total += total
+        self.lo = lo if self.lo is None else min(self.lo, lo)
+        self.hi = hi if self.hi is None else max(self.hi, hi)
+
+    def row(self, key: str, model: str) -> AgeRow:
+        return AgeRow(key, model, self.n, self.total / self.n if self.n else 0.0, int(self.lo or 0), int(self.hi or 0))
 
 
 def stock_age(manufacturer_id: int, filters: Filters = EVERYTHING, *, as_of: date | None = None) -> StockAge:
+    """One grouped statement over the tenant's units (by state, model, lot, channel and age bucket); the
+    tables are sums of its rows."""
     today = as_of or date.today()
     f = facts(manufacturer_id, filters, before=today + timedelta(days=1))
     models, lots = names(manufacturer_id)
-    unsold_where = (f.c.sold.is_(None), f.c.status.in_(IN_STOCK), f.c.made.is_not(None))
-    age = day_of(today) - f.c.made
+    state = case((f.c.made.is_(None), literal("undated")), (f.c.sold.is_not(None), literal("sold")),
+                 (f.c.status.in_(IN_STOCK), literal("unsold")), else_=literal("gone"))
+    age = case((f.c.sold.is_not(None), f.c.sold - f.c.made), else_=day_of(today) - f.c.made)
     bucket = _bucket(age)
-    unsold = dict(db.session.execute(select(bucket, func.count()).where(*unsold_where).group_by(bucket)).all())
-
-    def stats(value):
-        return func.count().label("n"), func.avg(value).label("mean"), func.min(value).label("lo"), \
-            func.max(value).label("hi")
-
-    by_lot = select(f.c.model_id, f.c.lot_id, *stats(age)).where(*unsold_where).group_by(f.c.model_id, f.c.lot_id)
-    unsold_by_lot = sorted(
-        (AgeRow(lots.get(r.lot_id, "—"), models.get(r.model_id, "?"), r.n, float(r.mean), r.lo, r.hi)
-         for r in db.session.execute(by_lot)), key=lambda row: (-row.mean_days, row.model, row.key))
-
-    waited = f.c.sold - f.c.made
-    sold_where = (f.c.sold.is_not(None), f.c.made.is_not(None))
-    sale_bucket = _bucket(waited)
-    at_sale = dict(db.session.execute(select(sale_bucket, func.count()).where(*sold_where)
-                                      .group_by(sale_bucket)).all())
-    by_model = [AgeRow(models.get(r.model_id, "?"), models.get(r.model_id, "?"), r.n, float(r.mean), r.lo, r.hi)
-                for r in db.session.execute(select(f.c.model_id, *stats(waited)).where(*sold_where)
-                                            .group_by(f.c.model_id))]
-    by_sale_lot = [AgeRow(lots.get(r.lot_id, "—"), models.get(r.model_id, "?"), r.n, float(r.mean), r.lo, r.hi)
-                   for r in db.session.execute(select(f.c.model_id, f.c.lot_id, *stats(waited)).where(*sold_where)
-                                               .group_by(f.c.model_id, f.c.lot_id))]
-    by_channel = [AgeRow(r.channel, "", r.n, float(r.mean), r.lo, r.hi)
-                  for r in db.session.execute(select(f.c.channel, *stats(waited)).where(*sold_where)
-                                              .group_by(f.c.channel))]
-    undated = db.session.scalar(select(func.count()).where(f.c.made.is_(None))) or 0
-    return StockAge(
-        as_of=today, unsold=_buckets(unsold), unsold_by_lot=tuple(unsold_by_lot), at_sale=_buckets(at_sale),
-        at_sale_by_model=tuple(sorted(by_model, key=lambda r: -r.mean_days)),
-        at_sale_by_lot=tuple(sorted(by_sale_lot, key=lambda r: (r.model, r.key))),
-        at_sale_by_channel=tuple(sorted(by_channel, key=lambda r: -r.units)), undated=undated)
+    rows = db.session.execute(
+        select(state, f.c.model_id, f.c.lot_id, f.c.channel, bucket, func.count(), func.sum(age), func.min(age),
+               func.max(age))
+        .group_by(state, f.c.model_id, f.c.lot_id, f.c.channel, bucket)).all()
+    unsold, at_sale = defaultdict(int), defaultdict(int)
+    per_lot, per_model, per_sale_lot, per_channel = (defaultdict(_Stats) for _ in range(4))
+    undated = 0
+    for kind, model, lot, channel, b, n, total, lo, hi in rows:
+        if kind == "undated":
+            undated += n
+        elif kind == "unsold":
+            unsold[b] += n
+            per_lot[(model, lot)].add(n, total, lo, hi)
+        elif kind == "sold":
+            at_sale[b] += n
+            per_model[model].add(n, total, lo, hi)
+            per_sale_lot[(model, lot)].add(n, total, lo, hi)
+            per_channel[channel].add(n, total, lo, hi)
+    unsold_by_lot = sorted((v.row(lots.get(lot, "—"), models.get(m, "?")) for (m, lot), v in per_lot.items()),
+                           key=lambda r: (-r.mean_days, r.model, r.key))
+    by_model = sorted((v.row(models.get(m, "?"), models.get(m, "?")) for m, v in per_model.items()),
+                      key=lambda r: -r.mean_days)
+    by_lot = sorted((v.row(lots.get(lot, "—"), models.get(m, "?")) for (m, lot), v in per_sale_lot.items()),
+                    key=lambda r: (r.model, r.key))
+    by_channel = sorted((v.row(c, "") for c, v in per_channel.items()), key=lambda r: -r.units)
+    return StockAge(as_of=today, unsold=_buckets(unsold), unsold_by_lot=tuple(unsold_by_lot),
+                    at_sale=_buckets(at_sale), at_sale_by_model=tuple(by_model), at_sale_by_lot=tuple(by_lot),
+                    at_sale_by_channel=tuple(by_channel), undated=undated)
 
 
 def csv_rows(report: StockAge) -> list[list]:
