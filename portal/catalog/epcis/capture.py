@@ -25,6 +25,7 @@ from portal.catalog.epcis.models import CapturedEvent
 from portal.catalog.epcis.vocabulary import Sgtin, epc_label
 from portal.catalog.models import BizStep, Disposition, Manufacturer, ProductModel, Unit, UnitEvent
 from portal.core.errors import Invalid
+from portal.core.signals import events_landed
 from portal.extensions import db
 
 #: Identifiers per lookup query: two bound parameters each, well inside every database's limit.
@@ -124,6 +125,12 @@ def capture_events(tenant: Manufacturer, events: list[Event], *, atomic: bool, a
         if atomic and report.errors:
             raise CaptureRefused(report)
         land(play, report, job_id=job_id)
+        sensed = {e.index: e.body for e in play.accepted if e.body.get("sensorElementList")}
+        if sensed:  # sensor reports update the units' passports in this transaction (core/signals.py)
+            units: dict[int, list[int]] = {}
+            for row in play.unit_events:
+                units.setdefault(row["index"], []).append(play.units[row["key"]].id)
+            events_landed.send(tenant.id, events=[(units.get(i, []), body) for i, body in sensed.items()])
     return report
 
 
@@ -198,7 +205,7 @@ class _Play:
         seen = self._known_event_ids()
         for event in self.events:
             result = {"index": event.index, "event_id": event.event_id or _given_id(event), "type": event.type or None,
-                      "units": 0, "detail": None, "epcs": event.named[:MAX_NAMED], "notes": event.notes}
+                      "units": 0, "detail": None, "notes": event.notes}
             if event.error is None and event.declaration is not None:
                 self._declare(event, seen, result, report)
             elif event.error is None and event.event_id in seen:
@@ -208,6 +215,7 @@ class _Play:
                 error = event.error or self._apply(event)
                 if error:
                     result["result"], result["detail"] = "rejected", error
+                    result["epcs"] = event.named[:MAX_NAMED]
                 else:
                     result["result"], result["units"] = "accepted", self.counts.get(event.index, 0)
                     seen[event.event_id] = False

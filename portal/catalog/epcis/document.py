@@ -67,8 +67,6 @@ class Event:
     #: TransformationEvent only: outputEPCList.
     outputs: list[Sgtin] = field(default_factory=list)
     parent: Sgtin | Sscc | None = None
-    #: Every identifier as the document wrote it, for the report.
-    named: list[str] = field(default_factory=list)
     error: str | None = None
     #: AssociationEvent and TransactionEvent: parentID as written (it may be any identifier).
     parent_text: str = ""
@@ -81,6 +79,11 @@ class Event:
     declaration: dict | None = None
     #: Remarks for the capture report that are not errors (e.g. `isA` read as `type`).
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def named(self) -> list[str]:
+        """Every identifier as the document wrote it, for the report (read when the event failed)."""
+        return _named(self.body) if isinstance(self.body, dict) else []
 
 
 @contextmanager
@@ -161,7 +164,6 @@ def read_event(index: int, raw) -> Event:
     if not isinstance(raw, dict):
         event.error = "an event is a JSON object"
         return event
-    event.named = _named(raw)
     event.body = raw  # until it is read: an error still names the eventID the event carried
     try:
         _read(event, raw)
@@ -181,7 +183,9 @@ def _named(raw: dict) -> list[str]:
 
 
 def _read(event: Event, raw: dict) -> None:
-    body = dict(raw)
+    # The sender's own dict, unless isA is renamed or an eventID filled in (a copy: the same dict sent again
+    # must hash the same).
+    body = raw if "type" in raw and "eventID" in raw else dict(raw)
     if "type" not in body and "isA" in body:
         body["type"] = body.pop("isA")
         event.notes.append(ISA_NOTE)

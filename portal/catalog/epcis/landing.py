@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from portal.catalog.epcis.bulk import Bulk, insert_into
+from portal.catalog.epcis.bulk import insert_into
 from portal.catalog.epcis.capture import units_by_model
 from portal.catalog.epcis.corrections import declare
 from portal.catalog.epcis.models import CapturedEpc, CapturedEvent
@@ -31,8 +31,6 @@ INSERT_EVENTS = insert_into(CapturedEvent.__table__, EVENT_COLUMNS)
 INSERT_EVENTS_WITH_ID = insert_into(CapturedEvent.__table__, ["id", *EVENT_COLUMNS])
 INSERT_EPCS = insert_into(CapturedEpc.__table__, ["event_pk", "role", "epc"])
 INSERT_UNIT_EVENTS = insert_into(UnitEvent.__table__, UNIT_EVENT_COLUMNS)
-SET_STATUS = Bulk(lambda: update(Unit.__table__).where(Unit.__table__.c.id == bindparam("uid"))
-                  .values(status=bindparam("st", type_=Unit.__table__.c.status.type)))
 
 
 def land(play: _Play, report: CaptureReport, *, job_id: int | None = None) -> None:
@@ -69,7 +67,8 @@ def _row(play: _Play, e, now, job_id: int | None) -> dict:
     return {"manufacturer_id": play.tenant.id, "event_id": e.event_id, "event_type": e.type, "action": e.action,
             "biz_step": e.biz_step[:255], "disposition": e.disposition[:255], "biz_location": e.biz_location,
             "event_time": e.time, "captured_at": now, "units": play.counts.get(e.index, 0),
-            "body": json.dumps({k: v for k, v in e.body.items() if k != "errorDeclaration"},
+            "body": json.dumps(e.body if "errorDeclaration" not in e.body else
+                               {k: v for k, v in e.body.items() if k != "errorDeclaration"},
                                separators=(",", ":"), ensure_ascii=False),
             "capture_job_id": job_id, "declared_at": None, "declaration": None}
 
@@ -101,14 +100,24 @@ def _write(play: _Play, job_id: int | None) -> tuple[int, int]:
     if moved:
         session.execute(update(units).where(units.c.id == bindparam("uid")).values(parent_id=bindparam("pid")), moved)
     # New units were inserted with their final status; of the others, only those whose status changed.
-    SET_STATUS.run([{"uid": s.id, "st": s.status} for s in play.units.values()
-                    if not s.new and s.status is not s.stored])
+    _set_statuses([s for s in play.units.values() if not s.new and s.status is not s.stored])
     INSERT_UNIT_EVENTS.run([
         {"unit_id": ids[e["key"]], "biz_step": e["biz_step"], "disposition": e["disposition"],
          "occurred_at": e["occurred_at"], "recorded_at": now, "place": e["place"], "note": e["note"],
          "actor_id": play.actor_id, "actor_label": play.actor_label, "epcis_event_id": pk_of[e["index"]]}
         for e in play.unit_events])
     return len(fresh), len(moved)
+
+
+def _set_statuses(changed: list) -> None:
+    """The new statuses, one UPDATE per status and LOOKUP_BATCH units (a document sets few distinct ones)."""
+    by_status: dict = {}
+    for state in changed:
+        by_status.setdefault(state.status, []).append(state.id)
+    for status, ids in by_status.items():
+        for start in range(0, len(ids), LOOKUP_BATCH):
+            db.session.execute(update(Unit.__table__).where(Unit.__table__.c.id.in_(ids[start:start + LOOKUP_BATCH]))
+                               .values(status=status))
 
 
 def _insert_events(tenant_id: int, rows: list[dict], events: list) -> dict[int, int]:
