@@ -27,8 +27,9 @@ class Defaults:
     MAX_UPLOAD_BYTES = 10 * 1024 * 1024
     #: Largest request body, in bytes (CSV imports are the largest).
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
-    #: Largest picture accepted, in pixels (width x height): anything larger is refused as a decompression bomb.
-    MAX_IMAGE_PIXELS = 40_000_000
+    #: Largest picture accepted, in pixels (width x height): a 24-megapixel phone photo (6000 x 4000), about
+    #: 100 MB to decode; larger ones are refused from their header, before any decoding (docs/security.md).
+    MAX_IMAGE_PIXELS = 24_000_000
     #: Days scan records are kept; `flask --app portal privacy purge-scans` deletes older ones.
     SCAN_RETENTION_DAYS = 395
     #: Outgoing mail: empty MAIL_SERVER prints mail to the log instead of sending it.

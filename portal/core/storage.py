@@ -86,8 +86,10 @@ def _reencode(data: bytes, kind: str) -> tuple[str, str, bytes]:
         image = ImageOps.exif_transpose(image)  # keep the photo upright once EXIF is gone
         if image.mode not in ("RGB", "RGBA", "L"):
             image = image.convert("RGB" if kind == "JPEG" else "RGBA")
-        # A fresh image made from the pixels alone carries no EXIF, GPS or other metadata.
-        clean = Image.frombytes(image.mode, image.size, image.tobytes())
+        # A fresh image made from the pixels alone carries no EXIF, GPS or other metadata. Pasting copies the
+        # pixels straight across (no intermediate bytes object), so at most two copies of a picture are in memory.
+        clean = Image.new(image.mode, image.size)
+        clean.paste(image)
     mime, ext = IMAGE_TYPES[kind]
     out = io.BytesIO()
     clean.save(out, format=kind)
@@ -139,9 +141,39 @@ def _drop_uploads(session: Session, previous_transaction) -> None:
 
 
 def remove_stored(key: str) -> bool:
-    """Delete a file if it is there; says whether it was."""
+    """Delete a file (and the thumbnail made of it) if it is there; says whether it was."""
+    _stored_path(_thumbnail_key(key)).unlink(missing_ok=True)
     path = _stored_path(key)
     if not path.is_file():
         return False
     path.unlink()
     return True
+
+
+def _thumbnail_key(key: str) -> str:
+    return f"{Path(key).stem}.thumb.jpg"
+
+
+def thumbnail_of(key: str, edge: int) -> Path:
+    """A JPEG of the stored picture `key` at most `edge` pixels on its longer side, made once and kept.
+
+    The first request decodes the picture (a JPEG at a reduced scale straight from the file, which is far
+    cheaper than the full image); every later one is a file read. FileNotFoundError when `key` is gone."""
+    thumb = _stored_path(_thumbnail_key(key))
+    if thumb.is_file():
+        return thumb
+    source = open_stored(key)
+    with Image.open(source) as image:
+        image.draft("RGB", (edge, edge))  # JPEG only: decode at 1/2, 1/4 or 1/8 scale when that is enough
+        image = ImageOps.exif_transpose(image)
+        image.thumbnail((edge, edge))
+        if image.mode != "RGB":
+            background = Image.new("RGB", image.size, "white")
+            background.paste(image, mask=image.getchannel("A") if "A" in image.getbands() else None)
+            image = background
+        out = io.BytesIO()
+        image.save(out, format="JPEG", quality=82)
+    partial = thumb.with_name(f"{thumb.name}.{secrets.token_hex(4)}.part")
+    partial.write_bytes(out.getvalue())
+    partial.replace(thumb)  # two requests at once both write; each replace is whole
+    return thumb

@@ -14,12 +14,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from PIL import Image, ImageOps
 
 from portal.accounts.forms import EmptyForm
 from portal.core.db import utcnow
 from portal.core.errors import DomainError
-from portal.core.storage import IMAGE_TYPES, open_stored
+from portal.core.storage import IMAGE_TYPES, open_stored, thumbnail_of
 from portal.extensions import db, limiter
 from portal.ownership.models import Ownership
 from portal.warranty import queries, services
@@ -331,26 +330,13 @@ def photo(number: str, entry_id: int):
     except FileNotFoundError:
         abort(404)
     mime = MIME_BY_EXT.get(path.suffix.lstrip("."), "application/octet-stream")
-    if request.args.get("size") == "thumb":
-        response = send_file(io.BytesIO(_thumbnail(path)), mimetype="image/jpeg")
+    if request.args.get("size") == "thumb":  # made once at the first request, then read (core.storage)
+        response = send_file(thumbnail_of(entry.file_key, THUMB_PIXELS), mimetype="image/jpeg")
     else:
         response = send_file(path, mimetype=mime, download_name=entry.body or path.name)
     # The key is random and the file never changes: the browser may keep it, shared caches may not.
     response.headers["Cache-Control"] = "private, max-age=86400"
     return response
-
-
-def _thumbnail(path) -> bytes:
-    with Image.open(path) as image:
-        image = ImageOps.exif_transpose(image)
-        image.thumbnail((THUMB_PIXELS, THUMB_PIXELS))
-        if image.mode != "RGB":
-            background = Image.new("RGB", image.size, "white")
-            background.paste(image, mask=image.getchannel("A") if "A" in image.getbands() else None)
-            image = background
-        out = io.BytesIO()
-        image.save(out, format="JPEG", quality=82)
-    return out.getvalue()
 
 
 @bp.get("/my/claims/<number>/rma.pdf")
