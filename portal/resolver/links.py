@@ -68,6 +68,7 @@ def _portal_links(ai: str, path: str, link: DigitalLink, root: str) -> list[Link
     gtin = link.gtin
     if ai == "21":
         serial = {"gtin": gtin, "serial": link.serial}
+        unit_uri = f"{root}/01/{gtin}/21/{quote(link.serial, safe='')}"
         return [
             Link("verificationService", f"{root}/verdict{path}", title_of("verificationService"), default=True),
             Link("verificationService", f"{root}/verdict{path}?format=json", title_of("verificationService"), JSON),
@@ -76,6 +77,8 @@ def _portal_links(ai: str, path: str, link: DigitalLink, root: str) -> list[Link
             Link("recallStatus", f"{root}/recalls/lookup?{urlencode({**serial, 'format': 'json'})}",
                  title_of("recallStatus"), JSON),
             Link("certificationInfo", f"{root}/my/certificate{path}", title_of("certificationInfo"), PDF),
+            # The unit's EPCIS events, for partners holding a token of its manufacturer (docs/epcis.md).
+            Link("epcis", f"{root}/epcis/epcs/{quote(unit_uri, safe='')}/events", title_of("epcis"), JSON, ()),
         ]
     links = [Link("pip", f"{root}/product{path}", title_of("pip"), default=True)]
     if ai in ("01", "10"):
