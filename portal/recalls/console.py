@@ -13,6 +13,7 @@ from portal.accounts.models import Role
 from portal.accounts.tenancy import console as bp
 from portal.accounts.tenancy import scoped, staff_required, tenant_scoped
 from portal.catalog.models import ProductModel
+from portal.catalog.services import declare_identifier_case
 from portal.core.errors import DomainError
 from portal.core.exports import csv_text
 from portal.core.storage import store_image
@@ -81,7 +82,21 @@ def _fields(form: CampaignForm, campaign: RecallCampaign | None) -> dict:
 def recalls():
     rows = db.session.scalars(scoped(RecallCampaign).order_by(RecallCampaign.created_at.desc())).all()
     launched = campaign_progress([c for c in rows if c.state is not CampaignState.DRAFT])
-    return render_template("recalls/console_list.html", campaigns=rows, stats={p.campaign.id: p for p in launched})
+    return render_template("recalls/console_list.html", campaigns=rows, stats={p.campaign.id: p for p in launched},
+                           form=EmptyForm())
+
+
+@bp.post("/<tenant>/recalls/identifier-case")
+@staff_required()
+def identifier_case():
+    """Tenant admins declare whether the manufacturer's lots and serials are case-insensitive."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    declare_identifier_case(g.tenant, request.form.get("case_insensitive") == "yes", actor=current_user)
+    db.session.commit()
+    flash("Lots and serials now match in any case." if g.tenant.identifiers_case_insensitive
+          else "Lots and serials now match only as written.", "success")
+    return redirect(url_for(".recalls"))
 
 
 @bp.route("/<tenant>/recalls/new", methods=["GET", "POST"])

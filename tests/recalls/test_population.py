@@ -190,3 +190,23 @@ def test_the_recall_email_links_straight_to_the_owners_notice(fleet, mailbox):
     other = fleet.test_client()
     login(other, "ben@example.test")
     assert other.get("/" + link.split("://", 1)[1].split("/", 1)[1]).status_code == 404
+
+
+def test_a_tenant_admin_declares_the_identifiers_case_insensitive_from_the_recall_desk(fleet):
+    from portal.accounts.models import Role
+    from portal.accounts.services import add_staff
+    from tests.factories import PASSWORD
+
+    with fleet.app_context():
+        add_staff(ebike(), "admin@ebike.test", Role.ADMIN, password=PASSWORD, actor="test")
+        db.session.commit()
+    manager = fleet.test_client()
+    login(manager, MANAGER)
+    assert manager.post("/console/ebike/recalls/identifier-case", data={"case_insensitive": "yes"}).status_code == 403
+    admin = fleet.test_client()
+    login(admin, "admin@ebike.test")
+    assert "match only as written" in admin.get("/console/ebike/recalls").get_data(as_text=True)
+    assert admin.post("/console/ebike/recalls/identifier-case", data={"case_insensitive": "yes"}).status_code == 302
+    with fleet.app_context():
+        assert ebike().identifiers_case_insensitive
+        assert db.session.scalar(select(AuditEntry.action).where(AuditEntry.action == "tenant.identifier_case"))
