@@ -5,19 +5,17 @@ The schema comes from the Alembic migrations, never from create_all, so every te
 from __future__ import annotations
 
 import os
-import socket
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from portal import create_app
 from portal.extensions import db, limiter
+from tests.support.db import DB_KIND, _wipe, free_port
 
-DB_KIND = os.environ.get("PORTAL_TEST_DB", "sqlite")
 PASSWORD = "correct horse battery"
 
 
@@ -40,12 +38,6 @@ def database_url(tmp_path_factory):
         yield cluster.create_database("portal_test")
     finally:
         cluster.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -107,18 +99,6 @@ def _app(database_url, smtp_server, tmp_path_factory):
     yield app
     with app.app_context():
         db.engine.dispose()
-
-
-def _wipe(app) -> None:
-    with app.app_context():
-        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-        with db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            else:
-                for name in tables:
-                    conn.execute(text(f"DELETE FROM {name}"))
-        db.session.remove()
 
 
 @pytest.fixture

@@ -1,5 +1,4 @@
 """Sign-up with e-mail verification, sign-in throttling, password reset through the outbox and real SMTP."""
-import re
 
 import pytest
 from sqlalchemy import select
@@ -9,18 +8,7 @@ from portal.extensions import db
 from portal.notifications.models import DeliveryState, Notification
 from portal.notifications.services import deliver_due
 from tests.factories import PASSWORD, build_world, login
-
-
-def deliver(app):
-    with app.app_context():
-        return deliver_due()
-
-
-def link_in(message, path: str) -> str:
-    body = message.get_body(("plain",)).get_content()
-    match = re.search(r"http://portal\.test(" + re.escape(path) + r"[^\s]+)", body)
-    assert match, body
-    return match.group(1)
+from tests.support.mail import deliver, link_in
 
 
 def test_sign_up_sends_a_verification_mail_whose_link_verifies_the_address(app, client, mailbox):

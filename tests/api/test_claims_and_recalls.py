@@ -19,8 +19,8 @@ from portal.recalls import services as recalls
 from portal.recalls.models import RecallUnit, RecallUnitState
 from portal.warranty import services as warranty
 from portal.warranty.models import ClaimEntry, ClaimState, WarrantyClaim
-from tests.api.conftest import ApiClient, as_problem, make_token
 from tests.factories import GPSR_NOTICE
+from tests.support.api import ApiClient, as_problem, make_token
 
 RECEIPT = StoredFile(key="receipt-on-file.pdf", mime="application/pdf", name="receipt.pdf", size=1200)
 

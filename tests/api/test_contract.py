@@ -34,8 +34,8 @@ from portal.extensions import db
 from portal.ownership.services import register_unit
 from portal.recalls import services as recalls
 from portal.warranty import services as warranty
-from tests.api.conftest import ALL_SCOPES, make_token
 from tests.factories import GPSR_NOTICE
+from tests.support.api import ALL_SCOPES, make_token
 
 #: Not negative_data_rejection: the token travels in a header we add to every case, so a generated case that
 #: "drops" Authorization still carries it, and unknown query parameters are ignored by design.

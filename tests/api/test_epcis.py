@@ -15,7 +15,7 @@ from portal.catalog.models import Manufacturer, ProductModel, Unit, UnitEvent
 from portal.catalog.services import add_model
 from portal.demo import gtin_for
 from portal.extensions import db
-from tests.api.conftest import ApiClient, as_problem, make_token
+from tests.support.api import ApiClient, as_problem, make_token
 
 FIXTURES = Path(__file__).parent / "epcis"
 FORMS = ["urn", "digital-link"]

@@ -16,7 +16,7 @@ from portal.catalog.import_jobs import ImportJob, pending_import_jobs, run_impor
 from portal.catalog.importer import COLUMNS
 from portal.catalog.models import Lot, Unit, UnitEvent
 from portal.extensions import db
-from tests.api.conftest import ApiClient, as_problem, make_token
+from tests.support.api import ApiClient, as_problem, make_token
 
 HEADER = ",".join(COLUMNS)
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from portal.catalog.models import BizStep, UnitEvent
 from portal.extensions import db
-from tests.api.conftest import as_problem
+from tests.support.api import as_problem
 
 
 def sale(world, index: int = 0, **overrides) -> dict:
@@ -54,7 +54,7 @@ def test_the_same_key_with_another_body_is_refused(app, world, api):
 
 
 def test_keys_belong_to_one_token(app, world, api):
-    from tests.api.conftest import ApiClient, make_token
+    from tests.support.api import ApiClient, make_token
 
     other = ApiClient(api.client, make_token(app, world))
     headers = {"Idempotency-Key": "shared-key"}

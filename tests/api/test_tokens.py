@@ -12,8 +12,8 @@ from portal.accounts.services import find_user
 from portal.api.models import ApiToken
 from portal.core.db import utcnow
 from portal.extensions import db
-from tests.api.conftest import ApiClient, as_problem, make_token
 from tests.factories import login
+from tests.support.api import ApiClient, as_problem, make_token
 
 TOKEN_RE = re.compile(r"pvn_[a-z0-9]{10}_[A-Za-z0-9_-]{43}")
 

@@ -13,8 +13,8 @@ from portal.core.storage import StoredFile
 from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.ownership.services import register_unit
-from tests.api.conftest import ApiClient, as_problem, make_token
 from tests.factories import login
+from tests.support.api import ApiClient, as_problem, make_token
 
 RECEIPT = StoredFile(key="receipt-on-file.pdf", mime="application/pdf", name="receipt.pdf", size=1200)
 

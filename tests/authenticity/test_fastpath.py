@@ -12,8 +12,8 @@ from portal.authenticity.models import Scan
 from portal.catalog.models import Unit
 from portal.extensions import db, limiter
 from portal.ownership.services import register_unit, report_stolen
-from tests.authenticity.test_verdicts import keyed_world, with_param
-from tests.authenticity.test_verdicts import sign_unit as sign_code
+from tests.support.labels import keyed_world, with_param
+from tests.support.labels import sign_unit as sign_code
 
 JSON = {"Accept": "application/json"}
 

@@ -12,8 +12,8 @@ from portal.authenticity.nfc import diversify_key, sdm_mac, session_keys
 from portal.authenticity.taps import create_master_key
 from portal.catalog.models import Manufacturer, Unit
 from portal.extensions import db
-from tests.api.conftest import make_token
 from tests.factories import build_world, login
+from tests.support.api import make_token
 
 UID = "04A1B2C3D4E5F6"
 NEW_UID = "04112233445566"

@@ -9,64 +9,22 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.accounts.services import find_user
-from portal.authenticity.keys import create_key, revoke_key, rotate_key
-from portal.authenticity.labels import issue_label, label_uri
+from portal.authenticity.keys import revoke_key, rotate_key
 from portal.authenticity.models import Scan, SigningKey
-from portal.catalog.models import BizStep, Disposition, Manufacturer, Unit
+from portal.catalog.models import BizStep, Disposition, Unit
 from portal.catalog.services import add_model, create_unit, record_event
 from portal.core.secrets import decrypt_secret
 from portal.demo import gtin_for
 from portal.extensions import db
 from portal.ownership.services import register_unit, report_stolen
-from tests.factories import build_world
+from tests.support.labels import flip, keyed_world, sign_unit, tenant, verdict_of, with_param
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def keyed_world(app):
-    """The factory world, each tenant with a signing key."""
-    world = build_world(app)
-    with app.app_context():
-        for slug in ("acme", "bravo"):
-            create_key(db.session.scalar(select(Manufacturer).where(Manufacturer.slug == slug)), actor="test")
-        db.session.commit()
-    return world
 
 
 @pytest.fixture
 def world(app):
     return keyed_world(app)
-
-
-def tenant(slug):
-    return db.session.scalar(select(Manufacturer).where(Manufacturer.slug == slug))
-
-
-def sign_unit(app, unit_id) -> str:
-    """The path and query of a freshly issued label for the unit."""
-    with app.app_context():
-        unit = db.session.get(Unit, unit_id)
-        uri = label_uri(unit.model.gtin, unit.serial, issue_label(unit, actor="test"))
-        db.session.commit()
-    parts = urlsplit(uri)
-    return f"{parts.path}?{parts.query}"
-
-
-def verdict_of(client, path):
-    response = client.get(path, headers={"Accept": "application/json"})
-    return response.status_code, response.get_json()
-
-
-def with_param(path, key, value):
-    base, query = path.split("?")
-    params = dict(p.split("=", 1) for p in query.split("&"))
-    params[key] = value
-    return base + "?" + "&".join(f"{k}={v}" for k, v in params.items())
-
-
-def flip(text: str, index: int = 10) -> str:
-    ch = text[index]
-    return text[:index] + ("A" if ch != "A" else "B") + text[index + 1:]
 
 
 def test_a_label_signed_by_the_cli_verifies_as_genuine(app, client, world):

@@ -19,31 +19,12 @@ from pypdf import PdfReader
 from tests.browser.a11y import assert_accessible
 from tests.browser.signin import sign_in
 from tests.factories import build_world
+from tests.support.claims import ANSWER, QUESTION, give_unit, photo_file
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
-QUESTION = "Please send a photo of the serial number label on the back."
-ANSWER = "The label is under the strap; the photo I added shows it."
-
-
-def give_unit(app, email: str, unit_id: int) -> None:
-    """Register a unit with a receipt to `email` through the services (setup, not the journey under test)."""
-    from PIL import Image
-
-    from portal.accounts.services import find_user
-    from portal.catalog.models import Unit
-    from portal.core.storage import store_proof
-    from portal.extensions import db
-    from portal.ownership.services import register_unit
-
-    out = io.BytesIO()
-    Image.new("RGB", (60, 90), "white").save(out, format="PNG")
-    with app.app_context():
-        register_unit(find_user(email), db.session.get(Unit, unit_id), purchased_on=date.today() - timedelta(days=90),
-                      retailer="Acme Boutique", proof=store_proof(out.getvalue(), "receipt.png"))
-        db.session.commit()
 
 
 def shoot(page: Page, name: str) -> None:
@@ -72,16 +53,6 @@ def watch_console(page: Page) -> list[str]:
 
 def desk_ready(app) -> bool:
     return "console.claim" in app.view_functions and "console.claim_move" in app.view_functions
-
-
-def photo_file(tmp_path: Path, name: str = "scratched-case.jpg") -> Path:
-    from PIL import Image, ImageDraw
-
-    path = tmp_path / name
-    image = Image.new("RGB", (900, 1200), (225, 228, 235))
-    ImageDraw.Draw(image).ellipse((200, 300, 700, 800), outline=(60, 60, 60), width=18)
-    image.save(path, format="JPEG", quality=85)
-    return path
 
 
 def file_a_claim(owner: Page, *, photo: Path | None = None, screenshot: str | None = None,

@@ -11,9 +11,10 @@ from PIL import Image
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from tests.browser.test_journeys import give_unit, sign_in
-from tests.browser.test_screenshots import SHOTS
+from tests.browser.signin import sign_in
 from tests.factories import build_world
+from tests.support.journeys import give_unit
+from tests.support.screens import SHOTS
 
 pytestmark = pytest.mark.browser
 

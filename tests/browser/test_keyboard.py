@@ -23,9 +23,10 @@ from tests.browser.keyboard import (
     tab_and_type,
     tab_to,
 )
-from tests.browser.test_claim_journey import ANSWER, QUESTION, photo_file
-from tests.browser.test_claim_journey import give_unit as give_claim_unit
-from tests.browser.test_journeys import (
+from tests.factories import TOTP_SECRET, build_world
+from tests.support.claims import ANSWER, QUESTION, photo_file
+from tests.support.claims import give_unit as give_claim_unit
+from tests.support.journeys import (
     check_registered,
     give_unit,
     open_certificate,
@@ -33,24 +34,16 @@ from tests.browser.test_journeys import (
     verdict_shows_stolen,
     verify_link,
 )
-from tests.browser.test_languages import launch_cell_recall, read_french_answer
-from tests.browser.test_recall_journey import (
-    MANAGER,
-    OWNED_BIKE,
-    OWNER,
-    PARTNER,
-    build_fleet,
-    home_completion,
-)
-from tests.browser.test_recall_journey import TITLE as RECALL_TITLE
-from tests.browser.test_scan import (
+from tests.support.languages import launch_cell_recall, read_french_answer
+from tests.support.recall_fleet import MANAGER, OWNED_BIKE, OWNER, PARTNER, build_fleet, home_completion
+from tests.support.recall_fleet import TITLE as RECALL_TITLE
+from tests.support.scanning import (
     camera_phone,
     label_video,
     report_stolen_unit,
     signed_label_uri,
     verdict_on_server,
 )
-from tests.factories import TOTP_SECRET, build_world
 
 pytestmark = pytest.mark.browser
 

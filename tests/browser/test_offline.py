@@ -10,8 +10,8 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_scan import SHOTS, on_server, signed_label_uri, tamper, watch_problems
 from tests.factories import build_world
+from tests.support.scanning import SHOTS, on_server, signed_label_uri, tamper, watch_problems
 
 pytestmark = pytest.mark.browser
 

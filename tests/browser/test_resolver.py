@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.a11y import assert_accessible
-from tests.browser.test_scan import camera_phone, label_video, signed_label_uri, watch_problems
 from tests.factories import build_world
+from tests.support.scanning import camera_phone, label_video, signed_label_uri, watch_problems
 
 pytestmark = pytest.mark.browser
 

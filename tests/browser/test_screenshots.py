@@ -20,11 +20,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.a11y import assert_accessible
-from tests.browser.conftest import new_context, save_failure_screenshots, serve
+from tests.support.browser import new_context, save_failure_screenshots, serve
+from tests.support.screens import SHOTS
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 #: The key screens, copied to docs/screenshots/ on every light-scheme run; the README shows them.
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 KEY_SCREENS = {("verdict-genuine", "phone"), ("public-unit-stolen", "phone"), ("my-products", "phone"),
@@ -104,7 +104,7 @@ def demo(_app):
     from portal.demo import gtin_for, load_demo
     from portal.extensions import db, limiter
     from portal.ownership.models import Ownership
-    from tests.conftest import _wipe
+    from tests.support.db import _wipe
 
     limiter.reset()
     with _app.app_context():

@@ -14,8 +14,8 @@ from portal.catalog.models import Manufacturer, ProductModel, Unit, UnitEvent
 from portal.catalog.services import add_model
 from portal.demo import gtin_for
 from portal.extensions import db
-from tests.api.conftest import ALL_SCOPES, make_token
 from tests.factories import build_world
+from tests.support.api import ALL_SCOPES, make_token
 
 DOCUMENTS = Path(__file__).parent.parent / "api" / "epcis"
 FORMS = ["urn", "digital-link"]

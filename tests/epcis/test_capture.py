@@ -158,7 +158,7 @@ def test_options_on_capture_says_what_the_repository_takes(app, client):
 
 
 def test_a_token_without_events_write_and_no_token_are_refused(app, client, world):
-    from tests.api.conftest import make_token
+    from tests.support.api import make_token
 
     reader = make_token(app, world, ["events:read"])
     assert post(client, reader, document("urn", "02-shipping")).status_code == 403

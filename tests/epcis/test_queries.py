@@ -132,7 +132,7 @@ def test_a_parameter_that_cannot_be_read_is_a_400_query_parameter_problem(app, c
 
 
 def test_queries_need_the_events_read_scope(app, client, world):
-    from tests.api.conftest import make_token
+    from tests.support.api import make_token
 
     writer = make_token(app, world, ["events:write"])
     assert ask(client, writer, "/epcis/events", expect=403).get_json()["type"] == "epcisException:SecurityException"

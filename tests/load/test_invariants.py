@@ -38,8 +38,8 @@ from portal.recalls import services as recalls
 from portal.recalls.models import RecallCampaign, RecallNotice, RecallUnit
 from portal.warranty import services as warranty
 from portal.warranty.models import ClaimEntry, ClaimState, WarrantyClaim
-from tests.conftest import free_port
 from tests.factories import GPSR_NOTICE, PASSWORD, TOTP_SECRET, build_world
+from tests.support.db import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SCALE = int(os.environ.get("PORTAL_LOAD_SCALE", "1"))

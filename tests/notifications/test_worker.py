@@ -27,7 +27,7 @@ from portal.core.db import utcnow
 from portal.extensions import db
 from portal.notifications.models import DeliveryState, Notification
 from portal.notifications.services import MAX_ATTEMPTS, deliver_due, enqueue
-from tests.conftest import DB_KIND, free_port
+from tests.support.db import DB_KIND, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SMTP_DELAY = 0.02  # seconds the server takes per message

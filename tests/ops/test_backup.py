@@ -21,8 +21,8 @@ from portal.recalls import services as recalls
 from portal.recalls.models import RecallCampaign, RecallUnit
 from portal.warranty import services as warranty
 from portal.warranty.models import WarrantyClaim
-from tests.conftest import DB_KIND
 from tests.factories import GPSR_NOTICE, build_world
+from tests.support.db import DB_KIND
 
 RECEIPT = StoredFile(key="receipt.pdf", mime="application/pdf", name="receipt.pdf", size=10)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from portal.config import ROOT
-from tests.conftest import free_port
+from tests.support.db import free_port
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 

@@ -21,10 +21,8 @@ from portal.recalls import services as recalls
 from portal.recalls.models import RecallUnit
 from portal.warranty import services as warranty
 from tests.factories import GPSR_NOTICE, build_world
+from tests.support.privacy import DISPUTE, OWNER_MESSAGE, STOLEN_PLACE
 
-STOLEN_PLACE = "12 Rue de la Paix, Paris"
-OWNER_MESSAGE = "Please call me on 079 555 12 34 after six."
-DISPUTE = "I bought this watch in Geneva myself, my name is on the box."
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 

@@ -17,7 +17,7 @@ from portal.recalls.reports import unit_rows
 from portal.warranty import services as warranty
 from portal.warranty.models import ClaimEntry, WarrantyClaim
 from tests.factories import PASSWORD, login
-from tests.privacy.conftest import DISPUTE, OWNER_MESSAGE, STOLEN_PLACE
+from tests.support.privacy import DISPUTE, OWNER_MESSAGE, STOLEN_PLACE
 
 OLD_NAME = "Olivia Owner"
 PERSONAL = ("owner@example.test", OLD_NAME, STOLEN_PLACE, OWNER_MESSAGE, DISPUTE, "Taken from my car", "receipt.jpg",

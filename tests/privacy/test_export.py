@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.ownership.models import Ownership
 from portal.warranty.models import ClaimEntry, WarrantyClaim
 from tests.factories import login
-from tests.privacy.conftest import DISPUTE, OWNER_MESSAGE, STOLEN_PLACE
+from tests.support.privacy import DISPUTE, OWNER_MESSAGE, STOLEN_PLACE
 
 
 def download(client) -> zipfile.ZipFile:

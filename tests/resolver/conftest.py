@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft7Validator
 
-from tests.authenticity.test_verdicts import keyed_world, sign_unit
+from tests.support.labels import keyed_world, sign_unit
 
 DATA = Path(__file__).parent / "data"
 ROOT = "https://id.provenance.test"  # the tests ask over HTTPS, as GS1 resolvers are reached

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from portal.authenticity.keys import revoke_key, rotate_key
 from portal.catalog.models import Manufacturer
 from portal.extensions import db
-from tests.authenticity.test_verdicts import sign_unit, with_param
+from tests.support.labels import sign_unit, with_param
 
 JSON = {"Accept": "application/json"}
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "verify_label.py"

@@ -15,8 +15,8 @@ from portal.core.storage import store_image
 from portal.extensions import db
 from portal.ownership.models import Ownership
 from portal.recalls.models import RecallUnit
-from tests.console.test_tenancy import _png, acme_records
 from tests.factories import PASSWORD, build_world, login
+from tests.support.console import _png, acme_records
 
 ROLES = ("admin", "claims_agent", "recall_manager", "analyst")
 #: Everyone a page can meet: nobody, two owners, acme's staff by role, another tenant's admin, the platform

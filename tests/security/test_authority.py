@@ -12,8 +12,8 @@ from portal.api.tokens import scopes_for_role
 from portal.catalog.models import Manufacturer
 from portal.core.errors import Conflict, DomainError
 from portal.extensions import db
-from tests.api.conftest import make_token
 from tests.factories import PASSWORD, build_world, login
+from tests.support.api import make_token
 
 ADMIN = "admin@acme.test"
 

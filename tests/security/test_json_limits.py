@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from portal.core.json_limits import MAX_DEPTH, MAX_DIGITS, json_limit_problem
-from tests.api.conftest import make_token
 from tests.factories import build_world
+from tests.support.api import make_token
 
 ENDPOINTS = ["/api/v1/units", "/api/v1/remedies", "/scans/place"]
 NESTED = "[" * 50_000 + "]" * 50_000  # a RecursionError in json.loads

@@ -123,7 +123,7 @@ def test_last_seen_moves_at_most_once_a_minute(app, world):
 
 
 def test_a_password_reset_ends_every_session_on_the_list(app, world, mailbox):
-    from tests.accounts.test_views import deliver, link_in
+    from tests.support.mail import deliver, link_in
 
     client = app.test_client()
     login(client, world.owner)

@@ -27,8 +27,8 @@ from portal.extensions import db
 from portal.ownership.models import Ownership
 from portal.ownership.services import register_unit
 from portal.warranty.models import WarrantyClaim
-from tests.api.conftest import make_token
 from tests.factories import build_world, login
+from tests.support.api import make_token
 
 # --- hostile files ------------------------------------------------------------------------------------
 

@@ -21,8 +21,8 @@ from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.notifications.services import deliver_due
 from portal.ownership.services import current_ownership, register_unit
-from portal.warranty import queries as desk_queries
 from portal.warranty import desk, services
+from portal.warranty import queries as desk_queries
 from portal.warranty.models import ClaimEntry, ClaimState, ExtendedCoverage, WarrantyClaim, WarrantyTerms
 from tests.factories import PASSWORD, build_world, login
 
