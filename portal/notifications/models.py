@@ -19,11 +19,15 @@ class DeliveryState(StrEnum):
 
 class Notification(db.Model):
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_state_next_attempt_at", "state", "next_attempt_at"),)
+    __table_args__ = (Index("ix_notifications_state_next_attempt_at", "state", "next_attempt_at"),
+                      Index("ix_notifications_topic_state", "topic", "state"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Unique: the same cause never yields two notices.
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    #: The cause a message belongs to, for counting and withdrawing its messages together (e.g. "recall:7");
+    #: empty for one-off mail.
+    topic: Mapped[str] = mapped_column(String(120), default="", server_default="")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     channel: Mapped[str] = mapped_column(String(20), default="email")
     recipient: Mapped[str] = mapped_column(String(254))

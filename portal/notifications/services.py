@@ -1,14 +1,16 @@
 """Write notifications into the outbox, and deliver due ones.
 
-`enqueue` runs inside the transaction of the change that causes the notice (docs/architecture.md, invariant 5); the
-unique dedupe key makes a repeated cause a no-op. `deliver_due` is what the worker runs.
+`enqueue` (one message) and `enqueue_many` (one INSERT ... SELECT for a whole set of recipients) run inside the
+transaction of the change that causes the notice (docs/architecture.md, invariant 5); the unique dedupe key
+makes a repeated cause a no-op. A `topic` names the cause a message belongs to (a campaign, say), so its
+area can count or withdraw them without knowing the outbox's columns (`withdraw`, queries.count).
+`deliver_due` is what the worker runs.
 """
 from __future__ import annotations
 
+import json
 import logging
-import smtplib
 from collections.abc import Callable
-from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
@@ -16,26 +18,47 @@ from pathlib import Path
 from flask import current_app, g, render_template
 from flask_babel import force_locale
 from jinja2 import TemplateNotFound
-from sqlalchemy import select
+from sqlalchemy import Select, String, cast, func, insert, literal, null, select, true, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from portal.core.db import utcnow
+from portal.core.db import UTCDateTime, utcnow
 from portal.core.i18n import current_language, user_locale
 from portal.extensions import db
+from portal.notifications.delivery import (
+    LOCK_CLASS,
+    MAX_ATTEMPTS,
+    Outcomes,
+    Transport,
+    batch_size,
+    claim_batch,
+)
 from portal.notifications.models import DeliveryState, Notification
 
+__all__ = ["MAX_ATTEMPTS", "deliver_due", "enqueue", "enqueue_many", "register_renderer", "withdraw"]
+
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 8
+Rendered = tuple[str, str, str]
 #: Renderers for notices written in bulk without a body (template name -> (subject, text, html)).
-RENDERERS: dict[str, Callable[[Notification], tuple[str, str, str]]] = {}
+RENDERERS: dict[str, Callable[[Notification], Rendered]] = {}
+#: Optional batch renderers: all of a claimed batch's notes of the template at once -> {note id: rendered}.
+BATCH_RENDERERS: dict[str, Callable[[list[Notification]], dict[int, Rendered]]] = {}
 
 
-def register_renderer(template: str, render: Callable[[Notification], tuple[str, str, str]]) -> None:
+def register_renderer(template: str, render: Callable[[Notification], Rendered], *,
+                      batch: Callable[[list[Notification]], dict[int, Rendered]] | None = None) -> None:
     """Render outbox rows of `template` at send time with `render` (subject, text, HTML); areas register theirs
-    in their init_app."""
+    in their init_app. `batch`, when given, renders all of a claimed batch's rows of the template in one call
+    (one query for what they share, the common parts once per language) and returns {note id: (subject, text,
+    HTML)}; a row it leaves out, or all of them if it raises, go through `render`."""
     RENDERERS[template] = render
+    if batch is not None:
+        BATCH_RENDERERS[template] = batch
+    else:
+        BATCH_RENDERERS.pop(template, None)
 
 
-def enqueue(*, recipient: str, template: str, subject, dedupe_key: str, user=None,
+def enqueue(*, recipient: str, template: str, subject, dedupe_key: str, user=None, topic: str = "",
             **context) -> Notification | None:
     """Render `templates/mail/<template>.txt` (and `.html` when present) into an outbox row.
 
@@ -53,6 +76,7 @@ def enqueue(*, recipient: str, template: str, subject, dedupe_key: str, user=Non
     with force_locale(user_locale(user) if user is not None else current_language()):
         note = Notification(
             dedupe_key=dedupe_key,
+            topic=topic,
             user_id=getattr(user, "id", None),
             recipient=recipient,
             template=template,
@@ -73,53 +97,127 @@ def _render_optional(name: str, context: dict) -> str:
         return ""
 
 
+def enqueue_many(recipients: Select, *, topic: str, template: str, subject: str, context: dict | None = None,
+                 new_topic: bool = False) -> int:
+    """One outbox row per row of `recipients`, in one INSERT ... SELECT; returns how many were written.
+
+    `recipients` selects, by label: `key` (text, unique within the topic: the row's dedupe key is
+    "<topic>:<key>"), `recipient` (the address), and optionally `user_id` and `context` (a JSON object as text
+    for the renderer; without it every row gets `context`). The rows carry no body: the renderer registered
+    for `template` writes each at send time, in its reader's language; `subject` is stored as a fallback.
+    A key already in the outbox is skipped (ON CONFLICT DO NOTHING), so repeating a cause sends nothing twice;
+    `new_topic=True` says no row of the topic can exist yet (a first launch) and spares that check, which
+    costs on every row on PostgreSQL. The caller filters out erased or unconfirmed addresses."""
+    if ":" in topic[-1:] or not topic:
+        raise ValueError("a topic is a non-empty name that does not end with ':'")
+    found = recipients.subquery()
+    columns = found.c
+    now = literal(utcnow(), UTCDateTime)
+    rows = select(
+        literal(f"{topic}:") + cast(columns.key, String), literal(topic),
+        columns.user_id if "user_id" in columns else null(), literal("email"), columns.recipient,
+        literal(template), literal(str(subject)[:200]), literal(""), literal(""),
+        columns.context if "context" in columns else literal(json.dumps(context or {})),
+        literal(DeliveryState.PENDING.value), literal(0), now, now, literal("")).where(true())  # SQLite needs a
+    # WHERE before ON CONFLICT to tell it from a join's ON
+    target = ["dedupe_key", "topic", "user_id", "channel", "recipient", "template", "subject", "body_text",
+              "body_html", "context", "state", "attempts", "next_attempt_at", "created_at", "last_error"]
+    if new_topic:
+        stmt = insert(Notification)
+    elif db.session.get_bind().dialect.name == "postgresql":
+        stmt = postgresql_insert(Notification).on_conflict_do_nothing()
+    else:
+        stmt = sqlite_insert(Notification).on_conflict_do_nothing()
+    before = None if new_topic else _topic_size(topic)
+    db.session.execute(stmt.from_select(target, rows))
+    return _topic_size(topic) - (before or 0)
+
+
+def _topic_size(topic: str) -> int:
+    return db.session.scalar(select(func.count()).select_from(Notification).where(Notification.topic == topic))
+
+
+def withdraw(topic: str, *, reason: str = "withdrawn") -> int:
+    """Stop the topic's messages not yet sent (they end dead, with `reason`); returns how many. On PostgreSQL
+    the rows a worker has claimed are left to it (they go out and are recorded sent: at most a batch,
+    delivery.BATCH_SIZE); the rest are locked the same way until the caller commits, so no worker takes them
+    meanwhile. SQLite has one worker and no such locks."""
+    stmt = update(Notification).where(Notification.topic == topic, Notification.state == DeliveryState.PENDING)
+    if db.session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.where(func.pg_try_advisory_xact_lock(LOCK_CLASS, Notification.id))
+    return db.session.execute(stmt.values(state=DeliveryState.DEAD, last_error=reason[:500])
+                              .execution_options(synchronize_session=False)).rowcount
+
+
 class Unsendable(Exception):
     """The message itself is at fault (a header the mail library refuses), so no retry could send it."""
 
 
 def deliver_due(limit: int = 100, only_ids: list[int] | None = None) -> int:
-    """Send up to `limit` due notifications; returns how many were sent. Commits per message."""
-    sent = 0
-    for _ in range(limit):
-        note = _claim_next(only_ids)
-        if note is None:
-            break
-        try:
-            _send(note)
-        except Unsendable as exc:  # retrying cannot help: dead at once, with the reason
-            note.attempts += 1
-            note.state = DeliveryState.DEAD
-            note.last_error = f"cannot be sent: {exc}"[:500]
-            log.error("notification %s can never be sent: %s", note.id, exc)
-        except Exception as exc:  # noqa: BLE001 - any transport failure is retried later
-            note.attempts += 1
-            note.last_error = str(exc)[:500]
-            if note.attempts >= MAX_ATTEMPTS:
-                note.state = DeliveryState.DEAD
-            else:
-                note.next_attempt_at = utcnow() + timedelta(seconds=30 * 2 ** note.attempts)
-            log.warning("delivery of notification %s failed: %s", note.id, exc)
-        else:
-            note.attempts += 1
-            note.state = DeliveryState.SENT
-            note.sent_at = utcnow()
-            sent += 1
-        db.session.commit()
+    """Send up to `limit` due notifications in batches (portal.notifications.delivery); returns how many were
+    sent. Each outcome is committed before the next message goes; the session's transaction holds the claim of
+    the batch and is committed after it."""
+    sent = done = 0
+    db.session.commit()  # what the caller wrote is in (the outcomes go through a connection of their own)
+    outcomes, transport = Outcomes(), Transport()
+    try:
+        while done < limit:
+            notes = claim_batch(min(batch_size(), limit - done), only_ids)
+            if not notes:
+                break
+            done += len(notes)
+            sent += _deliver(notes, outcomes, transport)
+            db.session.commit()  # ends the claim: rows still pending go back to the queue
+    finally:
+        transport.close()
+        outcomes.close()
     return sent
 
 
-def _claim_next(only_ids: list[int] | None) -> Notification | None:
-    stmt = (
-        select(Notification)
-        .where(Notification.state == DeliveryState.PENDING, Notification.next_attempt_at <= utcnow())
-        .order_by(Notification.id)
-        .limit(1)
-    )
-    if only_ids is not None:
-        stmt = stmt.where(Notification.id.in_(only_ids))
-    if db.session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)  # several workers share the queue
-    return db.session.scalar(stmt)
+def _deliver(notes: list[Notification], outcomes: Outcomes, transport: Transport) -> int:
+    sent = 0
+    rendered = _render_batches(notes)
+    for note in notes:
+        try:
+            msg = build_message(note, *rendered.get(note.id) or _content(note))
+        except (ValueError, TypeError) as err:  # e.g. a line break in the subject: the same every time
+            outcomes.failed(note, f"cannot be sent: {err}", final=True)
+            log.error("notification %s can never be sent: %s", note.id, err)
+            continue
+        except Exception as exc:  # noqa: BLE001 - a renderer's failure is retried later, like a transport's
+            outcomes.failed(note, str(exc))
+            log.warning("rendering notification %s failed: %s", note.id, exc)
+            continue
+        try:
+            _hand_over(note, msg, transport)
+        except Exception as exc:  # noqa: BLE001 - any transport failure is retried later
+            outcomes.failed(note, str(exc))
+            log.warning("delivery of notification %s failed: %s", note.id, exc)
+        else:
+            outcomes.sent(note)
+            sent += 1
+    return sent
+
+
+def _content(note: Notification) -> tuple[str, str, str]:
+    """(subject, text, HTML): as written at enqueue, or by the template's renderer at send time."""
+    if not note.body_text and note.template in RENDERERS:
+        return RENDERERS[note.template](note)
+    return note.subject, note.body_text, note.body_html
+
+
+def _render_batches(notes: list[Notification]) -> dict[int, tuple[str, str, str]]:
+    """What batch renderers make for their templates' notes in one call each; a failing batch renderer leaves
+    its notes to the one-by-one renderer, so one bad row cannot hold back the others."""
+    rendered: dict[int, tuple[str, str, str]] = {}
+    for template, render_many in BATCH_RENDERERS.items():
+        mine = [n for n in notes if n.template == template and not n.body_text]
+        if mine:
+            try:
+                rendered.update(render_many(mine))
+            except Exception:
+                log.exception("batch rendering of %s failed; rendering one by one", template)
+    return rendered
 
 
 def mail_folder() -> Path:
@@ -127,36 +225,27 @@ def mail_folder() -> Path:
     return Path(current_app.config.get("MAIL_FOLDER") or Path(current_app.instance_path) / "mail")
 
 
-def build_message(note: Notification) -> EmailMessage:
+def build_message(note: Notification, subject: str | None = None, text: str | None = None,
+                  html: str | None = None) -> EmailMessage:
+    """The message of `note`, with the content given (rendered at send time) or the content stored."""
     msg = EmailMessage()
     msg["From"] = current_app.config["MAIL_FROM"]
     msg["To"] = note.recipient
-    msg["Subject"] = note.subject
+    msg["Subject"] = note.subject if subject is None else subject
     msg["Message-ID"] = note.message_id
     msg["Date"] = formatdate(note.created_at.timestamp())
-    msg.set_content(note.body_text)
-    if note.body_html:
-        msg.add_alternative(note.body_html, subtype="html")
+    msg.set_content(note.body_text if text is None else text)
+    html = note.body_html if html is None else html
+    if html:
+        msg.add_alternative(html, subtype="html")
     return msg
 
 
-def _send(note: Notification) -> None:
-    cfg = current_app.config
-    if not note.body_text and note.template in RENDERERS:
-        note.subject, note.body_text, note.body_html = RENDERERS[note.template](note)
-    try:
-        msg = build_message(note)
-    except (ValueError, TypeError) as err:  # e.g. a line break in the subject: the same every time
-        raise Unsendable(str(err)) from err
-    if not cfg.get("MAIL_SERVER"):
-        folder = mail_folder()
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{note.id}.eml").write_bytes(bytes(msg))
-        log.warning("MAIL_SERVER is not set; mail to %s written to %s", note.recipient, folder / f"{note.id}.eml")
+def _hand_over(note: Notification, msg: EmailMessage, transport: Transport) -> None:
+    if current_app.config.get("MAIL_SERVER"):
+        transport.send(msg)
         return
-    with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=20) as smtp:
-        if cfg.get("MAIL_USE_TLS"):
-            smtp.starttls()
-        if cfg.get("MAIL_USERNAME"):
-            smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"])
-        smtp.send_message(msg)
+    folder = mail_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{note.id}.eml").write_bytes(bytes(msg))
+    log.warning("MAIL_SERVER is not set; mail to %s written to %s", note.recipient, folder / f"{note.id}.eml")
