@@ -14,6 +14,7 @@ from portal.accounts.second_factor import factor_of, needs_second_factor
 from portal.core.errors import DomainError, Throttled
 from portal.core.i18n import current_language
 from portal.core.urls import local_path
+from portal.core.work import attempt, on_field, shown_by_page
 from portal.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__)
@@ -33,13 +34,9 @@ def _safe_next(target: str | None) -> str:
 def signup():
     form = SignUpForm()
     if form.validate_on_submit():
-        try:
-            services.sign_up(form.email.data, form.password.data, form.name.data, locale=current_language())
-        except DomainError as err:
-            db.session.rollback()
-            getattr(form, err.field or "email").errors.append(str(err))
+        if not attempt(lambda: services.sign_up(form.email.data, form.password.data, form.name.data,
+                                                locale=current_language()), refused=on_field(form, form.email)):
             return render_template("accounts/signup.html", form=form), 400
-        db.session.commit()
         # The same answer whether the address was new or already had an account (the e-mail says which),
         # so sign-up tells nobody who has an account: no sign-in here, the password signs in next.
         flash(_("Welcome to Provenance. We sent you an e-mail: follow its link to confirm your address."), "success")
@@ -84,12 +81,9 @@ def signout():
 
 @bp.get("/verify/<token>")
 def verify(token: str):
-    try:
-        services.verify_email(token)
-    except DomainError as err:
-        db.session.rollback()
-        return render_template("error.html", code=400, title=_("Link not valid"), text=str(err)), 400
-    db.session.commit()
+    verified = attempt(lambda: services.verify_email(token), refused=shown_by_page)
+    if not verified:
+        return render_template("error.html", code=400, title=_("Link not valid"), text=str(verified.refusal)), 400
     flash(_("Your e-mail address is confirmed. You can register your products now."), "success")
     return redirect(url_for("ownership.my_products") if current_user.is_authenticated else url_for("accounts.signin"))
 
@@ -122,13 +116,9 @@ def reset_request():
 def reset(token: str):
     form = ResetForm()
     if form.validate_on_submit():
-        try:
-            services.reset_password(token, form.password.data)
-        except DomainError as err:
-            db.session.rollback()
-            form.password.errors.append(str(err))
+        if not attempt(lambda: services.reset_password(token, form.password.data),
+                       refused=on_field(form, form.password)):
             return render_template("accounts/reset.html", form=form), 400
-        db.session.commit()
         logout_user()
         flash(_("Your password is changed. Sign in with the new one."), "success")
         return redirect(url_for("accounts.signin"))

@@ -39,6 +39,10 @@ def flash_refusal(err: DomainError) -> None:
     flash(str(err), "error")
 
 
+def shown_by_page(err: DomainError) -> None:
+    """The page shows the refusal itself, from the outcome (`Outcome.refusal`)."""
+
+
 def on_field(form, default_field) -> Callable[[DomainError], None]:
     """A refusal shown on the form field it names (`err.field`), else on `default_field`."""
     def show(err: DomainError) -> None:
