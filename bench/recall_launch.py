@@ -119,6 +119,14 @@ def prepare(units: int, owners: int, prefix: str = "4099999"):
     return tenant, model
 
 
+#: The rest of a GPSR notice (Regulation (EU) 2023/988 Art. 36(2)), without which launch refuses.
+WHOLE_NOTICE = {"remedy_instructions": "Bring the bike to a dealer.", "remedies": "repair,replace",
+                "contact_phone": "0800 100 200", "share_request": "Please share this notice.",
+                "product_image": "bench/bike.png", "identifier_location": "On the frame, under the bottom bracket.",
+                "identifier_image": "bench/label.png", "sold_from": "2025-01-01", "sold_where": "Dealers",
+                "sold_by": "Bench Bikes"}
+
+
 class StatementClock:
     """Wall time per SQL statement while active (SQLAlchemy engine events; nothing is replaced)."""
 
@@ -166,7 +174,7 @@ def run(url: str, units: int, owners: int, tmp: Path) -> None:
             db.session.commit()
 
         fields = {"title": "Brake cable may fray", "hazard": "Loss of braking",
-                  "criteria": {"model_ids": [model.id]}}
+                  "criteria": {"model_ids": [model.id]}, **WHOLE_NOTICE}
         campaign = save_draft(tenant, actor="bench", number="R-LAUNCH", **fields)
         scratch = save_draft(tenant, actor="bench", number="R-BARE", **fields)
         db.session.commit()

@@ -26,7 +26,7 @@ FORGED_ENTRY = (
 
 def _launch(title: str, instructions: str, number: str = "R-1") -> None:
     tenant = db.session.scalar(select(Manufacturer).where(Manufacturer.slug == "ebike"))
-    campaign = services.save_draft(tenant, actor="test", **{**GPSR_NOTICE, "remedy_instructions": instructions or "-"}, number=number, title=title, hazard="Cells can overheat.",
+    campaign = services.save_draft(tenant, actor="test", **{**GPSR_NOTICE, "remedy_instructions": instructions if instructions.strip() else "-"}, number=number, title=title, hazard="Cells can overheat.",
                                    criteria={"lots": ["CELL-A"]})
     services.launch(campaign, remedy_available=True, actor="test")
 

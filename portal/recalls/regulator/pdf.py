@@ -9,4 +9,4 @@ from portal.recalls.regulator import Report
 def render_report_pdf(report: Report) -> bytes:
     from weasyprint import HTML  # heavy: loaded when the first report is drawn
 
-    return HTML(string=render_template("recalls/regulator_report.html", report=report)).write_pdf()
+    return HTML(string=render_template("recalls/console_regulator_report.html", report=report)).write_pdf()
