@@ -4,13 +4,16 @@ from __future__ import annotations
 from flask import Flask, g
 from flask_babel import lazy_gettext as _l
 
+from portal.core.signals import account_erasing
 from portal.extensions import login_manager
 
 
 def init_app(app: Flask) -> None:
     # Imported when wiring, not at the top: every area's models import this package, and the pages import most
-    # areas. security_views adds its pages to the accounts blueprint.
-    from portal.accounts import guard, queries, security_views, views  # noqa: F401
+    # areas. security_views adds its pages to the accounts blueprint; erasure answers an account's erasure.
+    from portal.accounts import erasure, guard, queries, security_views, views  # noqa: F401
+
+    account_erasing.connect(erasure.erase, weak=False)
 
     app.register_blueprint(views.bp)
     login_manager.login_view = "accounts.signin"

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from flask import Flask
 
+from portal.core.signals import account_erasing
+
 
 def init_app(app: Flask) -> None:
-    from portal.catalog.models import biz_step_label, event_note  # imported when wiring, as every area does
+    # Imported when wiring, as every area does; `erasure` answers an account's erasure.
+    from portal.catalog import erasure
+    from portal.catalog.models import biz_step_label, event_note
 
+    account_erasing.connect(erasure.erase, weak=False)
     app.jinja_env.filters.update(biz_step=biz_step_label, event_note=event_note)

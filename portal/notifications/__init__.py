@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from flask import Flask, g
 
+from portal.core.signals import account_erasing
 from portal.extensions import db
 
 
 def init_app(app: Flask) -> None:
-    from portal.notifications.services import deliver_due  # imported when wiring, as every area does
+    # Imported when wiring, as every area does; `erasure` answers an account's erasure.
+    from portal.notifications import erasure
+    from portal.notifications.services import deliver_due
+
+    account_erasing.connect(erasure.erase, weak=False)
 
     @app.after_request
     def deliver_fresh_mail(response):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from portal.core.signals import ownership_started, units_landed
+from portal.core.signals import account_erasing, ownership_started, units_landed
 from portal.notifications.services import register_renderer
 from portal.recalls.models import RemedyType
 
@@ -15,8 +15,10 @@ def remedy_label(value: str) -> str:
 
 def init_app(app: Flask) -> None:
     # Imported when wiring: the pages import most areas. `console` adds the recall pages to the console
-    # blueprint, which portal.console registers after every area.
-    from portal.recalls import console, console_reports, hooks, notices, services, views  # noqa: F401
+    # blueprint, which portal.console registers after every area; `erasure` answers an account's erasure.
+    from portal.recalls import console, console_reports, erasure, hooks, notices, services, views  # noqa: F401
+
+    account_erasing.connect(erasure.erase, weak=False)
 
     app.register_blueprint(views.bp)
     # What the owner's pages (ownership/) show of recalls, without ownership importing recalls.
