@@ -90,10 +90,8 @@ class Filters:
 EVERYTHING = Filters()
 
 
-def facts(manufacturer_id: int, filters: Filters = EVERYTHING, *, before: date | None = None,
-          only=None) -> Subquery:
-    """One row per unit of the tenant that passes `filters`, as known before the day `before` (default: all);
-    with `only` (a SELECT of unit ids), just those units, read through the indexes on unit_id.
+def facts(manufacturer_id: int, filters: Filters = EVERYTHING, *, before: date | None = None) -> Subquery:
+    """One row per unit of the tenant that passes `filters`, as known before the day `before` (default: all).
 
     Columns: unit_id, model_id, lot_id, status, made (day number), made_m (month number), sold, sold_m,
     at_till (1 when a till or partner recorded the sale), channel, registered (day number), registered_m.
@@ -107,9 +105,6 @@ def facts(manufacturer_id: int, filters: Filters = EVERYTHING, *, before: date |
     sale_where = [mine, UnitEvent.unit_id.between(lowest, highest), UnitEvent.biz_step == BizStep.RETAIL_SELLING,
                   UnitEvent.retracted_at.is_(None), UnitEvent.note != REGISTRATION_NOTE]
     reg_where = [mine, Ownership.unit_id.between(lowest, highest)]
-    if only is not None:
-        sale_where.append(UnitEvent.unit_id.in_(only))
-        reg_where.append(Ownership.unit_id.in_(only))
     if before is not None:
         sale_where.append(day_number(UnitEvent.occurred_at, timestamp=True) < day_of(before))
         reg_where.append(day_number(Ownership.since, timestamp=True) < day_of(before))
@@ -139,8 +134,6 @@ def facts(manufacturer_id: int, filters: Filters = EVERYTHING, *, before: date |
         .outerjoin(reg, reg.c.unit_id == Unit.id)
         .where(mine, Unit.parent_id.is_(None))
     )
-    if only is not None:
-        stmt = stmt.where(Unit.id.in_(only))
     if before is not None:
         stmt = stmt.where(or_(Unit.manufactured_on.is_(None), made < day_of(before)))
     if filters.model is not None:

@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import case, distinct, func, literal, select
 
 from portal.catalog.models import ProductModel, Unit
 from portal.extensions import db
@@ -98,9 +98,9 @@ class Life:
 
 
 def life(manufacturer_id: int, filters: Filters, cutoff: int) -> Life:
-    """Two statements: the units grouped by model, lot, month of sale, month of first failure claim and
-    months of cover; and the failure claims of those units grouped by model, month of sale and month filed
-    (its facts read only the claimed units)."""
+    """One statement: the units, each with its failure claims (a unit without a claim once, with a null
+    month), grouped by model, lot, month of sale, month of first claim, months of cover and month filed;
+    `units` counts each unit in its first-claim (or claimless) group only, `n` counts claims."""
     f = facts(manufacturer_id, filters, before=month_start(cutoff))
     c = failure_claims(manufacturer_id, cutoff)
     first = select(c.c.unit_id, func.min(c.c.claim_m).label("first_m")).group_by(c.c.unit_id).subquery("first")
@@ -114,20 +114,23 @@ def life(manufacturer_id: int, filters: Filters, cutoff: int) -> Life:
            .group_by(ExtendedCoverage.unit_id).subquery("ext"))
     base_end = start + ProductModel.warranty_months
     end = case((ext.c.until > base_end, ext.c.until), else_=base_end)
-    key = (f.c.model_id, f.c.lot_id, f.c.sold_m, first.c.first_m, start, end)
-    units = {tuple(row[:-1]): row[-1] for row in db.session.execute(
-        select(*key, func.count())
+    key = (f.c.model_id, f.c.lot_id, f.c.sold_m, first.c.first_m, start, end, c.c.claim_m)
+    units: dict[tuple, int] = defaultdict(int)
+    claims: dict[tuple[int, int, int], int] = defaultdict(int)
+    for model, lot, s, first_m, begins, ends, claim_m, n, distinct_units in db.session.execute(
+        select(*key, func.count(), func.count(distinct(f.c.unit_id)))
         .join(ProductModel, ProductModel.id == f.c.model_id)
         .outerjoin(t, t.model_id == f.c.model_id)
         .outerjoin(first, first.c.unit_id == f.c.unit_id)
+        .outerjoin(c, c.c.unit_id == f.c.unit_id)
         .outerjoin(ext, ext.c.unit_id == f.c.unit_id)
-        .where(f.c.sold_m.is_not(None)).group_by(*key))}
-    claimed = facts(manufacturer_id, filters, before=month_start(cutoff), only=select(c.c.unit_id))
-    claims = {(m, s, cm): n for m, s, cm, n in db.session.execute(
-        select(claimed.c.model_id, claimed.c.sold_m, c.c.claim_m, func.count())
-        .join(c, c.c.unit_id == claimed.c.unit_id).where(claimed.c.sold_m.is_not(None))
-        .group_by(claimed.c.model_id, claimed.c.sold_m, c.c.claim_m))}
-    return Life(cutoff, units, claims)
+        .where(f.c.sold_m.is_not(None)).group_by(*key)
+    ):
+        if claim_m is None or claim_m == first_m:
+            units[(model, lot, s, first_m, begins, ends)] += distinct_units
+        if claim_m is not None:
+            claims[(model, s, claim_m)] += n
+    return Life(cutoff, dict(units), dict(claims))
 
 
 @dataclass(frozen=True)

@@ -160,9 +160,8 @@ def outcome_mix(manufacturer_id: int, filters: Filters) -> dict[str, float]:
             .where(WarrantyClaim.manufacturer_id == manufacturer_id, ClaimEntry.kind == "state",
                    ClaimEntry.to_state.in_(list(OUTCOMES)))
             .group_by(ClaimEntry.to_state))
-    if filters.active:  # only the claims of units that pass the filters (their facts read by unit id)
-        claimed = select(WarrantyClaim.unit_id).where(WarrantyClaim.manufacturer_id == manufacturer_id)
-        f = facts(manufacturer_id, filters, only=claimed)
+    if filters.active:  # only the claims of units that pass the filters
+        f = facts(manufacturer_id, filters)
         stmt = stmt.join(f, f.c.unit_id == WarrantyClaim.unit_id)
     counted = dict(db.session.execute(stmt).all())
     total = sum(counted.values())
