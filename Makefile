@@ -54,12 +54,14 @@ run: $(STAMP) translations
 # The production stack on one machine: migrations, gunicorn (deploy/gunicorn.conf.py) and one outbox worker.
 # The database is DATABASE_URL's (PostgreSQL when it points at it), else instance/portal.sqlite3. Plain HTTP
 # on 127.0.0.1:8000, so cookies go without the Secure flag; behind nginx with TLS use deploy/ and docs/deploy.md.
+# The workers count rate limits in one SQLite file (instance/ratelimits.sqlite3), so a limit holds across them.
 SERVE_BIND ?= 127.0.0.1:8000
 serve: $(STAMP)
 	$(BIN)/flask --app portal db upgrade
 	@echo "Serving on http://$(SERVE_BIND) with gunicorn and an outbox worker (Ctrl+C stops both)"
 	export PORTAL_SESSION_COOKIE_SECURE=False PORTAL_REMEMBER_COOKIE_SECURE=False PORTAL_MAIL_DELIVER_AFTER_REQUEST=False \
-	  PORTAL_LOG_FORMAT=$${PORTAL_LOG_FORMAT:-json} GUNICORN_BIND=$(SERVE_BIND); \
+	  PORTAL_LOG_FORMAT=$${PORTAL_LOG_FORMAT:-json} GUNICORN_BIND=$(SERVE_BIND) \
+	  PORTAL_RATELIMIT_STORAGE_URI=$${PORTAL_RATELIMIT_STORAGE_URI:-sqlite:///$(PORTAL_INSTANCE_PATH)/ratelimits.sqlite3}; \
 	  $(BIN)/flask --app portal worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	  $(BIN)/gunicorn -c deploy/gunicorn.conf.py
 

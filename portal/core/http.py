@@ -2,10 +2,11 @@
 error handlers in portal.web, the outage handler in portal.ops and the lean verdict path all use these)."""
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.core.negotiation import wants_json
 from portal.extensions import db
 
 CSP = (
@@ -35,6 +36,6 @@ def is_private() -> bool:
 
 
 def error_page(code: int, title: str, text: str):
-    if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
+    if wants_json():  # ?format=json too: a lookup's 429 stays JSON (core.negotiation)
         return jsonify({"type": "about:blank", "title": title, "detail": text, "status": code})
     return render_template("error.html", code=code, title=title, text=text)

@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 import logging
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from portal.core.http import server_error_page
 from portal.core.i18n import current_language
+from portal.core.negotiation import wants_json
 from portal.extensions import db, login_manager
 
 log = logging.getLogger(__name__)
@@ -49,9 +50,7 @@ def outage_response(err: BaseException):
     log.warning("database unavailable (%s); answering 503", type(getattr(err, "orig", None) or err).__name__)
     retry = int(current_app.config.get("OUTAGE_RETRY_AFTER") or 30)
     headers = {"Retry-After": str(retry), "Cache-Control": "no-store"}
-    wants_json = request.path.startswith("/api/") or request.accept_mimetypes.best in (
-        "application/json", "application/problem+json")
-    if wants_json:
+    if wants_json():  # the API, ?format=json and JSON clients (core.negotiation)
         return current_app.response_class(json.dumps(outage_problem(retry)), status=503, headers=headers,
                                           mimetype="application/problem+json")
     # Rendered straight from the environment: context processors would query the database again. The language
