@@ -181,3 +181,23 @@ def test_the_api_v1_route_stays_an_alias_with_its_own_report(app, client, world,
     response = client.post("/api/v1/epcis/capture", json=document("urn", "02-shipping"),
                            headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200 and response.get_json()["accepted"] == 1
+
+
+def test_identifiers_of_other_kinds_are_kept_but_name_no_unit(app, client, world, token):
+    """A GIAI (an asset) beside a unit, as GS1's AssociationEvent examples send it; a broken SGTIN still fails."""
+    watch = sgtin("urn", world.gtin_a, world.serials_a[1])
+    event = {"type": "AssociationEvent", "eventID": "urn:uuid:assoc-giai", "action": "ADD",
+             "eventTime": "2025-03-06T10:00:00Z", "eventTimeZoneOffset": "+00:00",
+             "parentID": "urn:epc:id:grai:4012345.55555.1", "childEPCs": ["urn:epc:id:giai:4000001.12345", watch]}
+    broken = dict(event, eventID="urn:uuid:assoc-broken", childEPCs=["urn:epc:id:sgtin:4012345.00001.X"])
+
+    job = capture(client, token, wrap([event, broken]), behaviour="proceed")
+
+    assert job["captured"] == 1 and [e["eventID"] for e in job["errors"]] == ["urn:uuid:assoc-broken"]
+    assert "13 digits" in job["errors"][0]["detail"]
+    notes = [e[2] for e in unit_state(app, world.gtin_a, world.serials_a[1])["events"]]
+    assert any("Associated with urn:epc:id:grai:4012345.55555.1" in n for n in notes)
+    found = client.get("/epcis/events?MATCH_epc=urn:epc:id:giai:4000001.12345",
+                       headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert [e["eventID"] for e in found["epcisBody"]["queryResults"]["resultsBody"]["eventList"]] == [
+        "urn:uuid:assoc-giai"]

@@ -322,8 +322,20 @@ def _place(raw: dict) -> str:
     return ""
 
 
+_UNIT_CLAIM = re.compile(r"urn:epc:id:(?:sgtin|sscc):|[a-z][a-z0-9+.\-]*://[^?#]*/0[01]/", re.IGNORECASE)
+_URI_LIKE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:\S{1,500}")
+
+
+def _other_identifier(item) -> bool:
+    """An identifier that is no unit and does not claim to be one (a GIAI, GRAI, GSRN, a location...):
+    EPCIS allows any; it stays with the event and queries match it, but it names no unit."""
+    return isinstance(item, str) and bool(_URI_LIKE.fullmatch(item.strip())) and not _UNIT_CLAIM.match(item.strip())
+
+
 def _units(raw: dict, key: str) -> list[Sgtin]:
-    """The SGTINs of a list, each once, in order. SSCCs are logistic units, not units: they are skipped."""
+    """The SGTINs of a list, each once, in order. SSCCs are logistic units, not units: they are skipped, and
+    so are identifiers of other kinds (assets, returnable items, services); one that claims to be an SGTIN or
+    SSCC and cannot be read is an error."""
     value = raw.get(key, [])
     if value is None:
         value = []
@@ -335,7 +347,8 @@ def _units(raw: dict, key: str) -> list[Sgtin]:
         try:
             epc = parse_epc(item)
         except EpcisSyntaxError as err:
-            bad.append(str(err))
+            if not _other_identifier(item):
+                bad.append(str(err))
             continue
         if isinstance(epc, Sgtin):
             found.setdefault(epc.key, epc)
