@@ -29,6 +29,7 @@ AREAS: tuple[str, ...] = (
     "portal.warranty",
     "portal.recalls",
     "portal.privacy",
+    "portal.passport",  # before portal.api and portal.console, whose blueprints its endpoints and pages join
     "portal.api",
     "portal.epcis",  # the EPCIS 2.0 REST binding at /epcis (docs/epcis.md)
     "portal.insights",  # stock age, sell-through, reach, failure curves, reserve forecast (docs/insights.md)

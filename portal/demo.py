@@ -22,6 +22,7 @@ from portal.core.storage import store_image
 from portal.extensions import db
 from portal.ownership.models import Ownership
 from portal.ownership.services import register_unit, report_stolen
+from portal.passport import demo_data as passports
 from portal.recalls.services import launch, save_draft
 from portal.warranty.models import ClaimEntry
 from portal.warranty.services import file_claim, move
@@ -126,6 +127,7 @@ def load_demo(scale: int = 1) -> None:
         identifier_image=store_image(pictures.rating_label(), "label.png").key,
         criteria={"model_ids": [pack_model.id], "lots": ["CELL-A1"], "remedy_unit": "assembly"})
     launch(recall, remedy_available=True, actor="demo")
+    passports.load(velora, pack_model)  # the PowerPack's battery passport (docs/passport.md)
     _a_year_of_owners(watches, date.today())
     for ownership in db.session.scalars(select(Ownership)):  # owners registered on the day they bought
         ownership.since = datetime.combine(ownership.purchased_on, time(16, 30), tzinfo=UTC)

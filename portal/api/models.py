@@ -25,6 +25,8 @@ class Scope(StrEnum):
     EVENTS_READ = "events:read"
     LINKS_READ = "links:read"
     LINKS_WRITE = "links:write"
+    PASSPORTS_READ = "passports:read"
+    PASSPORTS_WRITE = "passports:write"
 
     @property
     def words(self) -> str:
@@ -43,6 +45,8 @@ SCOPE_WORDS = {
     Scope.EVENTS_READ: "Query captured EPCIS events",
     Scope.LINKS_READ: "Read the links published at your Digital Links",
     Scope.LINKS_WRITE: "Publish, change and retire links at your Digital Links",
+    Scope.PASSPORTS_READ: "Read your products' passports, every tier",
+    Scope.PASSPORTS_WRITE: "Post dynamic passport data (state of health, cycles, negative events)",
 }
 
 #: Printed before every token, so a leaked one is recognisable (secret scanners, logs).

@@ -79,6 +79,10 @@ def _portal_links(ai: str, path: str, link: DigitalLink, root: str) -> list[Link
             Link("certificationInfo", f"{root}/my/certificate{path}", title_of("certificationInfo"), PDF),
             # The unit's EPCIS events, for partners holding a token of its manufacturer (docs/epcis.md).
             Link("epcis", f"{root}/epcis/epcs/{quote(unit_uri, safe='')}/events", title_of("epcis"), JSON, ()),
+            # The unit's product passport (portal/passport/, docs/passport.md); a model without one answers 404.
+            Link("dpp", f"{root}/passport/01/{gtin}/21/{quote(link.serial, safe='')}", title_of("dpp")),
+            Link("dpp", f"{root}/passport/01/{gtin}/21/{quote(link.serial, safe='')}?format=json", title_of("dpp"),
+                 JSON),
         ]
     links = [Link("pip", f"{root}/product{path}", title_of("pip"), default=True)]
     if ai in ("01", "10"):

@@ -25,6 +25,7 @@ TITLES = {
     "certificationInfo": _l("Ownership and warranty certificate"),
     "epcis": _l("Event history (EPCIS)"),
     "productPassport": _l("Product passport"),
+    "dpp": _l("Digital product passport"),
     "instructions": _l("Instructions"),
     "support": _l("Support"),
     "repairInfo": _l("Repair information"),
