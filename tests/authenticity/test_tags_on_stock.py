@@ -150,3 +150,28 @@ def test_staff_who_are_not_admins_cannot_change_tags(app, client, world, master)
           next(e for r, e in world.staff_a.items() if r != "admin"))
     response = client.post(f"/console/acme/units/{world.unit_ids_a[0]}/nfc-tag", data={"uid": UID})
     assert response.status_code == 403 and nfc_uid(app, world.unit_ids_a[0]) is None
+
+
+def test_a_tag_attached_to_an_existing_demo_unit_verifies_a_tap_and_refuses_its_replay(app, client):
+    """The demo's watch VC42-000017 was imported without a tag; the CLI fits one, as a workshop would."""
+    from portal.demo import load_demo
+
+    with app.app_context():
+        load_demo()
+        db.session.commit()
+        unit = db.session.scalar(select(Unit).where(Unit.serial == "VC42-000017"))
+        gtin, serial, before = unit.model.gtin, unit.serial, unit.nfc_uid
+        master = create_master_key(unit.model.manufacturer, actor="test")
+        db.session.commit()
+    assert before is None
+
+    result = app.test_cli_runner().invoke(args=["nfc", "attach", "vautrin", "--gtin", gtin, "--serial", serial,
+                                                "--uid", UID])
+
+    assert result.exit_code == 0, result.output
+    query = tap_query(*derived(master, UID), UID, 1)
+    path = f"/nfc/{gtin}/{serial}?{query}"
+    first = client.get(path, headers={"Accept": "application/json"}).get_json()
+    assert first["verdict"] == "genuine", first
+    replay = client.get(path, headers={"Accept": "application/json"}).get_json()
+    assert replay["verdict"] == "not_genuine" and replay["reason"] == "replayed_tap"
