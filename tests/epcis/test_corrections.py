@@ -148,3 +148,25 @@ def test_the_verdict_reads_the_corrected_status(app, client, world, token):
 
     after = client.get(path, headers={"Accept": "application/json"}).get_json()
     assert "destroyed" not in [w["code"] for w in after["warnings"]]
+
+
+def test_the_owners_page_shows_a_withdrawn_event_struck_through_with_the_reason(app, client, world, token):
+    from datetime import date
+
+    from portal.accounts.services import find_user
+    from portal.ownership.services import register_unit
+
+    with app.app_context():
+        ownership = register_unit(find_user(world.owner), db.session.get(Unit, world.unit_ids_a[0]),
+                                  purchased_on=date(2025, 2, 1), retailer="Shop")
+        db.session.commit()
+        ownership_id = ownership.id
+    shipping = events_of("urn", "02-shipping")[0]
+    capture(client, token, wrap([shipping]))
+    capture(client, token, wrap([declared(shipping)]))
+
+    login(client, world.owner)
+    page = client.get(f"/my/units/{ownership_id}").get_data(as_text=True)
+
+    assert 'class="retracted"' in page and "<del>EPCIS ObjectEvent" in page
+    assert "Withdrawn by its sender: Declared erroneous by its sender (incorrect data)" in page
