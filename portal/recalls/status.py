@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import exists, or_, select
 
-from portal.catalog.models import Lot, Unit
+from portal.catalog.models import Lot, ProductModel, Unit
 from portal.core.db import is_one_of
 from portal.extensions import db
 from portal.recalls.models import (
@@ -56,17 +56,28 @@ def has_open_recall(unit_id: int) -> bool:
 
 def public_recalls(model_id: int, lot: str | None = None) -> list[dict]:
     """The active campaigns affecting a model (or one of its lots), as the public product page and the
-    resolver's recall status show them: no owner or unit is named."""
+    resolver's recall status show them: no owner or unit is named. A campaign counts when units of the model
+    (lot) are in its population, or when its criteria name the model (and, if they name lots, this lot)."""
 
     affected = (select(RecallUnit.campaign_id)
                 .join(Unit, or_(Unit.id == RecallUnit.unit_id, Unit.id == RecallUnit.holder_id))
                 .where(Unit.model_id == model_id))
     if lot is not None:
         affected = affected.join(Lot, Lot.id == Unit.lot_id).where(Lot.code == lot)
+    populated = set(db.session.scalars(affected.distinct()))
     campaigns = db.session.scalars(
-        select(RecallCampaign).where(RecallCampaign.id.in_(affected.distinct()),
-                                     is_one_of(RecallCampaign.state, ACTIVE_CAMPAIGN_STATES))
+        select(RecallCampaign).where(
+            RecallCampaign.manufacturer_id == select(ProductModel.manufacturer_id)
+            .where(ProductModel.id == model_id).scalar_subquery(),
+            is_one_of(RecallCampaign.state, ACTIVE_CAMPAIGN_STATES))
         .order_by(RecallCampaign.launched_at)).all()
+
+    def named(campaign: RecallCampaign) -> bool:
+        rules = campaign.rules
+        lots = rules.get("lots") or []
+        return model_id in (rules.get("model_ids") or []) and (lot is None or not lots or lot in lots)
+
     return [{"campaign": c.number, "title": c.title, "hazard": c.hazard, "remedy": c.remedy_type.value,
              "instructions": c.remedy_instructions, "contact": c.contact,
-             "remedy_available": c.state is CampaignState.ACTIVE} for c in campaigns]
+             "remedy_available": c.state is CampaignState.ACTIVE}
+            for c in campaigns if c.id in populated or named(c)]
