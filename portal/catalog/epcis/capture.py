@@ -14,7 +14,7 @@ for a unit is the table in docs/epcis.md.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
@@ -22,9 +22,9 @@ from sqlalchemy.orm import aliased
 
 from portal.catalog.epcis.document import MAX_EVENTS, Event, collector_paused, events_of
 from portal.catalog.epcis.models import CapturedEvent
+from portal.catalog.epcis.report import CaptureRefused, CaptureReport
 from portal.catalog.epcis.vocabulary import Sgtin, epc_label
 from portal.catalog.models import BizStep, Disposition, Manufacturer, ProductModel, Unit, UnitEvent
-from portal.core.errors import Invalid
 from portal.core.signals import events_landed
 from portal.extensions import db
 
@@ -35,24 +35,6 @@ STEP_ALIASES = {"assembling": BizStep.INSTALLING, "disassembling": BizStep.REMOV
 BIZ_STEPS = {s.value: s for s in BizStep} | STEP_ALIASES
 DISPOSITIONS = {d.value: d for d in Disposition}
 MAX_NAMED = 20
-
-
-class CaptureRefused(Invalid):
-    """An atomic capture in which some event failed: nothing was captured."""
-
-    type = "https://provenance.example/problems/epcis-capture-refused"
-
-    def __init__(self, report: CaptureReport):
-        failed = report.errors
-        super().__init__(f"{len(failed)} of {report.events} events cannot be captured, so none was "
-                         "(atomic capture). Fix them, or capture without atomic to keep the others.")
-        self.report = report
-        self.errors = [{"location": "json", "field": f"epcisBody.eventList.{e['index']}",
-                        "detail": f"{e['event_id'] or 'event without eventID'}: {e['detail']}"} for e in failed]
-
-
-class DeclarationRefused(Invalid):
-    """An errorDeclaration names an event this tenant never captured."""
 
 
 @dataclass
@@ -71,35 +53,6 @@ class _UnitState:
     latest: datetime | None = None
     #: The status stored before this document: only a changed one is written back.
     stored: Disposition | None = None
-
-
-@dataclass
-class CaptureReport:
-    events: int = 0
-    accepted: int = 0
-    duplicates: int = 0
-    units_created: int = 0
-    unit_events: int = 0
-    #: Events declared erroneous by this capture.
-    declared: int = 0
-    #: Per event: index, event_id, type, result (accepted / duplicate / rejected), units, detail, epcs.
-    results: list[dict] = field(default_factory=list)
-
-    @property
-    def errors(self) -> list[dict]:
-        return [r for r in self.results if r["result"] == "rejected"]
-
-    @property
-    def notes(self) -> list[dict]:
-        return [{"index": r["index"], "event_id": r["event_id"], "detail": note}
-                for r in self.results for note in r.get("notes", [])]
-
-    def as_dict(self) -> dict:
-        return {"events": self.events, "accepted": self.accepted, "duplicates": self.duplicates,
-                "rejected": len(self.errors), "units_created": self.units_created, "unit_events": self.unit_events,
-                "declared": self.declared,
-                "errors": [{k: e[k] for k in ("index", "event_id", "type", "detail", "epcs")} for e in self.errors],
-                "results": [{k: r[k] for k in ("index", "event_id", "result")} for r in self.results]}
 
 
 def capture_document(tenant: Manufacturer, document, *, atomic: bool = False, actor,
