@@ -1,6 +1,12 @@
-"""Printed recall letters (one PDF per batch, WeasyPrint) for owners e-mail cannot reach."""
+"""Printed recall letters (one PDF per batch, WeasyPrint in a pool of processes) for owners e-mail cannot reach."""
 from __future__ import annotations
 
+import io
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import BinaryIO
 
 from flask import render_template
@@ -31,20 +37,69 @@ def unreachable_owners(campaign: RecallCampaign) -> list[User]:
     return list(db.session.scalars(_unreachable(campaign).order_by(User.id)))
 
 
-def render_letters(campaign: RecallCampaign, out: BinaryIO) -> int:
-    """One PDF for the batch; each letter speaks its owner's language (one batch may mix several)."""
-    from weasyprint import HTML
+#: Letters laid out together by one process (one part of the PDF); a part's layout is what a process holds.
+LETTERS_PER_PART = 25
+#: Parts queued ahead per process: enough to keep every core busy, few enough to keep memory flat.
+AHEAD = 2
 
-    owners = unreachable_owners(campaign)
-    if not owners:
+
+def render_letters(campaign: RecallCampaign, out: BinaryIO, *, processes: int | None = None) -> int:
+    """One PDF for the batch, written to `out`; each letter speaks its owner's language (one batch may mix
+    several). Returns the number of letters.
+
+    Streaming: owners are read LETTERS_PER_PART at a time, each part's HTML is made here (it needs the
+    database and the owner's language) and laid out by WeasyPrint in a pool of `processes` processes (default:
+    one per core; a batch of one part is laid out here), at most AHEAD parts per process in flight, and the
+    parts' pages are joined in order into `out`. Memory stays that of a few parts plus the finished PDF."""
+    ids = list(db.session.scalars(_unreachable(campaign).with_only_columns(User.id).order_by(User.id)))
+    if not ids:
         return 0
-    units = units_by_owner(campaign.id, _unreachable(campaign).with_only_columns(User.id))
+    parts = (_part_html(campaign, ids[i:i + LETTERS_PER_PART]) for i in range(0, len(ids), LETTERS_PER_PART))
+    processes = processes or os.cpu_count() or 1
+    if len(ids) <= LETTERS_PER_PART or processes == 1:
+        pdfs = map(_layout, parts)
+        _join(pdfs, out)
+        return len(ids)
+    context = multiprocessing.get_context("spawn")  # a clean process: no inherited connections or locks
+    with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
+        _join(_in_order(pool, parts, processes * AHEAD), out)
+    return len(ids)
+
+
+def _part_html(campaign: RecallCampaign, owner_ids: list[int]) -> str:
+    owners = db.session.scalars(select(User).where(User.id.in_(owner_ids)).order_by(User.id)).all()
+    units = units_by_owner(campaign.id, owner_ids)
     sections = []
     for user in owners:
         with force_locale(user_locale(user)):
             letter = {"user": user, "units": units.get(user.id, [])}
             sections.append(Markup(render_template("recalls/_letter.html", campaign=campaign, letter=letter,
                                                    headline=str(HEADLINE))))
-    html = render_template("recalls/letters.html", campaign=campaign, sections=sections)
-    HTML(string=html).write_pdf(out)
-    return len(sections)
+    return render_template("recalls/letters.html", campaign=campaign, sections=sections)
+
+
+def _layout(html: str) -> bytes:
+    """WeasyPrint's part of the work, in a pool process: HTML in, PDF bytes out (nothing else crosses)."""
+    from weasyprint import HTML  # loaded when first used: it is heavy
+
+    return HTML(string=html).write_pdf()
+
+
+def _in_order(pool: ProcessPoolExecutor, parts: Iterator[str], ahead: int) -> Iterator[bytes]:
+    """The PDFs of `parts` in their order, with at most `ahead` parts submitted and not yet joined."""
+    waiting: deque[Future] = deque()
+    for html in parts:
+        waiting.append(pool.submit(_layout, html))
+        if len(waiting) >= ahead:
+            yield waiting.popleft().result()
+    while waiting:
+        yield waiting.popleft().result()
+
+
+def _join(pdfs: Iterable[bytes], out: BinaryIO) -> None:
+    from pypdf import PdfWriter  # loaded when first used, like WeasyPrint
+
+    writer = PdfWriter()
+    for pdf in pdfs:
+        writer.append(io.BytesIO(pdf))
+    writer.write(out)
