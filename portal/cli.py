@@ -15,6 +15,8 @@ from portal.accounts.second_factor import code_for, secret_from_text, step_at
 from portal.accounts.services import add_staff, create_user
 from portal.authenticity.cli import register_authenticity_cli
 from portal.authenticity.nfc_cli import register_nfc_cli
+from portal.authenticity.partitions import check_due as scan_months_due
+from portal.authenticity.partitions import ensure_scan_partitions
 from portal.authenticity.sheets import pending_runs, render_run
 from portal.catalog.epcis.cli import register_epcis_cli
 from portal.catalog.import_jobs import pending_import_jobs, run_import_job
@@ -187,6 +189,8 @@ def init_app(app: Flask) -> None:
                     run_import_job(job_id)
                 if checkpoint_due():
                     write_checkpoint()  # anchors the audit chain's head (portal.core.audit_head)
+                if scan_months_due() and ensure_scan_partitions():  # PostgreSQL: scans' months ahead
+                    db.session.commit()
                 sent = deliver_due()
             except Exception as exc:  # noqa: BLE001 - a passing database hiccup must not stop delivery
                 db.session.rollback()
