@@ -136,6 +136,10 @@ def recall(campaign_id: int):
 
 
 def _dashboard(campaign: RecallCampaign, remedy_form: RemedyForm, status: int = 200):
+    timeline = deadlines(campaign)
+    periodic = [d for d in timeline if d.key.startswith(("nhtsa-quarterly-", "nhtsa-annual-"))]
+    upcoming = next((d for d in periodic if d.state == "due"), None)
+    shown = [d for d in timeline if d not in periodic or d.state in ("late", "done") or d is upcoming]
     notices = db.session.scalars(select(Notification).where(
         Notification.dedupe_key.startswith(f"recall:{campaign.id}:")).order_by(Notification.id.desc()).limit(20)).all()
     eml = {n.id for n in notices if (mail_folder() / f"{n.id}.eml").is_file()}
@@ -143,7 +147,7 @@ def _dashboard(campaign: RecallCampaign, remedy_form: RemedyForm, status: int = 
                            series=completion_series(campaign), notices=notices, eml=eml, form=EmptyForm(),
                            remedy_form=remedy_form, schedule_form=ScheduleForm(prefix="schedule"),
                            reach=campaign_reach(campaign),
-                           late=sum(d.state == "late" for d in deadlines(campaign))), status
+                           timeline=shown, late=sum(d.state == "late" for d in timeline)), status
 
 
 @bp.post("/<tenant>/recalls/<int:campaign_id>/<action>")

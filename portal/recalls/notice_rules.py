@@ -26,7 +26,7 @@ from portal.catalog.models import Manufacturer, ProductModel, Unit
 from portal.core.errors import Invalid
 from portal.extensions import db
 from portal.recalls.models import RecallCampaign, RemedyType
-from portal.recalls.targeting import direct_matches
+from portal.recalls.targeting import affected_units, direct_matches
 
 HEADING = _l("Product safety recall")
 
@@ -103,10 +103,13 @@ def build_notice(campaign: RecallCampaign) -> NoticeDocument:
     rules = campaign.rules
     models = list(db.session.scalars(select(ProductModel).where(ProductModel.id.in_(rules.get("model_ids") or []))
                                      .order_by(ProductModel.name)))
-    if not models:  # criteria without models: the models of the matching units
-        ids = direct_matches(campaign).with_only_columns(Unit.model_id).distinct().limit(20)
-        models = list(db.session.scalars(select(ProductModel).where(ProductModel.id.in_(ids))
-                                         .order_by(ProductModel.name)))
+    if not models:  # criteria without models: the units counted (the bikes holding a cell lot), then the parts
+        counted = affected_units(campaign).subquery()
+        found = [select(Unit.model_id).where(Unit.id.in_(select(counted.c.id))).distinct().limit(20),
+                 direct_matches(campaign).with_only_columns(Unit.model_id).distinct().limit(20)]
+        for ids in found:
+            models += [m for m in db.session.scalars(select(ProductModel).where(ProductModel.id.in_(ids))
+                                                     .order_by(ProductModel.name)) if m not in models]
     brand = db.session.scalar(select(Manufacturer.name).where(Manufacturer.id == campaign.manufacturer_id)) or ""
     picture = campaign.product_image or next((m.image_path for m in models if m.image_path), "") or ""
     identifiers = [f"GTIN {m.gtin}" for m in models] + [_("lot %(lot)s", lot=lot) for lot in rules.get("lots") or []]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -22,6 +23,13 @@ from tests.browser.signin import sign_in
 from tests.factories import FLEET_PREFIX, PASSWORD, build_bike_fleet
 
 pytestmark = pytest.mark.browser
+
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+def shoot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"gpsr-{name}.png"), full_page=True)
 
 TENANT, NUMBER, TITLE = "ebike", "R-2026-016", "Battery cells can overheat"
 MANAGER, PARTNER, OWNER, CONTACT = ("recalls@ebike.test", "partner@ebike.test", "rider@example.test",
@@ -113,12 +121,14 @@ def test_a_gpsr_recall_from_refused_draft_to_exported_reports(app, mailbox, new_
     expect(manager.locator("#population-counts")).to_contain_text("4 matching parts · 4 assemblies")
     expect(manager.locator("#notice-problems")).to_have_count(0)
     assert_accessible(manager)
+    shoot(manager, "draft-desktop")
     manager.get_by_role("button", name="Launch: remedy available").click()
     expect(manager.get_by_text("Launched: 4 units affected; owners are being notified.")).to_be_visible()
     expect(manager.locator("#direct-reach")).to_have_text("50%")  # the owner's account and the contact
     expect(manager.locator("#reach-flag")).to_be_visible()
     campaign_url = manager.url
     assert_accessible(manager)
+    shoot(manager, "dashboard-desktop")
 
     # The e-mails: the GPSR notice for the owner with a link straight to her notice, and for the contact.
     with app.app_context():
@@ -136,6 +146,7 @@ def test_a_gpsr_recall_from_refused_draft_to_exported_reports(app, mailbox, new_
     expect(neighbour.get_by_role("heading", level=1, name="Product safety recall")).to_be_visible()
     expect(neighbour.get_by_text("Stop using the product immediately.")).to_be_visible()
     assert_accessible(neighbour)
+    shoot(neighbour, "public-notice-phone")
 
     # The owner opens the e-mail's link, chooses a remedy, changes it, and finds it kept.
     sign_in(owner, OWNER)
@@ -153,6 +164,7 @@ def test_a_gpsr_recall_from_refused_draft_to_exported_reports(app, mailbox, new_
     expect(owner.get_by_label("Your remedy")).to_have_value("repair")
     expect(owner.get_by_label("Preferred date (optional)")).to_have_value(day)
     expect(owner.locator("#saved-choice")).to_contain_text("Your remedy: Repair.")
+    shoot(owner, "notice-phone")
 
     # The partner records the repair (typing the pack's serial, in lower case: the hint names the unit).
     sign_in(partner, PARTNER)

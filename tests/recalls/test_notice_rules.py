@@ -30,7 +30,7 @@ def test_a_whole_notice_has_every_element_and_nothing_forbidden(fleet):
         doc = build_notice(campaign)
         assert missing_elements(doc) == [] and check(campaign) == []
         assert doc.heading == "Product safety recall" and doc.brand == "E-Bike Co"
-        assert "lot CELL-A" in doc.identifiers and doc.product_names == ["Cell"]
+        assert "lot CELL-A" in doc.identifiers and doc.product_names == ["Bike", "Cell"]  # counted, then the part
 
 
 @pytest.mark.parametrize("letter, change", [(k, c) for k, changes in WITHOUT.items() for c in changes])

@@ -119,3 +119,24 @@ def test_another_tenants_staff_get_404_for_the_reports(fleet, launched, fmt):
     login(client, "boss@other.test")
     assert client.get(f"/console/ebike/recalls/{launched}/reports/cpsc-15b{fmt}").status_code == 404
     assert client.get(f"/console/other/recalls/{launched}/reports/cpsc-15b{fmt}").status_code == 404
+
+
+def test_the_dashboard_timeline_shows_each_deadline_and_what_is_late(fleet, launched):
+    client = fleet.test_client()
+    login(client, MANAGER)
+    page = client.get(f"/console/ebike/recalls/{launched}").get_data(as_text=True)
+    timeline = page[page.index('id="timeline"'):page.index("</section>", page.index('id="timeline"'))]
+    assert "NHTSA Part 573 defect report" in timeline and "2026-03-09" in timeline
+    assert "NHTSA owner notification" in timeline and "EU Safety Business Gateway notification" in timeline
+    assert timeline.count("NHTSA quarterly report") == 1  # the next one only
+    late = [d for d in deadlines(db_campaign(fleet, launched)) if d.state == "late"]
+    assert late and f'id="late-count">{len(late)} late' in page
+
+
+def db_campaign(app, campaign_id):
+    from portal.recalls.models import RecallCampaign
+
+    with app.app_context():
+        campaign = db.session.get(RecallCampaign, campaign_id)
+        db.session.expunge(campaign)
+        return campaign
