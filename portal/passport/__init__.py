@@ -9,9 +9,11 @@ from portal.core.signals import events_landed
 def init_app(app: Flask) -> None:
     # Imported when wiring: the pages import most areas. `console` adds the passport pages to the console
     # blueprint, `api` its endpoints to the API blueprint, `cli` its commands.
-    from portal.passport import admin, api, cli, console, sensors, views  # noqa: F401
+    from portal.passport import admin, api, cli, console, queries, sensors, views  # noqa: F401
 
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.bp)
     app.cli.add_command(cli.passport_cli)
     events_landed.connect(sensors.events_landed, weak=False)
+    # The verdict page links a unit's passport without importing this area (templates/authenticity/verdict.html).
+    app.add_template_global(queries.passport_path, "passport_path")

@@ -67,7 +67,7 @@ def passport_model(model_id: int):
     kind = queries.kind_of_model(model.id)
     if kind is None:
         flash("Choose the kind of this model's passport first.", "error")
-        return redirect(url_for(".passports"))
+        return passports()
     lot = request.values.get("lot", "").strip() or None
     errors: dict = {}
     if request.method == "POST":
@@ -154,9 +154,10 @@ def passport_grant():
     return redirect(url_for(".passports"))
 
 
-@bp.post("/<tenant>/passports/access/<int:grant_id>/revoke")
+@bp.post("/<tenant>/passports/access/revoke")
 @admin_only
-def passport_revoke(grant_id: int):
+def passport_revoke():
+    grant_id = request.form.get("grant", type=int) or 0
     if attempt(lambda: services.revoke(grant_id, manufacturer=g.tenant, actor=current_user)):
         flash("Access revoked.", "success")
     return redirect(url_for(".passports"))
@@ -190,9 +191,10 @@ def passport_registry():
         "Content-Disposition": f'attachment; filename="passport-registry-{g.tenant.slug}.csv"'})
 
 
-@bp.get("/<tenant>/passports/backup.json")
+@bp.post("/<tenant>/passports/backup.json")
 @admin_only
 def passport_backup():
+    """A POST: the copy is signed for this request (and can be large)."""
     done = attempt(lambda: exports.backup_copy(g.tenant))
     if not done:
         return redirect(url_for(".passports"))

@@ -171,6 +171,14 @@ def _derived(kind: Kind, data: dict, ident: str, dl: str, unit: Unit, model: Pro
         data["identification.productName"] = model.name
 
 
+def passport_path(gtin: str, serial: str) -> str | None:
+    """Where a unit's passport is, when its model has one (other areas' pages link it through a template
+    global, so they need not import this area)."""
+    has = db.session.scalar(select(PassportModel.id).join(ProductModel, ProductModel.id == PassportModel.model_id)
+                            .where(ProductModel.gtin == gtin))
+    return f"/passport/01/{gtin}/21/{quote(serial, safe='')}" if has is not None else None
+
+
 def history(passport: Passport) -> list[VersionRow]:
     """Every version of the model's, lot's and unit's data, newest first."""
     unit = db.session.get(Unit, passport.unit_id)

@@ -187,7 +187,7 @@ def test_granting_and_revoking_a_reader_is_audit_logged_and_platform_grants_need
     with app.app_context():
         grant = db.session.scalar(select(PassportGrant).where(PassportGrant.role == "repairer"))
         grant_id = grant.id
-    client.post(f"/console/volt/passports/access/{grant_id}/revoke")
+    client.post("/console/volt/passports/access/revoke", data={"grant": grant_id})
     with app.app_context():
         actions = db.session.scalars(select(AuditEntry.action).where(
             AuditEntry.action.like("passport.access_%"))).all()
@@ -215,3 +215,29 @@ def test_a_platform_admin_grants_every_manufacturers_passports(app, client, batt
     reader = app.test_client()
     login(reader, battery.nobody)
     assert reader.get(battery.path() + "?format=json").get_json()["passport"]["tier"] == "authority"
+
+
+def test_every_passport_console_url_answers_404_to_another_tenants_staff_and_opens_for_its_admin(app, client,
+                                                                                                 battery):
+    from portal.accounts.models import Role
+    from portal.accounts.services import add_staff
+    from portal.catalog.services import create_tenant
+
+    with app.app_context():
+        other = create_tenant("rival", "Rival Packs", ["4077777"], actor="test")
+        add_staff(other, "admin@rival.test", Role.ADMIN, password="correct horse battery", actor="test")
+        db.session.commit()
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/console/<tenant>/passports"):
+            path = rule.rule.replace("<tenant>", "volt").replace("<int:model_id>", str(battery.model_id))
+            urls += [(m, path) for m in sorted(rule.methods - {"HEAD", "OPTIONS"})]
+    assert len(urls) >= 9
+    rival = app.test_client()
+    login(rival, "admin@rival.test")
+    for method, path in urls:
+        assert rival.open(path, method=method, data={}).status_code == 404, (method, path)
+    login(client, battery.admin)
+    for method, path in urls:
+        if method == "GET":
+            assert client.get(path).status_code == 200, path
