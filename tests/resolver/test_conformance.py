@@ -243,3 +243,27 @@ def test_the_json_targets_answer_other_origins_too(get, codes):
     answer = get(recall["href"][len(ROOT):])
     assert answer.status_code == 200 and answer.get_json()["open_recalls"] == 0
     assert answer.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_the_certificate_link_leads_only_its_owner_to_the_certificate(app, client, get, world, codes):
+    from datetime import date
+
+    from portal.accounts.services import find_user
+    from portal.catalog.models import Unit
+    from portal.extensions import db
+    from portal.ownership.services import register_unit
+    from tests.factories import login
+
+    with app.app_context():
+        register_unit(find_user(world.owner), db.session.get(Unit, world.unit_ids_a[0]), purchased_on=date(2025, 5, 1))
+        db.session.commit()
+    target = get(bare(codes["serial"]) + "?linkType=gs1:certificationInfo").headers["Location"]
+    path = target[len(ROOT):]
+    assert path.startswith("/my/certificate/01/")
+    assert client.get(path).status_code == 302  # anonymous: sign in first
+    login(client, world.owner)
+    answer = client.get(path)
+    assert answer.status_code == 303 and answer.headers["Location"].endswith("/certificate.pdf")
+    stranger = app.test_client()
+    login(stranger, world.other_owner)
+    assert stranger.get(path).status_code == 404
