@@ -9,8 +9,7 @@ from portal.core.signals import account_erasing
 
 def init_app(app: Flask) -> None:
     # Imported when wiring, as every area does; `erasure` answers an account's erasure.
-    from portal.catalog import erasure
-    from portal.catalog.models import biz_step_label, event_note
+    from portal.catalog import erasure, models
 
     account_erasing.connect(erasure.erase, weak=False)
-    app.jinja_env.filters.update(biz_step=biz_step_label, event_note=event_note)
+    app.jinja_env.filters.update(biz_step=models.biz_step_label, event_note=models.event_note)

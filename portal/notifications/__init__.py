@@ -10,8 +10,7 @@ from portal.extensions import db
 
 def init_app(app: Flask) -> None:
     # Imported when wiring, as every area does; `erasure` answers an account's erasure.
-    from portal.notifications import erasure
-    from portal.notifications.services import deliver_due
+    from portal.notifications import erasure, services
 
     account_erasing.connect(erasure.erase, weak=False)
 
@@ -20,7 +19,7 @@ def init_app(app: Flask) -> None:
         ids = g.pop("outbox_ids", None)
         if ids and app.config.get("MAIL_DELIVER_AFTER_REQUEST") and response.status_code < 400:
             try:
-                deliver_due(limit=len(ids), only_ids=ids)
+                services.deliver_due(limit=len(ids), only_ids=ids)
             except Exception:
                 db.session.rollback()
                 app.logger.exception("immediate delivery failed; the worker will retry")
