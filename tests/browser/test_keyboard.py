@@ -35,7 +35,16 @@ from tests.support.journeys import (
     verify_link,
 )
 from tests.support.languages import launch_cell_recall, read_french_answer
-from tests.support.recall_fleet import MANAGER, OWNED_BIKE, OWNER, PARTNER, build_fleet, home_completion
+from tests.support.recall_fleet import (
+    MANAGER,
+    OWNED_BIKE,
+    OWNER,
+    PARTNER,
+    build_fleet,
+    choose_remedies,
+    fill_notice,
+    home_completion,
+)
 from tests.support.recall_fleet import TITLE as RECALL_TITLE
 from tests.support.scanning import (
     camera_phone,
@@ -266,7 +275,7 @@ def test_claim_with_a_photo_to_the_return_document_by_keyboard(app, new_page, tm
 
 # --- Journey 4: a recall drafted, launched, acknowledged and remedied on the keyboard -------------------------
 
-def test_recall_from_draft_to_remedy_by_keyboard(app, mailbox, new_page):
+def test_recall_from_draft_to_remedy_by_keyboard(app, mailbox, new_page, tmp_path):
     from portal.accounts.second_factor import enrol
     from portal.accounts.services import find_user
     from portal.extensions import db
@@ -289,8 +298,10 @@ def test_recall_from_draft_to_remedy_by_keyboard(app, mailbox, new_page):
     tab_and_type(manager, manager.get_by_label("Title", exact=True), RECALL_TITLE)
     tab_and_type(manager, manager.get_by_label("Hazard", exact=True), "Cells of lot CELL-A can overheat.",
                  check_focus=True)
+    choose_remedies(manager, keyboard=True)
     tab_and_type(manager, manager.get_by_label("What owners should do"), "Have the pack replaced.")
     tab_and_type(manager, manager.get_by_label("Remedy options (one per line)"), "Dealer\nPick-up at home")
+    fill_notice(manager, tmp_path, keyboard=True)
     tab_and_type(manager, manager.get_by_label("Lots (comma-separated)"), "CELL-A")
     tab_and_press(manager, manager.get_by_role("button", name="Save draft and preview"), navigates=True)
     expect(manager.locator("#affected-count")).to_have_text(str(fleet.affected))
@@ -301,14 +312,18 @@ def test_recall_from_draft_to_remedy_by_keyboard(app, mailbox, new_page):
     with app.app_context():
         deliver_due()
     text = mailbox.last_to(OWNER).get_body(preferencelist=("plain",)).get_content()
-    link = re.search(r"https?://\S+/my\b\S*", text).group(0)
+    link = re.search(r"https?://\S+/my/recalls/campaign/\d+", text).group(0)
 
     sign_in_by_keyboard(owner, OWNER)
-    owner.goto(re.sub(r"^https?://[^/]+", "", link))
+    owner.goto("/my")
     tab_and_press(owner, owner.locator(".recall-banner").get_by_role("link", name="Read the notice"), navigates=True)
+    notice_url = owner.url
+    owner.goto(re.sub(r"^https?://[^/]+", "", link))  # the e-mail's link opens the same notice
+    assert owner.url == notice_url
     choose(owner, owner.get_by_label("Remedy option"), "Pick-up at home")
     tab_and_press(owner, owner.get_by_role("button", name="Acknowledge"), navigates=True)
-    expect(owner.get_by_text("Thank you: the manufacturer knows you have read the notice.")).to_be_visible()
+    expect(owner.get_by_text("Thank you: your choice is saved, and the manufacturer knows you have read the notice."
+                             )).to_be_visible()
 
     manager.goto(campaign_url)  # the recall manager records the remedy here, as a partner would
     remedy = manager.locator("form").filter(has=manager.get_by_role("heading", name="Record a remedy or removal"))

@@ -24,6 +24,8 @@ from tests.support.recall_fleet import (  # noqa: F401
     TITLE,
     Fleet,
     build_fleet,
+    choose_remedies,
+    fill_notice,
     home_completion,
 )
 
@@ -58,7 +60,7 @@ def percent(page: Page) -> int:
     return int(text[:-1])
 
 
-def test_recall_from_draft_to_remedy(app, mailbox, new_page):
+def test_recall_from_draft_to_remedy(app, mailbox, new_page, tmp_path):
     from portal.notifications.services import deliver_due
 
     fleet = build_fleet(app)
@@ -76,6 +78,8 @@ def test_recall_from_draft_to_remedy(app, mailbox, new_page):
     manager.get_by_label("What owners should do").fill(
         "Stop charging the battery and have the pack replaced.")
     manager.get_by_label("Remedy options (one per line)").fill("Dealer\nPick-up at home")
+    choose_remedies(manager)
+    fill_notice(manager, tmp_path)
     manager.get_by_label("Lots (comma-separated)").fill("CELL-A")
     manager.get_by_role("button", name="Save draft and preview").click()
 
@@ -110,7 +114,7 @@ def test_recall_from_draft_to_remedy(app, mailbox, new_page):
     assert "IMPORTANT SAFETY RECALL INFORMATION" in text and OWNED_BIKE in text, text
     assert "B-002" not in text  # only the owner's own units are listed
     assert len(mailbox.to(OWNER)) == 1
-    link = re.search(r"https?://\S+/my\b\S*", text).group(0)
+    link = re.search(r"https?://\S+/my/recalls/campaign/\d+", text).group(0)
 
     manager.reload()  # the dashboard now counts the delivered notice
     expect(manager.locator("#completion-rate")).to_have_text("0%")
@@ -119,7 +123,7 @@ def test_recall_from_draft_to_remedy(app, mailbox, new_page):
 
     # The owner sees the banner, reads the notice on the phone and acknowledges it with a remedy option.
     sign_in(owner, OWNER)
-    owner.goto(re.sub(r"^https?://[^/]+", "", link))  # the link in the e-mail
+    owner.goto("/my")
     expect(owner.get_by_role("heading", level=1, name="My products")).to_be_visible()
     banner = owner.locator(".recall-banner").filter(has_text="Safety recall:")
     expect(banner).to_be_visible()
@@ -127,8 +131,9 @@ def test_recall_from_draft_to_remedy(app, mailbox, new_page):
     assert_accessible(owner)
     no_sideways_scroll(owner)
     shoot(owner, "my-products-phone")
-    banner.get_by_role("link", name="Read the notice").click()
-    expect(owner.get_by_role("heading", level=1, name=TITLE)).to_be_visible()
+    owner.goto(re.sub(r"^https?://[^/]+", "", link))  # the link in the e-mail opens the notice itself
+    expect(owner.get_by_role("heading", level=1, name="Product safety recall")).to_be_visible()
+    expect(owner.get_by_text(TITLE)).to_be_visible()
     expect(owner.get_by_text("IMPORTANT SAFETY RECALL INFORMATION")).to_be_visible()
     expect(owner.get_by_text(f"(serial {OWNED_BIKE}) is affected")).to_be_visible()
     assert_accessible(owner)
@@ -137,7 +142,9 @@ def test_recall_from_draft_to_remedy(app, mailbox, new_page):
     owner.get_by_label("Remedy option").select_option("Pick-up at home")
     owner.get_by_role("button", name="Acknowledge").click()
 
-    expect(owner.get_by_text("Thank you: the manufacturer knows you have read the notice.")).to_be_visible()
+    expect(owner.get_by_text("Thank you: your choice is saved, and the manufacturer knows you have read the notice."
+                             )).to_be_visible()
+    owner.get_by_role("link", name="Back to the product").click()
     expect(owner.get_by_role("heading", level=1, name="Bike")).to_be_visible()
     recalls = owner.get_by_role("region", name="Recalls")
     expect(recalls.get_by_role("link", name=f"R-2026-007: {TITLE}")).to_be_visible()
@@ -164,7 +171,7 @@ def test_recall_from_draft_to_remedy(app, mailbox, new_page):
     expect(partner.locator("#completion-rate")).not_to_have_text("0%")
     after = percent(partner)
     assert before == 0 and after > 0, (before, after)
-    assert after == round(100 / fleet.affected), after  # 1 of 12 remedied
+    assert after == round(100 / fleet.affected), after  # 1 of the 4 bikes remedied
     assert_accessible(partner)
     shoot(partner, "dashboard-remedied-desktop")
     # The console home's "Active recalls" moved as well, for the recall manager too.
