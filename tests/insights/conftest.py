@@ -8,7 +8,7 @@ registration and filing dates set back to the days below (as the demo does):
     U5-6  L2   2026-06-20  -                   -                     -
     S1    L1   2026-01-10  2026-02-09 Shop A   2026-02-09            2026-04-05, 2026-07-02
     S2    L1   2026-01-10  2026-03-11 Shop A   2026-03-21            2026-03-20 (repaired), 2026-06-03
-    S3    L1   2026-01-10  2026-03-11 Shop B   -                     -
+    S3    L1   2026-01-10  2026-03-11 Shop B   - (a safety-only contact)  -
     S4    L1   2026-01-10  2026-05-10 Shop B   -                     -
     R1    L1   2026-01-10  -                   2026-04-02 (bought 2026-04-01 at Shop C)   2026-05-02 (withdrawn)
 
@@ -29,6 +29,7 @@ from portal.demo import gtin_for
 from portal.extensions import db
 from portal.ownership.models import Ownership
 from portal.ownership.services import register_unit
+from portal.recalls.contacts import register as register_contact
 from portal.warranty.models import ClaimEntry, WarrantyClaim
 from portal.warranty.services import file_claim, move
 from tests.factories import PASSWORD
@@ -92,6 +93,7 @@ def build_shop() -> Shop:
     for state in ("approved", "in_repair", "repaired", "closed"):
         move(first, state, actor=agent, role="agent")
     _claim(owner, s2, date(2026, 6, 3))
+    register_contact(s3, "neighbour@example.test")
     withdrawn = _claim(owner, r1, date(2026, 5, 2))
     move(withdrawn, "withdrawn", actor=owner, role="owner")
 

@@ -68,6 +68,10 @@ def test_reach_is_the_registered_share_of_till_sales(shop):
 
     assert (report.overall.sold, report.overall.registered) == (4, 2)
     assert {r.name: r.share for r in report.by_channel} == {"Shop A": 1.0, "Shop B": 0.0}
+    # S3 (Shop B) has no owner, but a safety-only contact: reachable, counted apart.
+    assert {r.name: (r.safety_only, r.reachable) for r in report.by_channel} == {"Shop A": (0, 1.0),
+                                                                                "Shop B": (1, 0.5)}
+    assert report.overall.safety_only == 1
     assert [(r.name, r.sold, r.registered) for r in report.by_month][:4] == [
         ("2026-02", 1, 1), ("2026-03", 2, 1), ("2026-04", 0, 0), ("2026-05", 1, 0)]
     # S1 registered the day of its sale, S2 ten days after.
