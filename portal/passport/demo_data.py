@@ -20,15 +20,16 @@ POWERPACK = {
     f"{GPI}.batteryCategory": "lmt",
     f"{GPI}.manufacturerInformation.identifier": "DE-VELORA-4061234",
     f"{GPI}.manufacturerInformation.contactName": "Velora E-Bikes GmbH",
-    f"{GPI}.manufacturerInformation.emailAddress": "battery@velora.example",
     f"{GPI}.manufacturerInformation.webAddress": V,
     f"{GPI}.manufacturerInformation.postalAddress.streetAddress": "Werkstrasse 12",
     f"{GPI}.manufacturerInformation.postalAddress.postalCode": "80339",
     f"{GPI}.manufacturerInformation.postalAddress.addressCountry": "DE",
     f"{GPI}.operatorInformation.identifier": "DE-VELORA-4061234",
     f"{GPI}.operatorInformation.contactName": "Velora E-Bikes GmbH",
-    f"{GPI}.operatorInformation.emailAddress": "battery@velora.example",
     f"{GPI}.operatorInformation.webAddress": V,
+    f"{GPI}.operatorInformation.postalAddress.streetAddress": "Werkstrasse 12",
+    f"{GPI}.operatorInformation.postalAddress.postalCode": "80339",
+    f"{GPI}.operatorInformation.postalAddress.addressCountry": "DE",
     f"{GPI}.manufacturingPlace.streetAddress": "Zellenweg 3",
     f"{GPI}.manufacturingPlace.postalCode": "09599",
     f"{GPI}.manufacturingPlace.addressCountry": "DE",
@@ -63,9 +64,11 @@ POWERPACK = {
         {"nameOfSupplier": "Velora Service Parts", "emailAddressOfSupplier": "parts@velora.example",
          "supplierWebAddress": f"{V}/parts",
          "addressOfSupplier": {"streetAddress": "Werkstrasse 12", "postalCode": "80339", "addressCountry": "DE"},
-         "components": {"partName": "Battery management board BMS-36", "partNumber": "VP-BMS-36-02"}}],
+         "components": [{"partName": "Battery management board BMS-36", "partNumber": "VP-BMS-36-02"},
+                        {"partName": "Housing with charging port", "partNumber": "VP-HSG-500-01"}]}],
     "labels.labels": [
-        {"labelingSymbol": f"{V}/labels/crossed-out-bin.svg", "labelingMeaning": "Collect separately",
+        {"labelingSymbol": f"{V}/labels/crossed-out-bin.svg",
+         "labelingMeaning": {"en": "Collect separately", "de": "Getrennt sammeln", "fr": "Collecte séparée"},
          "labelingSubject": "SeparateCollection"},
         {"labelingSymbol": f"{V}/labels/carbon-class-b.svg", "labelingMeaning": "Carbon footprint class B",
          "labelingSubject": "CarbonFootPrint"}],
@@ -75,16 +78,18 @@ POWERPACK = {
     "materialComposition.batteryChemistry.clearName": "Lithium nickel manganese cobalt oxide (8:1:1), graphite anode",
     "materialComposition.hazardousSubstances": [
         {"hazardousSubstanceClass": "AcuteToxicity", "hazardousSubstanceName": "Lithium hexafluorophosphate",
-         "hazardousSubstanceConcentration": 1.2, "hazardousSubstanceIdentifier": "21324-40-3"}],
+         "hazardousSubstanceConcentration": 1.2, "hazardousSubstanceIdentifier": "21324-40-3",
+         "hazardousSubstanceImpact": ["Toxic if swallowed", "Releases hydrogen fluoride in a fire"],
+         "hazardousSubstanceLocation": {"componentName": "Electrolyte", "componentId": "CELL-21700"}}],
     "materialComposition.batteryMaterials": [
         {"batteryMaterialName": "Cobalt", "batteryMaterialIdentifier": "7440-48-4", "batteryMaterialMass": 61,
-         "isCriticalRawMaterial": True},
+         "isCriticalRawMaterial": True, "batteryMaterialLocation": {"componentName": "Cathode"}},
         {"batteryMaterialName": "Lithium", "batteryMaterialIdentifier": "7439-93-2", "batteryMaterialMass": 74,
-         "isCriticalRawMaterial": True},
+         "isCriticalRawMaterial": True, "batteryMaterialLocation": {"componentName": "Cathode"}},
         {"batteryMaterialName": "Nickel", "batteryMaterialIdentifier": "7440-02-0", "batteryMaterialMass": 488,
-         "isCriticalRawMaterial": True},
+         "isCriticalRawMaterial": True, "batteryMaterialLocation": {"componentName": "Cathode"}},
         {"batteryMaterialName": "Natural graphite", "batteryMaterialIdentifier": "7782-42-5",
-         "batteryMaterialMass": 540, "isCriticalRawMaterial": True}],
+         "batteryMaterialMass": 540, "isCriticalRawMaterial": True, "batteryMaterialLocation": {"componentName": "Anode"}}],
     f"{TECH}.ratedCapacity": 13.9,
     f"{TECH}.ratedEnergy": 0.5,
     f"{TECH}.ratedMaximumPower": 0.75,
@@ -100,6 +105,9 @@ POWERPACK = {
     f"{TECH}.cRateLifeCycleTest": 0.5,
     f"{TECH}.temperatureRangeIdleState": 25,
     f"{TECH}.lifetimeReferenceTest": f"{V}/compliance/powerpack-500/cycle-life-test.pdf",
+    f"{TECH}.initialInternalResistance": [{"ohmicResistance": 0.085, "batteryComponent": "pack"},
+                                          {"ohmicResistance": 0.018, "batteryComponent": "cell"}],
+    f"{TECH}.cRate": 1,
     f"{TECH}.originalPowerCapability": [{"atSoC": 80, "powerCapabilityAt": 0.75},
                                         {"atSoC": 20, "powerCapabilityAt": 0.6}],
     "supplyChainDueDiligence.supplyChainDueDiligenceReport": f"{V}/sustainability/due-diligence-2026.pdf",
@@ -127,15 +135,8 @@ def load(velora: Manufacturer, pack_model: ProductModel) -> None:
                              actor="demo", source="demo")
     for serial, readings, negative in HISTORY:
         unit = _unit(pack_model, serial)
-        for health, cycles, hot in readings:
-            services.save_dynamic(unit, {
-                f"{COND}.stateOfCertifiedEnergy.stateOfCertifiedEnergyValue": health,
-                f"{COND}.numberOfFullCycles.numberOfFullCyclesValue": cycles,
-                f"{COND}.remainingCapacity.remainingCapacityValue": round(0.5 * health / 100, 3),
-                f"{COND}.capacityFade.capacityFadeValue": round(100 - health, 1),
-                f"{COND}.temperatureInformation.timeExtremeHighTemp": hot,
-                f"{GPI}.puttingIntoService": "2025-05-02T10:00:00Z",
-            }, actor="demo", source="demo")
+        for n, (health, cycles, hot) in enumerate(readings):
+            services.save_dynamic(unit, condition(health, cycles, hot, n), actor="demo", source="demo")
         if negative:
             services.save_dynamic(unit, {f"{COND}.negativeEvents": [
                 {"negativeEvent": n, "lastUpdate": "2026-03-14T08:30:00Z"} for n in negative]},
@@ -144,6 +145,39 @@ def load(velora: Manufacturer, pack_model: ProductModel) -> None:
                             actor="demo", on=date(2026, 9, 1))
     services.recycle(_unit(pack_model, RECYCLED), actor="demo",
                      note="Recycled by Velora's take-back partner after an accident.")
+
+
+def condition(health: float, cycles: int, hot: int, n: int = 0) -> dict:
+    """A pack's condition as its battery management system reports it, every attribute of the data model."""
+    when = f"2026-0{3 + n}-01T09:00:00Z"
+    fade = round(100 - health, 1)
+    return {
+        f"{COND}.stateOfCertifiedEnergy.stateOfCertifiedEnergyValue": health,
+        f"{COND}.numberOfFullCycles.numberOfFullCyclesValue": cycles,
+        f"{COND}.remainingCapacity.remainingCapacityValue": round(0.5 * health / 100, 3),
+        f"{COND}.remainingEnergy.remainingEnergyalue": round(0.5 * health / 100, 3),
+        f"{COND}.capacityFade.capacityFadeValue": fade,
+        f"{COND}.capacityThroughput.capacityThroughputValue": round(cycles * 13.9, 1),
+        f"{COND}.energyThroughput": round(cycles * 0.5, 1),
+        f"{COND}.stateOfCharge.stateOfChargeValue": 80,
+        f"{COND}.temperatureInformation.timeExtremeHighTemp": hot,
+        f"{COND}.temperatureInformation.timeExtremeLowTemp": 0,
+        f"{COND}.temperatureInformation.timeExtremeHighTempCharging": hot // 3,
+        f"{COND}.temperatureInformation.timeExtremeLowTempCharging": 0,
+        f"{COND}.evolutionOfSelfDischarge.evolutionOfSelfDischargeEntityValue": 0.2,
+        f"{COND}.currentSelfDischargingRate.currentSelfDischargingRateEntity": 2.2,
+        f"{COND}.remainingRoundTripEnergyEfficiency.remainingRoundTripEnergyEfficiencyValue": round(94 - fade / 4, 1),
+        f"{COND}.powerFade": round(fade * 0.8, 1),
+        f"{COND}.roundTripEfficiencyFade": round(fade / 4, 1),
+        f"{COND}.roundTripEfficiencyat50PerCentCycleLife": 92,
+        f"{COND}.internalResistanceIncrease": [
+            {"internalResistanceIncreaseValue": round(fade * 1.5, 1), "lastUpdate": when, "batteryComponent": "pack"}],
+        f"{COND}.remainingPowerCapability": [{"remainingPowerCapabilityValue": {
+            "atSoC": 80, "powerCapabilityAt": round(0.75 * health / 100, 3), "rPCLastUpdated": when},
+            "lastUpdate": when}],
+        f"{COND}.negativeEvents": [],
+        f"{GPI}.puttingIntoService": "2025-05-02T10:00:00Z",
+    }
 
 
 def _unit(model: ProductModel, serial: str) -> Unit:

@@ -88,6 +88,8 @@ def _measured(name: str, value: str, unit: str, tier: Tier = L) -> Field:
                  maximum=100 if unit == "percent" else None)
 
 
+_LOCATION = {"componentName": ("string", ()), "componentId": ("string", ())}
+COMPONENTS = ("pack", "module", "cell")
 _ADDRESS = {"addressCountry": ("string", ()), "streetAddress": ("string", ()), "postalCode": ("string", ())}
 
 BATTERY: tuple[Field, ...] = (
@@ -96,16 +98,19 @@ BATTERY: tuple[Field, ...] = (
     Field(GPI, "batteryPassportIdentifier", "string", P, X, required=True, pattern=r"^urn:[a-z0-9]+:[a-z0-9]+$"),
     Field(GPI, "batteryCategory", "enum", P, S, required=True, enum=("lmt", "ev", "industrial", "stationary")),
     Field(GPI, "manufacturerInformation.identifier", "string", P, S, required=True),
-    Field(GPI, "manufacturerInformation.contactName", "string", P, S),
+    Field(GPI, "manufacturerInformation.contactName", "string", P, S, required=True),
     Field(GPI, "manufacturerInformation.emailAddress", "email", P, S),
     Field(GPI, "manufacturerInformation.webAddress", "uri", P, S),
-    Field(GPI, "manufacturerInformation.postalAddress.streetAddress", "string", P, S),
-    Field(GPI, "manufacturerInformation.postalAddress.postalCode", "string", P, S),
-    Field(GPI, "manufacturerInformation.postalAddress.addressCountry", "string", P, S),
+    Field(GPI, "manufacturerInformation.postalAddress.streetAddress", "string", P, S, required=True),
+    Field(GPI, "manufacturerInformation.postalAddress.postalCode", "string", P, S, required=True),
+    Field(GPI, "manufacturerInformation.postalAddress.addressCountry", "string", P, S, required=True),
     Field(GPI, "operatorInformation.identifier", "string", P, S, required=True),
-    Field(GPI, "operatorInformation.contactName", "string", P, S),
+    Field(GPI, "operatorInformation.contactName", "string", P, S, required=True),
     Field(GPI, "operatorInformation.emailAddress", "email", P, S),
     Field(GPI, "operatorInformation.webAddress", "uri", P, S),
+    Field(GPI, "operatorInformation.postalAddress.streetAddress", "string", P, S, required=True),
+    Field(GPI, "operatorInformation.postalAddress.postalCode", "string", P, S, required=True),
+    Field(GPI, "operatorInformation.postalAddress.addressCountry", "string", P, S, required=True),
     Field(GPI, "manufacturingPlace.streetAddress", "string", P, S),
     Field(GPI, "manufacturingPlace.postalCode", "string", P, S),
     Field(GPI, "manufacturingPlace.addressCountry", "string", P, S, required=True),
@@ -139,10 +144,10 @@ BATTERY: tuple[Field, ...] = (
     Field(CIR, "sparePartSources", "list", L, S, required=True, items={
         "nameOfSupplier": ("string", ()), "emailAddressOfSupplier": ("email", ()),
         "supplierWebAddress": ("uri", ()), "addressOfSupplier": ("object", _ADDRESS),
-        "components": ("object", {"partName": ("string", ()), "partNumber": ("string", ())})}),
+        "components": ("objects", {"partName": ("string", ()), "partNumber": ("string", ())})}),
     # Labels and conformity (1(h), 1(i)); test reports for authorities only (3).
     Field(LAB, "labels", "list", P, S, required=True, items={
-        "labelingSymbol": ("uri", ()), "labelingMeaning": ("string", ()),
+        "labelingSymbol": ("uri", ()), "labelingMeaning": ("langtext", ()),
         "labelingSubject": ("enum", ("SeparateCollection", "HazardousMaterial", "CarbonFootPrint",
                                      "ExtinguishingAgent"))}),
     Field(LAB, "declarationOfConformity", "uri", P, S, required=True),
@@ -154,10 +159,12 @@ BATTERY: tuple[Field, ...] = (
     Field(MAT, "hazardousSubstances", "list", P, S, required=True, items={
         "hazardousSubstanceClass": ("enum", ("AcuteToxicity", "SkinCorrosionOrIrritation", "EyeDamageOrIrritation")),
         "hazardousSubstanceName": ("string", ()), "hazardousSubstanceConcentration": ("number", (0, 100)),
-        "hazardousSubstanceIdentifier": ("cas", ())}),
+        "hazardousSubstanceIdentifier": ("cas", ()), "hazardousSubstanceImpact": ("strings", ()),
+        "hazardousSubstanceLocation": ("object", _LOCATION)}),
     Field(MAT, "batteryMaterials", "list", L, S, required=True, items={
         "batteryMaterialName": ("string", ()), "batteryMaterialIdentifier": ("cas", ()),
-        "batteryMaterialMass": ("number", (0, None)), "isCriticalRawMaterial": ("boolean", ())}),
+        "batteryMaterialMass": ("number", (0, None)), "isCriticalRawMaterial": ("boolean", ()),
+        "batteryMaterialLocation": ("object", _LOCATION)}),
     # Performance and durability: rated values public (1(e)); the individual battery's condition (4).
     Field(PER, f"{TECH}.ratedCapacity", "number", P, S, "ampereHour", required=True, minimum=0),
     Field(PER, f"{TECH}.ratedEnergy", "number", P, S, "kilowattHour", required=True, minimum=0),
@@ -179,6 +186,9 @@ BATTERY: tuple[Field, ...] = (
     Field(PER, f"{TECH}.lifetimeReferenceTest", "uri", P, S, required=True),
     Field(PER, f"{TECH}.originalPowerCapability", "list", P, S, required=True, items={
         "atSoC": ("number", (0, 100)), "powerCapabilityAt": ("number", (0, None))}),
+    Field(PER, f"{TECH}.initialInternalResistance", "list", P, S, required=True, items={
+        "ohmicResistance": ("number", (0, None)), "batteryComponent": ("enum", COMPONENTS)}),
+    Field(PER, f"{TECH}.cRate", "number", P, S, minimum=0),
     _measured("stateOfCertifiedEnergy", "stateOfCertifiedEnergyValue", "percent"),  # the state of health
     _measured("remainingCapacity", "remainingCapacityValue", "kilowattHour"),
     _measured("capacityFade", "capacityFadeValue", "percent"),
@@ -189,7 +199,23 @@ BATTERY: tuple[Field, ...] = (
     _measured("temperatureInformation", "timeExtremeLowTemp", "minuteUnitOfTime"),
     _measured("temperatureInformation", "timeExtremeHighTempCharging", "minuteUnitOfTime"),
     _measured("temperatureInformation", "timeExtremeLowTempCharging", "minuteUnitOfTime"),
+    _measured("capacityThroughput", "capacityThroughputValue", "ampereHour"),
+    _measured("evolutionOfSelfDischarge", "evolutionOfSelfDischargeEntityValue", "percent"),
+    _measured("currentSelfDischargingRate", "currentSelfDischargingRateEntity", "percent"),
+    _measured("remainingRoundTripEnergyEfficiency", "remainingRoundTripEnergyEfficiencyValue", "percent"),
     Field(PER, f"{CONDITION}.energyThroughput", "number", L, D, "kilowattHour", minimum=0),
+    Field(PER, f"{CONDITION}.powerFade", "number", L, D, "percent", minimum=0, maximum=100),
+    Field(PER, f"{CONDITION}.roundTripEfficiencyFade", "number", L, D, "percent", minimum=0, maximum=100),
+    Field(PER, f"{CONDITION}.roundTripEfficiencyat50PerCentCycleLife", "number", L, D, "percent", minimum=0,
+          maximum=100),
+    Field(PER, f"{CONDITION}.internalResistanceIncrease", "list", L, D, items={
+        "internalResistanceIncreaseValue": ("number", (0, None)), "lastUpdate": ("datetime", ()),
+        "batteryComponent": ("enum", COMPONENTS)}),
+    Field(PER, f"{CONDITION}.remainingPowerCapability", "list", L, D, items={
+        "remainingPowerCapabilityValue": ("object", {"atSoC": ("number", (0, 100)),
+                                                     "powerCapabilityAt": ("number", (0, None)),
+                                                     "rPCLastUpdated": ("datetime", ())}),
+        "lastUpdate": ("datetime", ())}),
     Field(PER, f"{CONDITION}.negativeEvents", "list", L, D, items={
         "negativeEvent": ("enum", ("deepDischarge", "overcharge", "accident", "overheating", "other")),
         "lastUpdate": ("datetime", ())}),

@@ -55,6 +55,17 @@ def _scalar(kind: str, value, extra=()):
         if isinstance(value, str) and value.strip().lower() in ("true", "false", "yes", "no"):
             return value.strip().lower() in ("true", "yes")
         raise ValueError("must be true or false")
+    if kind == "langtext":  # a text, or a text per language ({"en": ..., "de": ...}) as the data model keeps it
+        if isinstance(value, str):
+            return {"en": _scalar("string", value)}
+        if not isinstance(value, dict) or not value or not all(
+                isinstance(k, str) and re.match(r"^[a-z]{2}(-[A-Za-z]{2})?$", k) for k in value):
+            raise ValueError("must be a text, or texts by language code")
+        return {k: _scalar("string", v) for k, v in value.items()}
+    if kind in ("objects", "strings"):
+        if not isinstance(value, list) or not value or len(value) > MAX_ITEMS:
+            raise ValueError(f"must be a list of 1 to {MAX_ITEMS} entries")
+        return [_scalar("object" if kind == "objects" else "string", v, extra) for v in value]
     if kind == "object":
         if not isinstance(value, dict):
             raise ValueError("must be an object")

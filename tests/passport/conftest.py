@@ -19,6 +19,9 @@ from portal.passport.fields import Kind
 from tests.factories import PASSWORD
 
 COND = "performanceAndDurability.batteryCondition"
+#: Optional fields the demo leaves out (the data model's published schema for them refuses every real address).
+EMAILS = {"generalProductInformation.manufacturerInformation.emailAddress": "battery@volt.test",
+          "generalProductInformation.operatorInformation.emailAddress": "battery@volt.test"}
 DYNAMIC = {
     f"{COND}.stateOfCertifiedEnergy.stateOfCertifiedEnergyValue": 87.654,
     f"{COND}.numberOfFullCycles.numberOfFullCyclesValue": 4321,
@@ -31,6 +34,18 @@ DYNAMIC = {
     f"{COND}.temperatureInformation.timeExtremeHighTempCharging": 555,
     f"{COND}.temperatureInformation.timeExtremeLowTempCharging": 444,
     f"{COND}.energyThroughput": 2160.5,
+    f"{COND}.capacityThroughput.capacityThroughputValue": 60061.9,
+    f"{COND}.evolutionOfSelfDischarge.evolutionOfSelfDischargeEntityValue": 0.371,
+    f"{COND}.currentSelfDischargingRate.currentSelfDischargingRateEntity": 2.372,
+    f"{COND}.remainingRoundTripEnergyEfficiency.remainingRoundTripEnergyEfficiencyValue": 90.373,
+    f"{COND}.powerFade": 9.374,
+    f"{COND}.roundTripEfficiencyFade": 3.375,
+    f"{COND}.roundTripEfficiencyat50PerCentCycleLife": 91.376,
+    f"{COND}.internalResistanceIncrease": [{"internalResistanceIncreaseValue": 18.377,
+                                            "lastUpdate": "2026-04-01T09:00:00Z", "batteryComponent": "pack"}],
+    f"{COND}.remainingPowerCapability": [{"remainingPowerCapabilityValue": {
+        "atSoC": 80, "powerCapabilityAt": 0.66378, "rPCLastUpdated": "2026-04-01T09:00:00Z"},
+        "lastUpdate": "2026-04-01T09:00:00Z"}],
     f"{COND}.negativeEvents": [{"negativeEvent": "deepDischarge", "lastUpdate": "2026-03-14T08:30:00Z"}],
     "generalProductInformation.puttingIntoService": "2025-05-02T10:00:00Z",
 }
@@ -61,7 +76,7 @@ def build_battery(app) -> Battery:
                              manufactured_on=date(2025, 3, 1), actor="test") for n in range(1, 4)]
         create_unit(tenant, gtin=watch.gtin, serial="W-001", actor="test")
         services.set_kind(tenant, model, Kind.BATTERY, actor="test")
-        services.save_static(tenant, model, POWERPACK, actor="test")
+        services.save_static(tenant, model, {**POWERPACK, **EMAILS}, actor="test")
         services.save_dynamic(units[0], DYNAMIC, actor="test")
         create_key(tenant, actor="test")
         add_staff(tenant, "admin@volt.test", Role.ADMIN, password=PASSWORD, actor="test")

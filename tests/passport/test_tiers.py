@@ -95,6 +95,17 @@ MARKERS = {
     "performanceAndDurability.batteryCondition.temperatureInformation.timeExtremeLowTempCharging": "444",
     "performanceAndDurability.batteryCondition.energyThroughput": "2160.5",
     "performanceAndDurability.batteryCondition.negativeEvents": "deepDischarge",
+    "performanceAndDurability.batteryCondition.capacityThroughput.capacityThroughputValue": "60061.9",
+    "performanceAndDurability.batteryCondition.evolutionOfSelfDischarge.evolutionOfSelfDischargeEntityValue":
+        "0.371",
+    "performanceAndDurability.batteryCondition.currentSelfDischargingRate.currentSelfDischargingRateEntity": "2.372",
+    "performanceAndDurability.batteryCondition.remainingRoundTripEnergyEfficiency."
+    "remainingRoundTripEnergyEfficiencyValue": "90.373",
+    "performanceAndDurability.batteryCondition.powerFade": "9.374",
+    "performanceAndDurability.batteryCondition.roundTripEfficiencyFade": "3.375",
+    "performanceAndDurability.batteryCondition.roundTripEfficiencyat50PerCentCycleLife": "91.376",
+    "performanceAndDurability.batteryCondition.internalResistanceIncrease": "18.377",
+    "performanceAndDurability.batteryCondition.remainingPowerCapability": "0.66378",
 }
 
 
