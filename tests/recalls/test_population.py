@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from portal.accounts.services import find_user
 from portal.catalog.models import UnitEvent
 from portal.catalog.services import declare_identifier_case, find_unit
 from portal.core.audit import AuditEntry
@@ -210,3 +211,20 @@ def test_a_tenant_admin_declares_the_identifiers_case_insensitive_from_the_recal
     with fleet.app_context():
         assert ebike().identifiers_case_insensitive
         assert db.session.scalar(select(AuditEntry.action).where(AuditEntry.action == "tenant.identifier_case"))
+
+
+def test_an_owner_erasing_her_account_leaves_the_part_she_owned_through_her_bike_counted_as_owned(fleet):
+    from portal.privacy.erasure import erase_account
+    from tests.factories import PASSWORD
+
+    with fleet.app_context():
+        own("ann@example.test", BIKE, "B-001")
+        campaign = make_draft(lots=["PK1"], remedy_unit="part")
+        services.launch(campaign, remedy_available=True, actor="test")
+        pack = remedies.find_by_serial(campaign, "P-001")
+        remedies.choose_remedy(find_user("ann@example.test"), pack, choice="repair",
+                               preferred_date=date.today() + timedelta(days=3))
+        erase_account(find_user("ann@example.test"), PASSWORD)
+        db.session.expire_all()
+        pack = db.session.get(RecallUnit, pack.id)
+        assert pack.owner_erased_at is not None and pack.preferred_date is None
