@@ -164,3 +164,37 @@ def test_unknown_codes_and_models_without_a_passport_answer_404(client, battery)
     assert client.get(f"/passport/01/{battery.gtin}/21/NOPE").status_code == 404
     assert client.get("/passport/01/123/21/X?format=json").status_code == 404
     assert client.get(battery.path() + "/nonsense.json").status_code == 404
+
+
+def test_a_watch_gets_the_espr_base_passport_with_its_own_tiers(app, client, battery):
+    from portal.passport.fields import GENERIC, Tier
+
+    with app.app_context():
+        tenant = db.session.get(Manufacturer, battery.tenant_id)
+        watch = db.session.scalar(select(ProductModel).where(ProductModel.gtin == battery.watch_gtin))
+        services.set_kind(tenant, watch, "generic", actor="test")
+        with pytest.raises(PassportInvalid) as refused:
+            services.save_static(tenant, watch, {"identification.commodityCode": "91"}, actor="test")
+        assert set(refused.value.fields) >= {"identification.commodityCode", "operator.facility.identifier"}
+        services.save_static(tenant, watch, {
+            "identification.commodityCode": "910211", "operator.manufacturer.identifier": "CH-VOLT-1",
+            "operator.manufacturer.name": "Volt Watches SA", "operator.operator.identifier": "CH-VOLT-1",
+            "operator.facility.identifier": "CH-VOLT-BIENNE",
+            "materials.materials": [{"material": "Stainless steel 316L", "share": 72, "origin": "CH"}],
+            "careAndRepair.repairInstructions": "https://volt.test/service/repair.pdf",
+            "documents.technicalDocumentation": "https://volt.test/compliance/technical-file.pdf"}, actor="test")
+        db.session.commit()
+    doc = client.get(f"/passport/01/{battery.watch_gtin}/21/W-001?format=json").get_json()
+    assert doc["passport"]["kind"] == "generic" and doc["identification"]["commodityCode"] == "910211"
+    given = {"identification.productIdentifier", "identification.passportIdentifier", "identification.productName",
+             "identification.commodityCode", "operator.manufacturer.identifier", "operator.manufacturer.name",
+             "operator.operator.identifier", "operator.facility.identifier", "materials.materials"}
+    for f in GENERIC:
+        node = doc.get(f.aspect, {})
+        for part in f.path.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        assert (node is not None) is (f.tier == Tier.PUBLIC and f.key in given), f.key
+    login(client, battery.officer)
+    doc = client.get(f"/passport/01/{battery.watch_gtin}/21/W-001?format=json").get_json()
+    assert doc["documents"]["technicalDocumentation"].endswith("technical-file.pdf")
+    assert doc["careAndRepair"]["repairInstructions"].endswith("repair.pdf")
