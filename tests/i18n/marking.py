@@ -10,10 +10,13 @@ import re
 from html.parser import HTMLParser
 
 #: Words that are the same in every language: the brand, and standard names of things.
-ALLOWED_WORDS = {"Provenance", "GTIN", "RMA", "UTC", "PDF", "JPEG", "PNG", "WebP", "QR", "GS1", "Atom"}
+ALLOWED_WORDS = {"Provenance", "GTIN", "RMA", "UTC", "PDF", "JPEG", "PNG", "WebP", "QR", "GS1", "Atom", "JSON"}
 READ_ATTRIBUTES = {"placeholder", "aria-label", "title", "alt", "aria-description"}
 
-_JINJA = re.compile(r"\{#.*?#\}|\{%.*?%\}|\{\{.*?\}\}", re.DOTALL)
+_JINJA = re.compile(r"\{\{.*?\}\}", re.DOTALL)
+#: Comments and statements print nothing: a space, so one inside a tag (`<li{% if x %} class="a"{% endif %}>`)
+#: leaves the tag whole.
+_SILENT = re.compile(r"\{#.*?#\}|\{%.*?%\}", re.DOTALL)
 _HIDDEN = re.compile(r"<(style|script)\b.*?</\1\s*>", re.DOTALL | re.IGNORECASE)
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 
@@ -66,7 +69,7 @@ def unmarked_strings(source: str, *, html: bool = True) -> list[str]:
     """Every piece of human text in the template `source` that is not marked for translation."""
     # A block that fills a class attribute (main_class) holds class names, not words.
     bare = re.sub(r"\{%-?\s*block\s+main_class\s*-?%\}.*?\{%-?\s*endblock\s*-?%\}", "", source, flags=re.DOTALL)
-    bare = _JINJA.sub("\x00", bare)
+    bare = _JINJA.sub("\x00", _SILENT.sub(" ", bare))
     if not html:
         return [left for line in bare.splitlines() if (left := _leftover(line))]
     bare = _HIDDEN.sub("", bare)

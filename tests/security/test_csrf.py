@@ -2,8 +2,9 @@
 
 The list of forms is every POST rule of the URL map, so a new form is covered the day it appears. The
 actor posting is one the permission matrix marks as allowed to send it. The integration API (bearer
-tokens, no cookies) and the scan-place beacon (its signed token is the credential) are exempt by design;
-the exemptions Flask-WTF actually applies must be exactly those.
+tokens, no cookies), the EPCIS REST binding (the same tokens; it reads no session) and the scan-place
+beacon (its signed token is the credential) are exempt by design; the exemptions Flask-WTF actually applies
+must be exactly those.
 """
 from __future__ import annotations
 
@@ -14,12 +15,13 @@ from tests.security.actors import ACTORS, CSRF, fill, rules, seed
 from tests.security.test_permission_matrix import MATRIX
 
 EXEMPT = {"POST /scans/place": "the signed scan token is the credential; it only adds a coarse place to a scan"}
-API_PREFIX = "POST /api/v1/"
+#: Bearer-token APIs: a session cookie is no credential there, so a forged cross-site request carries none.
+API_PREFIXES = ("POST /api/v1/", "POST /epcis/")
 
 
 def form_rules(app) -> dict:
     return {key: rule for key, rule in rules(app).items()
-            if key.startswith("POST ") and not key.startswith(API_PREFIX) and key not in EXEMPT}
+            if key.startswith("POST ") and not key.startswith(API_PREFIXES) and key not in EXEMPT}
 
 
 def snapshot() -> dict[str, list[tuple]]:
@@ -39,7 +41,7 @@ def test_only_the_api_and_the_declared_beacons_skip_csrf(app):
         with app.test_request_context(path, method="POST"):
             if csrf._is_exempt():  # the very check Flask-WTF makes before refusing a request
                 skipped.add(key)
-    expected = {key for key in rules(app) if key.startswith(API_PREFIX)} | set(EXEMPT)
+    expected = {key for key in rules(app) if key.startswith(API_PREFIXES)} | set(EXEMPT)
     assert skipped == expected
 
 

@@ -8,7 +8,19 @@ without a token.
 """
 from __future__ import annotations
 
-from tests.security.actors import ACTORS, CSRF, ENROL, REDIRECT, ROLES, SIGNIN, fill, outcome, rules, seed
+from tests.security.actors import (
+    ACTORS,
+    CSRF,
+    ENROL,
+    REDIRECT,
+    ROLES,
+    SIGNIN,
+    fill,
+    fills,
+    outcome,
+    rules,
+    seed,
+)
 
 
 def row(**outcomes) -> dict:
@@ -52,12 +64,17 @@ API = everyone(401)  # bearer tokens only: a browser session is no credential th
 # A staff member's document that does not exist in the seeded world (claim not approved, no proof, no
 # photo, no mail file, run not finished): the role gate answers first, then the record 404s.
 MISSING = 404
+REMEDY_DESK = ("admin", "claims_agent", "recall_manager")
+#: The regulator reports of a campaign: a page (recall desk) and three exports (every staff role) each.
+REPORTS = ("cpsc-15b", "cpsc-fast-track", "nhtsa-573", "nhtsa-quarterly", "eu-business-gateway", "eu-safety-gate")
+INSIGHT = "<any(stock, sales, reach, failures, forecast):name>"
+PASSPORT = "/passport/01/<gtin>/21/<serial>"
 
 MATRIX: dict[str, dict] = {
     # Public pages and feeds.
     "GET /": everyone(), "GET /lookup": everyone(), "GET /scan": everyone(), "GET /verify-offline": everyone(),
     "GET /sw.js": everyone(), "GET /manifest.webmanifest": everyone(), "GET /.well-known/jwks.json": everyone(),
-    "GET /01/<path:rest>": everyone(),
+    "GET /01/<path:rest>": everyone(307),  # a serial's code: the resolver's 307 to its default link, the verdict
     "GET /nfc/<gtin>/<path:serial>": everyone(), "GET /models/<int:model_id>/image": everyone(),
     "GET /recalls": everyone(), "GET /recalls.atom": everyone(), "GET /recalls/lookup": everyone(),
     "GET /report": everyone(), "POST /report": everyone(CSRF), "POST /scans/place": everyone(CSRF),
@@ -169,6 +186,66 @@ MATRIX: dict[str, dict] = {
     "GET /api/v1/recalls/<gtin:gtin>/<serial:serial>": everyone(),  # public recall status, as on /recalls/lookup
     "GET /api/v1/campaigns": API, "GET /api/v1/claims": API, "GET /api/v1/claims/<number>": API,
     "POST /api/v1/claims/<number>/transitions": API, "POST /api/v1/sales": API, "POST /api/v1/remedies": API,
+    # The resolver (docs/resolver.md): public Digital Links, their description file and the pages they lead to.
+    "GET /<compressed:segment>": everyone(307), "GET /.well-known/gs1resolver": everyone(),
+    "GET /verdict/01/<path:rest>": everyone(), "GET /product/01/<path:rest>": everyone(),
+    "GET /recall-status/01/<path:rest>": everyone(REDIRECT),  # a page asked for: the product page's recall part
+    "GET /my/certificate/01/<path:rest>": owner_only(REDIRECT),  # to the owner's certificate of that unit
+    "GET /console/<tenant>/links": console(ADMIN), "POST /console/<tenant>/links": console(ADMIN, CSRF),
+    "GET /console/<tenant>/links/<int:link_id>": console(ADMIN),
+    "POST /console/<tenant>/links/<int:link_id>": console(ADMIN, CSRF),
+    "POST /console/<tenant>/links/<int:link_id>/retire": console(ADMIN, CSRF),
+    "POST /console/<tenant>/links/import": console(ADMIN, CSRF),
+    "GET /api/v1/links": API, "POST /api/v1/links": API, "PUT /api/v1/links/<int:link_id>": API,
+    "POST /api/v1/links/<int:link_id>/retire": API,
+    # EPCIS 2.0 REST binding: bearer tokens only, like the integration API.
+    "POST /epcis/capture": API, "GET /epcis/capture": API, "GET /epcis/capture/<capture_id>": API,
+    "GET /epcis/events": API, "GET /epcis/epcs/<path:epc>/events": API,
+    # Recalls: the public notice, its poster and pictures, safety-only registration, the owner's notice by
+    # campaign (from the e-mail), and the recall desk's closing, reopening, bookings and regulator reports.
+    "GET /recalls/<maker>/<number>": everyone(), "GET /recalls/<maker>/<number>/poster.pdf": everyone(),
+    "GET /recalls/<maker>/<number>/<any(product, identifiers):which>.img": everyone(),
+    "GET /recalls/safety-registration": everyone(), "POST /recalls/safety-registration": everyone(CSRF),
+    "GET /recalls/safety-registration/erase/<token>": everyone(),
+    "POST /recalls/safety-registration/erase/<token>": everyone(CSRF),
+    "GET /my/recalls/campaign/<int:campaign_id>": owner_only(REDIRECT),  # to the owner's notice of her unit
+    "POST /console/<tenant>/recalls/identifier-case": console(ADMIN, CSRF),
+    "GET /console/<tenant>/recalls/<int:campaign_id>/close": console(RECALLS),
+    "POST /console/<tenant>/recalls/<int:campaign_id>/close": console(RECALLS, CSRF),
+    "GET /console/<tenant>/recalls/<int:campaign_id>/reopen": console(RECALLS, MISSING),  # the campaign is open
+    "POST /console/<tenant>/recalls/<int:campaign_id>/reopen": console(RECALLS, CSRF),
+    "POST /console/<tenant>/recalls/<int:campaign_id>/schedule": console(REMEDY_DESK, CSRF),
+    "GET /console/<tenant>/recalls/<int:campaign_id>/reports": console(),
+    **{f"GET /console/<tenant>/recalls/<int:campaign_id>/reports/{slug}": console(RECALLS) for slug in REPORTS},
+    **{f"POST /console/<tenant>/recalls/<int:campaign_id>/reports/{slug}": console(RECALLS, CSRF) for slug in REPORTS},
+    **{f"GET /console/<tenant>/recalls/<int:campaign_id>/reports/{slug}.{fmt}": console()
+       for slug in REPORTS for fmt in ("pdf", "csv", "json")},
+    # Passports: public pages at every tier (what each reader sees is the serializer's business, tests/passport),
+    # the portal's did:web document, the tenant's admin pages, platform-wide reading rights, the API.
+    f"GET {PASSPORT}": everyone(), f"GET {PASSPORT}/<aspect>.json": everyone(), f"GET {PASSPORT}/pdf": everyone(),
+    f"GET {PASSPORT}/credential": everyone(), "GET /.well-known/did.json": everyone(),
+    "GET /console/<tenant>/passports": console(ADMIN), "GET /console/<tenant>/passports/<int:model_id>": console(ADMIN),
+    "POST /console/<tenant>/passports/<int:model_id>": console(ADMIN, CSRF),
+    "POST /console/<tenant>/passports/<int:model_id>/kind": console(ADMIN, CSRF),
+    "POST /console/<tenant>/passports/import": console(ADMIN, CSRF),
+    "POST /console/<tenant>/passports/access": console(ADMIN, CSRF),
+    "POST /console/<tenant>/passports/access/revoke": console(ADMIN, CSRF),
+    "POST /console/<tenant>/passports/lifecycle": console(ADMIN, CSRF),
+    "GET /console/<tenant>/passports/registry.csv": console(ADMIN),
+    "POST /console/<tenant>/passports/backup.json": console(ADMIN, CSRF),  # a signed copy made per request
+    "GET /admin/passport-access": platform(), "POST /admin/passport-access": platform(CSRF),
+    "POST /admin/passport-access/<int:grant_id>/revoke": platform(CSRF),
+    "GET /api/v1/passports/<gtin:gtin>/<serial:serial>": API,
+    "POST /api/v1/passports/<gtin:gtin>/<serial:serial>/dynamic": API,
+    # Insights: every staff role reads them (portal/insights/console.py).
+    "GET /console/<tenant>/insights/": console(), f"GET /console/<tenant>/insights/{INSIGHT}": console(),
+    f"GET /console/<tenant>/insights/{INSIGHT}.csv": console(),
+    # NFC tags on units already made: tenant admins in the console, units:write tokens in the API.
+    "POST /console/<tenant>/units/<int:unit_id>/nfc-tag": console(ADMIN, CSRF),
+    "POST /console/<tenant>/units/<int:unit_id>/nfc-tag/retire": console(ADMIN, CSRF),
+    "POST /api/v1/units/<gtin:gtin>/<serial:serial>/nfc-tag": API,
+    "PUT /api/v1/units/<gtin:gtin>/<serial:serial>/nfc-tag": API,
+    "DELETE /api/v1/units/<gtin:gtin>/<serial:serial>/nfc-tag": API,
 }
 
 
@@ -185,14 +262,14 @@ def test_every_rule_answers_every_actor_as_declared(app):
     wrong = []
     for key, rule in sorted(rules(app).items()):
         method = key.split(" ", 1)[0]
-        path = fill(rule, walk.values)
-        for actor, expected in MATRIX[key].items():
-            if expected == CSRF:
-                continue  # allowed to send the form: test_csrf.py posts it without a token
-            client = walk.clients[actor]
-            got = outcome(client.get(path) if method == "GET" else client.open(path, method=method, data={}))
-            if got != expected:
-                wrong.append(f"{key} as {actor}: expected {expected}, got {got}")
+        for path in fills(rule, walk.values):
+            for actor, expected in MATRIX[key].items():
+                if expected == CSRF:
+                    continue  # allowed to send the form: test_csrf.py posts it without a token
+                client = walk.clients[actor]
+                got = outcome(client.get(path) if method == "GET" else client.open(path, method=method, data={}))
+                if got != expected:
+                    wrong.append(f"{key} ({path}) as {actor}: expected {expected}, got {got}")
     assert not wrong, "\n".join(wrong)
 
 
