@@ -139,7 +139,8 @@ def test_admin_gives_a_model_a_picture_that_is_public_and_clean(app, world):
     served = app.test_client().get(f"/models/{world.model_id_a}/image")
     assert served.status_code == 200 and served.mimetype == "image/png"
     assert Image.open(io.BytesIO(served.data)).size == (40, 30)
-    page = app.test_client().get(f"/01/{world.gtin_a}/21/{world.serials_a[0]}").get_data(as_text=True)
+    page = app.test_client().get(f"/01/{world.gtin_a}/21/{world.serials_a[0]}",
+                                 follow_redirects=True).get_data(as_text=True)  # the resolver leads to the verdict
     assert f"/models/{world.model_id_a}/image" in page
 
 
