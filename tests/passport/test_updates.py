@@ -241,3 +241,25 @@ def test_every_passport_console_url_answers_404_to_another_tenants_staff_and_ope
     for method, path in urls:
         if method == "GET":
             assert client.get(path).status_code == 200, path
+
+
+def test_the_command_line_prints_the_registry_rows_and_writes_a_signed_backup(app, battery, tmp_path):
+    runner = app.test_cli_runner()
+    registry = runner.invoke(args=["passport", "registry", "volt"])
+    assert registry.exit_code == 0, registry.output
+    lines = registry.output.strip().splitlines()
+    assert lines[0].startswith("unique_product_identifier,passport_identifier") and len(lines) == 4
+    assert "85076000" in lines[1] and "/passport/01/" in lines[1]
+    backup = runner.invoke(args=["passport", "backup", "volt", str(tmp_path / "copy.json")])
+    assert backup.exit_code == 0, backup.output
+    assert set(json.loads((tmp_path / "copy.json").read_text())) == {"protected", "payload", "signature"}
+    assert runner.invoke(args=["passport", "registry", "nobody"]).exit_code != 0
+
+
+def test_a_measurement_states_when_it_was_last_set(client, battery):
+    login(client, battery.recycler)
+    condition = client.get(battery.path() + "/performanceAndDurability.json").get_json()["batteryCondition"]
+    assert condition["stateOfCertifiedEnergy"]["lastUpdate"].endswith("Z")
+    assert set(condition["temperatureInformation"]) == {"timeExtremeHighTemp", "timeExtremeLowTemp",
+                                                        "timeExtremeHighTempCharging", "timeExtremeLowTempCharging",
+                                                        "lastUpdate"}
