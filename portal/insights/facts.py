@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import date
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select, text
 from sqlalchemy.sql import Subquery
 
 from portal.catalog.models import BizStep, Lot, ProductModel, Unit, UnitEvent
@@ -90,12 +90,20 @@ class Filters:
 EVERYTHING = Filters()
 
 
+def roomy() -> None:
+    """On PostgreSQL, give this transaction's sorts and groupings of a tenant's units room in memory
+    (`SET LOCAL` ends with the transaction): at the default 4 MB, grouping 200,000 units spills to disk."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL work_mem = '64MB'"))
+
+
 def facts(manufacturer_id: int, filters: Filters = EVERYTHING, *, before: date | None = None) -> Subquery:
     """One row per unit of the tenant that passes `filters`, as known before the day `before` (default: all).
 
     Columns: unit_id, model_id, lot_id, status, made (day number), made_m (month number), sold, sold_m,
     at_till (1 when a till or partner recorded the sale), channel, registered (day number), registered_m.
     """
+    roomy()
     mine = Unit.manufacturer_id == manufacturer_id
     # The tenant's units lie between its lowest and highest unit id (two index lookups): the events and
     # ownerships to read are then a range of their unit_id index, not the whole table, whatever the size of
