@@ -5,6 +5,7 @@
     .venv/bin/python bench/lookup.py --keep                            # keep the cluster folder for re-runs
     .venv/bin/python bench/lookup.py --reuse /tmp/portal-lookup-XXXX   # drive a kept folder again (no filling)
     .venv/bin/python bench/lookup.py --reuse /tmp/portal-lookup-XXXX --profile 500 --skip-wrk   # where time goes
+    .venv/bin/python bench/lookup.py --reuse /tmp/portal-lookup-XXXX --scans 5000000   # with 5,000,000 scans present
 
 A throwaway PostgreSQL 15 cluster (run as `postgres` when started as root, Unix socket only, fsync off as
 in the other benches) gets the real schema through the Alembic migrations. Manufacturers (50), their
@@ -257,6 +258,28 @@ def sizes(cluster: Cluster) -> tuple[int, list[tuple[str, int, int]]]:
     return total, tables
 
 
+def fill_scans(cluster: Cluster, count: int, days: int = 90) -> None:
+    """`count` scans of random units spread over the last `days` days (months partitioned first, as the
+    worker would have made them), then ANALYZE: the table the verdict's scan insert and clone check meet."""
+    started = time.perf_counter()
+    with cluster.connect("bench") as conn:
+        partitioned = conn.execute("SELECT relkind = 'p' FROM pg_class WHERE oid = 'scans'::regclass").fetchone()[0]
+        if partitioned:
+            conn.execute(f"DO $$ DECLARE m date; BEGIN FOR m IN SELECT generate_series(date_trunc('month', now() - "
+                         f"interval '{days} days'), date_trunc('month', now()), interval '1 month')::date LOOP "
+                         "IF to_regclass(format('scan_months.scans_y%s', to_char(m, 'YYYY\"m\"MM'))) IS NULL THEN "
+                         "EXECUTE format('CREATE TABLE scan_months.scans_y%s PARTITION OF scans FOR VALUES FROM "
+                         "(%L) TO (%L)', to_char(m, 'YYYY\"m\"MM'), to_char(m, 'YYYY-MM-DD 00:00:00+00'), "
+                         "to_char(m + interval '1 month', 'YYYY-MM-DD 00:00:00+00')); END IF; END LOOP; END $$")
+        units = conn.execute("SELECT max(id) FROM units").fetchone()[0]
+        conn.execute("INSERT INTO scans (unit_id, at, channel, verdict, reason, client, by_owner) "
+                     f"SELECT 1 + mod(g::bigint * 7919, {units}), now() - random() * interval '{days} days', 'qr', 'genuine', "
+                     "'', left(md5(g::text), 16), false FROM generate_series(1, %s) AS g", (count,))
+        conn.execute("ANALYZE scans")
+    print(f"  {count:,} scans over {days} days written in {time.perf_counter() - started:.0f} s "
+          f"({'partitioned by month' if partitioned else 'one table'})", flush=True)
+
+
 def count_scans(cluster: Cluster) -> int:
     with cluster.connect("bench") as conn:
         return conn.execute("SELECT count(*) FROM scans").fetchone()[0]
@@ -327,6 +350,8 @@ def main() -> None:
     parser.add_argument("--skip-wrk", action="store_true", help="with --profile: only the in-process profile")
     parser.add_argument("--keep", action="store_true", help="keep the cluster folder (data, logs) for --reuse")
     parser.add_argument("--reuse", type=Path, metavar="PATH", help="a folder kept by --keep: skip filling")
+    parser.add_argument("--scans", type=int, default=0, metavar="N",
+                        help="write N scans over the last 90 days before driving (added to any already there)")
     args = parser.parse_args()
     if not 0 < args.owners <= args.units:
         parser.error("need 0 < owners <= units")
@@ -346,6 +371,9 @@ def main() -> None:
         else:
             print(f"filling {args.units:,} units and {args.owners:,} owners into {folder}", flush=True)
             facts = fill(cluster, folder, args.units, args.owners, args.labels, args.lookups)
+        if args.scans:
+            fill_scans(cluster, args.scans)
+        print(f"scans in the table before driving: {count_scans(cluster):,}", flush=True)
         total, tables = sizes(cluster)
         print(f"database size: {total / 2**30:.2f} GiB; largest tables (data + indexes): "
               + ", ".join(f"{n} {t / 2**20:,.0f} + {i / 2**20:,.0f} MiB" for n, t, i in tables), flush=True)

@@ -129,14 +129,15 @@ def run(url: str, count: int, recall: bool, tmp: Path, handler: Counting, port: 
             reset(hold=False)
             assert all(p.wait() == 0 for p in procs)
             took = time.perf_counter() - started
+            cpu = sum(float(p.stdout.read().split()[-1]) for p in procs)  # each worker's CPU seconds delivering
             got = handler.count - before
             left = db.session.scalar(select(func.count()).select_from(Notification)
                                      .where(Notification.state != "sent"))
             assert got == count and left == 0, (got, count, left)
             rates[workers] = count / took
             print(f"{database}: {workers} worker processes sent {count:,} in {took:.2f} s = {count / took:,.0f} "
-                  f"messages/s, {rates[workers] / rates[1]:.2f}x one worker (load {os.getloadavg()[0]:.1f})",
-                  flush=True)
+                  f"messages/s, {rates[workers] / rates[1]:.2f}x one worker (load {os.getloadavg()[0]:.1f}); "
+                  f"worker CPU {cpu / count * 1000:.2f} ms per message", flush=True)
     _, together = bare_smtp(count, port, handler)
     print(f"one worker against bare smtplib over one connection: {rates[1] / together:.2f} (target >= 0.60)")
     for n, rate in rates.items():
@@ -209,10 +210,12 @@ def drain(url: str, port: int, tmp: Path) -> None:
         db.session.execute(select(1))
         db.session.commit()
         print("ready", flush=True)
+        cpu = time.process_time()
         while True:
             drain_here()
             if not db.session.scalar(select(func.count()).select_from(Notification)
                                      .where(Notification.state == "pending")):
+                print(f"cpu {time.process_time() - cpu:.3f}", flush=True)
                 return
             db.session.commit()
             time.sleep(0.01)
