@@ -57,7 +57,8 @@ def test_recall_lookup_by_serial_answers_in_french_from_the_browser_language(app
 
 
 def test_verdict_page_answers_in_german_with_german_dates(client, world):
-    html = page(client.get(f"/01/{world.gtin_a}/21/{world.serials_a[0]}", headers={"Accept-Language": "de-DE,de"}))
+    html = page(client.get(f"/01/{world.gtin_a}/21/{world.serials_a[0]}", headers={"Accept-Language": "de-DE,de"},
+                           follow_redirects=True))  # the code's address leads on to the verdict page
     assert '<html lang="de">' in html
     assert "Nicht überprüfbar" in html and "Dieser Code trägt keine Signatur" in html
     assert "Seit März 2025 auf einen Eigentümer registriert" in html
@@ -66,7 +67,8 @@ def test_verdict_page_answers_in_german_with_german_dates(client, world):
 
 
 def test_an_unknown_browser_language_gets_english(client, world):
-    html = page(client.get(f"/01/{world.gtin_a}/21/{world.serials_a[0]}", headers={"Accept-Language": "ja, es"}))
+    html = page(client.get(f"/01/{world.gtin_a}/21/{world.serials_a[0]}", headers={"Accept-Language": "ja, es"},
+                           follow_redirects=True))
     assert '<html lang="en">' in html and "Registered to an owner since March 2025" in html
 
 
@@ -77,7 +79,7 @@ def test_the_switcher_sets_a_lasting_cookie_and_every_page_follows_it(client, wo
     assert cookie.startswith("lang=fr;") and "Max-Age=31536000" in cookie and "SameSite=Lax" in cookie
     assert "Secure" not in cookie  # the tests run with SESSION_COOKIE_SECURE off, like `make run`
     for path in ("/", "/lookup", "/recalls", f"/01/{world.gtin_a}/21/{world.serials_a[0]}"):
-        html = page(client.get(path, headers={"Accept-Language": "de"}))  # the choice beats the browser
+        html = page(client.get(path, headers={"Accept-Language": "de"}, follow_redirects=True))  # the choice wins
         assert '<html lang="fr">' in html, path
         assert "Vérifier un produit" in html, path
     home = page(client.get("/"))
@@ -168,7 +170,8 @@ def test_dates_and_numbers_follow_the_reader(app, lang, long, month, figure):
 
 
 def test_the_scan_and_verdict_scripts_get_their_sentences_translated(client, world):
-    html = client.get(f"/01/{world.gtin_a}/21/{world.serials_a[0]}", headers={"Accept-Language": "de"})
+    html = client.get(f"/01/{world.gtin_a}/21/{world.serials_a[0]}", headers={"Accept-Language": "de"},
+                      follow_redirects=True)
     block = re.search(r'<script type="application/json" id="js-text">(.*?)</script>', html.get_data(as_text=True))
     text = json.loads(block.group(1))
     assert text["verify.match"] == "Signatur auf diesem Telefon geprüft: Sie passt zum veröffentlichten Schlüssel des Herstellers."

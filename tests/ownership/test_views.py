@@ -170,7 +170,8 @@ def test_stolen_report_shows_on_the_public_page(app, client, world):
     login(client, world.owner)
     unit_page = register(client, world).headers["Location"]
     assert client.post(unit_page + "/stolen", data={"place": "Station"}).status_code == 302
-    public = app.test_client().get(f"/01/{world.gtin_a}/21/{world.serials_a[0]}").get_data(as_text=True)
+    public = app.test_client().get(f"/01/{world.gtin_a}/21/{world.serials_a[0]}",
+                                   follow_redirects=True).get_data(as_text=True)
     assert "Reported stolen" in public
     assert world.owner not in public  # no personal data on public pages
 
