@@ -15,12 +15,26 @@ from portal.recalls.models import (
     RecallUnit,
     RecallUnitState,
 )
+from portal.recalls.targeting import direct_matches
+
+
+def _chain(unit: Unit) -> list[int]:
+    """The unit and the assemblies holding it, innermost first (a cell, its pack, its bike)."""
+    ids, seen = [], set()
+    while unit is not None and unit.id not in seen:
+        seen.add(unit.id)
+        ids.append(unit.id)
+        unit = unit.parent
+    return ids
 
 
 def recall_status(unit: Unit) -> dict:
+    """The recalls of the unit, of the part counted inside it, or of the assembly counted for it (a cell in a
+    recalled bike reads the bike's recall)."""
+    chain = _chain(unit)
     rows = db.session.execute(
         select(RecallUnit, RecallCampaign).join(RecallCampaign, RecallCampaign.id == RecallUnit.campaign_id)
-        .where(or_(RecallUnit.unit_id == unit.id, RecallUnit.holder_id == unit.id),
+        .where(or_(RecallUnit.unit_id.in_(chain), RecallUnit.holder_id == unit.id),
                RecallCampaign.state != CampaignState.DRAFT)
         .order_by(RecallCampaign.launched_at)).all()
     recalls = []
@@ -73,9 +87,16 @@ def public_recalls(model_id: int, lot: str | None = None) -> list[dict]:
         .order_by(RecallCampaign.launched_at)).all()
 
     def named(campaign: RecallCampaign) -> bool:
+        """A unit of this model (lot) matches the campaign's criteria, even if the unit counted is the
+        assembly holding it (a cell lot recalled by the bike)."""
         rules = campaign.rules
         lots = rules.get("lots") or []
-        return model_id in (rules.get("model_ids") or []) and (lot is None or not lots or lot in lots)
+        if model_id in (rules.get("model_ids") or []) and (lot is None or not lots or lot in lots):
+            return True
+        matches = direct_matches(campaign).where(Unit.model_id == model_id)
+        if lot is not None:
+            matches = matches.where(Unit.lot_id.in_(select(Lot.id).where(Lot.model_id == model_id, Lot.code == lot)))
+        return bool(db.session.scalar(select(matches.exists())))
 
     return [{"campaign": c.number, "title": c.title, "hazard": c.hazard, "remedy": c.remedy_type.value,
              "instructions": c.remedy_instructions, "contact": c.contact,

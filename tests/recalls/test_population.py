@@ -228,3 +228,17 @@ def test_an_owner_erasing_her_account_leaves_the_part_she_owned_through_her_bike
         db.session.expire_all()
         pack = db.session.get(RecallUnit, pack.id)
         assert pack.owner_erased_at is not None and pack.preferred_date is None
+
+
+def test_a_part_inside_a_recalled_assembly_reads_the_recall_and_so_does_its_lot(fleet):
+    from portal.recalls.status import public_recalls, recall_status
+    from tests.recalls.conftest import CELL
+
+    with fleet.app_context():
+        services.launch(make_draft(lots=["CELL-A"]), remedy_available=True, actor="test")  # counted by the bike
+        cell = find_unit(CELL, "C-001")
+        assert recall_status(cell)["status"] == "Recall incomplete"
+        assert recall_status(find_unit(CELL, "C-007"))["status"] == "No open recalls for this unit"  # CELL-B
+        assert [r["campaign"] for r in public_recalls(cell.model_id, "CELL-A")] == ["R-1"]
+        assert public_recalls(cell.model_id, "CELL-B") == []
+        assert [r["campaign"] for r in public_recalls(cell.model_id)] == ["R-1"]
