@@ -5,13 +5,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, exists, func, select
+from sqlalchemy.orm import aliased
 
 from portal.catalog.models import ProductModel, Unit
 from portal.core.dates import day_key
 from portal.extensions import db
 from portal.ownership.models import Ownership
 from portal.recalls.models import RecallCampaign, RecallUnit, RecallUnitState, completion_rate
+from portal.recalls.owners import owns
 
 
 @dataclass
@@ -110,14 +112,18 @@ def unit_rows(campaign: RecallCampaign):
     """Every affected unit with its state, in id order: a generator of CSV rows that reads the database 1,000
     rows at a time."""
     yield ["gtin", "serial", "state", "registered_owner", "joined_at", "notified_at", "acknowledged_at", "remedied_at",
-           "removed_reason", "recorded_by", "remedy_place", "chosen_option"]
-    stmt = (select(RecallUnit, ProductModel.gtin, Unit.serial, Ownership.id)
+           "removed_reason", "recorded_by", "remedy_place", "chosen_option", "held_in", "remedy_choice",
+           "scheduled_on", "remedy_done"]
+    holder = aliased(Unit)
+    owned = exists().where(owns(RecallUnit, Ownership))  # a column, not a join: one row per unit
+    stmt = (select(RecallUnit, ProductModel.gtin, Unit.serial, owned, holder.serial)
             .join(Unit, Unit.id == RecallUnit.unit_id).join(ProductModel, ProductModel.id == Unit.model_id)
-            .outerjoin(Ownership, (Ownership.unit_id == Unit.id) & Ownership.is_current)
+            .outerjoin(holder, holder.id == RecallUnit.holder_id)
             .where(RecallUnit.campaign_id == campaign.id).order_by(RecallUnit.id))
-    for ru, gtin, serial, ownership_id in db.session.execute(stmt).yield_per(1000):
+    for ru, gtin, serial, ownership_id, held_in in db.session.execute(stmt).yield_per(1000):
         # "erased": the unit had an owner who deleted their account; it counts as owned, not as never sold.
         owner = "yes" if ownership_id else ("erased" if ru.owner_erased_at else "no")
         yield [gtin, serial, ru.state.value, owner,
                *(t.isoformat() if t else "" for t in (ru.joined_at, ru.notified_at, ru.acknowledged_at, ru.remedied_at)),
-               ru.removed_reason, ru.recorded_by, ru.remedy_place, ru.chosen_option]
+               ru.removed_reason, ru.recorded_by, ru.remedy_place, ru.chosen_option, held_in or "", ru.remedy_choice,
+               ru.scheduled_on.isoformat() if ru.scheduled_on else "", ru.remedy_kind]

@@ -66,3 +66,25 @@ def test_a_unit_whose_owner_and_contact_both_reach_it_counts_once(fleet):
         reach = campaign_reach(campaign)
         assert (reach.population, reach.by_account, reach.by_contact, reach.reachable) == (4, 1, 0, 1)
         assert db.session.scalar(select(Ownership.id)) is not None
+
+
+def test_the_affected_units_csv_names_the_holder_and_the_remedy_chosen_and_done(fleet):
+    import csv
+    import io
+
+    from portal.core.exports import csv_text
+    from portal.recalls.reports import unit_rows
+
+    with fleet.app_context():
+        own("ann@example.test", BIKE, "B-001")
+        campaign = make_draft(lots=["PK1"], remedy_unit="part")
+        services.launch(campaign, remedy_available=True, actor="test")
+        pack = remedies.find_by_serial(campaign, "P-001")
+        remedies.choose_remedy(find_user("ann@example.test"), pack, choice="replace")
+        remedies.record_remedy(pack, by="dealer")
+        rows = list(csv.DictReader(io.StringIO(csv_text(unit_rows(campaign)))))
+    assert len(rows) == 10
+    first = next(r for r in rows if r["serial"] == "P-001")
+    assert (first["registered_owner"], first["held_in"], first["remedy_choice"], first["remedy_done"]) == \
+        ("yes", "B-001", "replace", "replace")
+    assert next(r for r in rows if r["serial"] == "P-002")["registered_owner"] == "no"
