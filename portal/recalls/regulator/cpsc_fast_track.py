@@ -1,4 +1,5 @@
 """US CPSC: the Fast Track corrective action plan (remedy, notice to consumers, reach, schedule)."""
+from portal.recalls.notices import public_link
 from portal.recalls.regulator import Field
 
 SLUG = "cpsc-fast-track"
@@ -19,7 +20,8 @@ FIELDS = [
           lambda f: f"{f.reach.by_account} units by e-mail to their owner's account, {f.reach.by_contact} by "
                     f"safety-only contact, {f.reach.by_letter} by printed letter; direct reach {f.reach.share:.0%}"),
     Field("public_notice", "Public notice", "the campaign's public notice page and poster",
-          lambda f: f"{f.campaign.manufacturer.slug}/{f.campaign.number} public notice page, shop poster, Atom feed"),
+          lambda f: f"Public notice page {public_link(f.campaign)}, its shop poster (PDF) and the Atom feed of "
+                    f"active recalls"),
     Field("consumer_contact", "Toll-free number and web site", "notice: free phone and online service",
           lambda f: [f.doc.phone, f.doc.online]),
     Field("start", "Start of the corrective action", "campaign: launched", lambda f: f.campaign.launched_at and
