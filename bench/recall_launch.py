@@ -11,8 +11,9 @@ the same database:
 
 * bare: one `INSERT INTO recall_units ... SELECT` of the same affected units for a second draft campaign
   (timed with its commit, then deleted again);
-* launch: `portal.recalls.services.launch` of a campaign naming the model (assemblies included, the
-  default), timed with its commit: affected units, in-portal notices, outbox rows, units marked notified.
+* launch: `portal.recalls.services.launch` of a campaign naming the model (counted by assembly, the
+  default; the units have no parents), timed with its commit: affected units, in-portal notices, outbox rows,
+  units marked notified.
 
 Prints both, their ratio (the target is launch <= 2x bare) and the launch's statements by time.
 On PostgreSQL the tables are ANALYZEd after loading (what autovacuum does after a bulk load); SQLite
