@@ -152,6 +152,12 @@ def fill(rule, values: dict) -> str:
     return fills(rule, values)[0]
 
 
+def snapshot() -> dict[str, list[tuple]]:
+    """Every row of every table, to prove a refused request changed nothing at all."""
+    return {table.name: sorted(map(tuple, db.session.execute(select(table)).all()), key=repr)
+            for table in db.metadata.sorted_tables}
+
+
 def rules(app) -> dict[str, object]:
     """"METHOD /rule" -> rule, for every rule but static files."""
     found = {}

@@ -8,10 +8,8 @@ must be exactly those.
 """
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from portal.extensions import csrf, db
-from tests.security.actors import ACTORS, CSRF, fill, rules, seed
+from portal.extensions import csrf
+from tests.security.actors import ACTORS, CSRF, fill, rules, seed, snapshot
 from tests.security.test_permission_matrix import MATRIX
 
 EXEMPT = {"POST /scans/place": "the signed scan token is the credential; it only adds a coarse place to a scan"}
@@ -22,12 +20,6 @@ API_PREFIXES = ("POST /api/v1/", "POST /epcis/")
 def form_rules(app) -> dict:
     return {key: rule for key, rule in rules(app).items()
             if key.startswith("POST ") and not key.startswith(API_PREFIXES) and key not in EXEMPT}
-
-
-def snapshot() -> dict[str, list[tuple]]:
-    """Every row of every table, to prove a refused request changed nothing at all."""
-    return {table.name: sorted(map(tuple, db.session.execute(select(table)).all()), key=repr)
-            for table in db.metadata.sorted_tables}
 
 
 def test_only_the_api_and_the_declared_beacons_skip_csrf(app):

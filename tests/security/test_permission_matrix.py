@@ -20,6 +20,7 @@ from tests.security.actors import (
     outcome,
     rules,
     seed,
+    snapshot,
 )
 
 
@@ -279,3 +280,27 @@ def test_unknown_record_ids_in_console_urls_answer_404_not_500(app):
         if key.startswith("GET /console/<tenant>/") and "<int:" in rule.rule:
             path = fill(rule, {**walk.values, **{name: 987654 for name in rule.arguments if name != "tenant"}})
             assert walk.clients["admin"].get(path).status_code == 404, key
+
+
+def test_another_tenants_records_are_not_found_in_its_own_console(app):
+    """Bravo's admin, in bravo's console, naming acme's records by their ids: 404 for every page and form
+    (CSRF off), and nothing changes. The walk above enters acme's console; this checks each view's own
+    tenant filter behind the gate."""
+    walk = seed(app)
+    client = walk.clients["other_tenant"]
+    with app.app_context():
+        before = snapshot()
+    wrong, checked = [], 0
+    for key, rule in sorted(rules(app).items()):
+        method = key.split(" ", 1)[0]
+        if not rule.rule.startswith("/console/<tenant>/") or not set(rule.arguments) - {"tenant", "name"}:
+            continue
+        for path in fills(rule, {**walk.values, "tenant": "bravo"}):
+            checked += 1
+            response = client.get(path) if method == "GET" else client.open(path, method=method, data={})
+            if response.status_code != 404:
+                wrong.append(f"{key} ({path}): {outcome(response)}")
+    with app.app_context():
+        after = snapshot()
+    assert not wrong, "another tenant's record answered:\n" + "\n".join(wrong)
+    assert checked > 60 and before == after
