@@ -161,7 +161,8 @@ def _check(obj, document: _Document, budget: list[int], depth: int) -> None:
         value = _resolve(obj.get(key), document)
         for action in value if isinstance(value, ArrayObject) else [value]:
             action = _resolve(action, document)
-            if isinstance(action, DictionaryObject) and not _safe_action(action):
+            # An action dictionary names its type in /S; an outline item's /Next (its next sibling) does not.
+            if isinstance(action, DictionaryObject) and "/S" in action and not _safe_action(action):
                 raise _Found(Verdict.ACTIVE)
     for key, value in obj.items():
         if str(key) != "/Parent":
