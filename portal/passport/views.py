@@ -41,6 +41,13 @@ def _wants_json() -> bool:
     return best in JSON_TYPES
 
 
+def _for(response, tier):
+    """A restricted reader's answer is theirs alone: no shared cache may keep it."""
+    if tier > 0:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 def _tombstone(passport, as_json: bool):
     """410: the passport ceased. What happened and when, the identifier, and nothing of its data."""
     if as_json:
@@ -73,7 +80,7 @@ def page(gtin: str, serial: str):
             "passport/page.html", passport=passport, tier=tier, rows=serializer.rows(passport, tier),
             titles=serializer.ASPECT_TITLES, history=queries.history(passport) if tier > 0 else []))
     response.headers["Vary"] = "Accept, Cookie"
-    return response
+    return _for(response, tier)
 
 
 @bp.get("/passport/01/<gtin>/21/<serial>/<aspect>.json")
@@ -83,7 +90,7 @@ def aspect_json(gtin: str, serial: str, aspect: str):
         return _tombstone(passport, True)
     if aspect not in ASPECTS[passport.kind]:
         raise NotFound(f"This passport has no aspect '{aspect[:40]}'; it has: {', '.join(ASPECTS[passport.kind])}.")
-    return jsonify(serializer.aspect(passport, tier, aspect))
+    return _for(jsonify(serializer.aspect(passport, tier, aspect)), tier)
 
 
 @bp.get("/passport/01/<gtin>/21/<serial>/pdf")
@@ -94,9 +101,9 @@ def pdf(gtin: str, serial: str):
     if passport.ceased:
         return _tombstone(passport, False)
     body = passport_pdf(passport, tier)
-    return Response(body, mimetype="application/pdf", headers={
+    return _for(Response(body, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="passport-{passport.gtin}-{passport.serial}.pdf"',
-        "Vary": "Cookie"})
+        "Vary": "Cookie"}), tier)
 
 
 @bp.get("/passport/01/<gtin>/21/<serial>/credential")

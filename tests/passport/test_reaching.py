@@ -28,3 +28,11 @@ def test_a_signed_in_reader_without_rights_is_told_how_to_get_them(client, batte
     login(client, battery.nobody)
     page = client.get(battery.path()).get_data(as_text=True)
     assert "ask the manufacturer for access" in page and "Sign in for restricted fields" not in page
+
+
+def test_a_restricted_readers_answers_are_kept_by_no_shared_cache(client, battery):
+    assert "no-store" not in client.get(battery.path()).headers.get("Cache-Control", "")
+    login(client, battery.recycler)
+    for url in (battery.path(), battery.path() + "?format=json", battery.path() + "/circularity.json",
+                battery.path() + "/pdf"):
+        assert client.get(url).headers["Cache-Control"] == "private, no-store", url
