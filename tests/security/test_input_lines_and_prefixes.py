@@ -67,3 +67,14 @@ def test_a_message_that_can_never_be_sent_is_dead_at_once_with_the_reason(app, m
         assert "cannot be sent" in note.last_error and "linefeed" in note.last_error.lower()
         assert db.session.scalar(select(Notification.id).where(Notification.state == DeliveryState.PENDING)) is None
     assert mailbox.to("ann@example.test") == []
+
+
+@pytest.mark.parametrize("title", BREAKS[:3])
+def test_a_recall_title_with_a_line_break_is_refused_at_input(ctx, title):
+    from portal.recalls import services as recalls
+    from tests.factories import GPSR_NOTICE
+
+    tenant = create_tenant("first", "First", ["761234"], actor="test")
+    with pytest.raises(Invalid, match="single line"):
+        recalls.save_draft(tenant, actor="test", **GPSR_NOTICE, number="R-1", title=title, hazard="Brakes can fail.",
+                           criteria={"lots": ["L1"]})

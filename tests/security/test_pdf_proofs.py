@@ -90,6 +90,7 @@ EMBEDDED = {
 }
 PLAIN = {
     "written by pypdf": real_pdf(),
+    "with bookmarks (outline items chain by /Next)": real_pdf(lambda w: [w.add_outline_item(t, 0) for t in "ABC"]),
     "with a web link": real_pdf(lambda w: _link(w, "https://shop.example/orders/42")),
     "opening on its first page": pdf(b"<< /Type /Catalog /Pages 2 0 R /OpenAction [3 0 R /Fit] >>",
                                      b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
