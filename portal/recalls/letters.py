@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import multiprocessing
 import os
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -60,7 +61,11 @@ def render_letters(campaign: RecallCampaign, out: BinaryIO, *, processes: int | 
         pdfs = map(_layout, parts)
         _join(pdfs, out)
         return len(ids)
-    context = multiprocessing.get_context("spawn")  # a clean process: no inherited connections or locks
+    # Forked when this process runs one thread (a worker, a gunicorn sync worker): the pool starts at once and
+    # its processes touch nothing inherited but the HTML they are sent, and leave by os._exit (no inherited
+    # connection is closed from there). With other threads, a lock one of them holds could be copied taken:
+    # spawned then, at the cost of importing WeasyPrint and this module in each.
+    context = multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
     with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
         _join(_in_order(pool, parts, processes * AHEAD), out)
     return len(ids)

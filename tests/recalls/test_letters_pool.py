@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 from datetime import date
 
+import pytest
 from pypdf import PdfReader
 
 from portal.accounts.services import create_user
@@ -19,8 +20,12 @@ def pages(pdf: bytes) -> list[str]:
     return [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages]
 
 
-def test_a_pool_of_two_processes_writes_the_letters_one_process_writes_in_owner_order(fleet, monkeypatch):
+@pytest.mark.parametrize("threads", [1, 2], ids=["forked", "spawned"])
+def test_a_pool_of_two_processes_writes_the_letters_one_process_writes_in_owner_order(fleet, monkeypatch, threads):
     monkeypatch.setattr(letters, "LETTERS_PER_PART", 1)  # every letter a part of its own: four parts, two cores
+    # The pool forks when the caller runs one thread (a worker) and spawns otherwise (this test runs an SMTP
+    # server thread): both ways.
+    monkeypatch.setattr(letters.threading, "active_count", lambda: threads)
     with fleet.app_context():
         for n in range(1, 5):  # unconfirmed addresses: only a letter reaches them
             owner = create_user(f"paper{n}@example.test", PASSWORD, name=f"Paper Owner {n}")
