@@ -12,6 +12,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 
 from portal.passport.fields import ASPECTS, Field, Kind, Scope, Tier, fields_of, unit_symbol
+from portal.passport.labels import label_of
 from portal.passport.queries import Passport
 
 ASPECT_TITLES = {
@@ -99,15 +100,6 @@ class Row:
     dynamic: bool
 
 
-def _label(f: Field) -> str:
-    words = []
-    for ch in f.name:
-        if ch.isupper() and words and not words[-1].isupper():
-            words.append(" ")
-        words.append(ch)
-    return "".join(words).capitalize()
-
-
 def _text(value) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -122,7 +114,7 @@ def _text(value) -> str:
 
 def rows(passport: Passport, tier: Tier) -> list[Row]:
     """Rows for the page and the PDF: public fields first, then each higher tier the reader may see."""
-    out = [Row(f.aspect, f.key, _label(f), _text(passport.data[f.key]), unit_symbol(f.unit), f.tier,
+    out = [Row(f.aspect, f.key, label_of(f), _text(passport.data[f.key]), unit_symbol(f.unit), f.tier,
                f.scope is Scope.DYNAMIC)
            for f in visible_fields(passport.kind, tier) if f.key in passport.data]
     order = {name: n for n, name in enumerate(ASPECTS[passport.kind])}

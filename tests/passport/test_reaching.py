@@ -19,9 +19,12 @@ def test_the_units_linkset_offers_its_passport_as_gs1_dpp(client, battery):
 def test_the_phone_page_speaks_three_languages_and_offers_a_sign_in(client, battery):
     page = client.get(battery.path()).get_data(as_text=True)
     assert "Sign in for restricted fields" in page and "/signin?next=" in page
-    for code, words in (("fr", "Passeport"), ("de", "Pass")):
+    assert "Rated capacity" in page and "Carbon footprint" in page
+    for code, words in (("fr", ("Passeport", "Capacité nominale", "Empreinte carbone")),
+                        ("de", ("Pass", "Nennkapazität", "CO2-Fußabdruck"))):
         client.get(f"/language/{code}")
-        assert words in client.get(battery.path()).get_data(as_text=True)
+        page = client.get(battery.path()).get_data(as_text=True)
+        assert all(word in page for word in words), code
 
 
 def test_a_signed_in_reader_without_rights_is_told_how_to_get_them(client, battery):

@@ -76,7 +76,7 @@ def test_page_shows_exactly_the_readers_tiers_public_first(client, battery, emai
 
 #: Text only a field's value puts in the PDF, for every field above the public tier.
 MARKERS = {
-    "generalProductInformation.batteryStatus": "Battery status",
+    "generalProductInformation.batteryStatus": "· Status",
     "generalProductInformation.puttingIntoService": "2025-05-02T10:00:00Z",
     "circularity.safetyMeasures.safetyInstructions": "safety.pdf",
     "circularity.dismantlingAndRemovalInformation": "dismantling.pdf",
