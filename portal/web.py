@@ -11,10 +11,12 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from portal.core.http import error_page, is_private, security_header_items, server_error_page
+from portal.core.routing import RecordIdConverter
 
 
 def init_app(app: Flask) -> None:
     """What every page shares: the template helpers, headers, mail sent after the request and error pages."""
+    app.url_map.converters["int"] = RecordIdConverter  # before any area adds a rule with a record id
     app.jinja_env.filters["from_json"] = json.loads
 
     @app.context_processor
