@@ -87,6 +87,12 @@ CURRENT_OWNER = Prebuilt(lambda: select(Ownership.owner_id).where(Ownership.unit
                                                                   Ownership.is_current))
 
 
+def scan_awaiting_place(scan_id: int) -> Scan | None:
+    """The scan a signed token names, while its place is not yet known."""
+    scan = db.session.get(Scan, scan_id)
+    return scan if scan is not None and scan.lat is None else None
+
+
 def place_scan(scan: Scan, lat: float, lon: float) -> None:
     """Attach a consented, coarse location to a scan and re-check for impossible travel.
 

@@ -21,7 +21,6 @@ from portal.authenticity.clones import client_fingerprint
 from portal.authenticity.forms import ReportForm
 from portal.authenticity.js_text import js_text
 from portal.authenticity.keys import jwks
-from portal.authenticity.models import Scan
 from portal.authenticity.taps import record_tap_scan, verify_tap
 from portal.authenticity.verify import WARNINGS, MalformedCode
 from portal.config import ROOT
@@ -122,8 +121,8 @@ def scan_place():
         lat, lon = float(data["lat"]), float(data["lon"])
     except (BadSignature, KeyError, TypeError, ValueError):
         return jsonify({"ok": False, "error": "token, lat and lon are required"}), 400
-    scan = db.session.get(Scan, scan_id)
-    if scan is None or scan.lat is not None:
+    scan = services.scan_awaiting_place(scan_id)
+    if scan is None:
         return jsonify({"ok": False, "error": "unknown scan, or its place is already known"}), 409
     try:
         services.place_scan(scan, lat, lon)

@@ -20,7 +20,7 @@ from portal.core.storage import store_image
 from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.notifications.services import mail_folder
-from portal.recalls import notice_rules, remedies, services
+from portal.recalls import notice_rules, queries, remedies, services
 from portal.recalls.deadlines import deadlines
 from portal.recalls.forms import CampaignForm, CloseForm, RemedyForm, ReopenForm, ScheduleForm
 from portal.recalls.letters import render_letters
@@ -80,7 +80,7 @@ def _fields(form: CampaignForm, campaign: RecallCampaign | None) -> dict:
 
 @bp.get("/<tenant>/recalls")
 def recalls():
-    rows = db.session.scalars(scoped(RecallCampaign).order_by(RecallCampaign.created_at.desc())).all()
+    rows = queries.campaigns_of_tenant()
     launched = campaign_progress([c for c in rows if c.state is not CampaignState.DRAFT])
     return render_template("recalls/console_list.html", campaigns=rows, stats={p.campaign.id: p for p in launched},
                            form=EmptyForm())
@@ -298,8 +298,7 @@ def recall_letters(campaign_id: int):
 @bp.get("/<tenant>/recalls/<int:campaign_id>/notices/<int:notification_id>.eml")
 def recall_notice_eml(campaign_id: int, notification_id: int):
     campaign = tenant_scoped(RecallCampaign, id=campaign_id)
-    note = db.session.get(Notification, notification_id)
     path = mail_folder() / f"{notification_id}.eml"
-    if note is None or not note.dedupe_key.startswith(f"recall:{campaign.id}:") or not path.is_file():
+    if queries.campaign_notification(campaign, notification_id) is None or not path.is_file():
         abort(404)
     return send_file(path, mimetype="message/rfc822", as_attachment=True, download_name=f"notice-{notification_id}.eml")

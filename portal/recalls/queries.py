@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, or_, select
 
+from portal.accounts.tenancy import scoped
 from portal.catalog.models import Manufacturer, ProductModel, Unit
 from portal.extensions import db
+from portal.notifications.models import Notification
 from portal.ownership.models import Ownership
 from portal.recalls.models import OPEN_UNIT_STATES, CampaignState, RecallCampaign, RecallUnit
 
@@ -44,3 +46,20 @@ def find_public_unit(gtin14: str, serial: str) -> Unit | None:
                              .join(Manufacturer, Manufacturer.id == Unit.manufacturer_id)
                              .where(ProductModel.gtin == gtin14, Manufacturer.identifiers_case_insensitive,
                                     func.upper(Unit.serial) == serial.upper()).limit(1))
+
+
+def launched_recall_unit(recall_unit_id: int) -> RecallUnit | None:
+    """An affected unit of a campaign that has been launched (a draft's units are nobody's business yet)."""
+    recall_unit = db.session.get(RecallUnit, recall_unit_id)
+    return None if recall_unit is None or recall_unit.campaign.state is CampaignState.DRAFT else recall_unit
+
+
+def campaigns_of_tenant() -> list[RecallCampaign]:
+    """The console tenant's campaigns, newest first."""
+    return list(db.session.scalars(scoped(RecallCampaign).order_by(RecallCampaign.created_at.desc())))
+
+
+def campaign_notification(campaign: RecallCampaign, notification_id: int) -> Notification | None:
+    """A notice of this campaign in the outbox (its topic names the campaign), or None."""
+    note = db.session.get(Notification, notification_id)
+    return note if note is not None and note.dedupe_key.startswith(f"recall:{campaign.id}:") else None

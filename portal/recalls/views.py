@@ -31,11 +31,17 @@ from portal.recalls.contacts import find_by_token as find_contact
 from portal.recalls.contacts import register as register_contact
 from portal.recalls.feed import atom_feed
 from portal.recalls.forms import AcknowledgeForm, SafetyRegistrationForm
-from portal.recalls.models import ACTIVE_CAMPAIGN_STATES, CampaignState, RecallCampaign, RecallUnit
+from portal.recalls.models import ACTIVE_CAMPAIGN_STATES, RecallCampaign
 from portal.recalls.notice_rules import build_notice
 from portal.recalls.notices import public_link
 from portal.recalls.poster import render_poster
-from portal.recalls.queries import find_public_unit, notice_for_owner, owner_ownership, public_campaign
+from portal.recalls.queries import (
+    find_public_unit,
+    launched_recall_unit,
+    notice_for_owner,
+    owner_ownership,
+    public_campaign,
+)
 from portal.recalls.remedies import choose_remedy
 from portal.recalls.status import recall_status
 
@@ -111,8 +117,8 @@ def my_campaign_notice(campaign_id: int):
 @bp.route("/my/recalls/<int:recall_unit_id>", methods=["GET", "POST"])
 @login_required
 def notice(recall_unit_id: int):
-    recall_unit = db.session.get(RecallUnit, recall_unit_id)
-    if recall_unit is None or recall_unit.campaign.state is CampaignState.DRAFT:
+    recall_unit = launched_recall_unit(recall_unit_id)
+    if recall_unit is None:
         abort(404)
     ownership = owner_ownership(recall_unit, current_user)
     if ownership is None:

@@ -52,8 +52,7 @@ def edit_link(link_id: int):
     try:
         link = services.find_link(g.tenant, link_id)
         if request.method == "GET":
-            model = db.session.get(ProductModel, link.model_id)
-            values = {"gtin": model.gtin, "scope": link.scope.value, "lot": link.lot or "", "link_type": link.link_type,
+            values = {"gtin": queries.gtin_of(link.model_id), "scope": link.scope.value, "lot": link.lot or "", "link_type": link.link_type,
                       "target": link.target, "title": link.title, "language": link.language,
                       "media_type": link.media_type, "context": link.context,
                       "is_default": "on" if link.is_default else ""}
