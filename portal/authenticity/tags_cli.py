@@ -4,13 +4,14 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from portal.authenticity.nfc import SunError
+from portal.authenticity.nfc_cli import _key
+from portal.authenticity.tags import attach_tag, replace_tag, retire_tag
+from portal.catalog.services import find_unit
 from portal.core.errors import Invalid, NotFound
 
 
 def _hex_key(option: str, text: str | None) -> bytes | None:
-    from portal.authenticity.nfc import SunError
-    from portal.authenticity.nfc_cli import _key
-
     try:
         return _key(option, text)
     except SunError as err:
@@ -18,9 +19,6 @@ def _hex_key(option: str, text: str | None) -> bytes | None:
 
 
 def register_tag_commands(nfc: AppGroup, tenant_by_slug, run) -> None:
-    from portal.authenticity.tags import attach_tag, replace_tag, retire_tag
-    from portal.catalog.services import find_unit
-
     def unit_of(slug: str, gtin: str, serial: str):
         tenant, unit = tenant_by_slug(slug), find_unit(gtin, serial)
         if unit.manufacturer_id != tenant.id:

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.services import find_user
 from portal.catalog.models import BizStep, Disposition, Lot, Manufacturer, ProductModel, Unit
-from portal.catalog.services import create_unit, parse_serial, record_event
+from portal.catalog.services import create_unit, parse_gtin, parse_serial, record_event
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import Conflict, Invalid, NotAllowed, NotFound
@@ -143,8 +143,6 @@ def save_dynamic(unit: Unit, values: dict, *, actor, source: str = "api") -> Pas
 def import_static(tenant: Manufacturer, rows: list[dict], *, actor) -> list[dict]:
     """Import static data: each row {"gtin", "lot"?, "fields": {...}}. Every row is checked; if any is refused,
     nothing is stored and the report says why for each row. The report: one {"row", "result", "errors"} a row."""
-    from portal.catalog.services import parse_gtin
-
     report, work = [], []
     for n, row in enumerate(rows, start=1):
         entry = {"row": n, "result": "ok", "errors": {}}

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import suppress
 
+from sqlalchemy import bindparam, insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import Executable
 
@@ -61,6 +62,4 @@ class Bulk:
 
 def insert_into(table, columns: list[str]) -> Bulk:
     """INSERT INTO table (columns) VALUES (one bind per column, named after it)."""
-    from sqlalchemy import bindparam, insert
-
     return Bulk(lambda: insert(table).values({name: bindparam(name, type_=table.c[name].type) for name in columns}))

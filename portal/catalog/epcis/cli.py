@@ -8,6 +8,8 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from portal.catalog.epcis.capture import CaptureRefused, capture_document
+
 
 def register_epcis_cli(app: Flask, tenant_of, run) -> None:
     epcis = AppGroup("epcis", help="EPCIS 2.0 event capture.")
@@ -18,8 +20,6 @@ def register_epcis_cli(app: Flask, tenant_of, run) -> None:
     @click.option("--atomic", is_flag=True, help="Refuse the whole document when any event fails.")
     def epcis_import(slug, file: Path, atomic: bool):
         """Capture an EPCIS 2.0 document (JSON or JSON-LD); failed events are listed, the others kept."""
-        from portal.catalog.epcis.capture import CaptureRefused, capture_document
-
         tenant = tenant_of(slug)
         try:
             document = json.loads(file.read_bytes())
