@@ -64,7 +64,9 @@ class ProvenanceApi(Api):
         """The API blueprint handles its errors (portal.api.problems); the pages keep their own."""
 
     def _register_responses(self):
-        from portal.api.schemas import ProblemSchema
+        from portal.api.schemas import (
+            ProblemSchema,  # the schemas import the areas' models: loaded when wired
+        )
 
         for status in http.HTTPStatus:
             if status >= 400:

@@ -6,6 +6,8 @@ from flask import Flask, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from portal.ops.logs import PROBES
+
 
 class _QuietSessions(SecureCookieSessionInterface):
     """Probes (/healthz, /readyz, /metrics) never set a cookie, whatever else ran during the request."""
@@ -18,8 +20,6 @@ class _QuietSessions(SecureCookieSessionInterface):
 
 def is_probe() -> bool:
     """A health probe or the metrics scrape: answered without cookies or caching."""
-    from portal.ops.logs import PROBES
-
     return has_request_context() and request.endpoint in PROBES
 
 

@@ -70,7 +70,7 @@ def capture_document(tenant: Manufacturer, document, *, atomic: bool = False, ac
 def capture_events(tenant: Manufacturer, events: list[Event], *, atomic: bool, actor,
                    job_id: int | None = None) -> CaptureReport:
     """capture_document for events already read (the REST binding reads them before it opens a job)."""
-    from portal.catalog.epcis.landing import land
+    from portal.catalog.epcis.landing import land  # landing imports this module: the two need each other
 
     with collector_paused():
         play = _Play(tenant, events, actor)
