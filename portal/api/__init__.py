@@ -64,9 +64,8 @@ class ProvenanceApi(Api):
         """The API blueprint handles its errors (portal.api.problems); the pages keep their own."""
 
     def _register_responses(self):
-        from portal.api.schemas import (
-            ProblemSchema,  # the schemas import the areas' models: loaded when wired
-        )
+        # The schemas import the areas' models: loaded when the API is wired, not when the package is.
+        from portal.api.schemas import ProblemSchema
 
         for status in http.HTTPStatus:
             if status >= 400:
