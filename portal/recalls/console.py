@@ -5,7 +5,6 @@ import io
 
 from flask import Response, abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from portal.accounts.forms import EmptyForm
@@ -18,7 +17,6 @@ from portal.core.errors import DomainError
 from portal.core.exports import csv_text
 from portal.core.storage import store_image
 from portal.extensions import db
-from portal.notifications.models import Notification
 from portal.notifications.services import mail_folder
 from portal.recalls import notice_rules, queries, remedies, services
 from portal.recalls.deadlines import deadlines
@@ -140,8 +138,7 @@ def _dashboard(campaign: RecallCampaign, remedy_form: RemedyForm, status: int = 
     periodic = [d for d in timeline if d.key.startswith(("nhtsa-quarterly-", "nhtsa-annual-"))]
     upcoming = next((d for d in periodic if d.state == "due"), None)
     shown = [d for d in timeline if d not in periodic or d.state in ("late", "done") or d is upcoming]
-    notices = db.session.scalars(select(Notification).where(
-        Notification.dedupe_key.startswith(f"recall:{campaign.id}:")).order_by(Notification.id.desc()).limit(20)).all()
+    notices = queries.latest_notices(campaign)
     eml = {n.id for n in notices if (mail_folder() / f"{n.id}.eml").is_file()}
     return render_template("recalls/console_dashboard.html", campaign=campaign, stats=services.completion(campaign),
                            series=completion_series(campaign), notices=notices, eml=eml, form=EmptyForm(),

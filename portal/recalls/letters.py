@@ -20,7 +20,7 @@ from portal.core.i18n import user_locale
 from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.ownership.models import Ownership
-from portal.recalls.models import OPEN_UNIT_STATES, RecallCampaign, RecallUnit
+from portal.recalls.models import OPEN_UNIT_STATES, RecallCampaign, RecallUnit, notice_topic
 from portal.recalls.notices import HEADLINE, units_by_owner
 from portal.recalls.owners import owns
 
@@ -28,7 +28,7 @@ from portal.recalls.owners import owns
 def _unreachable(campaign: RecallCampaign):
     """Owners of unremedied units whose address is unconfirmed, or whose recall e-mail bounced for good."""
     bounced = exists().where(Notification.user_id == User.id, Notification.state == "dead",
-                             Notification.dedupe_key.startswith(f"recall:{campaign.id}:"))
+                             Notification.topic == notice_topic(campaign.id))
     owner_ids = (select(Ownership.owner_id).distinct().join(RecallUnit, owns(RecallUnit, Ownership))
                  .where(RecallUnit.campaign_id == campaign.id, RecallUnit.state.in_(OPEN_UNIT_STATES)))
     return select(User).where(User.id.in_(owner_ids), or_(User.email_verified_at.is_(None), bounced))

@@ -237,3 +237,9 @@ class SafetyContact(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     unit: Mapped[Unit] = relationship()
+
+
+def notice_topic(campaign_id: int) -> str:
+    """The outbox topic of a campaign's notices: notifications' bulk interface enqueues, counts and withdraws
+    them by it."""
+    return f"recall:{campaign_id}"

@@ -8,7 +8,7 @@ from portal.catalog.models import Manufacturer, ProductModel, Unit
 from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.ownership.models import Ownership
-from portal.recalls.models import OPEN_UNIT_STATES, CampaignState, RecallCampaign, RecallUnit
+from portal.recalls.models import OPEN_UNIT_STATES, CampaignState, RecallCampaign, RecallUnit, notice_topic
 
 
 def owner_ownership(recall_unit: RecallUnit, user) -> Ownership | None:
@@ -62,4 +62,10 @@ def campaigns_of_tenant() -> list[RecallCampaign]:
 def campaign_notification(campaign: RecallCampaign, notification_id: int) -> Notification | None:
     """A notice of this campaign in the outbox (its topic names the campaign), or None."""
     note = db.session.get(Notification, notification_id)
-    return note if note is not None and note.dedupe_key.startswith(f"recall:{campaign.id}:") else None
+    return note if note is not None and note.topic == notice_topic(campaign.id) else None
+
+
+def latest_notices(campaign: RecallCampaign, limit: int = 20) -> list[Notification]:
+    """The campaign's newest notices in the outbox, for its dashboard."""
+    return list(db.session.scalars(select(Notification).where(Notification.topic == notice_topic(campaign.id))
+                                   .order_by(Notification.id.desc()).limit(limit)))

@@ -18,8 +18,15 @@ from dataclasses import dataclass
 from sqlalchemy import and_, case, func, select
 
 from portal.extensions import db
-from portal.notifications.models import Notification
-from portal.recalls.models import RecallCampaign, RecallNotice, RecallUnit, RecallUnitState, completion_rate
+from portal.notifications.queries import count_by_state
+from portal.recalls.models import (
+    RecallCampaign,
+    RecallNotice,
+    RecallUnit,
+    RecallUnitState,
+    completion_rate,
+    notice_topic,
+)
 from portal.recalls.owners import contacted_units, emailed_units, owned_units
 
 DIRECT_REACH_TARGET = 0.95
@@ -72,8 +79,7 @@ def campaign_reach(campaign: RecallCampaign) -> Reach:
         count(RecallUnit.state == RecallUnitState.REMEDIED), count(removed),
     ).where(RecallUnit.campaign_id == campaign.id)).one()
     population, by_account, by_contact, by_letter, acknowledged, remedied, removed_n = (int(x) for x in row)
-    mail = dict(db.session.execute(select(Notification.state, func.count()).where(
-        Notification.dedupe_key.startswith(f"recall:{campaign.id}:")).group_by(Notification.state)).all())
+    mail = count_by_state(notice_topic(campaign.id))
     opened = db.session.scalar(select(func.count()).select_from(RecallNotice).where(
         RecallNotice.campaign_id == campaign.id, RecallNotice.read_at.is_not(None)))
     dead = sum(v for k, v in mail.items() if str(getattr(k, "value", k)) == "dead")

@@ -37,7 +37,8 @@ from portal.core import audit
 from portal.core.db import UTCDateTime, utcnow
 from portal.core.errors import Conflict, Invalid
 from portal.extensions import db
-from portal.notifications.models import Notification
+from portal.notifications import queries as outbox
+from portal.notifications.services import enqueue_many, withdraw
 from portal.ownership.models import Ownership
 from portal.recalls.contacts import erase_contacts_of_ended_campaign
 from portal.recalls.models import (
@@ -51,6 +52,7 @@ from portal.recalls.models import (
     RemedyType,
     SafetyContact,
     completion_rate,
+    notice_topic,
 )
 from portal.recalls.notice_rules import require_launchable
 from portal.recalls.notices import recall_subject
@@ -215,35 +217,31 @@ def notify_owners(campaign: RecallCampaign, *, kind: str, round_: int = 0, owner
     db.session.execute(_insert_new(RecallNotice, launching).from_select(
         ["campaign_id", "user_id", "kind", "round", "created_at"],
         select(literal(campaign.id), pick.c.owner_id, literal(kind), literal(round_), now).where(true())))
-    key = literal(f"recall:{campaign.id}:{kind}:{round_}:") + cast(User.id, String)
-    context = json.dumps({"campaign_id": campaign.id, "kind": kind, "round": round_})
+    topic, context = notice_topic(campaign.id), {"campaign_id": campaign.id, "kind": kind, "round": round_}
     with force_locale("en"):  # stored in English; the worker writes it in each owner's language at send time
         subject = recall_subject(campaign)
-    prefix = Notification.dedupe_key.startswith(f"recall:{campaign.id}:{kind}:{round_}:")
-    before = db.session.scalar(select(func.count()).select_from(Notification).where(prefix))
     # The e-mails follow the in-portal notices of this kind and round (their unique index finds them), rather
     # than working out the owners a second time.
     noticed = select(RecallNotice.user_id).where(RecallNotice.campaign_id == campaign.id, RecallNotice.kind == kind,
                                                  RecallNotice.round == round_)
     if owner_ids is not None:
         noticed = noticed.where(RecallNotice.user_id.in_(owner_ids))
-    columns = ["dedupe_key", "user_id", "channel", "recipient", "template", "subject", "body_text", "body_html",
-               "context", "state", "attempts", "next_attempt_at", "created_at", "last_error"]
-    db.session.execute(_insert_new(Notification, launching).from_select(columns, select(
-        key, User.id, literal("email"), User.email, literal("recall_notice"), literal(subject), literal(""),
-        literal(""), literal(context), literal("pending"), literal(0), now, now, literal(""))
-        .where(User.id.in_(noticed), User.email_verified_at.is_not(None))))
+    # Through the outbox's bulk interface: one INSERT ... SELECT per kind of recipient, keyed so that repeating
+    # a round sends nothing twice (the rows' keys are "recall:<campaign>:<kind>:<round>:<user>").
+    accounts = select((literal(f"{kind}:{round_}:") + cast(User.id, String)).label("key"),
+                      User.email.label("recipient"), User.id.label("user_id")).where(
+        User.id.in_(noticed), User.email_verified_at.is_not(None))
+    sent = enqueue_many(accounts, topic=topic, template="recall_notice", subject=subject, context=context,
+                        new_topic=launching)
     # Safety-only contacts (Art. 35(2)): reached by every campaign, whatever the owner's account.
     if owner_ids is None:
         contacts = campaign_contact_ids(campaign.id).subquery()
-        contact_key = literal(f"recall:{campaign.id}:{kind}:{round_}:c") + cast(SafetyContact.id, String)
-        contact_context = (literal(context[:-1] + ', "contact_id": ') + cast(SafetyContact.id, String)
+        contact_context = (literal(json.dumps(context)[:-1] + ', "contact_id": ') + cast(SafetyContact.id, String)
                            + literal("}"))
-        db.session.execute(_insert_new(Notification, launching).from_select(columns, select(
-            contact_key, null(), literal("email"), SafetyContact.email, literal("recall_notice"), literal(subject),
-            literal(""), literal(""), contact_context, literal("pending"), literal(0), now, now, literal(""))
-            .where(SafetyContact.id.in_(select(contacts.c.contact_id)))))
-    sent = db.session.scalar(select(func.count()).select_from(Notification).where(prefix)) - before
+        sent += enqueue_many(select((literal(f"{kind}:{round_}:c") + cast(SafetyContact.id, String)).label("key"),
+                                    SafetyContact.email.label("recipient"), contact_context.label("context"))
+                             .where(SafetyContact.id.in_(select(contacts.c.contact_id))),
+                             topic=topic, template="recall_notice", subject=subject)
     if launching:
         return sent
     db.session.execute(update(RecallUnit).where(
@@ -286,8 +284,7 @@ def follow_up(campaign: RecallCampaign, *, actor) -> int:
 def closing_summary(campaign: RecallCampaign) -> dict:
     """What closing would mean, for the confirmation: the completion rate and the notices it withdraws."""
     stats = completion(campaign)
-    pending = db.session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.dedupe_key.startswith(f"recall:{campaign.id}:"), Notification.state == "pending"))
+    pending = outbox.count(notice_topic(campaign.id), "pending")
     return {"rate": stats["rate"], "open": stats["affected"] - stats["removed"] - stats["remedied"],
             "pending": pending, "affected": stats["affected"]}
 
@@ -306,9 +303,7 @@ def close(campaign: RecallCampaign, *, actor, confirmed_rate: float | None = Non
     if summary["open"] > 0 and not reason.strip():
         raise Invalid(f"{summary['open']} units are not remedied: say why the campaign closes now.", field="reason")
     campaign.state, campaign.closed_at = CampaignState.CLOSED, utcnow()
-    withdrawn = db.session.execute(update(Notification).where(
-        Notification.dedupe_key.startswith(f"recall:{campaign.id}:"), Notification.state == "pending")
-        .values(state="dead", last_error="campaign closed").execution_options(synchronize_session=False)).rowcount
+    withdrawn = withdraw(notice_topic(campaign.id), reason="campaign closed")
     erased = erase_contacts_of_ended_campaign(campaign)
     audit.log(actor, "recall.closed", campaign, manufacturer_id=campaign.manufacturer_id, withdrawn=withdrawn,
               completion=round(summary["rate"], 4), open_units=summary["open"], reason=reason.strip()[:500],
@@ -373,8 +368,7 @@ def completion(campaign: RecallCampaign) -> dict:
     affected = sum(counts.values())
     removed, remedied = counts.get(RecallUnitState.REMOVED, 0), counts.get(RecallUnitState.REMEDIED, 0)
     reachable = db.session.scalar(select(func.count()).select_from(emailed_units(campaign.id).subquery()))
-    delivered = db.session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.dedupe_key.startswith(f"recall:{campaign.id}:"), Notification.state == "sent"))
+    delivered = outbox.count(notice_topic(campaign.id), "sent")
     acknowledged = db.session.scalar(select(func.count()).select_from(RecallUnit).where(
         RecallUnit.campaign_id == campaign.id, RecallUnit.acknowledged_at.is_not(None)))
     return {
