@@ -108,8 +108,12 @@ def restore_backup(path: Path, manifest: dict | None = None) -> dict:
         _sqlite_copy(data, db.engine.url.database)
     else:
         conninfo, env = libpq(db.engine.url)
-        _run([pg_binary("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",
-              "--single-transaction", "--exit-on-error", "-d", conninfo, str(data)], env)
+        # pg_restore --clean cannot drop a partition's inherited constraints (the monthly scans), so the restore
+        # runs as one psql transaction: drop every table the database holds now, then the dump's own script.
+        # An error anywhere rolls all of it back and the database stays as it was.
+        script = _run([pg_binary("pg_restore"), "--no-owner", "--no-privileges", "-f", "-", str(data)], env)
+        _run([pg_binary("psql"), "-X", "-q", "--single-transaction", "-v", "ON_ERROR_STOP=1", "-d", conninfo], env,
+             stdin=_drop_all_tables_sql() + script)
     db.engine.dispose()
     with db.engine.connect() as conn:
         found = _count_all(conn)
@@ -191,10 +195,28 @@ def pg_binary(name: str) -> str:
     return found
 
 
-def _run(cmd: list[str], env: dict) -> None:
-    result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+def _run(cmd: list[str], env: dict, *, stdin: str | None = None) -> str:
+    result = subprocess.run(cmd, env=env, input=stdin, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise BackupError(f"{Path(cmd[0]).name} failed: {result.stderr.strip()[-2000:]}")
+    return result.stdout
+
+
+def _drop_all_tables_sql() -> str:
+    """DROP statements for every table of the portal's schemas as they are now (partitions go with their
+    parent), and for the schemas the dump creates itself."""
+    with db.engine.connect() as conn:
+        tables = conn.execute(text(
+            "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname NOT IN ('pg_catalog', "
+            "'information_schema') AND n.nspname NOT LIKE 'pg_toast%'")).scalars().all()
+        schemas = conn.execute(text(
+            "SELECT format('%I', nspname) FROM pg_namespace WHERE nspname NOT IN ('public', 'pg_catalog', "
+            "'information_schema') AND nspname NOT LIKE 'pg_%'")).scalars().all()
+    db.engine.dispose()
+    drops = [f"DROP TABLE IF EXISTS {name} CASCADE;" for name in tables]
+    drops += [f"DROP SCHEMA IF EXISTS {name} CASCADE;" for name in schemas]
+    return "\n".join(drops) + "\n"
 
 
 def _sha256(path: Path) -> str:
