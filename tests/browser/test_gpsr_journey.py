@@ -159,7 +159,8 @@ def test_a_gpsr_recall_from_refused_draft_to_exported_reports(app, mailbox, new_
     owner.get_by_role("button", name="Acknowledge").click()
     expect(owner.locator("#saved-choice")).to_contain_text("Your remedy: Replacement.")
     owner.get_by_label("Your remedy").select_option(label="Repair")
-    owner.get_by_role("button", name="Save").click()
+    with owner.expect_navigation():  # the save posts and comes back: reload only once it has
+        owner.get_by_role("button", name="Save").click()
     owner.reload()
     expect(owner.get_by_label("Your remedy")).to_have_value("repair")
     expect(owner.get_by_label("Preferred date (optional)")).to_have_value(day)
