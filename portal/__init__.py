@@ -28,6 +28,7 @@ AREAS: tuple[str, ...] = (
     "portal.ownership",
     "portal.warranty",
     "portal.recalls",
+    "portal.resale",  # ownership proofs for listings (docs/resale.md): reads ownership, warranty, recalls
     "portal.privacy",
     "portal.passport",  # before portal.api and portal.console, whose blueprints its endpoints and pages join
     "portal.api",

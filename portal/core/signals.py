@@ -13,6 +13,11 @@ _signals = Namespace()
 units_landed = _signals.signal("units-landed")
 #: Someone became a unit's current owner (registration or transfer): sender is the Ownership.
 ownership_started = _signals.signal("ownership-started")
+#: An owner reported a unit stolen (ownership.services.report_stolen): sender is the Unit (resale revokes its proofs).
+unit_reported_stolen = _signals.signal("unit-reported-stolen")
+#: An ownership proof's live status changed (revoked, the unit transferred or reported stolen): sender is the
+#: proof's id, `state` the new ProofState value (docs/resale.md; marketplace webhooks listen).
+proof_changed = _signals.signal("proof-changed")
 #: A scan got its final verdict: sender is the Verdict, `kind` its value, `channel` "qr" or "nfc" (metrics count it).
 verdict_given = _signals.signal("verdict-given")
 #: A capture landed EPCIS events: sender is the tenant id, `events` a list of (unit ids, the event as captured)

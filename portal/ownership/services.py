@@ -17,7 +17,7 @@ from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import AlreadyOwned, Invalid, NotAllowed, NotFound
 from portal.core.secrets import digest
-from portal.core.signals import ownership_started
+from portal.core.signals import ownership_started, unit_reported_stolen
 from portal.core.storage import StoredFile
 from portal.extensions import db
 from portal.notifications.services import enqueue
@@ -186,6 +186,7 @@ def report_stolen(owner: User, ownership: Ownership, *, note: str = "", place: s
     record_event(ownership.unit, BizStep.OTHER, Disposition.STOLEN, actor=owner, note=note or "Reported stolen by its owner",
                  place=place)
     audit.log(owner, "unit.reported_stolen", ownership.unit, unit_id=ownership.unit_id)
+    unit_reported_stolen.send(ownership.unit)
 
 
 def report_recovered(owner: User, ownership: Ownership) -> None:
