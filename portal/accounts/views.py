@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
-from portal.accounts import services
+from portal.accounts import queries, services
 from portal.accounts.forms import EmptyForm, ResetForm, ResetRequestForm, SignInForm, SignUpForm
 from portal.accounts.guard import sign_in, sign_out
 from portal.accounts.second_factor import factor_of, needs_second_factor
@@ -25,8 +25,10 @@ def _signin_limit() -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    """Where to go after signing in: the `next` path if it stays on this site, else My products."""
-    return local_path(target, url_for("ownership.my_products"))
+    """Where to go after signing in: the `next` path if it stays on this site, else the console for staff
+    (their work is there) and My products for everyone else."""
+    home = url_for("console.index") if queries.staff_memberships() else url_for("ownership.my_products")
+    return local_path(target, home)
 
 
 @bp.route("/signup", methods=["GET", "POST"])

@@ -39,6 +39,7 @@ JS_TEXT = {
     "scan.reading": _l("Reading the photo…"),
     "scan.unreadable_photo": _l("No QR code could be read in this photo. Take it again closer, sharp and straight "
                                 "on, or type the numbers instead."),
+    "scan.register_mode": _l("Scan the code on the product you want to register: its numbers fill in the form."),
     "scan.not_a_picture": _l("This file could not be read as a picture. Choose a photo (JPEG or PNG) of the code."),
     "offline.key_twice": _l("Key %(key)s appears twice in the code."),
     "offline.bad_gtin": _l("Its GTIN (%(gtin)s) is not a valid GTIN."),

@@ -3,6 +3,7 @@ Console queries of tenant data go through `portal.accounts.tenancy` (scoped, ten
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.accounts.forms import EmptyForm
@@ -10,6 +11,7 @@ from portal.accounts.models import Role, StaffMembership, User
 from portal.accounts.second_factor import may_reset_factor, reset_second_factor
 from portal.accounts.services import add_staff, remove_staff
 from portal.accounts.tenancy import console, staff_required, tenant_scoped
+from portal.catalog import pictures
 from portal.catalog import services as catalog
 from portal.catalog.models import ProductModel, Unit
 from portal.console import queries
@@ -96,7 +98,8 @@ def model_image(model_id: int):
                                                     actor=current_user), refused=on_field(form, form.image))
     if not saved:
         return _model_page(product, form, saved.refusal.status)
-    flash("Picture saved.", "success")
+    pictures.prepare(product.image_path)  # the widths owners' pages ask for, made now rather than on first view
+    flash(_("Picture saved."), "success")
     return redirect(url_for(".model", model_id=model_id))
 
 

@@ -1,6 +1,8 @@
 """Pages anyone may open: the home page, the typed product lookup and product pictures."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import (
     Blueprint,
     abort,
@@ -14,6 +16,7 @@ from flask import (
 from flask_login import current_user
 
 from portal.accounts.services import set_locale
+from portal.catalog.pictures import picture_variant
 from portal.catalog.queries import product_model
 from portal.config import ROOT
 from portal.core.gs1 import DigitalLink, GS1Error, canonical_gtin, canonical_serial, format_digital_link
@@ -79,10 +82,16 @@ def model_image(model_id: int):
     product = product_model(model_id)
     if product is None or not product.image_path:
         abort(404)
+    width = request.args.get("w", type=int)
     try:
-        path = open_stored(product.image_path)
+        if width:  # one of the widths the pages' srcset names (catalog/pictures.py)
+            path = picture_variant(product.image_path, max(1, min(width, 4096)))
+        else:
+            path = open_stored(product.image_path)
     except FileNotFoundError:
         abort(404)
-    response = send_file(path, max_age=86400)
-    response.headers["Cache-Control"] = "public, max-age=86400"
+    response = send_file(path, max_age=86400, mimetype="image/webp" if width else None)
+    # A URL that names the current picture (v=its key) never changes meaning: a new picture gets a new key.
+    current = request.args.get("v") == Path(product.image_path).stem
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable" if current else "public, max-age=86400"
     return response

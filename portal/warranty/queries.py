@@ -157,6 +157,20 @@ def claims_on_unit_of(unit_id: int, owner_id: int) -> list[WarrantyClaim]:
         .order_by(WarrantyClaim.created_at.desc(), WarrantyClaim.id.desc())))
 
 
+#: The states in which a claim waits for its owner: an answer to the desk's question, or the parcel.
+OWNER_TURN = (ClaimState.INFO_REQUESTED, ClaimState.AWAITING_UNIT)
+
+
+def claims_waiting_for(owner_id: int) -> dict[int, WarrantyClaim]:
+    """The owner's claims whose next step is theirs, by unit (the oldest waiting one per unit), for My products."""
+    waiting: dict[int, WarrantyClaim] = {}
+    for claim in db.session.scalars(select(WarrantyClaim).where(
+            WarrantyClaim.owner_id == owner_id, WarrantyClaim.state.in_(OWNER_TURN))
+            .order_by(WarrantyClaim.updated_at, WarrantyClaim.id)):
+        waiting.setdefault(claim.unit_id, claim)
+    return waiting
+
+
 def entries_of(claim: WarrantyClaim) -> list[ClaimEntry]:
     return list(db.session.scalars(select(ClaimEntry).where(ClaimEntry.claim_id == claim.id)
                                    .order_by(ClaimEntry.at, ClaimEntry.id)))

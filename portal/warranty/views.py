@@ -72,6 +72,12 @@ def my_claims_for_unit(unit) -> list[WarrantyClaim]:
     return queries.claims_on_unit_of(unit.id, current_user.id)
 
 
+@bp.app_template_global()
+def my_claims_waiting() -> dict[int, WarrantyClaim]:
+    """The signed-in owner's claims that wait for them (an answer or the parcel), by unit id."""
+    return queries.claims_waiting_for(current_user.id) if current_user.is_authenticated else {}
+
+
 @bp.app_template_filter("claim_category")
 def claim_category(code: str) -> str:
     return str(CATEGORY_LABELS.get(code, code.replace("_", " ").capitalize()))

@@ -105,9 +105,31 @@
     return text.length > 60 ? text.slice(0, 57) + "…" : text;
   }
 
+  /* Register mode (/scan?then=register, from My products and Register): the code's GTIN and serial fill in the
+     registration form instead of opening the check. A compressed Digital Link cannot be read here, so it opens
+     its check, which offers registration itself. */
+  var REGISTER = new URLSearchParams(location.search).get("then") === "register";
+  var REGISTER_PATH = "/my/register";
+
+  function registerPath(path) {
+    var url = new URL(path, location.origin), gtin = null, serial = null;
+    if (url.pathname === "/lookup") {
+      gtin = url.searchParams.get("gtin"); serial = url.searchParams.get("serial");
+    } else {
+      var segs = url.pathname.split("/");
+      for (var i = 1; i + 1 < segs.length; i += 2) {
+        if (segs[i] === "01") gtin = segs[i + 1];
+        if (segs[i] === "21") { try { serial = decodeURIComponent(segs[i + 1]); } catch (e) { serial = null; } }
+      }
+    }
+    if (!gtin || !serial) return path;
+    return REGISTER_PATH + "?gtin=" + encodeURIComponent(gtin) + "&serial=" + encodeURIComponent(serial);
+  }
+
   /* Returns true when the text was a product code and the page is leaving for its verdict. */
   function handleText(text, fromPhoto) {
     var path = digitalLinkPath(text) || elementStringPath(text);
+    if (path && REGISTER) path = registerPath(path);
     if (path) {
       leaving = true;
       say(t("scan.found", "Product code found. Opening its check…"), "ok");
@@ -276,6 +298,16 @@
   });
 
   showRunning(false);
+  if (REGISTER) say(t("scan.register_mode", "Scan the code on the product you want to register: its numbers fill in the form."));
+
+  // Permission already granted (an earlier visit said yes): start at once, one tap fewer. Otherwise the
+  // browser would ask before the person asked for the camera, so it waits for Start camera.
+  if (navigator.permissions && navigator.permissions.query && navigator.mediaDevices) {
+    navigator.permissions.query({ name: "camera" }).then(function (status) {
+      root.dataset.permission = status.state;
+      if (status.state === "granted" && !stream && !leaving && !document.hidden) startCamera();
+    }, function () { /* this browser cannot say: keep the button */ });
+  }
 
   // Keep the manufacturers' keys on this phone, so a code scanned later without network still has its
   // signature checked (static/js/offline.js). verify.js (loaded before this file) registers the service worker.
