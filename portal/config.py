@@ -64,6 +64,8 @@ class Defaults:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_SIGNIN = "10 per minute"
     RATELIMIT_PUBLIC = "120 per minute"
+    #: Typed lookups: no-match answers per address that may offer "Did you mean" serials (authenticity/typed.py).
+    RATELIMIT_SUGGESTIONS = "20 per hour"
     #: Cookies: secure by default; `make run` turns SESSION_COOKIE_SECURE off for plain http on 127.0.0.1.
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True

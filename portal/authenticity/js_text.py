@@ -9,11 +9,11 @@ from flask_babel import lazy_gettext as _l
 
 JS_TEXT = {
     "verify.unsupported": _l("This browser cannot check Ed25519 signatures itself; the portal checked it."),
-    "verify.unknown_key": _l("The signing key is not published, so this phone could not check the signature."),
-    "verify.mismatch": _l("Signature checked on this phone: it does NOT match."),
-    "verify.revoked": _l("Signature checked on this phone: it matches, but the key was revoked."),
-    "verify.match": _l("Signature checked on this phone: it matches the manufacturer's published key."),
-    "verify.no_keys": _l("This phone could not fetch the manufacturer's keys to check the signature itself."),
+    "verify.unknown_key": _l("The signing key is not published, so this device could not check the signature."),
+    "verify.mismatch": _l("Signature checked on this device: it does NOT match."),
+    "verify.revoked": _l("Signature checked on this device: it matches, but the key was revoked."),
+    "verify.match": _l("Signature checked on this device: it matches the manufacturer's published key."),
+    "verify.no_keys": _l("This device could not fetch the manufacturer's keys to check the signature itself."),
     "verify.place_added": _l("Thank you: your approximate location was added to this scan."),
     "verify.place_refused": _l("Location was not shared."),
     "scan.found": _l("Product code found. Opening its check…"),
@@ -48,28 +48,28 @@ JS_TEXT = {
     "offline.bad_serial": _l("Its serial number has characters a GS1 serial cannot have."),
     "offline.label": _l("No. %(number)s, key %(kid)s"),
     "offline.no_signature": _l("No signature"),
-    "offline.saved_on": _l("Checked with the keys this phone saved on %(date)s."),
+    "offline.saved_on": _l("Checked with the keys this device saved on %(date)s."),
     "offline.cannot_title": _l("Cannot check offline"),
     "offline.not_genuine_title": _l("Not genuine"),
-    "offline.unsigned": _l("This code carries no signature, so this phone cannot check it."),
+    "offline.unsigned": _l("This code carries no signature, so this device cannot check it."),
     "offline.damaged_fields": _l("The code's signature fields are damaged or incomplete."),
     "offline.no_keys": _l("This phone has not saved the manufacturers' keys yet, so it could not check the "
                           "signature. Keys are saved when you open a product's check with network."),
     "offline.no_key_copy": _l("This phone has no saved copy of key %(kid)s, so it could not check the signature."),
     "offline.key_of": _l("%(manufacturer)s's key %(kid)s"),
     "offline.key_of_unknown": _l("the manufacturer's key %(kid)s"),
-    "offline.mismatch": _l("Signature checked on this phone: it does NOT match %(key)s. The code was altered or "
+    "offline.mismatch": _l("Signature checked on this device: it does NOT match %(key)s. The code was altered or "
                            "forged."),
     "offline.unsupported": _l("This browser cannot check Ed25519 signatures itself, so the signature could not be "
                               "checked without network. Try again with network, or update the browser."),
     "offline.no_key_copy_short": _l("This phone has no saved copy of key %(kid)s."),
     "offline.the_manufacturer": _l("the manufacturer"),
-    "offline.revoked_reason": _l("Signature checked on this phone: it matches %(key)s, but %(manufacturer)s revoked "
+    "offline.revoked_reason": _l("Signature checked on this device: it matches %(key)s, but %(manufacturer)s revoked "
                                  "that key: %(reason)s"),
-    "offline.revoked": _l("Signature checked on this phone: it matches %(key)s, but %(manufacturer)s revoked that "
+    "offline.revoked": _l("Signature checked on this device: it matches %(key)s, but %(manufacturer)s revoked that "
                           "key."),
     "offline.match_title": _l("Signature matches"),
-    "offline.match": _l("Signature checked on this phone: it matches %(key)s."),
+    "offline.match": _l("Signature checked on this device: it matches %(key)s."),
     "offline.check_maker": _l("Check that %(manufacturer)s makes this product."),
     "offline.check_this_maker": _l("Check that this manufacturer makes this product."),
     "offline.no_path": _l("It has no /01/<GTIN> in its address."),

@@ -64,6 +64,13 @@ class Verdict:
     #: A warning's words for this verdict when they name its facts (the lot mismatch names both lots).
     notes: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def shows_unit_facts(self) -> bool:
+        """Whether what is known supports the unit's facts (made, warranty, owner, label): a proof that held,
+        or an unsigned code's honest "here is what Provenance knows". A failed or impossible proof shows none
+        (docs/authenticity.md, the verdict matrix)."""
+        return self.kind in (VerdictKind.GENUINE, VerdictKind.WARNING) or self.reason == "unsigned"
+
     def warning_text(self, code: str) -> str:
         return self.notes.get(code) or str(WARNINGS[code])
 
@@ -78,7 +85,8 @@ class Verdict:
             "product": None if model is None else {
                 "gtin": model.gtin, "name": model.name, "manufacturer": model.manufacturer.name,
                 "serial": unit.serial if unit else None,
-                "manufactured": unit.manufactured_on.strftime("%Y-%m") if unit and unit.manufactured_on else None,
+                "manufactured": unit.manufactured_on.strftime("%Y-%m")
+                if unit and unit.manufactured_on and self.shows_unit_facts else None,
             },
             "registered_since": self.registered_since.strftime("%Y-%m") if self.registered_since else None,
             "coverage": self.coverage or None,
@@ -91,9 +99,11 @@ def not_genuine(reason: str, message: str, **kw) -> Verdict:
     return Verdict(VerdictKind.NOT_GENUINE, reason, message, status=kw.pop("status", 422), **kw)
 
 
-def locate(gtin: str, serial: str, kid: str | None = None, number: int | None = None) -> Found | Verdict:
+def locate(gtin: str, serial: str, kid: str | None = None, number: int | None = None, *,
+           signed: bool = False) -> Found | Verdict:
     """The facts behind a code, or the verdict for a code naming nothing real. `kid` and `number` name the
-    signing key and label to read along (one round trip on the hot path)."""
+    signing key and label to read along (one round trip on the hot path). `signed`: the code carries a
+    signature; only then is a serial the maker never recorded a forgery (docs/authenticity.md, the matrix)."""
     try:
         gtin14, serial = normalize_gtin(gtin), validate_serial(serial)
     except GS1Error as err:
@@ -104,9 +114,15 @@ def locate(gtin: str, serial: str, kid: str | None = None, number: int | None = 
                        _("No manufacturer on Provenance makes a product with GTIN %(gtin)s.", gtin=gtin14), status=404)
     if found.unit is None:
         model = found.model
-        return not_genuine("unknown_serial", _("%(manufacturer)s never made a %(product)s with serial %(serial)s.",
-                                               manufacturer=model.manufacturer.name, product=model.name,
-                                               serial=serial), status=404, model=model)
+        if signed:  # the maker signs only units it recorded: a signed code for any other serial is made up
+            return not_genuine("unknown_serial", _("%(manufacturer)s never issued a code for a %(product)s with "
+                                                   "serial %(serial)s: this signed code was made up.",
+                                                   manufacturer=model.manufacturer.name, product=model.name,
+                                                   serial=serial), status=404, model=model)
+        # Unsigned (a typed address, an old label, a misread): absence of a record accuses nobody.
+        return Verdict(VerdictKind.CANNOT_VERIFY, "unknown_serial",
+                       _("We found no %(product)s with serial %(serial)s. Check the code, or type the numbers "
+                         "from the label again.", product=model.name, serial=serial), status=404, model=model)
     return found
 
 
@@ -117,7 +133,8 @@ def verify_code(gtin: str, serial: str, query: dict[str, str], lot: str | None =
     # The label number exactly as signed: '01' is not label 1 (the signed message says '1').
     well_formed = bool(signature and kid and number and number.isascii() and number.isdigit() and len(number) <= 9
                        and number == str(int(number)))
-    found = locate(gtin, serial, kid if well_formed else None, int(number) if well_formed else None)
+    found = locate(gtin, serial, kid if well_formed else None, int(number) if well_formed else None,
+                   signed=bool(signature))
     if isinstance(found, Verdict):
         return found
     model, unit = found.model, found.unit

@@ -7,6 +7,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    make_response,
     redirect,
     render_template,
     request,
@@ -16,10 +17,11 @@ from flask import (
 from flask_login import current_user
 
 from portal.accounts.services import set_locale
+from portal.authenticity.typed import typed_lookup
 from portal.catalog.pictures import picture_variant
 from portal.catalog.queries import product_model
 from portal.config import ROOT
-from portal.core.gs1 import DigitalLink, GS1Error, canonical_gtin, canonical_serial, format_digital_link
+from portal.core.gs1 import GS1Error
 from portal.core.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_AGE, LANGUAGES
 from portal.core.storage import open_stored
 from portal.core.urls import local_path
@@ -65,15 +67,20 @@ def language(code: str):
 @bp.get("/lookup")
 @limiter.limit(_public_limit)
 def lookup():
-    """Typed GTIN and serial: checked here, then answered by the same verdict page a scan leads to."""
+    """Typed GTIN and serial, answered on this page for what typing can show (authenticity/typed.py): the
+    fields stay filled for editing, and a near miss offers the serials one slip away."""
     gtin, serial = request.args.get("gtin", "").strip(), request.args.get("serial", "").strip()
     if not gtin and not serial:
         return render_template("public/lookup.html", gtin="", serial="")
     try:
-        link = DigitalLink(canonical_gtin(gtin), serial=canonical_serial(serial))
+        answer = typed_lookup(gtin, serial, client=request.remote_addr or "")
     except GS1Error as err:
-        return render_template("public/lookup.html", gtin=gtin, serial=serial, error=str(err)), 422
-    return redirect(format_digital_link(link, base=""))
+        return render_template("public/lookup.html", gtin=gtin, serial=serial, error=str(err),
+                               error_field=err.field), 422
+    response = make_response(render_template("public/lookup.html", gtin=gtin, serial=serial, answer=answer),
+                             answer.status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/models/<int:model_id>/image")

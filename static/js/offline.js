@@ -98,14 +98,14 @@
     try {
       var day = new Date(cached.at).toLocaleDateString(document.documentElement.lang || undefined,
         { day: "numeric", month: "long", year: "numeric" });
-      return t("offline.saved_on", "Checked with the keys this phone saved on %(date)s.", { date: day });
+      return t("offline.saved_on", "Checked with the keys this device saved on %(date)s.", { date: day });
     } catch (e) { return ""; }
   }
 
   function check(code) {
     describeCode(code);
     if (!code.s) {
-      show("unknown", CANNOT, t("offline.unsigned", "This code carries no signature, so this phone cannot check it."));
+      show("unknown", CANNOT, t("offline.unsigned", "This code carries no signature, so this device cannot check it."));
       return Promise.resolve();
     }
     if (!code.n || !/^\d{1,9}$/.test(code.n) || !code.k || !KID.test(code.k)) {
@@ -130,7 +130,7 @@
     var owner = jwk.manufacturer
       ? t("offline.key_of", "%(manufacturer)s's key %(kid)s", { manufacturer: jwk.manufacturer, kid: jwk.kid })
       : t("offline.key_of_unknown", "the manufacturer's key %(kid)s", { kid: jwk.kid });
-    var mismatch = t("offline.mismatch", "Signature checked on this phone: it does NOT match %(key)s. The code " +
+    var mismatch = t("offline.mismatch", "Signature checked on this device: it does NOT match %(key)s. The code " +
       "was altered or forged.", { key: owner });
     if (!SIGNATURE.test(code.s)) {
       show("mismatch", NOT_GENUINE, mismatch, savedOn(cached));
@@ -149,14 +149,14 @@
       } else if (r.state === "revoked") {
         var maker = jwk.manufacturer || t("offline.the_manufacturer", "the manufacturer");
         show("mismatch", NOT_GENUINE, r.reason
-          ? t("offline.revoked_reason", "Signature checked on this phone: it matches %(key)s, but %(manufacturer)s " +
+          ? t("offline.revoked_reason", "Signature checked on this device: it matches %(key)s, but %(manufacturer)s " +
               "revoked that key: %(reason)s", { key: owner, manufacturer: maker, reason: r.reason })
-          : t("offline.revoked", "Signature checked on this phone: it matches %(key)s, but %(manufacturer)s " +
+          : t("offline.revoked", "Signature checked on this device: it matches %(key)s, but %(manufacturer)s " +
               "revoked that key.", { key: owner, manufacturer: maker }),
           savedOn(cached));
       } else {
         show("match", t("offline.match_title", "Signature matches"),
-          t("offline.match", "Signature checked on this phone: it matches %(key)s.", { key: owner }),
+          t("offline.match", "Signature checked on this device: it matches %(key)s.", { key: owner }),
           (jwk.manufacturer
             ? t("offline.check_maker", "Check that %(manufacturer)s makes this product.", { manufacturer: jwk.manufacturer })
             : t("offline.check_this_maker", "Check that this manufacturer makes this product.")) + " " + savedOn(cached));

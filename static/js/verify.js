@@ -54,13 +54,13 @@
       return verifyWith(jwks, d.kid, d.message, d.signature);
     }).then(function (r) {
       if (r.unsupported) el.textContent = t("verify.unsupported", "This browser cannot check Ed25519 signatures itself; the portal checked it.");
-      else if (!r.known) el.textContent = t("verify.unknown_key", "The signing key is not published, so this phone could not check the signature.");
-      else if (!r.ok) el.textContent = t("verify.mismatch", "Signature checked on this phone: it does NOT match.");
-      else if (r.state === "revoked") el.textContent = t("verify.revoked", "Signature checked on this phone: it matches, but the key was revoked.");
-      else el.textContent = t("verify.match", "Signature checked on this phone: it matches the manufacturer's published key.");
+      else if (!r.known) el.textContent = t("verify.unknown_key", "The signing key is not published, so this device could not check the signature.");
+      else if (!r.ok) el.textContent = t("verify.mismatch", "Signature checked on this device: it does NOT match.");
+      else if (r.state === "revoked") el.textContent = t("verify.revoked", "Signature checked on this device: it matches, but the key was revoked.");
+      else el.textContent = t("verify.match", "Signature checked on this device: it matches the manufacturer's published key.");
       el.dataset.checked = r.ok ? "match" : "mismatch";
     }).catch(function () {
-      el.textContent = t("verify.no_keys", "This phone could not fetch the manufacturer's keys to check the signature itself.");
+      el.textContent = t("verify.no_keys", "This device could not fetch the manufacturer's keys to check the signature itself.");
     });
   }
 

@@ -97,8 +97,11 @@ def test_a_retired_key_still_verifies_and_a_revoked_one_does_not(app, client, wo
     assert "stolen laptop" in body["message"]
 
 
-def test_an_unknown_serial_under_a_known_gtin_is_not_genuine(app, client, world):
-    status, body = verdict_of(client, f"/01/{world.gtin_a}/21/FAKE-0001")
+def test_an_unknown_serial_is_not_genuine_only_on_a_signed_code(app, client, world):
+    status, body = verdict_of(client, f"/01/{world.gtin_a}/21/FAKE-0001")  # unsigned: absence accuses nobody
+    assert status == 404 and body["verdict"] == "cannot_verify" and body["reason"] == "unknown_serial"
+    signed = sign_unit(app, world.unit_ids_a[0]).replace(world.serials_a[0], "FAKE-0001")
+    status, body = verdict_of(client, signed)
     assert status == 404 and body["verdict"] == "not_genuine" and body["reason"] == "unknown_serial"
 
 
@@ -178,7 +181,7 @@ def test_every_verdict_records_a_scan_without_the_address(app, client, world):
     client.get(f"/01/{world.gtin_a}/21/FAKE-1", follow_redirects=True)
     with app.app_context():
         scans = db.session.scalars(select(Scan).order_by(Scan.id)).all()
-    assert [s.verdict for s in scans] == ["genuine", "not_genuine"]
+    assert [s.verdict for s in scans] == ["genuine", "cannot_verify"]  # an unsigned unknown serial accuses nobody
     assert scans[0].unit_id == world.unit_ids_a[0] and scans[0].label_number == 1
     assert "203.0.113.9" not in scans[0].client and len(scans[0].client) == 24
 

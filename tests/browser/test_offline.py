@@ -41,7 +41,7 @@ def open_online_first(page: Page, url: str) -> None:
     """A verdict page online: it saves the keys and installs the service worker."""
     page.goto(url)
     expect(page.locator("#verdict-title")).to_have_text("Genuine")
-    expect(page.locator("#sig-check")).to_contain_text("Signature checked on this phone: it matches")
+    expect(page.locator("#sig-check")).to_contain_text("Signature checked on this device: it matches")
     assert page.evaluate("navigator.serviceWorker.ready.then(r => !!r.active)") is True
     assert page.evaluate("localStorage.getItem('provenance.jwks') !== null") is True
 
@@ -61,7 +61,7 @@ def test_offline_code_is_checked_with_the_saved_keys(app, phone, live_server):
         assert phone.url == on_server(second, live_server)  # the code's own address, answered by the worker
         check = phone.locator("#offline-check")
         kid = kid_of(second)
-        expect(check).to_contain_text(f"Signature checked on this phone: it matches acme's key {kid}")
+        expect(check).to_contain_text(f"Signature checked on this device: it matches acme's key {kid}")
         expect(check).to_contain_text(OFFLINE_STATUS)
         expect(phone.locator("#offline-serial")).to_have_text(odd_serial)
         expect(phone.get_by_role("heading", level=1)).to_have_text("Signature matches")
@@ -71,7 +71,7 @@ def test_offline_code_is_checked_with_the_saved_keys(app, phone, live_server):
         phone.screenshot(path=SHOTS / "offline-phone.png", full_page=True)
 
         phone.goto(on_server(tamper(second), live_server))
-        expect(check).to_contain_text(f"Signature checked on this phone: it does NOT match acme's key {kid}")
+        expect(check).to_contain_text(f"Signature checked on this device: it does NOT match acme's key {kid}")
         expect(check).to_contain_text(OFFLINE_STATUS)
         expect(phone.get_by_role("heading", level=1)).to_have_text("Not genuine")
         phone.screenshot(path=SHOTS / "offline-mismatch-phone.png", full_page=True)
@@ -103,7 +103,7 @@ def test_verdict_page_is_light_and_stays_on_this_site(app, new_page, live_server
 
     page.on("requestfinished", finished)
     page.goto(uri)
-    expect(page.locator("#sig-check")).to_contain_text("Signature checked on this phone")
+    expect(page.locator("#sig-check")).to_contain_text("Signature checked on this device")
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.wait_for_load_state("networkidle")
 
@@ -126,4 +126,4 @@ def test_offline_verifier_opened_directly_checks_a_pasted_code(app, phone, live_
     phone.get_by_label("The code's web address").fill(uri)  # as printed: the production host's address
     phone.get_by_role("button", name="Check the signature").click()
     expect(phone.locator("#offline-check")).to_contain_text(
-        f"Signature checked on this phone: it matches acme's key {kid_of(uri)}")
+        f"Signature checked on this device: it matches acme's key {kid_of(uri)}")

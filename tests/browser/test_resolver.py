@@ -64,5 +64,5 @@ def test_a_compressed_signed_label_opens_its_verdict(app, browser, live_server, 
         page.get_by_role("button", name="Start camera").click()
         page.wait_for_url(re.compile(rf"/verdict/01/{world.gtin_a}/21/{world.serials_a[0]}\?n=1&k="))
         expect(page.locator("#verdict-title")).to_have_text("Genuine")
-        expect(page.locator("main")).to_contain_text("Signature checked on this phone")
+        expect(page.locator("main")).to_contain_text("Signature checked on this device")
         assert not problems, problems

@@ -50,10 +50,10 @@ def label_photo(text: str, path: Path) -> Path:
 
 SCENARIOS = {
     # name: (unit index in world.unit_ids_a, tamper?, stolen?, verdict title, texts that must follow)
-    "genuine": (0, False, False, "Genuine", ["Signature checked on this phone"]),
+    "genuine": (0, False, False, "Genuine", ["Signature checked on this device"]),
     "tampered": (1, True, False, "Not genuine", ["The signature does not match this product"]),
     "stolen": (2, False, True, "Genuine, with a warning",
-               ["Reported stolen", "Signature checked on this phone"]),
+               ["Reported stolen", "Signature checked on this device"]),
 }
 
 
