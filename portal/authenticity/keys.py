@@ -19,6 +19,7 @@ from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import Conflict, Invalid, NotFound
 from portal.core.secrets import decrypt_secret, encrypt_secret
+from portal.core.signals import keys_published
 from portal.extensions import db
 
 
@@ -95,7 +96,8 @@ def public_key_object(raw: bytes) -> Ed25519PublicKey:
 
 
 def jwks() -> dict:
-    """Every manufacturer's public keys (RFC 8037 OKP/Ed25519), with state and validity, for offline checks.
+    """Every manufacturer's public keys (RFC 8037 OKP/Ed25519), with state and validity, for offline checks, and
+    the portal's own keys (`"issuer": "platform"`, no `manufacturer`: they sign ownership proofs, never labels).
 
     `keys` holds only keys whose signatures still count (active and retired): a JOSE library reads that
     member alone, so it can never accept a label signed by a revoked key. Revoked keys are listed apart, in
@@ -119,4 +121,6 @@ def jwks() -> dict:
         if key.retired_at:
             jwk["retired_at"] = int(key.retired_at.timestamp())
         keys.append(jwk)
+    for _receiver, extra in keys_published.send(None):  # the portal's own keys (resale: the platform key)
+        keys.extend(extra or [])
     return {"keys": keys, "revoked": revoked}

@@ -18,6 +18,9 @@ unit_reported_stolen = _signals.signal("unit-reported-stolen")
 #: An ownership proof's live status changed (revoked, the unit transferred or reported stolen): sender is the
 #: proof's id, `state` the new ProofState value (docs/resale.md; marketplace webhooks listen).
 proof_changed = _signals.signal("proof-changed")
+#: Which keys of the portal's own does it publish? Sender is None; each receiver returns a list of JWKs (RFC 8037)
+#: that the JWK set (authenticity.keys.jwks) and the did:web document (passport.vc) add (resale: the platform key).
+keys_published = _signals.signal("keys-published")
 #: A scan got its final verdict: sender is the Verdict, `kind` its value, `channel` "qr" or "nfc" (metrics count it).
 verdict_given = _signals.signal("verdict-given")
 #: A capture landed EPCIS events: sender is the tenant id, `events` a list of (unit ids, the event as captured)

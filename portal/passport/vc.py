@@ -7,15 +7,15 @@ Only the public tier goes into a credential: it is meant to be passed around and
 from __future__ import annotations
 
 import json
-from urllib.parse import quote, urlsplit
 
-from flask import current_app
 from sqlalchemy import select
 
 from portal.authenticity.keys import b64url, sign
 from portal.authenticity.models import KeyState, SigningKey
 from portal.catalog.models import Manufacturer
 from portal.core.errors import NotFound
+from portal.core.signals import keys_published
+from portal.core.urls import portal_did
 from portal.extensions import db
 from portal.passport.fields import Tier
 from portal.passport.queries import Passport
@@ -23,14 +23,6 @@ from portal.passport.serializer import document
 
 MEDIA_TYPE = "application/vc+jwt"
 CONTEXT = "https://www.w3.org/ns/credentials/v2"
-
-
-def portal_did() -> str:
-    """did:web of the portal: its host (a port percent-encoded), from BASE_URL."""
-    parts = urlsplit(current_app.config["BASE_URL"])
-    host = quote(parts.netloc, safe="")
-    path = ":".join(quote(p, safe="") for p in parts.path.strip("/").split("/") if p)
-    return f"did:web:{host}" + (f":{path}" if path else "")
 
 
 def did_document() -> dict:
@@ -43,6 +35,10 @@ def did_document() -> dict:
     methods = [{"id": f"{did}#{key.kid}", "type": "JsonWebKey", "controller": did,
                 "publicKeyJwk": {"kty": "OKP", "crv": "Ed25519", "x": b64url(key.public_key), "kid": key.kid},
                 "manufacturer": slug} for key, slug in rows]
+    for _receiver, jwks in keys_published.send(None):  # the portal's own keys (resale: the platform key)
+        methods += [{"id": f"{did}#{jwk['kid']}", "type": "JsonWebKey", "controller": did,
+                     "publicKeyJwk": {k: jwk[k] for k in ("kty", "crv", "x", "kid")}, "issuer": "platform"}
+                    for jwk in jwks or [] if jwk.get("state") != "revoked"]
     return {"@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/jwk/v1"], "id": did,
             "verificationMethod": methods, "assertionMethod": [m["id"] for m in methods]}
 

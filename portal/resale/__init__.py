@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from flask import Flask
 
+from portal.core.signals import keys_published, ownership_started, unit_reported_stolen
+
 
 def init_app(app: Flask) -> None:
-    # Imported when wiring: the models register the area's tables before anything queries.
-    from portal.resale import models  # noqa: F401
+    # Imported when wiring: the pages import most areas; `services` answers the stolen report and a transfer
+    # (every proof of the unit ends), `keys` publishes the platform key in the JWK set and DID document.
+    from portal.resale import keys, queries, services, views
+
+    app.register_blueprint(views.bp)
+    unit_reported_stolen.connect(services.unit_reported_stolen, weak=False)
+    ownership_started.connect(services.ownership_started, weak=False)
+    keys_published.connect(lambda _sender: keys.published_jwks(), weak=False)
+    # The owner's unit page (ownership/) shows the unit's proofs without ownership importing this area.
+    app.add_template_global(queries.proofs_of, "resale_proofs")

@@ -7,6 +7,7 @@ The query API other code builds on (docs/resale.md):
   unknown. Never raises for bad input.
 - `status_of(proof, now=None) -> ProofStatus`: the same for an `OwnershipProof` already loaded.
 - `find_proof(token) -> OwnershipProof | None`: the proof row itself (for services).
+- `token_of(proof) -> str`: the proof's token, for its owner's pages only.
 - `proofs_of(ownership_id, now=None) -> list[ProofSummary]`: an owner's proofs of one unit, newest first,
   each with its link token (only ever shown to that owner).
 - `live_count(unit_id, now=None) -> int`: proofs of a unit that are neither revoked nor expired.
@@ -22,6 +23,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from types import SimpleNamespace
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.catalog.models import Disposition, Unit, UnitEvent
@@ -49,6 +51,15 @@ class ProofState(StrEnum):
     EXPIRED = "expired"  # its validity ran out
     RECALLED = "recalled"  # it holds, but an open safety recall affects the unit
     VALID = "valid"  # it holds
+
+    @property
+    def label(self) -> str:
+        return str(STATE_LABELS[self])
+
+
+STATE_LABELS = {ProofState.STOLEN: _l("Reported stolen"), ProofState.TRANSFERRED: _l("Transferred"),
+                ProofState.REVOKED: _l("Revoked"), ProofState.EXPIRED: _l("Expired"),
+                ProofState.RECALLED: _l("Valid, under a recall"), ProofState.VALID: _l("Valid")}
 
 
 #: The verdict kind (authenticity's words and colours) each state is shown with.
@@ -151,11 +162,16 @@ def live_count(unit_id: int, now: datetime | None = None) -> int:
         OwnershipProof.unit_id == unit_id, OwnershipProof.revoked_at.is_(None), OwnershipProof.expires_at > now))
 
 
+def token_of(proof: OwnershipProof) -> str:
+    """The proof's public token, for its owner's pages (decrypted from its copy at rest)."""
+    return decrypt_secret(proof.token_enc).decode()
+
+
 def proofs_of(ownership_id: int, now: datetime | None = None) -> list[ProofSummary]:
     now = now or utcnow()
     proofs = db.session.scalars(select(OwnershipProof).where(OwnershipProof.ownership_id == ownership_id)
                                 .order_by(OwnershipProof.created_at.desc(), OwnershipProof.id.desc()).limit(20))
-    return [ProofSummary(p.id, decrypt_secret(p.token_enc).decode(), status_of(p, now)) for p in proofs]
+    return [ProofSummary(p.id, token_of(p), status_of(p, now)) for p in proofs]
 
 
 def masked(serial: str) -> str:

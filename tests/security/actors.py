@@ -25,6 +25,7 @@ from portal.passport.fields import IDN, Kind
 from portal.recalls.contacts import register as register_safety_contact
 from portal.recalls.models import RecallUnit
 from portal.recalls.services import launch, save_draft
+from portal.resale.services import create_proof
 from tests.factories import GPSR_NOTICE, PASSWORD, build_world, login
 from tests.support.console import _png, acme_records
 
@@ -74,6 +75,9 @@ def seed(app) -> Walk:
         owner_id = owner.id
         ownership = db.session.scalar(select(Ownership).where(Ownership.owner_id == owner.id))
         values["ownership_id"] = ownership.id
+        proof, proof_token = create_proof(owner, ownership, days=30)  # the owner's proof for a listing
+        values["proof_id"] = proof.id
+        values[PER_RULE]["/proof/"] = {"token": proof_token}
         values["recall_unit_id"] = db.session.scalar(select(RecallUnit.id).where(
             RecallUnit.unit_id == ownership.unit_id))
         db.session.commit()

@@ -119,6 +119,12 @@ MATRIX: dict[str, dict] = {
     "POST /my/claims/<number>/messages": owner_only(CSRF),
     "POST /my/claims/<number>/photos": owner_only(CSRF),
     "POST /my/claims/<number>/withdraw": owner_only(CSRF),
+    # Resale: the owner's proofs, and the proof's public link, status and credential (docs/resale.md).
+    "POST /my/units/<int:ownership_id>/proofs": owner_only(CSRF),
+    "GET /my/proofs/<int:proof_id>": owner_only(), "GET /my/proofs/<int:proof_id>/qr.png": owner_only(),
+    "POST /my/proofs/<int:proof_id>/revoke": owner_only(CSRF), "POST /my/proofs/<int:proof_id>/offer": owner_only(CSRF),
+    "GET /proof/<token>": everyone(), "GET /proof/<token>/status": everyone(),
+    "GET /proof/<token>/credential": everyone(), "POST /proof/<token>/receive": signed_in(CSRF),
     # Platform administration.
     "GET /admin/tenants": platform(), "POST /admin/tenants": platform(CSRF),
     "POST /admin/second-factor/reset": platform(CSRF),
