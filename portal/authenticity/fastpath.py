@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import parse_qsl
 
-from flask import Flask, current_app, g
+from flask import Flask, g
 from flask_babel import force_locale
 from limits import parse_many
 from sqlalchemy.exc import DBAPIError
@@ -37,7 +37,7 @@ from portal.authenticity import services
 from portal.authenticity.views import JSON_CORS, asks_for_json
 from portal.core.http import security_header_items
 from portal.core.i18n import LANGUAGES
-from portal.core.reply import Reply, raw_uri
+from portal.core.reply import Reply, json_bytes, raw_uri
 from portal.extensions import db, limiter
 from portal.ops.logs import REQUEST_ID_RE, access_log
 from portal.ops.metrics import REQUEST_SECONDS
@@ -83,7 +83,7 @@ def verdict_answer(environ: dict, language: str) -> Reply:
                                   user_agent=environ.get("HTTP_USER_AGENT", ""))
     db.session.commit()  # first: the scan's write lock (SQLite) is held only this long
     g.lean_committed = True  # from here on the request must never run a second time
-    payload = current_app.json.response(answer.as_json()).get_data()  # the bytes the view's jsonify writes
+    payload = json_bytes(answer.as_json())  # the bytes the view's jsonify writes
     content_type = "application/json" if answer.verdict else "application/problem+json"
     # a verdict is one scan's answer (never reused); a refusal is as public as the view's
     return Reply(answer.status, payload, (("Content-Type", content_type),
@@ -138,10 +138,11 @@ class VerdictFastPath:
             limit_headers = self._spend_limit(environ.get("REMOTE_ADDR") or "127.0.0.1", route.endpoint)
             if limit_headers is None:
                 return None
-            language = parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept)
-            with force_locale(language.best_match(LANGUAGES) or "en"):  # translated in the reader's language
+            language = str(parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept).best_match(
+                LANGUAGES) or "en")
+            with force_locale(language):  # translated in the reader's language
                 try:
-                    reply = route.answer(environ, str(language.best_match(LANGUAGES) or "en"))
+                    reply = route.answer(environ, language)
                 finally:
                     if g.get("lean_committed"):
                         committed.append(True)

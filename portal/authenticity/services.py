@@ -47,6 +47,11 @@ def answer_code(raw_uri: str, *, client_address: str, user_agent: str, viewer=No
         link = parse_digital_link(raw_uri)
     except GS1Error as err:
         return ScanAnswer(400, title=_("This is not a valid product code"), detail=str(err))
+    return answer_link(link, client_address=client_address, user_agent=user_agent, viewer=viewer)
+
+
+def answer_link(link: DigitalLink, *, client_address: str, user_agent: str, viewer=None) -> ScanAnswer:
+    """answer_code for a Digital Link already parsed (the resolver's JSON verdict: its pipeline parsed it)."""
     if link.serial is None:
         return ScanAnswer(400, title=_("This code names a product, not one unit"),
                           detail=_("Only codes with a serial number (21) can be checked for authenticity."))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask import current_app
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -38,3 +40,12 @@ def raw_uri(environ: dict) -> str:
     if not raw:
         return environ.get("PATH_INFO", "") + (f"?{query}" if query else "")
     return raw if "?" in raw or not query else f"{raw}?{query}"
+
+
+def json_bytes(obj) -> bytes:
+    """The bytes Flask's jsonify writes for `obj` (compact unless debugging, then a newline), without building
+    a Response: the hot JSON answers use it, so a view's jsonify and the lean path still send the same bytes."""
+    provider = current_app.json
+    pretty = provider.compact is False or (provider.compact is None and current_app.debug)
+    dumped = provider.dumps(obj, indent=2) if pretty else provider.dumps(obj, separators=(",", ":"))
+    return f"{dumped}\n".encode()

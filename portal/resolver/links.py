@@ -52,6 +52,12 @@ class Level:
         return next(link for link in self.links if link.default)
 
 
+def path_of(link: DigitalLink) -> str:
+    """The most granular level's path (the first of level_paths), built alone for the hot answers."""
+    return "".join(f"/{ai}/{quote(value, safe='')}" for ai, value in
+                   (("01", link.gtin), ("22", link.cpv), ("10", link.lot), ("21", link.serial)) if value is not None)
+
+
 def level_paths(link: DigitalLink) -> list[tuple[str, str]]:
     """(ai, path) of every level, most granular first."""
     parts, out = [("01", link.gtin)], []

@@ -14,13 +14,13 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
-from portal.authenticity.services import answer_code
+from portal.authenticity.services import answer_link
 from portal.authenticity.views import asks_for_json
 from portal.core.dl_compression import SEGMENT, decompress
-from portal.core.gs1 import DigitalLink, GS1Error, format_digital_link, parse_digital_link
-from portal.core.reply import Problem, Reply
+from portal.core.gs1 import DigitalLink, GS1Error, parse_digital_link
+from portal.core.reply import Problem, Reply, json_bytes
 from portal.resolver import queries
-from portal.resolver.links import Level, Link, level_paths, levels, portal_default
+from portal.resolver.links import Level, Link, levels, path_of, portal_default
 from portal.resolver.linkset import CORS, MEDIA_TYPE, VARY, context_link, linkset_body, linkset_link
 from portal.resolver.vocabulary import term_of, title_of
 
@@ -119,7 +119,7 @@ def resolve(ask: Ask) -> Reply | Problem:
     except GS1Error as err:
         return _problem(ask, 400, "malformed-code", _("This is not a valid product code"), str(err), headers)
     stem = ask.root + ("" if compressed else _stem(ask.raw_uri))  # where the code was asked: its anchors
-    canonical = stem + level_paths(link)[0][1]  # the uncompressed URI, without its query
+    canonical = stem + path_of(link)  # the uncompressed URI, without its query
     link_header = [linkset_link(canonical)[1]]
     if compressed:
         link_header.append(f'<{canonical}>; rel="owl:sameAs"')
@@ -127,7 +127,7 @@ def resolve(ask: Ask) -> Reply | Problem:
     link_type = link.query.get("linkType")
     json_wanted = asks_for_json(link.query.get("format"), ask.accept)
     if link.serial is not None and link_type is None and json_wanted:
-        return _verdict_json(ask, link, compressed, headers)
+        return _verdict_json(ask, link, headers)
     product = queries.product(link.gtin, link.lot)
     if product is None:
         return _problem(ask, 404, "unknown-product", _("Unknown product"),
@@ -174,11 +174,11 @@ def _requested(found: list[Level], term: str | None, ask: Ask, context: str | No
     return None
 
 
-def _verdict_json(ask: Ask, link: DigitalLink, compressed: bool, headers: list) -> Reply:
-    """A JSON client asking a serial's code for its verdict gets it here, in one round trip."""
-    raw = format_digital_link(link, base="") if compressed else ask.raw_uri
-    answer = answer_code(raw, client_address=ask.client_address, user_agent=ask.user_agent, viewer=ask.viewer)
-    body = current_app.json.response(answer.as_json()).get_data()
+def _verdict_json(ask: Ask, link: DigitalLink, headers: list) -> Reply:
+    """A JSON client asking a serial's code for its verdict gets it here, in one round trip (the link already
+    parsed, compressed or not, is judged as it is: the hottest answer parses its code once)."""
+    answer = answer_link(link, client_address=ask.client_address, user_agent=ask.user_agent, viewer=ask.viewer)
+    body = json_bytes(answer.as_json())
     content_type = "application/json" if answer.verdict else "application/problem+json"
     return Reply(answer.status, body, tuple(headers + [("Content-Type", content_type),
                                                       ("Cache-Control", "no-store" if answer.verdict else "no-cache")]))
