@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
     # Imported when wiring: the pages import most areas. `console` adds the recall pages to the console
     # blueprint, which portal.console registers after every area; `erasure` answers an account's erasure.
     from portal.recalls import console, console_reports, erasure, hooks, notices, services, views  # noqa: F401
+    from portal.recalls.notices_batch import render_recall_notices
 
     account_erasing.connect(erasure.erase, weak=False)
 
@@ -27,4 +28,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["remedy_label"] = remedy_label
     units_landed.connect(hooks.units_landed, weak=False)
     ownership_started.connect(hooks.ownership_started, weak=False)
-    register_renderer("recall_notice", notices.render_recall_notice)
+    register_renderer("recall_notice", notices.render_recall_notice, batch=render_recall_notices)

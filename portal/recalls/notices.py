@@ -14,7 +14,7 @@ from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import select, union_all
 from sqlalchemy.orm import aliased, joinedload
 
 from portal.accounts.models import User
@@ -56,16 +56,21 @@ def owner_units(campaign_id: int, user_id: int) -> list[AffectedUnit]:
 
 def units_by_owner(campaign_id: int, owner_ids) -> dict[int, list[AffectedUnit]]:
     """The campaign's units of remedy each of `owner_ids` (ids, or a subquery of them) owns now, directly or
-    through the assembly holding them, with their models, in one query."""
+    through the assembly holding them, with their models, in one query. The two ways are two index joins put
+    together (UNION ALL: no ownership row matches both, a unit never holds itself); one join on either column
+    made PostgreSQL read all of the campaign's units for every batch."""
+    owned = (select(Ownership.owner_id, Ownership.unit_id)
+             .where(Ownership.owner_id.in_(owner_ids), Ownership.is_current).subquery())
+    reached = union_all(*(
+        select(owned.c.owner_id, RecallUnit.unit_id, RecallUnit.holder_id)
+        .join(RecallUnit, column == owned.c.unit_id).where(RecallUnit.campaign_id == campaign_id)
+        for column in (RecallUnit.unit_id, RecallUnit.holder_id))).subquery()
     found: dict[int, list[AffectedUnit]] = {}
     holder = aliased(Unit)
     for owner_id, unit, held_by in db.session.execute(
-            select(Ownership.owner_id, Unit, holder).join(RecallUnit, RecallUnit.unit_id == Unit.id)
-            .outerjoin(holder, holder.id == RecallUnit.holder_id)
-            .join(Ownership, or_(Ownership.unit_id == RecallUnit.unit_id, Ownership.unit_id == RecallUnit.holder_id))
-            .options(joinedload(Unit.model))
-            .where(RecallUnit.campaign_id == campaign_id, Ownership.owner_id.in_(owner_ids), Ownership.is_current)
-            .order_by(Unit.serial)):
+            select(reached.c.owner_id, Unit, holder).join(Unit, Unit.id == reached.c.unit_id)
+            .outerjoin(holder, holder.id == reached.c.holder_id)
+            .options(joinedload(Unit.model)).order_by(Unit.serial)):
         found.setdefault(owner_id, []).append(AffectedUnit(unit.model, unit.serial, held_by))
     return found
 
