@@ -104,6 +104,7 @@ def init_app(app: Flask) -> ProvenanceApi:
         imports,
         problems,
         recalls,
+        returns,
         tags,
         units,
     )

@@ -27,6 +27,7 @@ class Scope(StrEnum):
     LINKS_WRITE = "links:write"
     PASSPORTS_READ = "passports:read"
     PASSPORTS_WRITE = "passports:write"
+    RETURNS_WRITE = "returns:write"
 
     @property
     def words(self) -> str:
@@ -47,6 +48,7 @@ SCOPE_WORDS = {
     Scope.LINKS_WRITE: "Publish, change and retire links at your Digital Links",
     Scope.PASSPORTS_READ: "Read your products' passports, every tier",
     Scope.PASSPORTS_WRITE: "Post dynamic passport data (state of health, cycles, negative events)",
+    Scope.RETURNS_WRITE: "Set and remove the return addresses printed on return forms (RMA)",
 }
 
 #: Printed before every token, so a leaked one is recognisable (secret scanners, logs).

@@ -6,6 +6,8 @@ otherwise find the first four already written to disk.
 """
 from __future__ import annotations
 
+import unicodedata
+
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -26,8 +28,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.core.errors import Invalid
+from portal.core.i18n import current_language
 from portal.core.upload_checks import inspect_image
 from portal.warranty.models import CATEGORIES, REMEDIES, ClockStart, ReplacementRule
+from portal.warranty.returns import country_codes, country_name
 from portal.warranty.services import MAX_PHOTOS
 
 #: What the owner reads for each stored category (the stored value stays the short code).
@@ -122,6 +126,21 @@ class ClaimForm(FlaskForm):
                                    choices=[SelectChoice(v, label) for v, label in REMEDY_LABELS.items()],
                                    description=_l("The manufacturer decides what fits; they will tell you why."))
     goodwill = BooleanField(GOODWILL_LABEL)
+    return_country = SelectField(_l("Where would you send it from?"), default="", choices=lambda: country_choices(),
+                                 description=_l("If the product has to go back, the return form gives the "
+                                                "manufacturer's address for this country."))
+
+
+def _sort_key(name: str) -> str:
+    """Names sort by their letters without accents, so Österreich sits among the O's."""
+    return "".join(c for c in unicodedata.normalize("NFKD", name.casefold()) if not unicodedata.combining(c))
+
+
+def country_choices() -> list[SelectChoice]:
+    """Every country by its name in the reader's language, after a blank "not said" choice."""
+    language = current_language()
+    named = sorted(((country_name(c, language), c) for c in country_codes()), key=lambda pair: _sort_key(pair[0]))
+    return [SelectChoice("", _l("Choose a country")), *(SelectChoice(code, name) for name, code in named)]
 
 
 class AnswerForm(FlaskForm):
@@ -196,3 +215,20 @@ class ExtensionForm(FlaskForm):
         description="Shown with the coverage, e.g. “Goodwill after claim W26-…”.",
     )
     claim = HiddenField()
+
+
+def return_country_choices() -> list[SelectChoice]:
+    """The console's choice of the owners an address serves: the default first, then every country."""
+    return [SelectChoice("", _l("Default: every other country")), *country_choices()[1:]]
+
+
+class ReturnAddressForm(FlaskForm):
+    country = SelectField(_l("Owners sending from"), default="", choices=lambda: return_country_choices())
+    lines = TextAreaField(_l("Postal address"), validators=[DataRequired(message=_l("Write the postal address, one line per line.")),
+                                                            Length(max=600)],
+                          description=_l("As it goes on the parcel, one line per line: recipient, street, postcode "
+                                         "and town, country. At most six lines."))
+
+
+class RemoveReturnAddressForm(FlaskForm):
+    country = HiddenField()

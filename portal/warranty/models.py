@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import User
@@ -125,6 +125,9 @@ class WarrantyClaim(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(16), unique=True)
     rma_number: Mapped[str | None] = mapped_column(String(16), unique=True)
+    #: ISO 3166-1 alpha-2 country the owner sends the product from, as they said when filing (picks the
+    #: manufacturer's return address for the RMA document; empty: the default address).
+    return_country: Mapped[str] = mapped_column(String(2), default="")
     manufacturer_id: Mapped[int] = mapped_column(ForeignKey("manufacturers.id"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -170,3 +173,20 @@ class ClaimEntry(db.Model):
     body: Mapped[str] = mapped_column(Text, default="")
     file_key: Mapped[str | None] = mapped_column(String(80))
     file_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+class ReturnAddress(db.Model):
+    """Where a manufacturer receives returns from owners in one country, or from everywhere else (the
+    default: `country` empty). The RMA document prints the address for the claim's country."""
+
+    __tablename__ = "return_addresses"
+    __table_args__ = (UniqueConstraint("manufacturer_id", "country"),)  # one address per country, one default
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    manufacturer_id: Mapped[int] = mapped_column(ForeignKey("manufacturers.id"), index=True)
+    #: ISO 3166-1 alpha-2 of the owners this address serves; "" for the default.
+    country: Mapped[str] = mapped_column(String(2), default="")
+    #: The postal address as it goes on a parcel, one line per line (recipient, street, postcode and town,
+    #: country), at most six lines.
+    lines: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -18,6 +18,7 @@ from portal.core.urls import external_url
 from portal.documents.env import document_env
 from portal.documents.qr import qr_svg
 from portal.extensions import db
+from portal.warranty import returns
 from portal.warranty.forms import CATEGORY_LABELS
 from portal.warranty.models import WarrantyClaim
 
@@ -34,12 +35,18 @@ PACKING = (
 
 @dataclass(frozen=True)
 class ReturnAddress:
-    """Manufacturers have no postal address field yet, so this is only a department line for now."""
+    """The lines printed under "Send the product to", and the country they were chosen for ("" default)."""
 
     lines: tuple[str, ...]
+    country: str = ""
 
 
-def return_address(manufacturer: Manufacturer) -> ReturnAddress:
+def return_address(manufacturer: Manufacturer, country: str = "") -> ReturnAddress:
+    """The manufacturer's address for owners in `country`, else its default, else its returns department
+    by name (a manufacturer that kept no address yet; the console asks for one)."""
+    kept = returns.address_for(manufacturer.id, country)
+    if kept is not None:
+        return ReturnAddress(kept.lines, kept.country)
     return ReturnAddress((str(_l("Returns department, %(name)s", name=manufacturer.name)),))
 
 
@@ -65,8 +72,9 @@ def _render(claim: WarrantyClaim, manufacturer: Manufacturer, link: str) -> str:
         model=claim.unit.model,
         owner=claim.owner,
         manufacturer=manufacturer,
-        address=return_address(manufacturer),
+        address=return_address(manufacturer, claim.return_country),
         packing=[str(step) for step in PACKING],
         link=link,
         qr=Markup(qr_svg(link, border=0)),
+        rma_qr=Markup(qr_svg(claim.rma_number, border=0)),  # the warehouse scans the parcel's slip
     )

@@ -41,6 +41,7 @@ from portal.warranty.models import (
     WarrantyClaim,
     WarrantyTerms,
 )
+from portal.warranty.returns import parse_country
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 MAX_PHOTOS = 5
@@ -68,7 +69,8 @@ def _store_photos(claim: WarrantyClaim, photos: list[tuple[bytes, str]], author:
 
 
 def file_claim(owner: User, unit: Unit, *, category: str, description: str, started_on: date | None,
-               preferred_remedy: str = "repair", photos: list[tuple[bytes, str]] = (), goodwill: bool = False) -> WarrantyClaim:
+               preferred_remedy: str = "repair", photos: list[tuple[bytes, str]] = (), goodwill: bool = False,
+               return_country: str = "") -> WarrantyClaim:
     """File a claim. Eligibility is decided here, not by the page, and each refusal says why."""
     ownership = current_ownership(unit)
     if ownership is None or ownership.owner_id != owner.id:
@@ -84,6 +86,7 @@ def file_claim(owner: User, unit: Unit, *, category: str, description: str, star
         raise Invalid(_("Describe the problem in a sentence or two (at least 15 characters)."), field="description")
     if started_on and started_on > date.today():
         raise Invalid(_("The problem cannot start in the future."), field="started_on")
+    return_country = parse_country(return_country, field="return_country")
     same = db.session.scalar(select(WarrantyClaim.number).where(
         WarrantyClaim.unit_id == unit.id, WarrantyClaim.category == category,
         WarrantyClaim.state.in_([s for s in ClaimState if s.is_open])))
@@ -96,7 +99,8 @@ def file_claim(owner: User, unit: Unit, *, category: str, description: str, star
     claim = WarrantyClaim(number=_code("W"), manufacturer_id=unit.manufacturer_id, unit=unit, owner=owner,
                           category=category, description=description[:4000], started_on=started_on,
                           preferred_remedy=preferred_remedy, goodwill=not cover.covered,
-                          covered_at_filing=cover.covered, coverage_reason=cover.words[:300])
+                          covered_at_filing=cover.covered, coverage_reason=cover.words[:300],
+                          return_country=return_country)
     db.session.add(claim)
     db.session.flush()
     _store_photos(claim, list(photos), owner)

@@ -130,7 +130,7 @@ def new_claim(ownership_id: int):
         claim = services.file_claim(current_user, unit, category=form.category.data,
                                     description=form.description.data, started_on=form.started_on.data,
                                     preferred_remedy=form.preferred_remedy.data, photos=form.photos.photos,
-                                    goodwill=bool(form.goodwill.data))
+                                    goodwill=bool(form.goodwill.data), return_country=form.return_country.data)
     except DomainError as err:
         db.session.rollback()
         target = getattr(form, err.field, None) if err.field else None

@@ -123,7 +123,8 @@ def _new_areas(acme, world) -> dict:
             PER_RULE: {"/recalls/<maker>/<number>": {"number": notice.number},
                        "/recalls/safety-registration/erase/<token>": {"token": erase_token},
                        "/product/01/": {"rest": f"{world.gtin_a}/10/L1"},
-                       "/recall-status/01/": {"rest": f"{world.gtin_a}/10/L1"}}}
+                       "/recall-status/01/": {"rest": f"{world.gtin_a}/10/L1"},
+                       "/api/v1/return-addresses/": {"country": "fr"}}}
 
 
 #: values[PER_RULE] maps the start of a rule to the values its parameters take there (a campaign's number is

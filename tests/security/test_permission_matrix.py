@@ -146,6 +146,9 @@ MATRIX: dict[str, dict] = {
     "GET /console/<tenant>/imports/<int:job_id>": console(ADMIN),
     "GET /console/<tenant>/imports/<int:job_id>/errors.csv": console(ADMIN),
     "GET /console/<tenant>/claims": console(),
+    "GET /console/<tenant>/returns": console(),
+    "POST /console/<tenant>/returns": console(ADMIN, CSRF),
+    "POST /console/<tenant>/returns/remove": console(ADMIN, CSRF),
     "GET /console/<tenant>/claims/<number>": console(),
     "GET /console/<tenant>/claims/<number>/photos/<int:entry_id>": console(),
     "GET /console/<tenant>/claims/<number>/rma.pdf": console(result=MISSING),
@@ -191,7 +194,8 @@ MATRIX: dict[str, dict] = {
     "GET /api/v1/coverage/<gtin:gtin>/<serial:serial>": API,
     "GET /api/v1/recalls/<gtin:gtin>/<serial:serial>": everyone(),  # public recall status, as on /recalls/lookup
     "GET /api/v1/campaigns": API, "GET /api/v1/claims": API, "GET /api/v1/claims/<number>": API,
-    "POST /api/v1/claims/<number>/transitions": API, "POST /api/v1/sales": API, "POST /api/v1/remedies": API,
+    "POST /api/v1/claims/<number>/transitions": API, "GET /api/v1/return-addresses": API,
+    "PUT /api/v1/return-addresses/<country>": API, "POST /api/v1/return-addresses/<country>/remove": API, "POST /api/v1/sales": API, "POST /api/v1/remedies": API,
     # The resolver (docs/resolver.md): public Digital Links, their description file and the pages they lead to.
     "GET /<compressed:segment>": everyone(307), "GET /.well-known/gs1resolver": everyone(),
     "GET /verdict/01/<path:rest>": everyone(), "GET /product/01/<path:rest>": everyone(),
