@@ -16,7 +16,7 @@ from portal.accounts.tenancy import staff_required, tenant_scoped
 from portal.authenticity.tags import attach_tag, replace_tag, retire_tag
 from portal.catalog.models import Unit
 from portal.core.errors import DomainError
-from portal.extensions import db
+from portal.core.work import attempt
 
 
 class TagForm(FlaskForm):
@@ -43,14 +43,8 @@ def unit_nfc_tag(unit_id: int):
     form = TagForm()
     if form.validate_on_submit():
         service, done = (replace_tag, "replaced") if unit.nfc_uid else (attach_tag, "attached")
-        try:
-            service(unit, form.uid.data or "", meta_key=_key(form.meta_key.data, "meta read key"),
-                    file_key=_key(form.file_key.data, "file read key"), actor=current_user)
-        except DomainError as err:
-            db.session.rollback()
-            flash(str(err), "error")
-        else:
-            db.session.commit()
+        if attempt(lambda: service(unit, form.uid.data or "", meta_key=_key(form.meta_key.data, "meta read key"),
+                                   file_key=_key(form.file_key.data, "file read key"), actor=current_user)):
             flash(f"Tag {unit.nfc_uid} {done}. Write the URL of docs/nfc.md into it.", "success")
     return redirect(url_for(".unit", unit_id=unit_id))
 
@@ -59,13 +53,6 @@ def unit_nfc_tag(unit_id: int):
 @staff_required()
 def unit_nfc_tag_retire(unit_id: int):
     unit = tenant_scoped(Unit, id=unit_id)
-    if EmptyForm().validate_on_submit():
-        try:
-            retire_tag(unit, actor=current_user)
-        except DomainError as err:
-            db.session.rollback()
-            flash(str(err), "error")
-        else:
-            db.session.commit()
-            flash("The tag is retired: its taps no longer verify.", "success")
+    if EmptyForm().validate_on_submit() and attempt(lambda: retire_tag(unit, actor=current_user)):
+        flash("The tag is retired: its taps no longer verify.", "success")
     return redirect(url_for(".unit", unit_id=unit_id))

@@ -13,9 +13,10 @@ from portal.accounts.tenancy import console as bp
 from portal.accounts.tenancy import scoped, staff_required, tenant_scoped
 from portal.catalog.models import ProductModel
 from portal.catalog.services import declare_identifier_case
-from portal.core.errors import DomainError
+from portal.core.errors import Invalid
 from portal.core.exports import csv_text
 from portal.core.storage import store_image
+from portal.core.work import attempt, on_field
 from portal.extensions import db
 from portal.notifications.services import mail_folder
 from portal.recalls import notice_rules, queries, remedies, services
@@ -112,15 +113,11 @@ def edit_recall(campaign_id: int):
 def _edit(campaign: RecallCampaign | None):
     form = _form(campaign)
     if form.validate_on_submit():
-        try:
-            campaign = services.save_draft(g.tenant, actor=current_user, campaign=campaign, **_fields(form, campaign))
-        except DomainError as err:
-            db.session.rollback()
-            (getattr(form, err.field or "", None) or form.number).errors.append(str(err))
-        else:
-            db.session.commit()
+        saved = attempt(lambda: services.save_draft(g.tenant, actor=current_user, campaign=campaign,
+                                                    **_fields(form, campaign)), refused=on_field(form, form.number))
+        if saved:
             flash("Draft saved. Check the preview before you launch.", "success")
-            return redirect(url_for(".recall", campaign_id=campaign.id))
+            return redirect(url_for(".recall", campaign_id=saved.value.id))
     return render_template("recalls/console_edit.html", form=form, campaign=campaign), 400 if form.errors else 200
 
 
@@ -159,13 +156,10 @@ def recall_action(campaign_id: int, action: str):
     }
     if action not in actions or not EmptyForm().validate_on_submit():
         abort(404)
-    try:
-        result = actions[action]()
-    except DomainError as err:
-        db.session.rollback()
-        flash(str(err), "error")
+    done = attempt(actions[action])
+    if not done:
         return redirect(url_for(".recall", campaign_id=campaign_id))
-    db.session.commit()
+    result = done.value
     messages = {"launch": f"Launched: {result} units affected; owners are being notified.",
                 "remedy-available": f"Remedy available: {result} owners are being told.",
                 "follow-up": f"Follow-up sent to {result} owners of unremedied units."}
@@ -181,18 +175,16 @@ def record_remedy(campaign_id: int):
     form = RemedyForm()
     if not form.validate_on_submit():
         return _dashboard(campaign, form, 400)
-    try:
+    def record() -> None:
         recall_unit = remedies.find_by_serial(campaign, form.serial.data)
         if form.outcome.data == "remedied":
-            remedies.record_remedy(recall_unit, by=current_user.email, note=form.note.data or "", place=form.place.data or "",
-                          actor=current_user, kind=form.kind.data or "")
+            remedies.record_remedy(recall_unit, by=current_user.email, note=form.note.data or "",
+                                   place=form.place.data or "", actor=current_user, kind=form.kind.data or "")
         else:
             remedies.remove_from_population(recall_unit, form.outcome.data, by=current_user.email, actor=current_user)
-    except DomainError as err:
-        db.session.rollback()
-        form.serial.errors.append(str(err))
-        return _dashboard(campaign, form, err.status)
-    db.session.commit()
+    recorded = attempt(record, refused=on_field(form, form.serial))
+    if not recorded:
+        return _dashboard(campaign, form, recorded.refusal.status)
     flash(f"Recorded: {form.serial.data} {form.outcome.data}.", "success")
     return redirect(url_for(".recall", campaign_id=campaign_id))
 
@@ -207,19 +199,23 @@ def close_recall(campaign_id: int):
     summary = services.closing_summary(campaign)
     form = CloseForm(data={"confirm_rate": f"{summary['rate']:.4f}"} if request.method == "GET" else None)
     if form.validate_on_submit():
-        try:
-            services.close(campaign, actor=current_user, confirmed_rate=float(form.confirm_rate.data),
-                           reason=form.reason.data or "")
-        except (DomainError, ValueError) as err:
-            db.session.rollback()
-            (getattr(form, getattr(err, "field", None) or "", None) or form.confirm).errors.append(str(err))
+        closed = attempt(lambda: services.close(campaign, actor=current_user, confirmed_rate=_rate(form.confirm_rate.data),
+                                                reason=form.reason.data or ""), refused=on_field(form, form.confirm))
+        if not closed:
             return render_template("recalls/console_close.html", campaign=campaign, summary=summary, form=form), 400
-        db.session.commit()
         flash(f"Campaign closed at {summary['rate']:.0%} completion; {summary['pending']} pending notices withdrawn.",
               "success")
         return redirect(url_for(".recall", campaign_id=campaign_id))
     return render_template("recalls/console_close.html", campaign=campaign, summary=summary, form=form), (
         400 if form.errors else 200)
+
+
+def _rate(text: str) -> float:
+    """The completion rate the closing form carries back (a hidden field: refused as the form's, if altered)."""
+    try:
+        return float(text)
+    except ValueError as err:
+        raise Invalid(str(err), field="confirm") from None
 
 
 @bp.route("/<tenant>/recalls/<int:campaign_id>/reopen", methods=["GET", "POST"])
@@ -230,14 +226,11 @@ def reopen_recall(campaign_id: int):
         abort(404)
     form = ReopenForm()
     if form.validate_on_submit():
-        try:
-            services.reopen(campaign, actor=current_user, reason=form.reason.data)
-        except DomainError as err:
-            db.session.rollback()
-            form.reason.errors.append(str(err))
+        reopened = attempt(lambda: services.reopen(campaign, actor=current_user, reason=form.reason.data),
+                           refused=on_field(form, form.reason))
+        if not reopened:
             return render_template("recalls/console_reopen.html", campaign=campaign, form=form,
-                                   stats=services.completion(campaign)), err.status
-        db.session.commit()
+                                   stats=services.completion(campaign)), reopened.refusal.status
         flash("Campaign reopened. Withdrawn notices stay withdrawn: send a follow-up to reach owners again.",
               "success")
         return redirect(url_for(".recall", campaign_id=campaign_id))
@@ -254,13 +247,9 @@ def schedule_remedy(campaign_id: int):
     if not form.validate_on_submit():
         flash("Give the serial and the day the remedy is booked for.", "error")
         return redirect(url_for(".recall", campaign_id=campaign_id))
-    try:
-        remedies.schedule_remedy(remedies.find_by_serial(campaign, form.serial.data), form.on.data, actor=current_user)
-    except DomainError as err:
-        db.session.rollback()
-        flash(str(err), "error")
+    if not attempt(lambda: remedies.schedule_remedy(remedies.find_by_serial(campaign, form.serial.data), form.on.data,
+                                                    actor=current_user)):
         return redirect(url_for(".recall", campaign_id=campaign_id))
-    db.session.commit()
     flash(f"Booked: {form.serial.data} on {form.on.data.isoformat()}.", "success")
     return redirect(url_for(".recall", campaign_id=campaign_id))
 

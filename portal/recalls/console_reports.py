@@ -13,9 +13,8 @@ from portal.accounts.forms import EmptyForm
 from portal.accounts.models import Role
 from portal.accounts.tenancy import console as bp
 from portal.accounts.tenancy import staff_required, tenant_scoped
-from portal.core.errors import DomainError
 from portal.core.exports import csv_text
-from portal.extensions import db
+from portal.core.work import attempt
 from portal.recalls import regulator
 from portal.recalls.deadlines import deadlines
 from portal.recalls.models import CampaignState, RecallCampaign
@@ -50,13 +49,8 @@ def recall_report(campaign_id: int, report: str):
             flash("The filing date is a date such as 2026-03-31.", "error")
             return redirect(url_for(".recall_report", campaign_id=campaign_id, report=report))
         values = {k[2:]: v for k, v in request.form.items() if k.startswith("f_")}
-        try:
-            regulator.save_edits(campaign, report, values, filed_on=filed_on, actor=current_user)
-        except DomainError as err:
-            db.session.rollback()
-            flash(str(err), "error")
+        if not attempt(lambda: regulator.save_edits(campaign, report, values, filed_on=filed_on, actor=current_user)):
             return redirect(url_for(".recall_report", campaign_id=campaign_id, report=report))
-        db.session.commit()
         flash("Report saved.", "success")
         return redirect(url_for(".recall_report", campaign_id=campaign_id, report=report))
     return render_template("recalls/console_report.html", campaign=campaign, report=regulator.build(campaign, report),

@@ -25,6 +25,7 @@ from portal.core.errors import DomainError
 from portal.core.gs1 import GS1Error, canonical_gtin, canonical_serial
 from portal.core.i18n import current_language
 from portal.core.storage import open_stored
+from portal.core.work import attempt, on_field
 from portal.extensions import db, limiter
 from portal.recalls.contacts import erase as erase_contact
 from portal.recalls.contacts import find_by_token as find_contact
@@ -131,14 +132,11 @@ def notice(recall_unit_id: int):
     form.option.choices = [SelectChoice("", _("No preference"))] + [SelectChoice(o) for o in campaign.options]
     page = {"ru": recall_unit, "form": form, "ownership": ownership, "doc": build_notice(campaign)}
     if form.validate_on_submit():
-        try:
-            choose_remedy(current_user, recall_unit, choice=form.choice.data or "", option=form.option.data or "",
-                          preferred_date=form.preferred_date.data)
-        except DomainError as err:
-            db.session.rollback()
-            (getattr(form, err.field or "", None) or form.choice).errors.append(str(err))
-            return render_template("recalls/notice.html", **page), err.status
-        db.session.commit()
+        chosen = attempt(lambda: choose_remedy(current_user, recall_unit, choice=form.choice.data or "",
+                                               option=form.option.data or "", preferred_date=form.preferred_date.data),
+                         refused=on_field(form, form.choice))
+        if not chosen:
+            return render_template("recalls/notice.html", **page), chosen.refusal.status
         flash(_("Thank you: your choice is saved, and the manufacturer knows you have read the notice."), "success")
         return redirect(url_for(".notice", recall_unit_id=recall_unit.id))
     return render_template("recalls/notice.html", **page), 400 if form.errors else 200
@@ -196,13 +194,10 @@ def safety_registration():
             form.serial.errors.append(_("No unit with GTIN %(gtin)s and serial %(serial)s is known to Provenance.",
                                         gtin=gtin14, serial=serial))
             return render_template("recalls/safety_registration.html", form=form), 404
-        try:
-            register_contact(unit, form.email.data, locale=current_language())
-        except DomainError as err:
-            db.session.rollback()
-            form.email.errors.append(str(err))
-            return render_template("recalls/safety_registration.html", form=form), err.status
-        db.session.commit()
+        registered = attempt(lambda: register_contact(unit, form.email.data, locale=current_language()),
+                             refused=on_field(form, form.email))
+        if not registered:
+            return render_template("recalls/safety_registration.html", form=form), registered.refusal.status
         return render_template("recalls/safety_registration.html", form=None, done=True)
     return render_template("recalls/safety_registration.html", form=form), 400 if form.errors else 200
 

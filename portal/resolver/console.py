@@ -8,6 +8,7 @@ from portal.accounts.tenancy import console as bp
 from portal.accounts.tenancy import scoped, staff_required
 from portal.catalog.models import ProductModel
 from portal.core.errors import DomainError
+from portal.core.work import attempt, shown_by_page
 from portal.extensions import db
 from portal.resolver import queries, services
 from portal.resolver.vocabulary import MANAGED_TYPES
@@ -36,13 +37,11 @@ def links():
     """List, add (POST) and import the tenant's Digital Link links."""
     if request.method == "GET":
         return _page()
-    try:
-        link = services.add_link(g.tenant, _fields(request.form), actor=current_user)
-    except DomainError as err:
-        db.session.rollback()
+    added = attempt(lambda: services.add_link(g.tenant, _fields(request.form), actor=current_user), refused=shown_by_page)
+    if not added:
+        err = added.refusal
         return _page(err.status if err.status < 500 else 400, values=request.form, error=str(err))
-    db.session.commit()
-    flash(f"Link “{link.title}” is published.", "success")
+    flash(f"Link “{added.value.title}” is published.", "success")
     return redirect(url_for(".links"), 303)
 
 
@@ -71,13 +70,11 @@ def edit_link(link_id: int):
 @bp.post("/<tenant>/links/<int:link_id>/retire")
 @staff_required()
 def retire_link(link_id: int):
-    try:
-        link = services.retire_link(g.tenant, link_id, actor=current_user)
-    except DomainError as err:
-        db.session.rollback()
-        return _page(err.status, error=str(err))
-    db.session.commit()
-    flash(f"Link “{link.title}” is retired: its type now answers 410 Gone where it was the only one.", "success")
+    retired = attempt(lambda: services.retire_link(g.tenant, link_id, actor=current_user), refused=shown_by_page)
+    if not retired:
+        return _page(retired.refusal.status, error=str(retired.refusal))
+    flash(f"Link “{retired.value.title}” is retired: its type now answers 410 Gone where it was the only one.",
+          "success")
     return redirect(url_for(".links"), 303)
 
 
