@@ -29,6 +29,8 @@ from portal.core.db import utcnow
 from portal.core.work import run_for_cli
 from portal.demo import DEMO_SIGN_INS, DEMO_TOTP_SECRET, demo_present, load_demo
 from portal.extensions import db
+from portal.insights.refresh import due as insights_due
+from portal.insights.refresh import refresh as refresh_insights
 from portal.notifications.services import deliver_due
 from portal.ops.heartbeat import beat
 
@@ -179,7 +181,8 @@ def init_app(app: Flask) -> None:
     @click.option("--once", is_flag=True, help="Do what is due, then stop.")
     @click.option("--interval", default=2.0, show_default=True, help="Seconds between polls when idle.")
     def worker(once, interval):
-        """Deliver notifications from the outbox, render queued label sheets and run queued imports."""
+        """Deliver notifications from the outbox, render queued label sheets, run queued imports and keep the
+        insights' summary up to date."""
         while True:
             try:
                 beat()  # /readyz reads it: a worker stuck or gone shows within WORKER_HEARTBEAT_MAX_AGE
@@ -190,6 +193,9 @@ def init_app(app: Flask) -> None:
                 if checkpoint_due():
                     write_checkpoint()  # anchors the audit chain's head (portal.core.audit_head)
                 if scan_months_due() and ensure_scan_partitions():  # PostgreSQL: scans' months ahead
+                    db.session.commit()
+                if insights_due():  # the insights' summary: what changed since the last round
+                    refresh_insights()
                     db.session.commit()
                 sent = deliver_due()
             except Exception as exc:  # noqa: BLE001 - a passing database hiccup must not stop delivery

@@ -7,6 +7,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from portal.catalog.models import Disposition
+from portal.core.countries import codes as country_codes
 from portal.warranty.models import ClaimState
 
 GTIN_PATTERN = r"^\s*(?:[0-9]{8}|[0-9]{12,14})\s*$"
@@ -197,6 +198,11 @@ class UnitCoverageSchema(CoverageSchema):
 
 # --- Sales -----------------------------------------------------------------------------------------
 
+def _iso_country(value: str) -> None:
+    if len(value) != 2 or value.upper() not in country_codes():
+        raise ma.ValidationError("Not an ISO 3166-1 alpha-2 country code (such as FR, DE, CH).")
+
+
 class SaleSchema(Strict):
     gtin = gtin_field(required=True)
     serial = serial_field(required=True)
@@ -206,6 +212,9 @@ class SaleSchema(Strict):
     buyer_email = fields.Email(allow_none=True, validate=validate.Length(max=254),
                                metadata={"description": "When given, the buyer is invited to register the unit",
                                          "example": "buyer@example.com"})
+    country = fields.String(allow_none=True, validate=_iso_country,
+                            metadata={"description": "The shop's country, ISO 3166-1 alpha-2 (optional; the "
+                                                     "console's insights filter by it)", "example": "CH"})
 
 
 class SaleResultSchema(ma.Schema):
@@ -216,6 +225,7 @@ class SaleResultSchema(ma.Schema):
     sold_on = fields.Date(required=True)
     event_id = fields.Integer(required=True)
     invitation_sent = fields.Boolean(required=True)
+    country = fields.String(allow_none=True)
 
 
 # --- Claims ----------------------------------------------------------------------------------------

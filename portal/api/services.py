@@ -13,6 +13,7 @@ from sqlalchemy import select
 from portal.catalog.models import BizStep, Disposition, Manufacturer, ProductModel, Unit, UnitEvent
 from portal.catalog.services import parse_gtin, parse_serial, record_event
 from portal.core import audit
+from portal.core.countries import country_code
 from portal.core.db import utcnow
 from portal.core.errors import Conflict, Invalid, NotFound
 from portal.core.signals import units_landed
@@ -50,7 +51,7 @@ def find_tenant_unit(tenant: Manufacturer, gtin: str, serial: str) -> Unit:
 
 
 def record_sale(tenant: Manufacturer, unit: Unit, *, retailer: str, sold_on: date, buyer_email: str | None,
-                actor: str) -> UnitEvent:
+                actor: str, country: str | None = None) -> UnitEvent:
     """A shop sold the unit: a retail_selling event, and with the buyer's e-mail an invitation to register.
 
     A unit under an open recall is not sold (stop-sale), nor one reported stolen, taken out of service,
@@ -59,6 +60,7 @@ def record_sale(tenant: Manufacturer, unit: Unit, *, retailer: str, sold_on: dat
     retailer = (retailer or "").strip()
     if not retailer:
         raise Invalid("Name the shop.", field="retailer")
+    country = country_code(country)  # the shop's country (ISO 3166-1 alpha-2), optional
     if sold_on > local_date(utcnow()) + timedelta(days=1):  # a day's grace: the shop may sit east of us
         raise Invalid("The sale date lies in the future.", field="sold_on")
     if unit.manufactured_on and sold_on < unit.manufactured_on:
@@ -74,6 +76,7 @@ def record_sale(tenant: Manufacturer, unit: Unit, *, retailer: str, sold_on: dat
     at = utcnow() if sold_on == local_date(utcnow()) else datetime.combine(sold_on, time(12), UTC)
     event = record_event(unit, BizStep.RETAIL_SELLING, Disposition.RETAIL_SOLD, actor=actor, place=retailer,
                          occurred_at=at, note=f"Sold by {retailer}")
+    event.country = country
     if buyer_email:
         link = external_url("ownership.register", gtin=unit.model.gtin, serial=unit.serial,
                             purchased_on=sold_on.isoformat(), retailer=retailer)
@@ -81,7 +84,7 @@ def record_sale(tenant: Manufacturer, unit: Unit, *, retailer: str, sold_on: dat
                 dedupe_key=f"sale-invitation:{event.id}", product=unit.model.name, manufacturer=tenant.name,
                 serial=unit.serial, retailer=retailer, sold_on=sold_on, link=link)
     audit.log(actor, "unit.sold", unit, manufacturer_id=tenant.id, retailer=retailer, sold_on=sold_on.isoformat(),
-              invited=bool(buyer_email))
+              invited=bool(buyer_email), country=country)
     return event
 
 

@@ -210,6 +210,7 @@ def record_sale(data: dict):
     """
     unit = services.find_tenant_unit(g.tenant, data["gtin"], data["serial"])
     event = services.record_sale(g.tenant, unit, retailer=data["retailer"], sold_on=data["sold_on"],
-                                 buyer_email=data.get("buyer_email"), actor=current_token().actor_label)
+                                 buyer_email=data.get("buyer_email"), actor=current_token().actor_label,
+                                 country=data.get("country"))
     return {**ref(unit), "status": unit.status.value, "retailer": event.place, "sold_on": data["sold_on"],
-            "event_id": event.id, "invitation_sent": bool(data.get("buyer_email"))}
+            "event_id": event.id, "invitation_sent": bool(data.get("buyer_email")), "country": event.country}

@@ -224,6 +224,8 @@ class UnitEvent(db.Model):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     place: Mapped[str] = mapped_column(String(200), default="")
+    #: ISO 3166-1 alpha-2 country of the place, when its sender gave one (a till's sale: portal.api).
+    country: Mapped[str | None] = mapped_column(String(2))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     actor_label: Mapped[str] = mapped_column(String(120), default="")
     note: Mapped[str] = mapped_column(String(500), default="")

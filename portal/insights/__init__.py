@@ -11,3 +11,6 @@ def init_app(app: Flask) -> None:
     # Imported when wiring: the pages import most areas. `console` adds the insight pages to the console
     # blueprint, which portal.console registers after every area.
     from portal.insights import console  # noqa: F401
+    from portal.insights.cli import insights
+
+    app.cli.add_command(insights)

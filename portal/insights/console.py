@@ -13,7 +13,8 @@ from flask import Response, current_app, g, render_template, request
 from portal.accounts.tenancy import console as bp
 from portal.core.exports import csv_text
 from portal.insights import failures, forecast, reach, sales, stock
-from portal.insights.facts import BadFilter, Filters, filter_choices
+from portal.insights.facts import BadFilter, Filters, filter_choices, summary_ready
+from portal.insights.refresh import refreshed_at
 
 #: Average cost of a claim per outcome when the page is given none (INSIGHT_CLAIM_COSTS overrides it).
 DEFAULT_COSTS = {"repair": 60.0, "replacement": 240.0, "refund": 300.0}
@@ -70,7 +71,8 @@ def _page(name: str, build: Callable[..., object]):
         return render_template("insights/bad_filter.html", message=str(err), view=name, views=VIEWS), 400
     title = next(t for key, t, _ in VIEWS if key == name)
     return render_template(f"insights/{name}.html", report=report, filters=filters, view=name, title=title,
-                           views=VIEWS, choices=filter_choices(g.tenant.id), extra=extra)
+                           views=VIEWS, choices=filter_choices(g.tenant.id), extra=extra,
+                           data_as_of=refreshed_at() if summary_ready() else None)
 
 
 def _csv(name: str, build: Callable[..., object], rows: Callable[[object], list[list]]):

@@ -13,18 +13,22 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import date
 
+from flask import current_app
 from sqlalchemy import and_, case, func, literal, or_, select, text
 from sqlalchemy.sql import Subquery
 
 from portal.catalog.models import BizStep, Lot, ProductModel, Unit, UnitEvent
 from portal.core.errors import Invalid
 from portal.extensions import db
+from portal.insights.models import RefreshState, UnitFacts
 from portal.insights.sql import day_number, day_of, month_number
 from portal.ownership.models import Ownership
 
 #: The note `ownership.services.register_unit` writes on the retail_selling event of a registration.
 REGISTRATION_NOTE = "Registered by its owner"
 #: Statuses of a unit that is still stock (neither gone out of service nor lost).
+#: The name of the summary's refresh state (portal.insights.refresh).
+SUMMARY = "facts"
 IN_STOCK = ("active", "in_progress", "in_transit", "sellable_accessible", "returned")
 
 
@@ -43,6 +47,7 @@ class Filters:
     sold_from: date | None = None
     sold_to: date | None = None
     channel: str = ""
+    country: str = ""  # ISO 3166-1 alpha-2, upper case
 
     @classmethod
     def from_args(cls, args) -> Filters:
@@ -58,6 +63,11 @@ class Filters:
             if len(text) > 160:
                 raise BadFilter(f"The {name} is too long.", field=name)
             values[name] = text
+        country = (args.get("country") or "").strip().upper()
+        if country:
+            if len(country) != 2 or not ("A" <= country[0] <= "Z" and "A" <= country[1] <= "Z"):
+                raise BadFilter("Give the country as its two-letter ISO code (FR, DE, GB …).", field="country")
+            values["country"] = country
         for name in ("made_from", "made_to", "sold_from", "sold_to"):
             text = (args.get(name) or "").strip()
             if text:
@@ -97,13 +107,54 @@ def roomy() -> None:
         db.session.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
+def summary_ready() -> bool:
+    """Whether the views read the summary (portal.insights.models): it was built, and the configuration
+    does not turn it off (INSIGHT_SUMMARY; the tests compare both ways)."""
+    if not current_app.config.get("INSIGHT_SUMMARY", True):
+        return False
+    return db.session.scalar(select(RefreshState.refreshed_at).where(RefreshState.name == SUMMARY)) is not None
+
+
 def facts(manufacturer_id: int, filters: Filters = EVERYTHING, *, before: date | None = None) -> Subquery:
     """One row per unit of the tenant that passes `filters`, as known before the day `before` (default: all).
 
     Columns: unit_id, model_id, lot_id, status, made (day number), made_m (month number), sold, sold_m,
-    at_till (1 when a till or partner recorded the sale), channel, registered (day number), registered_m.
+    at_till (1 when a till or partner recorded the sale), channel, country, registered (day number),
+    registered_m. Read from the summary when it is built, else from the tables: the same rows either way.
     """
     roomy()
+    if summary_ready():
+        return _from_summary(manufacturer_id, filters, before)
+    return _from_tables(manufacturer_id, filters, before)
+
+
+def _from_summary(manufacturer_id: int, filters: Filters, before: date | None) -> Subquery:
+    u = UnitFacts
+    sale_ok = reg_ok = None
+    if before is not None:
+        sale_ok, reg_ok = u.sale < day_of(before), u.registered < day_of(before)
+
+    def known(ok, value):
+        """The value as known before the day `before`: the sale or registration had happened by then."""
+        return value if ok is None else case((ok, value), else_=None)
+
+    sold = func.coalesce(known(sale_ok, u.sale), known(reg_ok, u.purchased), known(reg_ok, u.registered))
+    sold_m = func.coalesce(known(sale_ok, u.sale_m), known(reg_ok, u.purchased_m), known(reg_ok, u.registered_m))
+    channel = func.coalesce(func.nullif(known(sale_ok, u.shop), ""), func.nullif(known(reg_ok, u.retailer), ""),
+                            literal(""))
+    country = func.coalesce(known(sale_ok, u.sale_country), known(reg_ok, u.owner_country), literal(""))
+    stmt = select(u.unit_id, u.model_id, u.lot_id, u.status.label("status"), u.made, u.made_m, sold.label("sold"),
+                  sold_m.label("sold_m"), case((known(sale_ok, u.sale).is_not(None), 1), else_=0).label("at_till"),
+                  channel.label("channel"), country.label("country"),
+                  known(reg_ok, u.registered).label("registered"),
+                  known(reg_ok, u.registered_m).label("registered_m")).where(u.manufacturer_id == manufacturer_id)
+    if before is not None:
+        stmt = stmt.where(or_(u.made.is_(None), u.made < day_of(before)))
+    return _filtered(stmt, manufacturer_id, filters, u.model_id, u.lot_id, u.made, sold, channel, country,
+                     "facts")
+
+
+def _from_tables(manufacturer_id: int, filters: Filters, before: date | None) -> Subquery:
     mine = Unit.manufacturer_id == manufacturer_id
     # The tenant's units lie between its lowest and highest unit id (two index lookups): the events and
     # ownerships to read are then a range of their unit_id index, not the whole table, whatever the size of
@@ -117,12 +168,12 @@ def facts(manufacturer_id: int, filters: Filters = EVERYTHING, *, before: date |
         sale_where.append(day_number(UnitEvent.occurred_at, timestamp=True) < day_of(before))
         reg_where.append(day_number(Ownership.since, timestamp=True) < day_of(before))
     sale = (select(UnitEvent.unit_id, func.min(UnitEvent.occurred_at).label("at"),
-                   func.max(UnitEvent.place).label("shop"))
+                   func.max(UnitEvent.place).label("shop"), func.max(UnitEvent.country).label("country"))
             .join(Unit, Unit.id == UnitEvent.unit_id).where(*sale_where)
             .group_by(UnitEvent.unit_id).subquery("sale"))
     reg = (select(Ownership.unit_id, func.min(Ownership.since).label("since"),
                   func.min(Ownership.purchased_on).label("purchased_on"),
-                  func.max(Ownership.retailer).label("retailer"))
+                  func.max(Ownership.retailer).label("retailer"), func.max(Ownership.country).label("country"))
            .join(Unit, Unit.id == Ownership.unit_id).where(*reg_where)
            .group_by(Ownership.unit_id).subquery("reg"))
     sold = func.coalesce(day_number(sale.c.at, timestamp=True), day_number(reg.c.purchased_on),
@@ -130,12 +181,14 @@ def facts(manufacturer_id: int, filters: Filters = EVERYTHING, *, before: date |
     sold_m = func.coalesce(month_number(sale.c.at, timestamp=True), month_number(reg.c.purchased_on),
                            month_number(reg.c.since, timestamp=True))
     channel = func.coalesce(func.nullif(sale.c.shop, ""), func.nullif(reg.c.retailer, ""), literal(""))
+    country = func.coalesce(sale.c.country, reg.c.country, literal(""))
     made = day_number(Unit.manufactured_on)
     stmt = (
         select(Unit.id.label("unit_id"), Unit.model_id, Unit.lot_id, Unit.status.label("status"),
                made.label("made"), month_number(Unit.manufactured_on).label("made_m"),
                sold.label("sold"), sold_m.label("sold_m"),
                case((sale.c.unit_id.is_not(None), 1), else_=0).label("at_till"), channel.label("channel"),
+               country.label("country"),
                day_number(reg.c.since, timestamp=True).label("registered"),
                month_number(reg.c.since, timestamp=True).label("registered_m"))
         .outerjoin(sale, sale.c.unit_id == Unit.id)
@@ -144,12 +197,16 @@ def facts(manufacturer_id: int, filters: Filters = EVERYTHING, *, before: date |
     )
     if before is not None:
         stmt = stmt.where(or_(Unit.manufactured_on.is_(None), made < day_of(before)))
+    return _filtered(stmt, manufacturer_id, filters, Unit.model_id, Unit.lot_id, made, sold, channel, country, "facts")
+
+
+def _filtered(stmt, manufacturer_id: int, filters: Filters, model, lot, made, sold, channel, country,
+              name: str) -> Subquery:
     if filters.model is not None:
-        stmt = stmt.where(Unit.model_id == filters.model)
+        stmt = stmt.where(model == filters.model)
     if filters.lot:
-        stmt = stmt.where(Unit.lot_id.in_(select(Lot.id).join(ProductModel, ProductModel.id == Lot.model_id)
-                                          .where(ProductModel.manufacturer_id == manufacturer_id,
-                                                 Lot.code == filters.lot)))
+        stmt = stmt.where(lot.in_(select(Lot.id).join(ProductModel, ProductModel.id == Lot.model_id)
+                                  .where(ProductModel.manufacturer_id == manufacturer_id, Lot.code == filters.lot)))
     if filters.made_from:
         stmt = stmt.where(made >= day_of(filters.made_from))
     if filters.made_to:
@@ -163,7 +220,9 @@ def facts(manufacturer_id: int, filters: Filters = EVERYTHING, *, before: date |
         stmt = stmt.where(and_(*window))
     if filters.channel:
         stmt = stmt.where(channel == filters.channel)
-    return stmt.subquery("facts")
+    if filters.country:
+        stmt = stmt.where(country == filters.country)
+    return stmt.subquery(name)
 
 
 def names(manufacturer_id: int) -> tuple[dict[int, str], dict[int, str]]:
@@ -182,6 +241,7 @@ class Choices:
 
     models: tuple[tuple[int, str], ...]
     lots: tuple[str, ...]
+    countries: tuple[str, ...] = ()
 
 
 def filter_choices(manufacturer_id: int, *, most: int = 300) -> Choices:
@@ -191,4 +251,10 @@ def filter_choices(manufacturer_id: int, *, most: int = 300) -> Choices:
     lots = db.session.scalars(select(Lot.code).join(ProductModel, ProductModel.id == Lot.model_id)
                               .where(ProductModel.manufacturer_id == manufacturer_id).distinct()
                               .order_by(Lot.code).limit(most)).all()
-    return Choices(tuple((i, n) for i, n in models), tuple(lots))
+    countries: tuple[str, ...] = ()
+    if summary_ready():  # the countries the tenant's sales and owners name (one index range of the summary)
+        u = UnitFacts
+        found = func.coalesce(u.sale_country, u.owner_country)
+        countries = tuple(db.session.scalars(select(found).where(u.manufacturer_id == manufacturer_id,
+                                                                 found.is_not(None)).distinct().order_by(found)))
+    return Choices(tuple((i, n) for i, n in models), tuple(lots), countries)

@@ -11,7 +11,8 @@ model's warranty months starts in the month of sale (terms counting from purchas
 (from registration) or of manufacture plus the grace days (from manufacture); an extension lasts until its
 own end if that is later. A unit that is not sold or not registered yet (under registration terms) adds
 nothing. The cost of a claim is the average over outcomes (repair, replacement, refund) weighted by how the
-tenant's decided failure claims ended, at the costs entered on the page.
+tenant's decided claims ended; each outcome is priced at the average cost the claims desk recorded when
+closing such claims, or, for an outcome with no recorded cost yet, at the figure entered on the page.
 
 The band is a 90 % interval around the expected count λ: claims arrive at random (variance λ) and the rates
 are themselves estimated from K past claims (relative variance 1 ÷ K), so σ² = λ + λ² ÷ K and the band
@@ -83,8 +84,13 @@ class Forecast:
     rows: tuple[Row, ...]
     training_claims: int
     outcome_mix: dict[str, float]
-    costs: dict[str, float]
+    costs: dict[str, float]  # the cost of a claim per outcome: recorded average, else the entered figure
     backtest: Backtest
+    outcomes: Outcomes | None = None
+
+    def cost_source(self, outcome: str) -> str:
+        """'recorded' when the claims desk's costs price this outcome, 'entered' for the fallback figure."""
+        return "recorded" if self.outcomes and outcome in self.outcomes.recorded else "entered"
 
     @property
     def expected(self) -> float:
@@ -153,21 +159,48 @@ def expected_claims(found: Life, models: dict[int, str], horizon: int):
     return per_month, tuple(table), training
 
 
-def outcome_mix(manufacturer_id: int, filters: Filters) -> dict[str, float]:
-    """Share of each outcome among the decided failure claims (none decided yet: all repairs)."""
-    stmt = (select(ClaimEntry.to_state, func.count(distinct(ClaimEntry.claim_id)))
+@dataclass(frozen=True)
+class Outcomes:
+    """How the tenant's decided claims ended, and what the closed ones cost (recorded by the claims desk)."""
+
+    mix: dict[str, float]  # outcome -> share of the decided claims
+    recorded: dict[str, tuple[float, int]]  # outcome -> (average cost, claims with a cost), in `currency`
+    currency: str
+    other_currencies: int  # costed claims left out: recorded in another currency
+
+
+def outcomes(manufacturer_id: int, filters: Filters) -> Outcomes:
+    """One grouped statement over the claims that reached repaired, replaced or refunded: how many, and
+    the costs the desk recorded on closing them, by currency. The averages are in the currency most
+    claims were costed in; a claim costed in another one is left out of them (and counted)."""
+    stmt = (select(ClaimEntry.to_state, WarrantyClaim.cost_currency, func.count(distinct(ClaimEntry.claim_id)),
+                   func.sum(WarrantyClaim.cost_amount), func.count(WarrantyClaim.cost_amount))
             .join(WarrantyClaim, WarrantyClaim.id == ClaimEntry.claim_id)
             .where(WarrantyClaim.manufacturer_id == manufacturer_id, ClaimEntry.kind == "state",
                    ClaimEntry.to_state.in_(list(OUTCOMES)))
-            .group_by(ClaimEntry.to_state))
+            .group_by(ClaimEntry.to_state, WarrantyClaim.cost_currency))
     if filters.active:  # only the claims of units that pass the filters
         f = facts(manufacturer_id, filters)
         stmt = stmt.join(f, f.c.unit_id == WarrantyClaim.unit_id)
-    counted = dict(db.session.execute(stmt).all())
+    counted: dict[str, int] = defaultdict(int)
+    costs: dict[tuple[str, str], tuple[float, int]] = {}
+    per_currency: dict[str, int] = defaultdict(int)
+    for state, currency, n, total, costed in db.session.execute(stmt):
+        counted[state] += n
+        if currency and costed:
+            costs[(state, currency)] = (float(total or 0), costed)
+            per_currency[currency] += costed
     total = sum(counted.values())
-    if not total:
-        return {"repair": 1.0, "replacement": 0.0, "refund": 0.0}
-    return {OUTCOMES[s]: counted.get(s, 0) / total for s in OUTCOMES}
+    mix = ({OUTCOMES[s]: counted.get(s, 0) / total for s in OUTCOMES} if total
+           else {"repair": 1.0, "replacement": 0.0, "refund": 0.0})
+    currency = max(sorted(per_currency), key=lambda c: per_currency[c]) if per_currency else ""
+    recorded = {OUTCOMES[s]: (amount / n, n) for (s, c), (amount, n) in costs.items() if c == currency}
+    return Outcomes(mix, recorded, currency, sum(n for c, n in per_currency.items() if c != currency))
+
+
+def outcome_mix(manufacturer_id: int, filters: Filters) -> dict[str, float]:
+    """Share of each outcome among the decided claims (none decided yet: all repairs)."""
+    return outcomes(manufacturer_id, filters).mix
 
 
 def _months(per_month: list[float], cutoff: int, claims: int, actual: dict[int, int] | None = None):
@@ -190,9 +223,11 @@ def forecast(manufacturer_id: int, filters: Filters = EVERYTHING, *, costs: dict
     for (_, sold_m, claim_m), n in found.claims.items():
         if sold_m < start <= claim_m:
             actual[claim_m] += n
-    return Forecast(today, _months(per_month, cutoff, training), rows, training,
-                    outcome_mix(manufacturer_id, filters), dict(costs),
-                    Backtest(_months(back, start, back_training, actual)))
+    ended = outcomes(manufacturer_id, filters)
+    # A recorded average replaces the entered figure of its outcome; the entered ones are the fallback.
+    used = {o: ended.recorded[o][0] if o in ended.recorded else float(v) for o, v in costs.items()}
+    return Forecast(today, _months(per_month, cutoff, training), rows, training, ended.mix, used,
+                    Backtest(_months(back, start, back_training, actual)), ended)
 
 
 def csv_rows(report: Forecast) -> list[list]:
@@ -205,4 +240,7 @@ def csv_rows(report: Forecast) -> list[list]:
               f"{r.expected * k:.2f}"] for r in report.rows]
     rows += [["backtest_month", "", m.month, "", f"{m.expected:.2f}", f"{m.low:.2f}", f"{m.high:.2f}", m.actual,
               ""] for m in report.backtest.months]
+    rows += [["outcome_cost", o, report.cost_source(o),
+              report.outcomes.recorded[o][1] if report.cost_source(o) == "recorded" else "", f"{share:.4f}", "", "",
+              "", f"{report.costs.get(o, 0):.2f}"] for o, share in report.outcome_mix.items()]
     return rows

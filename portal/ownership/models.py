@@ -39,6 +39,8 @@ class Ownership(db.Model):
     ended_reason: Mapped[str] = mapped_column(String(20), default="")
     purchased_on: Mapped[date | None] = mapped_column(Date)
     retailer: Mapped[str] = mapped_column(String(160), default="")
+    #: ISO 3166-1 alpha-2 country where the owner bought or lives, when they gave it (insights' country).
+    country: Mapped[str | None] = mapped_column(String(2))
     proof_key: Mapped[str | None] = mapped_column(String(80))
     proof_mime: Mapped[str | None] = mapped_column(String(60))
     proof_name: Mapped[str | None] = mapped_column(String(160))

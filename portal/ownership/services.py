@@ -14,6 +14,7 @@ from portal.accounts.models import User
 from portal.catalog.models import BizStep, Disposition, Unit
 from portal.catalog.services import record_event
 from portal.core import audit
+from portal.core.countries import country_code
 from portal.core.db import utcnow
 from portal.core.errors import AlreadyOwned, Invalid, NotAllowed, NotFound
 from portal.core.secrets import digest
@@ -46,7 +47,7 @@ def _check_purchase(purchased_on: date | None, unit: Unit) -> None:
 
 
 def register_unit(owner: User, unit: Unit, *, purchased_on: date | None, retailer: str = "",
-                  proof: StoredFile | None = None) -> Ownership:
+                  proof: StoredFile | None = None, country: str | None = None) -> Ownership:
     """Make `owner` the unit's current owner.
 
     The partial unique index on current ownerships is the real guard: when two people register
@@ -65,7 +66,7 @@ def register_unit(owner: User, unit: Unit, *, purchased_on: date | None, retaile
         raise _already_owned(owner, held)
     _check_purchase(purchased_on, unit)
     ownership = Ownership(unit=unit, owner=owner, purchased_on=purchased_on, retailer=(retailer or "").strip()[:160],
-                          source="registration")
+                          source="registration", country=country_code(country))
     if proof is not None:
         ownership.proof_key, ownership.proof_mime, ownership.proof_name, ownership.proof_size = (
             proof.key, proof.mime, proof.name, proof.size)

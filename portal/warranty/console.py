@@ -150,6 +150,8 @@ def claim_move(number: str):
             role="agent",
             note=note,
             replacement_serial=request.form.get("replacement_serial", "").strip(),
+            cost_amount=request.form.get("cost_amount", "")[:40],
+            cost_currency=request.form.get("cost_currency", "")[:10],
         )
     except DomainError as err:
         db.session.rollback()

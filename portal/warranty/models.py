@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import User
@@ -144,6 +145,9 @@ class WarrantyClaim(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: What the claim cost the manufacturer, entered by the desk when it closes the claim (insights' reserve).
+    cost_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    cost_currency: Mapped[str | None] = mapped_column(String(3))
     #: Optimistic lock: two agents deciding at once cannot both win.
     version: Mapped[int] = mapped_column(Integer, default=1)
 

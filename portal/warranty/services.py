@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import date
+from decimal import Decimal, InvalidOperation
 
+from babel.numbers import list_currencies
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
@@ -111,9 +113,30 @@ def file_claim(owner: User, unit: Unit, *, category: str, description: str, star
     return claim
 
 
+#: The largest cost of one claim the desk may record.
+MAX_CLAIM_COST = Decimal(10_000_000)
+
+def claim_cost(amount: str, currency: str) -> tuple[Decimal, str] | None:
+    """What a claim cost, as the desk enters it on closing: an amount of 0 to 10,000,000 with at most two
+    decimals, and its ISO 4217 currency; nothing entered is None."""
+    amount, currency = (amount or "").strip().replace(",", "."), (currency or "").strip().upper()
+    if not amount:
+        return None
+    try:
+        value = Decimal(amount)
+    except InvalidOperation:
+        raise Invalid(_("The cost must be a number, such as 84.50."), field="cost_amount") from None
+    if not value.is_finite() or not 0 <= value <= MAX_CLAIM_COST or value != value.quantize(Decimal("0.01")):
+        raise Invalid(_("The cost must lie between 0 and 10,000,000, with at most two decimals."), field="cost_amount")
+    if currency not in list_currencies():
+        raise Invalid(_("Give the cost's currency as its three-letter code (EUR, GBP, CHF …)."), field="cost_currency")
+    return value.quantize(Decimal("0.01")), currency
+
+
 def move(claim: WarrantyClaim, target: ClaimState | str, *, actor: User, role: str, note: str = "",
-         replacement_serial: str = "") -> WarrantyClaim:
-    """The single way a claim changes state: checked against TRANSITIONS, never half-applied."""
+         replacement_serial: str = "", cost_amount: str = "", cost_currency: str = "") -> WarrantyClaim:
+    """The single way a claim changes state: checked against TRANSITIONS, never half-applied. Closing it,
+    the desk may record what it cost (`claim_cost`)."""
     target = ClaimState(target)
     rule = TRANSITIONS.get((claim.state, target))
     if rule is None:
@@ -126,10 +149,13 @@ def move(claim: WarrantyClaim, target: ClaimState | str, *, actor: User, role: s
     note = (note or "").strip()
     if rule.note_required and not note:
         raise Invalid(_("Add a note: it tells the other side why."), field="note")
+    cost = claim_cost(cost_amount, cost_currency) if target is ClaimState.CLOSED else None
     if target is ClaimState.REPLACED:
         _replace(claim, replacement_serial, actor)  # may refuse: before the claim itself changes
     previous = claim.state
     claim.state, claim.updated_at = target, utcnow()
+    if cost is not None:
+        claim.cost_amount, claim.cost_currency = cost
     if target in (ClaimState.APPROVED, ClaimState.REJECTED):
         claim.decided_at = utcnow()
     if target is ClaimState.APPROVED:

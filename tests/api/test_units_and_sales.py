@@ -195,3 +195,14 @@ def test_a_sale_dated_before_manufacture_names_the_field(world, api):
     body = as_problem(api.post("/api/v1/sales", json={"gtin": world.gtin_a, "serial": world.serials_a[0],
                                                       "retailer": "Shop", "sold_on": "2024-12-31"}), 422, "invalid")
     assert body["errors"][0]["field"] == "sold_on"
+
+
+def test_a_sale_may_name_the_shops_country_as_an_iso_code(app, world, api):
+    body = {"gtin": world.gtin_a, "serial": world.serials_a[0], "retailer": "Shop", "sold_on": date.today().isoformat()}
+    for bad in ("FRA", "F", "ZZ", "12"):
+        problem = as_problem(api.post("/api/v1/sales", json={**body, "country": bad}), 422, "validation")
+        assert problem["errors"][0]["field"] == "country"
+    response = api.post("/api/v1/sales", json={**body, "country": "ch"})
+    assert response.status_code == 201 and response.get_json()["country"] == "CH"
+    with app.app_context():
+        assert db.session.get(UnitEvent, response.get_json()["event_id"]).country == "CH"

@@ -1,0 +1,29 @@
+"""ISO 3166-1 alpha-2 country codes: the codes a sale or an owner's country may carry.
+
+The list is Babel's (CLDR) territories with two letters, less the codes CLDR adds that ISO 3166-1 has not
+assigned to a country (reserved ones such as EU, UN, the private-use XA, XB, XK, QO, ZZ).
+"""
+from __future__ import annotations
+
+from functools import cache
+
+from babel import Locale
+
+from portal.core.errors import Invalid
+
+NOT_ASSIGNED = frozenset({"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "XK", "ZZ"})
+
+
+@cache
+def codes() -> frozenset[str]:
+    return frozenset(k for k in Locale("en").territories if len(k) == 2 and k.isalpha()) - NOT_ASSIGNED
+
+
+def country_code(value: str | None, *, field: str = "country") -> str | None:
+    """The code upper-cased, None for nothing given; anything else raises Invalid naming `field`."""
+    text = (value or "").strip().upper()
+    if not text:
+        return None
+    if text not in codes():
+        raise Invalid(f"{text[:8]!r} is not an ISO 3166-1 alpha-2 country code (FR, DE, GB …).", field=field)
+    return text
