@@ -19,6 +19,7 @@ from portal.authenticity.partitions import check_due as scan_months_due
 from portal.authenticity.partitions import ensure_scan_partitions
 from portal.authenticity.sheets import pending_runs, render_run
 from portal.catalog.epcis.cli import register_epcis_cli
+from portal.catalog.epcis.jobs import pending_capture_jobs, run_capture_job
 from portal.catalog.import_jobs import pending_import_jobs, run_import_job
 from portal.catalog.importer import import_units_csv
 from portal.catalog.models import Manufacturer
@@ -191,6 +192,8 @@ def init_app(app: Flask) -> None:
                 for job_id in pending_import_jobs():
                     run_import_job(job_id)
                 if checkpoint_due():
+                for job_id in pending_capture_jobs():  # EPCIS captures (portal.catalog.epcis.jobs)
+                    run_capture_job(job_id)
                     write_checkpoint()  # anchors the audit chain's head (portal.core.audit_head)
                 if scan_months_due() and ensure_scan_partitions():  # PostgreSQL: scans' months ahead
                     db.session.commit()

@@ -81,8 +81,8 @@ def _version(text: str) -> tuple:
         raise BindingError(f"{text[:20]!r} is not a version like 2.0.0.", 400) from None
 
 
-def read_json_body():
-    """The request body as JSON: JSON-LD or JSON. The XML binding is refused with 415 (docs/epcis.md)."""
+def check_media_type() -> None:
+    """JSON-LD or JSON; the XML binding is refused with 415 (docs/epcis.md)."""
     mimetype = request.mimetype
     if mimetype in XML_TYPES:
         raise BindingError("The XML binding of EPCIS is not accepted here; send the document as JSON-LD "
@@ -91,10 +91,6 @@ def read_json_body():
     if mimetype not in JSON_TYPES:
         raise BindingError("Send the document as 'Content-Type: application/ld+json' or 'application/json'.", 415,
                            field="Content-Type")
-    try:
-        return json.loads(request.get_data(cache=True))
-    except (ValueError, UnicodeDecodeError, RecursionError) as err:
-        raise BindingError(f"The request body is not valid JSON ({str(err)[:120]}).", 400) from None
 
 
 def gs1_headers(response, *, capture: bool = False):

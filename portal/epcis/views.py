@@ -2,12 +2,12 @@
 events of one EPC. Each parses, calls one service or query of portal.catalog.epcis, and renders."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, request, url_for
+from flask import Blueprint, after_this_request, current_app, g, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from portal.api.models import Scope
 from portal.catalog.epcis import jobs
-from portal.catalog.epcis.document import NotEpcis, events_of
+from portal.catalog.epcis.document import NotEpcis
 from portal.catalog.epcis.queries import find_events, parse_query, query_document
 from portal.catalog.epcis.vocabulary import EpcisSyntaxError, epc_pattern
 from portal.core.db import utcnow
@@ -15,11 +15,11 @@ from portal.core.errors import DomainError
 from portal.epcis.binding import (
     BindingError,
     authorise,
+    check_media_type,
     check_versions,
     gs1_headers,
     json_response,
     problem_response,
-    read_json_body,
 )
 from portal.extensions import db
 
@@ -68,18 +68,28 @@ def capture_options():
 
 @bp.post("/capture")
 def capture():
+    """Store the document, open its job and answer 202 at once; the capture runs in the background."""
     tenant, actor = authorise(Scope.EVENTS_WRITE)
     check_versions()
     behaviour = request.headers.get("GS1-Capture-Error-Behaviour", "rollback").strip().lower() or "rollback"
-    document = read_json_body()
+    jobs.check_behaviour(behaviour)
+    check_media_type()
     try:
-        events = events_of(document, limit=current_app.config["EPCIS_CAPTURE_LIMIT"], allow_list=False)
+        job = jobs.receive(tenant, request.stream, behaviour=behaviour, actor=actor,
+                           limit=current_app.config["EPCIS_CAPTURE_LIMIT"],
+                           max_bytes=current_app.config["API_MAX_EPCIS_BYTES"])
     except NotEpcis as err:
         raise BindingError(str(err), 413 if err.status == 413 else 400, field=err.field) from None
-    job = jobs.start_job(tenant, behaviour=behaviour, events=len(events), actor=actor)
-    db.session.commit()  # the job exists whatever the capture does next
-    jobs.run_job(job, tenant, events)
     db.session.commit()
+    if current_app.config.get("EPCIS_JOBS_IN_PROCESS", True):
+        app, job_id = current_app._get_current_object(), job.id
+
+        @after_this_request
+        def _start(response):  # after the commit, so the thread finds the job
+            if response.status_code == 202:
+                jobs.run_in_background(app, job_id)
+            return response
+
     response = current_app.response_class(status=202)
     response.headers["Location"] = url_for(".capture_job", capture_id=job.capture_id)
     return gs1_headers(response, capture=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -65,20 +66,37 @@ def sgtin(form: str, gtin: str, serial: str) -> str:
     return f"https://id.gs1.org/01/{gtin}/21/{serial}"
 
 
-def post(client, token: str, body, *, headers: dict | None = None, content_type: str = "application/ld+json"):
+def post(client, token: str, body, *, headers: dict | None = None, content_type: str = "application/ld+json",
+         wait: bool = True):
+    """POST to /epcis/capture; on a 202, wait (unless told not to) until the job's background thread is done,
+    so no capture outlives its test."""
     data = body if isinstance(body, (str, bytes)) else json.dumps(body)
-    return client.post("/epcis/capture", data=data,
-                       headers={"Authorization": f"Bearer {token}", "Content-Type": content_type, **(headers or {})})
+    response = client.post("/epcis/capture", data=data, headers={
+        "Authorization": f"Bearer {token}", "Content-Type": content_type, **(headers or {})})
+    if wait and response.status_code == 202:
+        finished(client, token, response.headers["Location"])
+    return response
 
 
 def capture(client, token: str, body, *, behaviour: str | None = None) -> dict:
-    """POST a document, expect 202 and a Location, and return the capture job found there."""
+    """POST a document, expect 202 and a Location, and return the capture job found there once the background
+    thread has finished it."""
     headers = {"GS1-Capture-Error-Behaviour": behaviour} if behaviour else {}
-    response = post(client, token, body, headers=headers)
+    response = post(client, token, body, headers=headers, wait=False)
     assert response.status_code == 202, response.get_data(as_text=True)
-    job = client.get(response.headers["Location"], headers={"Authorization": f"Bearer {token}"})
-    assert job.status_code == 200, job.get_data(as_text=True)
-    return job.get_json()
+    return finished(client, token, response.headers["Location"])
+
+
+def finished(client, token: str, location: str, *, timeout: float = 60) -> dict:
+    """The capture job at `location`, asked again until it is no longer running."""
+    deadline = time.monotonic() + timeout
+    while True:
+        job = client.get(location, headers={"Authorization": f"Bearer {token}"})
+        assert job.status_code == 200, job.get_data(as_text=True)
+        if not job.get_json()["running"]:
+            return job.get_json()
+        assert time.monotonic() < deadline, f"the capture job is still running after {timeout} s"
+        time.sleep(0.05)
 
 
 def unit_state(app, gtin: str, serial: str) -> dict | None:

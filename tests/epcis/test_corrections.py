@@ -170,3 +170,87 @@ def test_the_owners_page_shows_a_withdrawn_event_struck_through_with_the_reason(
 
     assert 'class="retracted"' in page and "<del>EPCIS ObjectEvent" in page
     assert "Withdrawn by its sender: Declared erroneous by its sender (incorrect data)" in page
+
+
+def association(parent: str, children: list[str], *, event_id: str, action: str = "ADD",
+                when: str = "2025-03-04T10:00:00Z", kind: str = "AssociationEvent") -> dict:
+    event = {"type": kind, "eventID": event_id, "action": action, "eventTime": when,
+             "eventTimeZoneOffset": "+00:00", "parentID": parent}
+    if children:
+        event["childEPCs"] = children
+    return event
+
+
+WATCH = "urn:epc:id:sgtin:4012345.000001.W-0100"
+MOV_1, MOV_2 = "urn:epc:id:sgtin:4012345.000002.MOV-0001", "urn:epc:id:sgtin:4012345.000002.MOV-0002"
+
+
+def test_an_association_with_a_unit_links_the_part_and_its_withdrawal_unlinks_it(app, client, world, token):
+    """EPCIS 2.0: an AssociationEvent with a unit as parentID is a lasting physical association (an installed
+    part), so it sets the parent link as an AggregationEvent does; recomputed once it is withdrawn."""
+    capture(client, token, document("urn", "01-commissioning"))
+    installed = association(WATCH, [MOV_1], event_id="urn:uuid:installed")
+    capture(client, token, wrap([installed]))
+    assert unit_state(app, MOVEMENT, "MOV-0001")["parent"] == (world.gtin_a, "W-0100")
+
+    capture(client, token, wrap([declared(installed)]))
+
+    assert unit_state(app, MOVEMENT, "MOV-0001")["parent"] is None
+
+
+def test_an_association_with_a_place_or_asset_links_nothing(app, client, world, token):
+    capture(client, token, document("urn", "01-commissioning"))
+    job = capture(client, token, wrap([association("urn:epc:id:sgln:4012345.00001.0", [MOV_1],
+                                                   event_id="urn:uuid:at-a-place")]))
+    assert job["captured"] == 1
+    state = unit_state(app, MOVEMENT, "MOV-0001")
+    assert state["parent"] is None and "Associated with urn:epc:id:sgln:4012345.00001.0" in state["events"][-1][2]
+
+
+def test_withdrawing_an_aggregation_leaves_the_association_that_still_stands(app, client, world, token):
+    """Parents are recomputed from every standing linking event, whatever its type."""
+    capture(client, token, document("urn", "01-commissioning"))
+    built = association(WATCH, [MOV_1], event_id="urn:uuid:built", kind="AggregationEvent",
+                        when="2025-03-04T09:00:00Z")
+    out = association(WATCH, [MOV_1], event_id="urn:uuid:out", kind="AggregationEvent", action="DELETE",
+                      when="2025-03-04T10:00:00Z")
+    again = association(WATCH, [MOV_1], event_id="urn:uuid:again", when="2025-03-04T11:00:00Z")
+    capture(client, token, wrap([built, out, again]))
+    assert unit_state(app, MOVEMENT, "MOV-0001")["parent"] == (world.gtin_a, "W-0100")
+
+    capture(client, token, wrap([declared(built)]))
+
+    assert unit_state(app, MOVEMENT, "MOV-0001")["parent"] == (world.gtin_a, "W-0100")
+    capture(client, token, wrap([declared(again)]))
+    assert unit_state(app, MOVEMENT, "MOV-0001")["parent"] is None
+
+
+def test_a_delete_without_children_takes_every_child_out_and_its_withdrawal_puts_them_back(app, client, world, token):
+    capture(client, token, document("urn", "01-commissioning"))
+    capture(client, token, wrap([association(WATCH, [MOV_1, MOV_2], event_id="urn:uuid:both",
+                                             kind="AggregationEvent", when="2025-03-04T09:00:00Z")]))
+    emptied = association(WATCH, [], event_id="urn:uuid:emptied", kind="AggregationEvent", action="DELETE")
+
+    job = capture(client, token, wrap([emptied]))
+
+    assert job["captured"] == 1
+    assert unit_state(app, MOVEMENT, "MOV-0001")["parent"] is None
+    assert unit_state(app, MOVEMENT, "MOV-0002")["parent"] is None
+    assert "Taken out of" in unit_state(app, MOVEMENT, "MOV-0002")["events"][-1][2]
+
+    capture(client, token, wrap([declared(emptied)]))
+
+    assert unit_state(app, MOVEMENT, "MOV-0001")["parent"] == (world.gtin_a, "W-0100")
+    assert unit_state(app, MOVEMENT, "MOV-0002")["parent"] == (world.gtin_a, "W-0100")
+
+
+@pytest.mark.parametrize(("event", "words"), [
+    (association(WATCH, [], event_id="urn:uuid:no-children"), "names its children"),
+    ({**association(WATCH, [MOV_1], event_id="urn:uuid:no-parent"), "parentID": None}, "needs a parentID"),
+])
+def test_an_association_without_children_or_parent_where_the_standard_requires_them_fails(
+        app, client, world, token, event, words):
+    """GS1's conformance test TCR-54: ADD/OBSERVE without children, ADD/DELETE without parentID, are refused."""
+    capture(client, token, document("urn", "01-commissioning"))
+    job = capture(client, token, wrap([event]))
+    assert job["captured"] == 0 and words in job["errors"][0]["detail"]

@@ -14,6 +14,8 @@ for a unit is the table in docs/epcis.md.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -25,16 +27,22 @@ from portal.catalog.epcis.models import CapturedEvent
 from portal.catalog.epcis.report import CaptureRefused, CaptureReport
 from portal.catalog.epcis.vocabulary import Sgtin, epc_label
 from portal.catalog.models import BizStep, Disposition, Manufacturer, ProductModel, Unit, UnitEvent
-from portal.core.signals import events_landed
+from portal.core import audit
+from portal.core.signals import events_landed, units_landed
 from portal.extensions import db
 
 #: Identifiers per lookup query: two bound parameters each, well inside every database's limit.
 LOOKUP_BATCH = 2000
+#: Events decided and written together: what a capture holds in memory at once.
+CHUNK = 2000
 #: CBV steps the portal's own vocabulary has no word for, mapped to the nearest one.
 STEP_ALIASES = {"assembling": BizStep.INSTALLING, "disassembling": BizStep.REMOVING}
 BIZ_STEPS = {s.value: s for s in BizStep} | STEP_ALIASES
 DISPOSITIONS = {d.value: d for d in Disposition}
 MAX_NAMED = 20
+#: How the events that carry a parentID read in a unit's history, per action.
+WORDS = {"AggregationEvent": {"ADD": "Built into", "DELETE": "Taken out of", "OBSERVE": "Seen in"},
+         "AssociationEvent": {"ADD": "Associated with", "DELETE": "No longer associated with", "OBSERVE": "Seen with"}}
 
 
 @dataclass
@@ -56,44 +64,93 @@ class _UnitState:
 
 
 def capture_document(tenant: Manufacturer, document, *, atomic: bool = False, actor,
-                     limit: int | None = MAX_EVENTS) -> CaptureReport:
+                     limit: int | None = MAX_EVENTS, keep_results: bool = True) -> CaptureReport:
     """Record an EPCIS document's events as unit events of `tenant`'s units; the report says what happened.
 
     Commissioning (ObjectEvent, ADD, bizStep commissioning) creates the units of the tenant's product models
-    it names; a TransformationEvent creates its outputs likewise. An AggregationEvent whose parent is a unit
-    (an SGTIN) builds the children into it (ADD) or takes them out (DELETE); one whose parent is an SSCC is
-    packing and changes no parent. Flushes; the caller commits.
+    it names; a TransformationEvent creates its outputs likewise. An AggregationEvent or AssociationEvent
+    whose parent is a unit (an SGTIN) builds the children into it (ADD) or takes them out (DELETE); one
+    whose parent is an SSCC, an asset or a place changes no parent. Flushes; the caller commits.
     """
-    return capture_events(tenant, events_of(document, limit=limit), atomic=atomic, actor=actor)
+    return capture_events(tenant, events_of(document, limit=limit), atomic=atomic, actor=actor,
+                          keep_results=keep_results)
 
 
-def capture_events(tenant: Manufacturer, events: list[Event], *, atomic: bool, actor,
-                   job_id: int | None = None) -> CaptureReport:
-    """capture_document for events already read (the REST binding reads them before it opens a job)."""
-    from portal.catalog.epcis.landing import land  # landing imports this module: the two need each other
-
-    with collector_paused():
-        play = _Play(tenant, events, actor)
-        report = play.run()
-        if atomic and report.errors:
-            raise CaptureRefused(report)
-        land(play, report, job_id=job_id)
-        sensed = {e.index: e.body for e in play.accepted if e.body.get("sensorElementList")}
-        if sensed:  # sensor reports update the units' passports in this transaction (core/signals.py)
-            units: dict[int, list[int]] = {}
-            for row in play.unit_events:
-                units.setdefault(row["index"], []).append(play.units[row["key"]].id)
-            events_landed.send(tenant.id, events=[(units.get(i, []), body) for i, body in sensed.items()])
-    return report
+def capture_events(tenant: Manufacturer, events: Iterable[Event], *, atomic: bool, actor,
+                   job_id: int | None = None, keep_results: bool = False) -> CaptureReport:
+    """Capture events already read, CHUNK at a time. Atomic: when any fails, CaptureRefused and nothing stays."""
+    capture = Capture(tenant, actor=actor, job_id=job_id, keep_results=keep_results)
+    with db.session.begin_nested() if atomic else nullcontext():
+        for chunk in chunked(events, CHUNK):
+            capture.feed(chunk)
+        if atomic and capture.report.rejected:
+            raise CaptureRefused(capture.report)  # leaving the savepoint rolls every chunk back
+        capture.finish()
+    return capture.report
 
 
-class _Play:
-    def __init__(self, tenant: Manufacturer, events: list[Event], actor) -> None:
-        self.tenant, self.events = tenant, events
+def chunked(events: Iterable[Event], size: int) -> Iterator[list[Event]]:
+    batch: list[Event] = []
+    for event in events:
+        batch.append(event)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class Capture:
+    """One document's capture for a tenant, fed its events a chunk at a time, in document order.
+
+    Each chunk is decided against the database as the earlier chunks left it (they were written in the
+    same transaction), then written: so memory holds one chunk, whatever the document's size, and an event
+    may still name units an earlier event commissioned. Flushes; the caller commits (or rolls back an
+    atomic capture that failed, which undoes every chunk).
+    """
+
+    def __init__(self, tenant: Manufacturer, *, actor, job_id: int | None = None,
+                 report: CaptureReport | None = None, keep_results: bool = False) -> None:
+        self.tenant, self.job_id = tenant, job_id
         self.actor_label = (getattr(actor, "email", None) or (actor if isinstance(actor, str) else ""))[:120]
         self.actor_id = getattr(actor, "id", None)
         self.models = dict(db.session.execute(select(ProductModel.gtin, ProductModel.id)
                                               .where(ProductModel.manufacturer_id == tenant.id)).all())
+        self.report = report or CaptureReport(results=[] if keep_results else None)
+        self.reshaped = False
+
+    def feed(self, events: list[Event]) -> None:
+        from portal.catalog.epcis.landing import land  # landing imports this module: the two need each other
+
+        with collector_paused():
+            play = _Play(self, events)
+            play.run()
+            if land(play, job_id=self.job_id):
+                self.reshaped = True
+            sensed = {e.index: e.body for e in play.accepted if e.body.get("sensorElementList")}
+            if sensed:  # sensor reports update the units' passports in this transaction (core/signals.py)
+                units: dict[int, list[int]] = {}
+                for row in play.unit_events:
+                    units.setdefault(row["index"], []).append(play.units[row["key"]].id)
+                events_landed.send(self.tenant.id, events=[(units.get(i, []), body) for i, body in sensed.items()])
+
+    def finish(self) -> None:
+        """Once every chunk landed: active recalls re-check, and the audit trail records the capture."""
+        report = self.report
+        if self.reshaped:  # new units, or parts in new assemblies
+            units_landed.send(self.tenant.id, unit_ids=None)
+        if report.accepted:
+            audit.log(self.actor_label or "epcis", "epcis.captured", self.tenant, manufacturer_id=self.tenant.id,
+                      events=report.events, accepted=report.accepted, duplicates=report.duplicates,
+                      rejected=report.rejected, units_created=report.units_created, declared=report.declared)
+
+
+class _Play:
+    """One chunk, decided in memory against the units it names as the database has them."""
+
+    def __init__(self, capture: Capture, events: list[Event]) -> None:
+        self.capture, self.tenant, self.events = capture, capture.tenant, events
+        self.actor_label, self.actor_id, self.models = capture.actor_label, capture.actor_id, capture.models
         self.parent_of_id: dict[int, int | None] = {}
         self.units = self._load_units(events)
         self.unit_events: list[dict] = []
@@ -153,31 +210,29 @@ class _Play:
 
     # --- playing the events in memory ---------------------------------------------------------------
 
-    def run(self) -> CaptureReport:
-        report = CaptureReport(events=len(self.events))
+    def run(self) -> None:
+        report = self.capture.report
         seen = self._known_event_ids()
+        created = sum(1 for u in self.units.values() if u.new)
         for event in self.events:
             result = {"index": event.index, "event_id": event.event_id or _given_id(event), "type": event.type or None,
-                      "units": 0, "detail": None, "notes": event.notes}
+                      "detail": None, "notes": event.notes}
             if event.error is None and event.declaration is not None:
                 self._declare(event, seen, result, report)
             elif event.error is None and event.event_id in seen:
                 result["result"] = "duplicate"
-                report.duplicates += 1
             else:
                 error = event.error or self._apply(event)
                 if error:
                     result["result"], result["detail"] = "rejected", error
                     result["epcs"] = event.named[:MAX_NAMED]
                 else:
-                    result["result"], result["units"] = "accepted", self.counts.get(event.index, 0)
+                    result["result"] = "accepted"
                     seen[event.event_id] = False
                     self.accepted.append(event)
-                    report.accepted += 1
-            report.results.append(result)
-        report.units_created = sum(1 for u in self.units.values() if u.new)
-        report.unit_events = len(self.unit_events)
-        return report
+            report.record(result)
+        report.units_created += sum(1 for u in self.units.values() if u.new) - created
+        report.unit_events += len(self.unit_events)
 
     def _declare(self, event: Event, seen: dict[str, bool], result: dict, report: CaptureReport) -> None:
         """An errorDeclaration of an event captured before (or earlier in this document) marks it; one of an
@@ -188,16 +243,13 @@ class _Play:
                                               "declared erroneous and changes no unit")]
             seen[event.event_id] = True
             self.orphans.append(event)
-            report.accepted += 1
             report.declared += 1
         elif seen[event.event_id]:
             result["result"] = "duplicate"
-            report.duplicates += 1
         else:
             result["result"] = "accepted"
             seen[event.event_id] = True
             self.declarations.append(event)
-            report.accepted += 1
             report.declared += 1
 
     def _apply(self, event: Event) -> str | None:
@@ -215,12 +267,12 @@ class _Play:
                 return error
             self._create(event.outputs, event)
             self._record(event, [*event.epcs, *event.outputs], "")
-        elif event.type == "AssociationEvent":
+        elif event.type == "AssociationEvent" and not isinstance(event.parent, Sgtin):
             error = self._missing(event.epcs, create=False)
             if error:
                 return error
             words = {"ADD": "Associated with", "DELETE": "No longer associated with", "OBSERVE": "Seen with"}
-            self._record(event, event.epcs, f"{words[event.action]} {event.parent_text[:200]}")
+            self._record(event, event.epcs, f"{words[event.action]} {event.parent_text[:200]}".strip())
         elif event.type == "TransactionEvent":
             error = self._missing(event.epcs, create=False)
             if error:
@@ -248,18 +300,25 @@ class _Play:
                 self.units[epc.key] = _UnitState(None, self.models[epc.gtin], status, new=True, latest=event.time)
 
     def _aggregate(self, event: Event) -> str | None:
+        """AggregationEvent, or AssociationEvent with a unit parent: the events that set parent links.
+
+        EPCIS 2.0 gives both a parentID and childEPCs; with a unit (SGTIN) as parent, ADD builds the
+        children into it, DELETE takes the named children out, or all of its children when it names none,
+        and OBSERVE only records. A logistic unit (SSCC) as parent is packing, not assembly: history only.
+        """
         unknown = self._missing(event.epcs, create=False)
         if unknown:
             return unknown
+        words = WORDS[event.type]
         if not isinstance(event.parent, Sgtin):
-            words = {"ADD": "Packed into", "DELETE": "Unpacked from", "OBSERVE": "Seen in"}[event.action]
-            note = f"{words} {epc_label(event.parent)}" if event.parent else ""
+            packing = {"ADD": "Packed into", "DELETE": "Unpacked from", "OBSERVE": "Seen in"}[event.action]
+            note = f"{packing} {epc_label(event.parent)}" if event.parent else ""
             self._record(event, event.epcs, note, default=BizStep.PACKING if event.action == "ADD" else None)
             return None
         parent = event.parent
         if parent.key not in self.units:
             return f"the parent is not among your units: {epc_label(parent)}"
-        label = epc_label(parent)
+        note = f"{words[event.action]} {epc_label(parent)}"
         if event.action == "ADD":
             ancestors = self._ancestors(parent.key)
             inside_itself = [c for c in event.epcs if c.key == parent.key or c.key in ancestors]
@@ -272,16 +331,32 @@ class _Play:
             for child in event.epcs:
                 state = self.units[child.key]
                 state.parent, state.moved = parent.key, True
-            self._record(event, event.epcs, f"Built into {label}", default=BizStep.INSTALLING)
+            self._record(event, event.epcs, note, default=BizStep.INSTALLING)
         elif event.action == "DELETE":
-            for child in event.epcs:
+            children = event.epcs or self._children(parent.key)
+            for child in children:
                 state = self.units[child.key]
                 if state.parent is not None and self._same_unit(state.parent, parent.key):
                     state.parent, state.moved = None, True
-            self._record(event, event.epcs, f"Taken out of {label}", default=BizStep.REMOVING)
+            self._record(event, children, note, default=BizStep.REMOVING)
         else:
-            self._record(event, event.epcs, f"Seen in {label}")
+            self._record(event, event.epcs, note)
         return None
+
+    def _children(self, key: tuple) -> list[Sgtin]:
+        """The units built into `key` as the document has left them so far (a DELETE that names no child)."""
+        parent = self.units[key]
+        if parent.id is not None:
+            rows = db.session.execute(
+                select(ProductModel.gtin, Unit.serial, Unit.id, Unit.model_id, Unit.status)
+                .join(ProductModel, ProductModel.id == Unit.model_id)
+                .where(Unit.manufacturer_id == self.tenant.id, Unit.parent_id == parent.id))
+            for gtin, serial, unit_id, model_id, status in rows:
+                if (gtin, serial) not in self.units:
+                    self.units[(gtin, serial)] = _UnitState(unit_id, model_id, status, ("id", parent.id),
+                                                            stored=status)
+                    self.key_of_id[unit_id] = (gtin, serial)
+        return [Sgtin(*k) for k, s in self.units.items() if s.parent is not None and self._same_unit(s.parent, key)]
 
     def _same_unit(self, ref, key: tuple) -> bool:
         """Whether a parent reference (a key, or ("id", n) for a unit outside the document) is unit `key`."""

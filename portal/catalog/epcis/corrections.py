@@ -7,8 +7,11 @@ event had set is then recomputed from the events still standing:
 - a unit's status is the disposition of its latest standing event that set one (an EPCIS event that gave
   no disposition only carried the status along, so it does not count); a unit left with no standing event
   (its commissioning was withdrawn) becomes inactive;
-- the parent of a unit an AggregationEvent moved is the parent of the latest standing AggregationEvent
-  (ADD: its parentID; DELETE: none) that names it with a unit (SGTIN) as parent; none standing: no parent.
+- the parent of a unit an AggregationEvent or AssociationEvent moved is found by playing again, in time
+  order, the standing events of both types with a unit (SGTIN) as parent that name it as a child, or that
+  took every child out of a parent it was in (DELETE without children): ADD links it, DELETE of that
+  parent unlinks it, as capture does. None standing: no parent. TransactionEvent and TransformationEvent
+  carry no child-to-parent link, and ObjectEvent no parent at all.
 
 Recall targeting and the verdict read `units.status` and `units.parent_id`, so they follow at once;
 active recalls re-check through `units_landed`.
@@ -28,6 +31,8 @@ from portal.core.signals import units_landed
 from portal.extensions import db
 
 DISPOSITION_WORDS = [d.value for d in Disposition]
+#: The event types whose parentID and childEPCs link a unit to a parent unit (capture.py, `_aggregate`).
+LINKING = ("AggregationEvent", "AssociationEvent")
 
 
 def retraction_text(declaration: dict) -> str:
@@ -57,7 +62,7 @@ def declare(tenant: Manufacturer, event_id: str, declaration: dict, *, actor: st
     db.session.flush()
     for unit_id in unit_ids:
         _recompute_status(unit_id)
-    if event.event_type == "AggregationEvent":
+    if event.event_type in LINKING:
         for unit_id in unit_ids:
             _recompute_parent(tenant, unit_id)
     db.session.flush()
@@ -78,20 +83,37 @@ def _recompute_status(unit_id: int) -> None:
 
 
 def _recompute_parent(tenant: Manufacturer, unit_id: int) -> None:
+    """The parent the standing linking events give the unit, played in time order as capture plays them."""
     unit = db.session.execute(select(ProductModel.gtin, Unit.serial).join(ProductModel, ProductModel.id == Unit.model_id)
                               .where(Unit.id == unit_id)).one()
     child, parent = CapturedEpc.__table__.alias("child"), CapturedEpc.__table__.alias("parent")
-    standing = db.session.execute(
-        select(CapturedEvent.action, parent.c.epc)
+    standing = (CapturedEvent.manufacturer_id == tenant.id, CapturedEvent.event_type.in_(LINKING),
+                CapturedEvent.declared_at.is_(None), CapturedEvent.action.in_(("ADD", "DELETE")),
+                parent.c.epc.like("01/%"))
+    order = (CapturedEvent.event_time, CapturedEvent.id)
+    named = db.session.execute(
+        select(CapturedEvent.event_time, CapturedEvent.id, CapturedEvent.action, parent.c.epc)
         .join(child, (child.c.event_pk == CapturedEvent.id) & (child.c.role == EpcRole.EPC.value))
         .join(parent, (parent.c.event_pk == CapturedEvent.id) & (parent.c.role == EpcRole.PARENT.value))
-        .where(CapturedEvent.manufacturer_id == tenant.id, CapturedEvent.event_type == "AggregationEvent",
-               CapturedEvent.declared_at.is_(None), CapturedEvent.action.in_(("ADD", "DELETE")),
-               child.c.epc == f"01/{unit.gtin}/21/{unit.serial}", parent.c.epc.like("01/%"))
-        .order_by(CapturedEvent.event_time.desc(), CapturedEvent.id.desc()).limit(1)).first()
+        .where(*standing, child.c.epc == f"01/{unit.gtin}/21/{unit.serial}").order_by(*order)).all()
+    parents = sorted({row.epc for row in named if row.action == "ADD"})
+    emptied = []  # DELETEs that named no child: they took every child out of that parent
+    if parents:
+        any_child = select(child.c.id).where(child.c.event_pk == CapturedEvent.id, child.c.role == EpcRole.EPC.value)
+        emptied = db.session.execute(
+            select(CapturedEvent.event_time, CapturedEvent.id, CapturedEvent.action, parent.c.epc)
+            .join(parent, (parent.c.event_pk == CapturedEvent.id) & (parent.c.role == EpcRole.PARENT.value))
+            .where(*standing, CapturedEvent.action == "DELETE", parent.c.epc.in_(parents), ~any_child.exists())
+            .order_by(*order)).all()
+    current = None
+    for row in sorted([*named, *emptied], key=lambda r: (r.event_time, r.id)):
+        if row.action == "ADD":
+            current = row.epc
+        elif row.epc == current:
+            current = None
     parent_id = None
-    if standing is not None and standing.action == "ADD":
-        _, gtin, _, serial = standing.epc.split("/", 3)
+    if current is not None:
+        _, gtin, _, serial = current.split("/", 3)
         parent_id = db.session.scalar(select(Unit.id).join(ProductModel, ProductModel.id == Unit.model_id)
                                       .where(Unit.manufacturer_id == tenant.id, ProductModel.gtin == gtin,
                                              Unit.serial == serial))

@@ -224,20 +224,37 @@ def _read_fields(event: Event, raw: dict) -> None:
         event.epcs = _units(raw, "epcList")
         if event.type == "TransactionEvent" and raw.get("parentID") is not None:
             event.parent_text = _identifier(raw["parentID"], "parentID")
-    elif event.type == "AssociationEvent":
-        event.epcs = _units(raw, "childEPCs")
-        if raw.get("parentID") is None:
-            raise EpcisSyntaxError("an AssociationEvent needs a parentID (what the children are associated with)")
-        event.parent_text = _identifier(raw["parentID"], "parentID")
-    elif event.type == "AggregationEvent":
-        event.epcs = _units(raw, "childEPCs")
-        if raw.get("parentID") is not None:
-            event.parent = parse_epc(raw["parentID"])
-        elif event.action != "OBSERVE":
-            raise EpcisSyntaxError(f"an AggregationEvent with action {event.action} needs a parentID")
+    elif event.type in ("AggregationEvent", "AssociationEvent"):
+        _children_and_parent(event, raw)
     else:
         event.epcs = _units(raw, "inputEPCList")
         event.outputs = _units(raw, "outputEPCList")
+
+
+def _children_and_parent(event: Event, raw: dict) -> None:
+    """AggregationEvent and AssociationEvent (EPCIS 2.0): parentID is required unless the action is OBSERVE,
+    and children (childEPCs or childQuantityList) unless it is DELETE, where none means all of them.
+    An aggregation's parent is an SGTIN or SSCC; an association's may be any identifier (an asset, a place),
+    read as a unit when it is an SGTIN."""
+    event.epcs = _units(raw, "childEPCs")
+    if event.action != "DELETE" and not raw.get("childEPCs") and not raw.get("childQuantityList"):
+        raise EpcisSyntaxError(f"an {event.type} with action {event.action} names its children (childEPCs or "
+                               "childQuantityList)")
+    if raw.get("parentID") is None:
+        if event.action != "OBSERVE":
+            raise EpcisSyntaxError(f"an {event.type} with action {event.action} needs a parentID")
+        return
+    if event.type == "AggregationEvent":
+        event.parent = parse_epc(raw["parentID"])
+        return
+    event.parent_text = _identifier(raw["parentID"], "parentID")
+    try:
+        event.parent = parse_epc(event.parent_text)
+    except EpcisSyntaxError:
+        if not _other_identifier(event.parent_text):
+            raise
+    if isinstance(event.parent, Sscc):
+        event.parent = None  # a logistic unit as the associated object: history only, like any other asset
 
 
 def _identifier(value, key: str) -> str:

@@ -13,14 +13,12 @@ from portal.catalog.epcis.capture import units_by_model
 from portal.catalog.epcis.corrections import declare
 from portal.catalog.epcis.models import CapturedEpc, CapturedEvent
 from portal.catalog.models import Unit, UnitEvent
-from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import Conflict
-from portal.core.signals import units_landed
 from portal.extensions import db
 
 if TYPE_CHECKING:
-    from portal.catalog.epcis.capture import CaptureReport, _Play
+    from portal.catalog.epcis.capture import _Play
 
 LOOKUP_BATCH = 2000
 EVENT_COLUMNS = ["manufacturer_id", "event_id", "event_type", "action", "biz_step", "disposition", "biz_location",
@@ -33,11 +31,13 @@ INSERT_EPCS = insert_into(CapturedEpc.__table__, ["event_pk", "role", "epc"])
 INSERT_UNIT_EVENTS = insert_into(UnitEvent.__table__, UNIT_EVENT_COLUMNS)
 
 
-def land(play: _Play, report: CaptureReport, *, job_id: int | None = None) -> None:
-    """Write what was accepted. A capture racing this one for the same events or new units makes the
-    database refuse one of them (unique eventIDs, unique serials); that one changes nothing and says so."""
+def land(play: _Play, *, job_id: int | None = None) -> bool:
+    """Write what a chunk accepted; whether units were created or moved (active recalls re-check then).
+
+    A capture racing this one for the same events or new units makes the database refuse one of them
+    (unique eventIDs, unique serials); that one changes nothing and says so."""
     if not play.accepted and not play.declarations and not play.orphans:
-        return
+        return False
     fresh = moved = 0
     try:
         with db.session.begin_nested():
@@ -48,14 +48,10 @@ def land(play: _Play, report: CaptureReport, *, job_id: int | None = None) -> No
     except IntegrityError:
         raise Conflict("Another capture changed some of these events or units at the same moment; send the "
                        "document again (events captured since are then reported as duplicates).") from None
-    db.session.expire_all()
+    db.session.expire_all()  # units were written past the ORM: objects it holds re-read them
     for event in play.declarations:
         declare(play.tenant, event.event_id, event.declaration, actor=play.actor_label or "epcis")
-    if fresh or moved:  # active recalls re-check: new units, or parts in new assemblies
-        units_landed.send(play.tenant.id, unit_ids=None)
-    audit.log(play.actor_label or "epcis", "epcis.captured", play.tenant, manufacturer_id=play.tenant.id,
-              events=report.events, accepted=report.accepted, duplicates=report.duplicates,
-              rejected=len(report.errors), units_created=report.units_created, declared=report.declared)
+    return bool(fresh or moved)
 
 
 def stored_declaration(declaration: dict) -> str:

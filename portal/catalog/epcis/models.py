@@ -80,7 +80,12 @@ class JobState(StrEnum):
 
 
 class CaptureJob(db.Model):
-    """A capture through the REST binding: `POST /epcis/capture` answers 202 with its address."""
+    """A capture through the REST binding: `POST /epcis/capture` answers 202 with its address.
+
+    The document waits in instance storage (`file_key`) until a run finishes it: a thread of the web
+    process in development, the worker in production (jobs.py). `events_done` is the progress; with
+    `proceed` it is also where a run that died resumes, since each chunk commits with it.
+    """
 
     __tablename__ = "epcis_capture_jobs"
 
@@ -97,3 +102,13 @@ class CaptureJob(db.Model):
     actor_label: Mapped[str] = mapped_column(String(120), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The document as sent, in instance storage, until the job is finished.
+    file_key: Mapped[str | None] = mapped_column(String(80))
+    #: Where its events are in it (an ijson prefix; "" for a document that is one event).
+    source: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    #: Events read and decided so far (committed with them under proceed).
+    events_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: Runs started; a run's outcome counts only if no later run has claimed the job since.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
