@@ -10,7 +10,7 @@ from portal.api.forms import RevokeTokenForm, TokenForm
 from portal.api.models import ApiToken
 from portal.api.tokens import issue_token, revoke_token
 from portal.core.db import utcnow
-from portal.core.errors import DomainError
+from portal.core.work import attempt, on_field
 from portal.extensions import db
 
 
@@ -26,14 +26,12 @@ def tokens():
     form = TokenForm()
     if not form.validate_on_submit():
         return _page(form, status=400 if form.errors else 200)
-    try:
-        token, secret = issue_token(g.tenant, name=form.name.data, scopes=form.scopes.data,
-                                    expires_on=form.expires_on.data, actor=current_user)
-    except DomainError as err:
-        db.session.rollback()
-        (getattr(form, err.field or "", None) or form.name).errors.append(str(err))
-        return _page(form, status=err.status)
-    db.session.commit()
+    issued = attempt(lambda: issue_token(g.tenant, name=form.name.data, scopes=form.scopes.data,
+                                         expires_on=form.expires_on.data, actor=current_user),
+                     refused=on_field(form, form.name))
+    if not issued:
+        return _page(form, status=issued.refusal.status)
+    token, secret = issued.value
     # Shown on this answer only (not via a redirect and the session): the secret is never stored in clear.
     return _page(TokenForm(formdata=None), secret=secret, issued=token)
 
@@ -45,12 +43,7 @@ def revoke_api_token():
     if not form.validate_on_submit() or not str(form.token_id.data).isdigit():
         abort(400)
     token = tenant_scoped(ApiToken, id=int(form.token_id.data))  # another tenant's token: 404
-    try:
-        revoke_token(token, actor=current_user)
-    except DomainError as err:
-        db.session.rollback()
-        flash(str(err), "error")
+    if not attempt(lambda: revoke_token(token, actor=current_user)):
         return redirect(url_for(".tokens"))
-    db.session.commit()
     flash(f"Token “{token.name}” is revoked: it stops working at once.", "warning")
     return redirect(url_for(".tokens"))

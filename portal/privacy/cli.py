@@ -5,8 +5,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from portal.core.errors import DomainError
-from portal.extensions import db
+from portal.core.work import run_for_cli
 from portal.privacy.retention import purge_scans
 
 
@@ -19,12 +18,7 @@ def register(app: Flask) -> None:
     def purge_scans_command(days):
         """Delete scan records past their retention, in one statement."""
         days = days or current_app.config["SCAN_RETENTION_DAYS"]
-        try:
-            removed = purge_scans(days)
-        except DomainError as err:
-            db.session.rollback()
-            raise click.ClickException(str(err)) from None
-        db.session.commit()
+        removed = run_for_cli(lambda: purge_scans(days))
         click.echo(f"Deleted {removed} scan{'s' if removed != 1 else ''} older than {days} days.")
 
     app.cli.add_command(privacy)

@@ -8,7 +8,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required, logout_user
 
 from portal.core.db import utcnow
-from portal.core.errors import DomainError
+from portal.core.work import attempt, on_field
 from portal.extensions import db, limiter
 from portal.privacy.erasure import erase_account, remove_files
 from portal.privacy.export import build_export, zip_chunks
@@ -44,14 +44,10 @@ def delete():
     form = DeleteAccountForm()
     if not form.validate_on_submit():
         return render_template("privacy/account.html", form=form), 400
-    try:
-        result = erase_account(current_user, form.password.data)
-    except DomainError as err:
-        db.session.rollback()
-        (getattr(form, err.field or "", None) or form.password).errors.append(str(err))
-        return render_template("privacy/account.html", form=form), err.status
-    db.session.commit()
-    remove_files(result)
+    erased = attempt(lambda: erase_account(current_user, form.password.data), refused=on_field(form, form.password))
+    if not erased:
+        return render_template("privacy/account.html", form=form), erased.refusal.status
+    remove_files(erased.value)
     logout_user()
     flash(gettext("Your account is deleted. The products you registered keep their history, without you."), "info")
     return redirect(url_for("public.home"))
