@@ -24,6 +24,7 @@ from portal.catalog.import_jobs import pending_import_jobs, run_import_job
 from portal.catalog.importer import import_units_csv
 from portal.catalog.models import Manufacturer
 from portal.catalog.services import add_model, create_tenant
+from portal.core import staging
 from portal.core.audit import verify_chain
 from portal.core.audit_head import checkpoint_due, newest_checkpoint, verify_head, write_checkpoint
 from portal.core.db import utcnow
@@ -191,11 +192,13 @@ def init_app(app: Flask) -> None:
                     render_run(run_id)
                 for job_id in pending_import_jobs():
                     run_import_job(job_id)
-                if checkpoint_due():
                 for job_id in pending_capture_jobs():  # EPCIS captures (portal.catalog.epcis.jobs)
                     run_capture_job(job_id)
+                if checkpoint_due():
                     write_checkpoint()  # anchors the audit chain's head (portal.core.audit_head)
                 if scan_months_due() and ensure_scan_partitions():  # PostgreSQL: scans' months ahead
+                    db.session.commit()
+                if staging.purge_due() and staging.purge_expired():  # uploads staged more than a day ago
                     db.session.commit()
                 if insights_due():  # the insights' summary: what changed since the last round
                     refresh_insights()
@@ -214,6 +217,12 @@ def init_app(app: Flask) -> None:
                 break
             if not sent:
                 time.sleep(interval)
+
+    @app.cli.command("purge-staged-uploads")
+    def purge_staged_uploads():
+        """Delete files sent with forms that were never accepted, once a day old (the worker does it too)."""
+        purged = _run(staging.purge_expired)
+        click.echo(f"{purged} staged upload(s) purged.")
 
     for group in (tenants, catalog, units, demo, audit_group, users):
         app.cli.add_command(group)

@@ -14,6 +14,7 @@ from portal.catalog.epcis.models import CapturedEvent  # noqa: F401
 from portal.catalog.import_jobs import ImportJob  # noqa: F401
 from portal.catalog.models import CompanyPrefix, Lot, Manufacturer, ProductModel, Unit, UnitEvent  # noqa: F401
 from portal.core.audit import AuditEntry  # noqa: F401
+from portal.core.staging import StagedUpload  # noqa: F401
 from portal.insights.models import RefreshState, UnitFacts  # noqa: F401
 from portal.notifications.models import Notification  # noqa: F401
 from portal.ops.heartbeat import WorkerHeartbeat  # noqa: F401

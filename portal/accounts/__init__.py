@@ -20,9 +20,12 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = _l("Sign in to continue.")
     login_manager.localize_callback = str  # flashed in the reader's language; the session stores plain text
     login_manager.login_message_category = "info"
-    login_manager.session_protection = "strong"
+    # No "strong" protection (it ended a session whenever the address or browser string changed: Wi-Fi to
+    # mobile data). Server-side session rows, key rotation and revocation protect it (docs/security.md).
+    login_manager.session_protection = None
     login_manager.user_loader(guard.load_user)
     app.before_request(guard.touch_current_session)
+    app.after_request(guard.set_device_cookie)
 
     @app.context_processor
     def navigation():

@@ -7,7 +7,7 @@ from enum import StrEnum
 from flask import current_app
 from flask_babel import gettext
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -126,6 +126,7 @@ class UserSession(db.Model):
     """One sign-in on one device. The signed session cookie carries its key; revoking the row ends it."""
 
     __tablename__ = "user_sessions"
+    __table_args__ = (Index("ix_user_sessions_user_id_device_hash", "user_id", "device_hash"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -138,5 +139,8 @@ class UserSession(db.Model):
     #: When this session passed the second factor; the console and admin pages need it.
     second_factor_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: sha256 of the browser's long-lived device cookie: a sign-in from a device no earlier session of the
+    #: person came from is a new device, and they are told by e-mail (docs/security.md, Sessions).
+    device_hash: Mapped[str | None] = mapped_column(String(64))
 
     user: Mapped[User] = relationship()

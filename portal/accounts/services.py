@@ -12,7 +12,7 @@ from limits import RateLimitItemPerSecond
 from sqlalchemy import func, select, update
 
 from portal.accounts.models import Role, StaffMembership, User
-from portal.accounts.sessions import revoke_all_sessions
+from portal.accounts.sessions import require_second_factor_again, revoke_all_sessions
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import Conflict, Invalid, Throttled
@@ -92,6 +92,22 @@ def set_locale(user: User, code: str) -> None:
 
 def _serializer(salt: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def notify_new_device(user: User, row) -> None:
+    """Tell the person a device they never signed in from before just did, once per device (the outbox's
+    dedupe key names the device), with the way to end that session."""
+    enqueue(
+        recipient=user.email,
+        user=user,
+        template="new_device",
+        subject=_l("New sign-in to your Provenance account"),
+        dedupe_key=f"new-device:{user.id}:{(row.device_hash or '')[:32]}",
+        device=row.user_agent,
+        network=row.ip_prefix,
+        at=row.created_at,
+        link=external_url("accounts.sessions_page"),
+    )
 
 
 def send_verification(user: User) -> None:
@@ -218,12 +234,15 @@ def add_staff(manufacturer, email: str, role: Role | str, *, actor, password: st
     if existing is not None:
         if existing.role is Role.ADMIN and role is not Role.ADMIN:
             _keep_another_admin(existing)
+        if existing.role is not role:
+            require_second_factor_again(user)
         existing.role = role
         membership = existing
     else:
         membership = StaffMembership(user=user, manufacturer_id=manufacturer.id, role=role)
         db.session.add(membership)
         db.session.flush()
+        require_second_factor_again(user)  # a new privilege: each session passes the code again, with a new key
     audit.log(actor, "staff.added", membership, manufacturer_id=manufacturer.id, email=user.email, role=role.value)
     return membership
 

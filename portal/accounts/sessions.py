@@ -52,17 +52,48 @@ def ip_prefix(address: str | None) -> str:
     return str(ipaddress.ip_network(f"{ip}/{bits}", strict=False))
 
 
-def start_session(user: User, *, user_agent: str, remote_addr: str | None,
-                  second_factor: bool) -> tuple[UserSession, str]:
-    """Record a new sign-in; returns the row and the key for the cookie (never stored in clear)."""
+def start_session(user: User, *, user_agent: str, remote_addr: str | None, second_factor: bool,
+                  device: str | None = None) -> tuple[UserSession, str]:
+    """Record a new sign-in; returns the row and the key for the cookie (never stored in clear). `device`:
+    the browser's device cookie, kept as its hash to recognise the device at the next sign-in."""
     key = secrets.token_urlsafe(32)
     now = utcnow()
     row = UserSession(user_id=user.id, key_hash=hash_key(key), created_at=now, last_seen_at=now,
                       user_agent=summarize_user_agent(user_agent)[:80], ip_prefix=ip_prefix(remote_addr),
-                      second_factor_at=now if second_factor else None)
+                      second_factor_at=now if second_factor else None,
+                      device_hash=hash_key(device) if device else None)
     db.session.add(row)
     db.session.flush()
     return row, key
+
+
+def rotate_key(row: UserSession) -> str:
+    """Give a live session a new key (at a privilege change): the cookie's old key stops working at once."""
+    key = secrets.token_urlsafe(32)
+    row.key_hash = hash_key(key)
+    return key
+
+
+def revoke_by_key(key: str | None) -> None:
+    """End the session an earlier cookie's key names, whoever's it was (signing in again on one browser)."""
+    if key and isinstance(key, str):
+        db.session.execute(update(UserSession).where(UserSession.key_hash == hash_key(key),
+                                                     UserSession.revoked_at.is_(None)).values(revoked_at=utcnow()))
+
+
+def seen_devices(user: User, device: str | None) -> tuple[bool, bool]:
+    """(has signed in before at all, has signed in before from this device); revoked sessions count too."""
+    before = select(UserSession.id).where(UserSession.user_id == user.id).limit(1)
+    if db.session.scalar(before) is None:
+        return False, False
+    return True, bool(device) and db.session.scalar(before.where(UserSession.device_hash == hash_key(device))) is not None
+
+
+def require_second_factor_again(user: User) -> None:
+    """At a change of `user`'s roles: every live session must pass the second factor again before the console
+    opens, and passing it rotates the session's key (guard.mark_second_factor_passed)."""
+    db.session.execute(update(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+                       .values(second_factor_at=None))
 
 
 def find_session(user_id: int, key: str) -> UserSession | None:
@@ -73,12 +104,17 @@ def find_session(user_id: int, key: str) -> UserSession | None:
         UserSession.key_hash == hash_key(key), UserSession.user_id == user_id, UserSession.revoked_at.is_(None)))
 
 
-def touch(row: UserSession) -> bool:
-    """Move last_seen_at to now when it is more than a minute old; True when the row changed."""
+def touch(row: UserSession, *, user_agent: str = "", remote_addr: str | None = None) -> bool:
+    """Move last_seen_at to now when it is more than a minute old, with the network and browser it was last
+    seen from (a phone moves from Wi-Fi to mobile data and keeps its session); True when the row changed."""
     now = utcnow()
     if now - row.last_seen_at < TOUCH_EVERY:
         return False
     row.last_seen_at = now
+    if remote_addr:
+        row.ip_prefix = ip_prefix(remote_addr) or row.ip_prefix
+    if user_agent:
+        row.user_agent = summarize_user_agent(user_agent)[:80]
     return True
 
 

@@ -10,8 +10,10 @@ from flask_login import current_user, login_required
 from portal.accounts.forms import EmptyForm
 from portal.catalog.models import Unit
 from portal.catalog.services import find_unit
+from portal.core import staging
 from portal.core.errors import AlreadyOwned, DomainError
-from portal.core.storage import open_stored, store_proof
+from portal.core.staging import StagedUpload
+from portal.core.storage import open_stored
 from portal.extensions import db, limiter
 from portal.ownership import queries, services
 from portal.ownership.forms import AcceptTransferForm, DisputeForm, RegisterForm, StolenForm
@@ -43,25 +45,64 @@ def register():
                               "purchased_on": request.args.get("purchased_on", type=date.fromisoformat),
                               "retailer": request.args.get("retailer", "")[:160]}
                         if request.method == "GET" else None)
-    if not form.validate_on_submit():
-        return render_template("ownership/register.html", form=form), 400 if form.errors else 200
+    if not current_user.is_verified:  # said before the form is filled in, not after
+        return render_template("ownership/register.html", form=form, unverified=True), (
+            403 if request.method == "POST" else 200)
+    if request.method == "GET":
+        return render_template("ownership/register.html", form=form)
+    proof, proof_token, refused = _staged_proof(form)
+    if refused is not None or "remove_proof" in request.form or not form.validate_on_submit():
+        status = refused or (400 if form.errors else 200)
+        return _register_again(form, proof, proof_token, status)
     try:
         unit = find_unit(form.gtin.data, form.serial.data)
-        upload = form.proof.data
-        proof = store_proof(upload.read(), upload.filename) if upload and upload.filename else None
         ownership = services.register_unit(current_user, unit, purchased_on=form.purchased_on.data,
-                                           retailer=form.retailer.data, proof=proof)
+                                           retailer=form.retailer.data,
+                                           proof=proof.as_stored() if proof is not None else None)
     except DomainError as err:
-        db.session.rollback()
+        db.session.rollback()  # the staged receipt was committed on receipt: it stays for the next try
         field = getattr(form, err.field, None) if err.field else None
         if field is not None:
             field.errors.append(str(err))
         offer_dispute = isinstance(err, AlreadyOwned) and "to you" not in str(err)
-        return render_template("ownership/register.html", form=form, error=None if field else str(err),
-                               offer_dispute=offer_dispute), err.status
+        return _register_again(form, staging.staged(current_user.id, proof_token, purpose="proof"), proof_token,
+                               err.status, error=None if field else str(err), offer_dispute=offer_dispute)
+    if proof is not None:
+        staging.claim(proof)
     db.session.commit()
     flash(_("%(product)s is registered to you.", product=unit.model.name), "success")
     return redirect(url_for(".unit", ownership_id=ownership.id))
+
+
+def _staged_proof(form: RegisterForm) -> tuple[StagedUpload | None, str, int | None]:
+    """The receipt for this submit: a new file is checked and staged at once (and committed, so a refusal
+    below keeps it); else the one staged by an earlier try, unless the person removed it. Returns the staged
+    row, its token for the form, and a status when the file itself was refused (its error is on the field)."""
+    token = request.form.get("proof_token", "")
+    earlier = staging.staged(current_user.id, token, purpose="proof")
+    if "remove_proof" in request.form:
+        if earlier is not None:
+            staging.discard(earlier)
+            db.session.commit()
+        return None, "", None
+    upload = form.proof.data
+    if not (upload and getattr(upload, "filename", "")):
+        return earlier, token if earlier is not None else "", None
+    try:
+        row, new_token = staging.stage(current_user.id, upload.read(), upload.filename, purpose="proof")
+    except DomainError as err:
+        db.session.rollback()
+        form.proof.errors = [str(err)]  # checked before the other fields are: its error stands alone
+        return earlier, token if earlier is not None else "", err.status
+    if earlier is not None:
+        staging.discard(earlier)  # replaced by the new file
+    db.session.commit()
+    return row, new_token, None
+
+
+def _register_again(form, proof, proof_token, status, **page):
+    return render_template("ownership/register.html", form=form, proof=proof, proof_token=proof_token,
+                           **page), status
 
 
 @bp.get("/my/units/<int:ownership_id>")
