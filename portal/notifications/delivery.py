@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import smtplib
 from datetime import timedelta
+from email.utils import parseaddr
 
 from flask import current_app
 from sqlalchemy import Connection, bindparam, func, select, update
@@ -96,11 +97,15 @@ class Transport:
     def __init__(self) -> None:
         self.smtp: smtplib.SMTP | None = None
 
-    def send(self, msg) -> None:
+    def send(self, msg, envelope: tuple[str, str] | None = None) -> None:
+        """Hand `msg` over: an EmailMessage, or the bytes of one (mime.compose) with its (sender, recipient)."""
         if self.smtp is None:
             self.smtp = self._connect()
         try:
-            self.smtp.send_message(msg)
+            if envelope is None:
+                self.smtp.send_message(msg)
+            else:
+                self.smtp.sendmail(parseaddr(envelope[0])[1], [parseaddr(envelope[1])[1]], msg)
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError):
             raise  # smtplib has reset the transaction: the connection serves the next message
         except Exception:

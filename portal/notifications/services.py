@@ -33,6 +33,7 @@ from portal.notifications.delivery import (
     batch_size,
     claim_batch,
 )
+from portal.notifications.mime import compose
 from portal.notifications.models import DeliveryState, Notification
 
 __all__ = ["MAX_ATTEMPTS", "deliver_due", "enqueue", "enqueue_many", "register_renderer", "withdraw"]
@@ -56,6 +57,29 @@ def register_renderer(template: str, render: Callable[[Notification], Rendered],
         BATCH_RENDERERS[template] = batch
     else:
         BATCH_RENDERERS.pop(template, None)
+
+
+#: Senders of the channels other than e-mail (channel -> send(note)); an area registers its own in its init_app
+#: (resale: "webhook"). A sender raises to have the message retried with backoff, `Unsendable` to give it up.
+CHANNELS: dict[str, Callable[[Notification], None]] = {}
+
+
+def register_channel(channel: str, send: Callable[[Notification], None]) -> None:
+    CHANNELS[channel] = send
+
+
+def enqueue_message(*, channel: str, recipient: str, template: str, subject: str, dedupe_key: str, context: str,
+                    topic: str = "") -> Notification:
+    """An outbox row of another channel than e-mail, whose registered sender reads `context` at delivery. Like
+    every outbox row, it is written in the caller's transaction (invariant 5) and its dedupe key is unique."""
+    existing = db.session.scalar(select(Notification).where(Notification.dedupe_key == dedupe_key))
+    if existing is not None:
+        return existing
+    note = Notification(dedupe_key=dedupe_key, topic=topic, channel=channel, recipient=recipient[:254],
+                        template=template, subject=subject[:200], body_text="", context=context)
+    db.session.add(note)
+    db.session.flush()
+    return note
 
 
 def enqueue(*, recipient: str, template: str, subject, dedupe_key: str, user=None, topic: str = "",
@@ -178,8 +202,11 @@ def _deliver(notes: list[Notification], outcomes: Outcomes, transport: Transport
     sent = 0
     rendered = _render_batches(notes)
     for note in notes:
+        if note.channel in CHANNELS:
+            sent += _send_on_channel(note, outcomes)
+            continue
         try:
-            msg = build_message(note, *rendered.get(note.id) or _content(note))
+            msg = _message(note, *rendered.get(note.id) or _content(note))
         except (ValueError, TypeError) as err:  # e.g. a line break in the subject: the same every time
             outcomes.failed(note, f"cannot be sent: {err}", final=True)
             log.error("notification %s can never be sent: %s", note.id, err)
@@ -197,6 +224,22 @@ def _deliver(notes: list[Notification], outcomes: Outcomes, transport: Transport
             outcomes.sent(note)
             sent += 1
     return sent
+
+
+def _send_on_channel(note: Notification, outcomes: Outcomes) -> int:
+    """Hand a message of another channel to its sender; its outcome is recorded like a mail's."""
+    try:
+        CHANNELS[note.channel](note)
+    except Unsendable as err:
+        outcomes.failed(note, f"cannot be sent: {err}", final=True)
+        log.error("notification %s can never be sent: %s", note.id, err)
+        return 0
+    except Exception as exc:  # noqa: BLE001 - any failure of the receiving end is retried later
+        outcomes.failed(note, str(exc))
+        log.warning("delivery of notification %s failed: %s", note.id, exc)
+        return 0
+    outcomes.sent(note)
+    return 1
 
 
 def _content(note: Notification) -> tuple[str, str, str]:
@@ -241,9 +284,18 @@ def build_message(note: Notification, subject: str | None = None, text: str | No
     return msg
 
 
-def _hand_over(note: Notification, msg: EmailMessage, transport: Transport) -> None:
+def _message(note: Notification, subject: str, text: str, html: str) -> bytes | EmailMessage:
+    """The bytes of the message composed in one pass (notifications.mime), or, for what that leaves, the
+    EmailMessage of build_message."""
+    composed = compose(sender=current_app.config["MAIL_FROM"], recipient=note.recipient, subject=subject,
+                       message_id=note.message_id, date=formatdate(note.created_at.timestamp()), text=text,
+                       html=html)
+    return composed if composed is not None else build_message(note, subject, text, html)
+
+
+def _hand_over(note: Notification, msg: bytes | EmailMessage, transport: Transport) -> None:
     if current_app.config.get("MAIL_SERVER"):
-        transport.send(msg)
+        transport.send(msg, (current_app.config["MAIL_FROM"], note.recipient) if isinstance(msg, bytes) else None)
         return
     folder = mail_folder()
     folder.mkdir(parents=True, exist_ok=True)
