@@ -21,7 +21,7 @@ from portal.core.signals import proof_changed
 from portal.extensions import db
 from portal.notifications.services import enqueue
 from portal.ownership import services as ownership_services
-from portal.ownership.models import Ownership, TransferOffer
+from portal.ownership.models import Ownership, TransferOffer, TransferState
 from portal.resale.keys import platform_key
 from portal.resale.models import MAX_DAYS, MIN_DAYS, OwnershipProof, RevokedBecause, SerialShown
 from portal.resale.queries import ProofState, live_count, status_of, token_hash
@@ -75,9 +75,16 @@ def revoke_proof(owner: User, proof: OwnershipProof) -> None:
     _require_holder(owner, proof.ownership)
     if proof.revoked_at is not None:
         raise Invalid(_("This proof is already revoked."))
+    # The offer first, then the proof: a buyer confirming at the same moment locks the offer, then the proof
+    # (when the transfer ends it), so the same order here never deadlocks with it (PostgreSQL).
+    if proof.transfer_offer_id is not None and not ownership_services.cancel_transfer(owner, proof.ownership):
+        # Nothing was open to cancel: if the buyer redeemed the code a moment ago, the sale stands and the
+        # seller is told so, never that the transfer was stopped (the revocation rolls back with the refusal).
+        state = db.session.scalar(select(TransferOffer.state).where(TransferOffer.id == proof.transfer_offer_id))
+        if state is TransferState.ACCEPTED:
+            raise Conflict(_("The buyer confirmed receipt a moment ago: the unit is theirs now, and this proof "
+                             "ended with the sale."))
     proof.revoked_at, proof.revoked_because = utcnow(), RevokedBecause.OWNER
-    if proof.transfer_offer_id is not None:
-        ownership_services.cancel_transfer(owner, proof.ownership)
     db.session.flush()
     audit.log(owner, "resale.proof_revoked", proof, manufacturer_id=proof.unit.manufacturer_id, unit_id=proof.unit_id)
     proof_changed.send(proof.id, state=ProofState.REVOKED.value)
