@@ -83,8 +83,8 @@ def refresh(*, full: bool = False) -> Refreshed:
     high = {"unit_id": _highest(Unit.id), "event_id": _highest(UnitEvent.id), "ownership_id": _highest(Ownership.id)}
     if full:
         db.session.execute(delete(UnitFacts))
-        written = db.session.connection().execute(
-            insert(UnitFacts).from_select(COLUMNS, stored([literal(True)]))).rowcount
+        db.session.execute(insert(UnitFacts).from_select(COLUMNS, stored([literal(True)])))
+        written = db.session.scalar(select(func.count()).select_from(UnitFacts))
         if db.session.get_bind().dialect.name == "postgresql":
             db.session.execute(text("ANALYZE insight_unit_facts"))  # a new table's statistics, for the plans
     else:
@@ -94,8 +94,9 @@ def refresh(*, full: bool = False) -> Refreshed:
             select(Ownership.unit_id).where(Ownership.id > seen.ownership_id - MARGIN),
         ).subquery("touched")
         db.session.execute(delete(UnitFacts).where(UnitFacts.unit_id.in_(select(touched.c[0]))))
-        written = db.session.connection().execute(insert(UnitFacts).from_select(
-            COLUMNS, stored([Unit.id.in_(select(touched.c[0]))]))).rowcount
+        db.session.execute(insert(UnitFacts).from_select(COLUMNS, stored([Unit.id.in_(select(touched.c[0]))])))
+        written = db.session.scalar(select(func.count()).select_from(UnitFacts)
+                                    .where(UnitFacts.unit_id.in_(select(touched.c[0]))))
     now = utcnow()
     if seen is None:
         seen = RefreshState(name=STATE)

@@ -125,10 +125,10 @@ def stock_age(manufacturer_id: int, filters: Filters = EVERYTHING, *, as_of: dat
     unsold_by_lot = sorted((v.row(lots.get(lot, "—"), models.get(m, "?")) for (m, lot), v in per_lot.items()),
                            key=lambda r: (-r.mean_days, r.model, r.key))
     by_model = sorted((v.row(models.get(m, "?"), models.get(m, "?")) for m, v in per_model.items()),
-                      key=lambda r: -r.mean_days)
+                      key=lambda r: (-r.mean_days, r.key))
     by_lot = sorted((v.row(lots.get(lot, "—"), models.get(m, "?")) for (m, lot), v in per_sale_lot.items()),
                     key=lambda r: (r.model, r.key))
-    by_channel = sorted((v.row(c, "") for c, v in per_channel.items()), key=lambda r: -r.units)
+    by_channel = sorted((v.row(c, "") for c, v in per_channel.items()), key=lambda r: (-r.units, r.key))
     return StockAge(as_of=today, unsold=_buckets(unsold), unsold_by_lot=tuple(unsold_by_lot),
                     at_sale=_buckets(at_sale), at_sale_by_model=tuple(by_model), at_sale_by_lot=tuple(by_lot),
                     at_sale_by_channel=tuple(by_channel), undated=undated)

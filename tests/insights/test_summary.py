@@ -59,7 +59,10 @@ def test_the_summary_gives_the_same_figures_as_the_tables(shop, app, monkeypatch
     assert summary_ready()
 
     for f in FILTERS:
-        assert _every_view(shop.tenant_id, f, as_of) == direct[f], f
+        summarised = _every_view(shop.tenant_id, f, as_of)
+        for view, rows in direct[f].items():
+            assert summarised[view] == rows, (f, view, [r for r in summarised[view] if r not in rows],
+                                              [r for r in rows if r not in summarised[view]])
     # and the hand-worked figures of test_figures.py still hold
     assert stock_age(shop.tenant_id, Filters(lot="L2"), as_of=JULY).unsold_total == 2
     assert reach.reach(shop.tenant_id, as_of=JULY, months=6).overall.sold == 4
