@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from flask import current_app
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -23,7 +24,12 @@ class Role(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+        return str(ROLE_LABELS.get(self.value, self.value.replace("_", " ").capitalize()))
+
+
+#: A role's name in the reader's language (the console's team page and forms).
+ROLE_LABELS = {"admin": _l("Admin"), "claims_agent": _l("Claims agent"), "recall_manager": _l("Recall manager"),
+               "analyst": _l("Analyst"), "service_partner": _l("Service partner")}
 
 
 class User(UserMixin, db.Model):

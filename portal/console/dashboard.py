@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from flask_babel import format_date
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
 from portal.authenticity.models import AlertState, CloneAlert
@@ -23,7 +25,7 @@ from portal.warranty.models import ClaimState, WarrantyClaim
 from portal.warranty.quality import LotRate, quality_report
 
 #: Open-claim age buckets: (label, lower bound in days, inclusive). The last has no upper bound.
-CLAIM_AGES = (("under a week", 0), ("1–2 weeks", 7), ("2–4 weeks", 14), ("over 4 weeks", 28))
+CLAIM_AGES = ((_l("under a week"), 0), (_l("1–2 weeks"), 7), (_l("2–4 weeks"), 14), (_l("over 4 weeks"), 28))
 OPEN_CLAIM_STATES = tuple(state for state in ClaimState if state.is_open)
 
 
@@ -66,7 +68,7 @@ def registrations_by_month(manufacturer_id: int, *, months: int = 12, today: dat
 def _month_label(key: str, *, first: bool) -> str:
     """'Mar' for most months, 'Jan 26' where a year begins and on the first column, so twelve fit a phone."""
     day = date(int(key[:4]), int(key[5:]), 1)
-    return day.strftime("%b %y") if first or day.month == 1 else day.strftime("%b")
+    return format_date(day, "MMM yy" if first or day.month == 1 else "MMM")  # in the reader's language
 
 
 def open_claims_by_age(manufacturer_id: int, *, now=None) -> list[Bar]:
@@ -82,7 +84,7 @@ def open_claims_by_age(manufacturer_id: int, *, now=None) -> list[Bar]:
         .where(WarrantyClaim.manufacturer_id == manufacturer_id, WarrantyClaim.state.in_(OPEN_CLAIM_STATES))
         .group_by(bucket)
     ).all())
-    return [Bar(label, counts.get(index, 0), {"state": "open", **({"age": low} if low else {})})
+    return [Bar(str(label), counts.get(index, 0), {"state": "open", **({"age": low} if low else {})})
             for index, (label, low) in enumerate(CLAIM_AGES)]
 
 

@@ -1,4 +1,5 @@
 """Console forms."""
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import EmailField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
@@ -10,14 +11,14 @@ from portal.accounts.models import Role
 
 class ModelForm(FlaskForm):
     gtin = StringField("GTIN", validators=[DataRequired(), Length(max=40)],
-                       description="GTIN-8, -12, -13 or -14 with one of your GS1 company prefixes.")
-    name = StringField("Name", validators=[DataRequired(), Length(max=160)])
-    warranty_months = IntegerField("Warranty (months)", default=24, validators=[NumberRange(0, 600)])
-    description = TextAreaField("Description", validators=[Optional(), Length(max=4000)])
+                       description=_l("GTIN-8, -12, -13 or -14 with one of your GS1 company prefixes."))
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=160)])
+    warranty_months = IntegerField(_l("Warranty (months)"), default=24, validators=[NumberRange(0, 600)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=4000)])
 
 
 class ModelImageForm(FlaskForm):
-    image = FileField("Picture", description="JPEG, PNG or WebP, up to 10 MB. Shown to owners and on the product page.")
+    image = FileField(_l("Picture"), description=_l("JPEG, PNG or WebP, up to 10 MB. Shown to owners and on the product page."))
 
 
 class ImportForm(FlaskForm):
@@ -25,9 +26,9 @@ class ImportForm(FlaskForm):
 
 
 class StaffForm(FlaskForm):
-    email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)])
-    role = SelectField("Role", choices=[SelectChoice(r.value, r.label) for r in Role])
-    password = PasswordField("Initial password (only for a new account)", validators=[Optional(), Length(min=10, max=200)])
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
+    role = SelectField(_l("Role"), choices=lambda: [SelectChoice(r.value, r.label) for r in Role])
+    password = PasswordField(_l("Initial password (only for a new account)"), validators=[Optional(), Length(min=10, max=200)])
 
 
 class TenantForm(FlaskForm):

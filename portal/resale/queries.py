@@ -190,8 +190,10 @@ def _state(proof: OwnershipProof, unit: Unit, recalls: tuple[RecallFact, ...],
     ownership = proof.ownership
     if unit.is_stolen:
         return ProofState.STOLEN, proof.revoked_at or _stolen_since(unit)
-    if ownership.until is not None:
-        return ProofState.TRANSFERRED, ownership.until
+    if ownership.until is not None:  # transferred, or ended when its owner deleted their account
+        if ownership.ended_reason == "transferred":
+            return ProofState.TRANSFERRED, ownership.until
+        return ProofState.REVOKED, proof.revoked_at or ownership.until
     if proof.revoked_at is not None:
         if proof.revoked_because is RevokedBecause.TRANSFERRED:
             return ProofState.TRANSFERRED, proof.revoked_at

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from portal.catalog.models import Lot, Unit
@@ -18,42 +19,42 @@ S = ClaimState
 
 #: What each agent move is called on its button.
 ACTIONS = {
-    S.IN_REVIEW: "Start the review",
-    S.INFO_REQUESTED: "Ask the owner for information",
-    S.APPROVED: "Approve",
-    S.REJECTED: "Reject",
-    S.AWAITING_UNIT: "Wait for the unit",
-    S.IN_REPAIR: "Start the repair",
-    S.REPAIRED: "Mark repaired",
-    S.REPLACED: "Replace with another unit",
-    S.REFUNDED: "Refund",
-    S.CLOSED: "Close the claim",
+    S.IN_REVIEW: _l("Start the review"),
+    S.INFO_REQUESTED: _l("Ask the owner for information"),
+    S.APPROVED: _l("Approve"),
+    S.REJECTED: _l("Reject"),
+    S.AWAITING_UNIT: _l("Wait for the unit"),
+    S.IN_REPAIR: _l("Start the repair"),
+    S.REPAIRED: _l("Mark repaired"),
+    S.REPLACED: _l("Replace with another unit"),
+    S.REFUNDED: _l("Refund"),
+    S.CLOSED: _l("Close the claim"),
 }
 #: Canned reasons: picked in a <select name="template"> and used as the note when the note is left empty.
-REASONS: dict[ClaimState, tuple[str, ...]] = {
-    S.IN_REVIEW: ("We are looking into your claim and will come back to you within a few days.",),
+REASONS: dict[ClaimState, tuple] = {
+    S.IN_REVIEW: (_l("We are looking into your claim and will come back to you within a few days."),),
     S.INFO_REQUESTED: (
-        "Please upload a clear photo of the serial number label.",
-        "Please upload your receipt or another proof of purchase.",
-        "Please describe when the problem happens and what you see or hear.",
-        "Please upload a photo or short video that shows the fault.",
+        _l("Please upload a clear photo of the serial number label."),
+        _l("Please upload your receipt or another proof of purchase."),
+        _l("Please describe when the problem happens and what you see or hear."),
+        _l("Please upload a photo or short video that shows the fault."),
     ),
     S.APPROVED: (
-        "Approved under warranty. Print the return document and send the product to us.",
-        "Approved as a goodwill gesture, although the warranty does not cover this.",
+        _l("Approved under warranty. Print the return document and send the product to us."),
+        _l("Approved as a goodwill gesture, although the warranty does not cover this."),
     ),
     S.REJECTED: (
-        "The warranty does not cover accidental damage or normal wear.",
-        "The warranty had ended before the problem started.",
-        "We could not find a fault: the product works as designed.",
-        "We did not receive the information we asked for.",
+        _l("The warranty does not cover accidental damage or normal wear."),
+        _l("The warranty had ended before the problem started."),
+        _l("We could not find a fault: the product works as designed."),
+        _l("We did not receive the information we asked for."),
     ),
-    S.AWAITING_UNIT: ("We are waiting for the product to arrive at our service centre.",),
-    S.IN_REPAIR: ("Your product has arrived and is being repaired.",),
-    S.REPAIRED: ("Repaired and tested; it is on its way back to you.",),
-    S.REPLACED: ("The product could not be repaired; a replacement is on its way to you.",),
-    S.REFUNDED: ("We have refunded the purchase price; it reaches you within 10 working days.",),
-    S.CLOSED: ("Claim closed. Thank you for your patience.",),
+    S.AWAITING_UNIT: (_l("We are waiting for the product to arrive at our service centre."),),
+    S.IN_REPAIR: (_l("Your product has arrived and is being repaired."),),
+    S.REPAIRED: (_l("Repaired and tested; it is on its way back to you."),),
+    S.REPLACED: (_l("The product could not be repaired; a replacement is on its way to you."),),
+    S.REFUNDED: (_l("We have refunded the purchase price; it reaches you within 10 working days."),),
+    S.CLOSED: (_l("Claim closed. Thank you for your patience."),),
 }
 #: States in which the next step is the desk's: the service target clock runs. (Not while the desk waits
 #: for the owner's answer or parcel, nor once the claim is finished.)
@@ -62,7 +63,7 @@ DESK_TURN = frozenset(s for s in ClaimState if s.is_open) - {S.INFO_REQUESTED, S
 
 def reason_text(target: ClaimState, template: str) -> str:
     options = REASONS.get(target, ())
-    return options[int(template)] if template.isdigit() and int(template) < len(options) else ""
+    return str(options[int(template)]) if template.isdigit() and int(template) < len(options) else ""
 
 
 def working_days(start: date, end: date) -> int:

@@ -195,24 +195,24 @@ class TermsForm(FlaskForm):
 
 
 class ExtensionForm(FlaskForm):
-    starts_on = DateField("Starts on", validators=[InputRequired()])
+    starts_on = DateField(_l("Starts on"), validators=[InputRequired()])
     months = IntegerField(
-        "Months", validators=[InputRequired(), NumberRange(1, 240, "From 1 to 240 months.")]
+        _l("Months"), validators=[InputRequired(), NumberRange(1, 240, _l("From 1 to 240 months."))]
     )
     scope = SelectMultipleField(
-        "Covers",
+        _l("Covers"),
         choices=[
-            SelectChoice("parts", "Parts"),
-            SelectChoice("labour", "Labour"),
-            SelectChoice("accidental", "Accidental damage"),
+            SelectChoice("parts", _l("Parts")),
+            SelectChoice("labour", _l("Labour")),
+            SelectChoice("accidental", _l("Accidental damage")),
         ],
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )
     note = StringField(
-        "Note",
+        _l("Note"),
         validators=[Optional(), Length(max=200)],
-        description="Shown with the coverage, e.g. “Goodwill after claim W26-…”.",
+        description=_l("Shown with the coverage, e.g. “Goodwill after claim W26-…”."),
     )
     claim = HiddenField()
 

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from babel.numbers import list_currencies
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_babel.speaklater import LazyString
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
@@ -240,9 +241,9 @@ def fraud_signals(claim: WarrantyClaim) -> list[str]:
     unit = claim.unit
     first = db.session.scalar(select(Ownership).where(Ownership.unit_id == unit.id).order_by(Ownership.since))
     if first is None or (not first.retailer and not first.proof_key):
-        signals.append("The unit was never registered with a retailer or a receipt.")
+        signals.append(_("The unit was never registered with a retailer or a receipt."))
     if first is not None and (claim.created_at - first.since).days < 7 and claim.owner_id == first.owner_id:
-        signals.append(f"Filed {(claim.created_at - first.since).days} days after registration.")
+        signals.append(_("Filed %(days)d days after registration.", days=(claim.created_at - first.since).days))
     # Only this manufacturer's records: the desk must not learn about the claimant's other brands.
     owned = db.session.scalar(select(func.count()).select_from(Ownership).join(Unit, Unit.id == Ownership.unit_id)
                               .where(Ownership.owner_id == claim.owner_id,
@@ -250,16 +251,17 @@ def fraud_signals(claim: WarrantyClaim) -> list[str]:
     claims = db.session.scalar(select(func.count()).select_from(WarrantyClaim).where(
         WarrantyClaim.owner_id == claim.owner_id, WarrantyClaim.manufacturer_id == claim.manufacturer_id))
     if owned >= 5 and claims >= 3:
-        signals.append(f"The claimant owns {owned} units and filed {claims} claims.")
+        signals.append(_("The claimant owns %(owned)d units and filed %(claims)d claims.", owned=owned, claims=claims))
     hashes = select(ClaimEntry.file_sha256).where(ClaimEntry.claim_id == claim.id, ClaimEntry.file_sha256.is_not(None))
     reused = db.session.scalars(select(WarrantyClaim.number).join(ClaimEntry, ClaimEntry.claim_id == WarrantyClaim.id)
                                 .where(ClaimEntry.file_sha256.in_(hashes), WarrantyClaim.id != claim.id,
                                        WarrantyClaim.manufacturer_id == claim.manufacturer_id).distinct()).all()
     if reused:
-        signals.append(f"The same photo appears on claim{'s' if len(reused) > 1 else ''} {', '.join(reused)}.")
+        signals.append(ngettext("The same photo appears on claim %(numbers)s.", "The same photo appears on claims %(numbers)s.",
+                                len(reused), numbers=", ".join(reused)))
     if db.session.scalar(select(UnitEvent.id).where(UnitEvent.unit_id == unit.id,
                                                      UnitEvent.disposition == Disposition.STOLEN).limit(1)):
-        signals.append("The unit was reported stolen before.")
+        signals.append(_("The unit was reported stolen before."))
     return signals
 
 

@@ -73,6 +73,12 @@ def my_claims_for_unit(unit) -> list[WarrantyClaim]:
 
 
 @bp.app_template_global()
+def coverage_when_filed(claim: WarrantyClaim) -> str:
+    """The claim's coverage on the day it was filed, in the reader's language (the stored line is the filer's)."""
+    return coverage(claim.unit, claim.created_at).words
+
+
+@bp.app_template_global()
 def my_claims_waiting() -> dict[int, WarrantyClaim]:
     """The signed-in owner's claims that wait for them (an answer or the parcel), by unit id."""
     return queries.claims_waiting_for(current_user.id) if current_user.is_authenticated else {}

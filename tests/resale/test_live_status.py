@@ -110,3 +110,19 @@ def test_warranty_that_passes_follows_the_models_transfer_rule(app):
         from portal.core.db import utcnow
         from portal.warranty.coverage import coverage
         assert coverage(db.session.get(Unit, sale.unit_id), utcnow()).covered
+
+
+def test_an_erased_account_ends_its_proofs(app, client):
+    from portal.privacy.erasure import erase_account
+    from tests.factories import PASSWORD
+
+    sale = build_sale(app)
+    _, token = make_proof(app, sale)
+    with app.app_context():
+        erase_account(find_user(sale.seller), PASSWORD)
+        db.session.commit()
+        proof = queries.find_proof(token)
+        assert proof.revoked_at is not None and proof.revoked_because is RevokedBecause.OWNER
+        assert queries.proof_status(token).state is queries.ProofState.REVOKED  # not "changed hands"
+    state, why = _verdict(client.get(f"/proof/{token}").text)
+    assert state == "revoked" and why.startswith("The owner revoked this proof on")

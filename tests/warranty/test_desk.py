@@ -325,7 +325,7 @@ def test_state_changes_reach_the_owner_through_the_outbox(app, world, mailbox):
         deliver_due()
     mail = mailbox.last_to(world.owner)
     assert mail["Subject"] == f"Claim {number}: information requested"
-    assert desk.REASONS[ClaimState.INFO_REQUESTED][1] in mail.get_body(("plain",)).get_content()
+    assert str(desk.REASONS[ClaimState.INFO_REQUESTED][1]) in mail.get_body(("plain",)).get_content()
 
 
 def test_the_queue_filters_pages_by_keyset_and_marks_claims_over_the_target(app, world, monkeypatch):

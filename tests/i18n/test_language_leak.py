@@ -1,0 +1,157 @@
+"""No English left in French and German pages of the main journeys (issue 17): the owner's wallet, a unit, a
+claim, registering, the account, and the console a manufacturer works in. Each page is rendered in FR and DE
+and its visible text (and the names assistive technology reads: aria-label, alt, placeholder, title) is
+searched for English words. Data the portal shows as typed (model and maker names, serials, addresses, the
+owner's words) is the allow list below, never a page's own sentences."""
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from html.parser import HTMLParser
+
+import pytest
+from sqlalchemy import select
+
+from portal.accounts.services import find_user
+from portal.catalog.models import Manufacturer, Unit
+from portal.extensions import db
+from portal.ownership.models import Ownership
+from portal.ownership.services import register_unit
+from portal.warranty import returns, services
+from portal.warranty.models import ClaimState
+from tests.factories import build_world, login
+
+#: Words that are English and neither French nor German (so "on", "an", "was", "will", "also" are not here).
+ENGLISH = frozenset("""
+the and your you with this that from have been were what which when where who there their our these those
+its they has had does did yet more most some such only other about after before over under between each every
+same own both few many much very just again once here how why because while until without within upon among
+sign save send add remove read new open closed back next show filed covered warranty claim claims units models
+overview keys labels recalls disputes history owner made bought none uploaded contains receipt
+yours since selling found stolen lost report transfer cancel create products product check register
+mine nothing yet please account language skip content sign out serial number purchase shop
+month months days working matching oldest first target answer approved rejected submitted review state all
+waiting desk filter filters apply reset search picture upload units imported shipped sold returned damaged
+destroyed recalled manufactured active commissioning shipping receiving retail selling inspecting repairing
+should would could must can't don't isn't won't it's you're we're here's there's let's
+""".split())  # noqa: SIM905 - a word list reads best as text
+#: Data shown as entered, brand and product names, identifiers and units of the demo world.
+ALLOWED = frozenset("""
+provenance acme watches one bravo bikes cargo olivia otto gtin rma pdf csv json api url epcis qr nfc
+boutique ltd gmbh
+""".split())  # noqa: SIM905 - a word list reads best as text
+#: People and addresses of the test world, shown as typed.
+DATA = ("Olivia Owner", "Otto Other")
+EMAIL = re.compile(r"\S+@\S+")
+WORD = re.compile(r"[A-Za-z][A-Za-z'’]+")
+NAMED = ("aria-label", "alt", "placeholder", "title")
+
+
+class Visible(HTMLParser):
+    """The text a reader sees or hears: text outside script/style/template, and the naming attributes."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style", "template", "svg", "code"):  # code: identifiers (audit actions, EPCIS steps)
+            self.hidden += 1
+        for name, value in attrs:
+            if name in NAMED and value:
+                self.parts.append(value)
+        if tag == "input" and dict(attrs).get("type") in ("submit", "button") and dict(attrs).get("value"):
+            self.parts.append(dict(attrs)["value"])
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style", "template", "svg", "code") and self.hidden:
+            self.hidden -= 1
+
+    def handle_data(self, data):
+        if not self.hidden:
+            self.parts.append(data)
+
+
+def english_in(html: str, allowed: frozenset[str] = frozenset()) -> list[str]:
+    parser = Visible()
+    parser.feed(html)
+    found = []
+    for part in parser.parts:
+        for name in DATA:
+            part = part.replace(name, "")
+        for word in WORD.findall(EMAIL.sub("", part)):
+            w = word.lower().strip("'’")
+            if w in ENGLISH and w not in ALLOWED and w not in allowed:
+                found.append(f"{word!r} in {' '.join(part.split())[:90]!r}")
+    return found
+
+
+@pytest.fixture
+def world(app):
+    """An owner with two watches (one with a claim the desk asked about), return addresses, a picture-less model."""
+    world = build_world(app)
+    with app.test_request_context():
+        owner = find_user(world.owner)
+        for i in range(2):
+            register_unit(owner, db.session.get(Unit, world.unit_ids_a[i]), purchased_on=date.today() - timedelta(days=60),
+                          retailer="Horlogerie Vautrin")
+        claim = services.file_claim(owner, db.session.get(Unit, world.unit_ids_a[0]), category="does_not_work",
+                                    description="Lünette — bracelet cassé.", started_on=None, return_country="FR")
+        agent = find_user(world.staff_a["claims_agent"])
+        services.move(claim, ClaimState.IN_REVIEW, actor=agent, role="agent")
+        services.move(claim, ClaimState.INFO_REQUESTED, actor=agent, role="agent", note="Photo ?")
+        acme = db.session.scalar(select(Manufacturer).where(Manufacturer.slug == "acme"))
+        returns.save_address(acme.id, "FR", "Acme Retours\n12 rue du Port\n69002 Lyon", actor="test")
+        db.session.commit()
+        world.claim_number = claim.number
+        world.ownership_id = db.session.scalar(select(Ownership.id).where(Ownership.unit_id == world.unit_ids_a[0]))
+    return world
+
+
+OWNER_PAGES = ["/", "/lookup", "/scan", "/my", "/my/register", "/my/units/{ownership_id}", "/my/claims",
+               "/my/claims/{claim_number}", "/my/units/{ownership_id}/claims/new", "/transfer", "/my/account"]
+CONSOLE_PAGES = ["/console/acme/", "/console/acme/models", "/console/acme/models/{model_id_a}", "/console/acme/units",
+                 "/console/acme/units/{unit_id}", "/console/acme/claims", "/console/acme/claims/{claim_number}",
+                 "/console/acme/returns", "/console/acme/team"]
+
+
+def paths(templates, world) -> list[str]:
+    values = {"ownership_id": world.ownership_id, "claim_number": world.claim_number,
+              "model_id_a": world.model_id_a, "unit_id": world.unit_ids_a[0]}
+    return [t.format(**values) for t in templates]
+
+
+@pytest.mark.parametrize("language", ["fr", "de"])
+def test_owner_pages_speak_only_the_readers_language(app, client, world, language):
+    login(client, world.owner)
+    client.get(f"/language/{language}")
+    leaks = {}
+    for path in paths(OWNER_PAGES, world):
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        found = english_in(response.get_data(as_text=True), frozenset({"horlogerie", "vautrin"}))
+        if found:
+            leaks[path] = found
+    assert not leaks, "\n".join(f"{p}: {', '.join(w[:8])}" for p, w in leaks.items())
+
+
+@pytest.mark.parametrize("language", ["fr", "de"])
+def test_console_pages_speak_only_the_readers_language(app, client, world, language):
+    login(client, world.staff_a["admin"])
+    client.get(f"/language/{language}")
+    leaks = {}
+    for path in paths(CONSOLE_PAGES, world):
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        found = english_in(response.get_data(as_text=True), frozenset({"horlogerie", "vautrin", "lünette"}))
+        if found:
+            leaks[path] = found
+    assert not leaks, "\n".join(f"{p}: {', '.join(w[:8])}" for p, w in leaks.items())
+
+
+def test_the_check_catches_english_and_lets_names_and_the_other_languages_through():
+    assert english_in("<p>Covered until 3 March</p>")
+    assert english_in('<button aria-label="Remove the address">x</button>')
+    assert not english_in("<p>Acme One · GTIN 04012345000016</p><script>var the = 1;</script>")
+    assert not english_in("<p>Garantie jusqu’au 3 mars · Was ist das? Ein Produkt, also gut.</p>")
