@@ -158,10 +158,12 @@ def _a_year_of_owners(watches, today: date) -> None:
         db.session.execute(update(ClaimEntry).where(ClaimEntry.claim_id == claim.id).values(at=filed))
 
 
-#: Shops selling Vautrin watches, with how many of their buyers register (in tenths): the online shop and
-#: the airport shop register poorly, which the Reach insight shows.
-SHOPS = (("Vautrin Boutique, Zurich", 8), ("Bijouterie du Lac, Geneva", 6), ("Montres-en-ligne.example", 1),
-         ("Duty Free, Zurich Airport", 0))
+#: Shops selling Vautrin watches, with how many of their buyers register (in tenths) and their country: the
+#: online shop (selling to France) and the airport shop register poorly, which the Reach insight shows.
+SHOPS = (("Vautrin Boutique, Zurich", 8, "CH"), ("Bijouterie du Lac, Geneva", 6, "CH"),
+         ("Montres-en-ligne.example", 1, "FR"), ("Duty Free, Zurich Airport", 0, "CH"))
+#: What a closed claim cost, per outcome, in CHF (the reserve forecast averages the recorded costs).
+CLAIM_COSTS = {"repaired": ("85.00", "140.00", "120.00"), "refunded": ("1450.00",)}
 
 
 def _a_story_for_insights(vautrin, watches, today: date) -> None:
@@ -183,8 +185,9 @@ def _a_story_for_insights(vautrin, watches, today: date) -> None:
             sold_on = unit.manufactured_on + timedelta(days=wait(k))
             if sold_on >= today:
                 continue
-            shop, registers = SHOPS[(k + index) % len(SHOPS)]
-            record_sale(vautrin, unit, retailer=shop, sold_on=sold_on, buyer_email=None, actor="demo till")
+            shop, registers, country = SHOPS[(k + index) % len(SHOPS)]
+            record_sale(vautrin, unit, retailer=shop, sold_on=sold_on, buyer_email=None, actor="demo till",
+                        country=country)
             if (k * 7 + index) % 10 < registers:
                 owner = owners[(n + k) % len(owners)]
                 ownership = register_unit(owner, unit, purchased_on=sold_on, retailer=shop)
@@ -209,9 +212,11 @@ def _a_story_for_insights(vautrin, watches, today: date) -> None:
                  ("approved", "in_repair", "repaired", "closed"), ("rejected",))[filed_claims % 4]
         filed_claims += 1
         if filed < today - timedelta(days=45):
+            costs = CLAIM_COSTS.get(steps[-2], ("",)) if len(steps) > 1 else ("",)
             for state in steps:
                 move(claim, state, actor=agent, role="agent",
-                     note="Damage from a fall, not covered." if state == "rejected" else "")
+                     note="Damage from a fall, not covered." if state == "rejected" else "",
+                     cost_amount=costs[filed_claims % len(costs)] if state == "closed" else "", cost_currency="CHF")
         at = datetime.combine(filed, time(9), tzinfo=UTC)
         claim.created_at = claim.updated_at = at
         db.session.execute(update(ClaimEntry).where(ClaimEntry.claim_id == claim.id).values(at=at))

@@ -14,18 +14,21 @@ pytestmark = pytest.mark.browser
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 ADMIN = "admin@vautrin.example"
-VIEWS = ("", "stock", "sales", "reach", "failures", "forecast", "failures?by=lot")
+VIEWS = ("", "stock", "sales", "reach", "failures", "forecast", "failures?by=lot", "reach?country=FR")
 
 
 @pytest.fixture(scope="module")
 def demo_site(_app):
     from portal.demo import load_demo
     from portal.extensions import db, limiter
+    from portal.insights.refresh import refresh
     from tests.support.db import _wipe
 
     limiter.reset()
     with _app.app_context():
         load_demo()
+        db.session.commit()
+        refresh()  # as the worker would: the views read the summary and say how fresh it is
         db.session.commit()
     try:
         with serve(_app) as url:
@@ -64,7 +67,7 @@ def signed_in(browser, demo_site):
 
 
 @pytest.mark.parametrize("kind", ["phone", "desktop"])
-@pytest.mark.parametrize("view", VIEWS, ids=[v.split("?")[0] or "index" for v in VIEWS])
+@pytest.mark.parametrize("view", VIEWS, ids=[v.replace("?", "-") or "index" for v in VIEWS])
 def test_insight_view(view: str, kind: str, signed_in):
     page = signed_in(kind).new_page()
     problems: list[str] = []
@@ -79,7 +82,9 @@ def test_insight_view(view: str, kind: str, signed_in):
             charts = page.locator("svg.ichart").count()
             assert charts >= 1 and page.locator("table").count() >= charts - 1, "a chart without its table"
             assert page.locator(".how").count() >= 1, "no line says how the figures are computed"
-        name = (view.split("?")[0] or "index") + ("-by-lot" if "by=lot" in view else "")
+            assert "Data as of" in page.locator(".data-as-of").inner_text()
+        name = (view.split("?")[0] or "index") + ("-by-lot" if "by=lot" in view else "") + (
+            "-country" if "country=" in view else "")
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SHOTS / f"insights-{name}-{kind}.png", full_page=True)
         assert_accessible(page)
