@@ -27,6 +27,7 @@ AREAS: tuple[str, ...] = (
     "portal.resolver",  # the Digital Link paths (/01/...), the description file, the product page
     "portal.ownership",
     "portal.warranty",
+    "portal.servicing",  # service history by authorised service centres (docs/resale.md, "Service partners")
     "portal.recalls",
     "portal.resale",  # ownership proofs for listings (docs/resale.md): reads ownership, warranty, recalls
     "portal.privacy",

@@ -21,6 +21,9 @@ class Role(StrEnum):
     CLAIMS_AGENT = "claims_agent"
     RECALL_MANAGER = "recall_manager"
     ANALYST = "analyst"
+    #: An authorised service centre: records services on the tenant's units and opens nothing else of the
+    #: console (accounts.tenancy.PARTNER_PAGES).
+    SERVICE_PARTNER = "service_partner"
 
     @property
     def label(self) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, abort, g
+from flask import Blueprint, abort, g, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.sql import Select
@@ -26,6 +26,17 @@ from portal.extensions import db, login_manager
 console = Blueprint("console", __name__, url_prefix="/console")
 #: Rows per page in console lists.
 PAGE = 50
+#: The console pages a service partner may open (endpoint names, added by the areas that own them through
+#: `open_to_partners`); every other console page answers them 403, and the overview sends them to the first.
+PARTNER_PAGES: list[str] = []
+
+
+def open_to_partners(view):
+    """Let service partners open this console page too (the role check of the page itself still applies)."""
+    endpoint = f"console.{view.__name__}"
+    if endpoint not in PARTNER_PAGES:
+        PARTNER_PAGES.append(endpoint)
+    return view
 
 
 @console.url_value_preprocessor
@@ -49,6 +60,10 @@ def _enter():
         return gate
     if g.get("tenant_slug"):
         enter_tenant(g.tenant_slug)
+        if g.membership.role is Role.SERVICE_PARTNER and request.endpoint not in PARTNER_PAGES:
+            if request.endpoint == "console.home" and PARTNER_PAGES:
+                return redirect(url_for(PARTNER_PAGES[0]))
+            abort(403)
     return None
 
 

@@ -51,6 +51,7 @@ TAGS = [
     {"name": "Recalls", "description": "Recall status (public), campaigns, and remedies done in workshops."},
     {"name": "EPCIS", "description": "Capture EPCIS 2.0 events from manufacturing and logistics systems."},
     {"name": "Imports", "description": "Import units from a CSV file in the background and follow the job."},
+    {"name": "Service history", "description": "Service partners record services, repairs and parts replaced."},
     {"name": "Digital Links", "description": "The links your products' GS1 Digital Links lead to (docs/resolver.md)."},
 ]
 
@@ -105,6 +106,7 @@ def init_app(app: Flask) -> ProvenanceApi:
         problems,
         recalls,
         returns,
+        servicing,
         tags,
         units,
     )

@@ -27,6 +27,7 @@ class Scope(StrEnum):
     LINKS_WRITE = "links:write"
     PASSPORTS_READ = "passports:read"
     PASSPORTS_WRITE = "passports:write"
+    SERVICE_WRITE = "service:write"
     RETURNS_WRITE = "returns:write"
 
     @property
@@ -48,6 +49,7 @@ SCOPE_WORDS = {
     Scope.LINKS_WRITE: "Publish, change and retire links at your Digital Links",
     Scope.PASSPORTS_READ: "Read your products' passports, every tier",
     Scope.PASSPORTS_WRITE: "Post dynamic passport data (state of health, cycles, negative events)",
+    Scope.SERVICE_WRITE: "Record services, repairs and parts replaced on your units (service partners)",
     Scope.RETURNS_WRITE: "Set and remove the return addresses printed on return forms (RMA)",
 }
 

@@ -31,6 +31,7 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
     Role.CLAIMS_AGENT: frozenset({Scope.UNITS_READ, Scope.CLAIMS_READ, Scope.CLAIMS_WRITE}),
     Role.RECALL_MANAGER: frozenset({Scope.UNITS_READ, Scope.RECALLS_READ, Scope.REMEDIES_WRITE}),
     Role.ANALYST: frozenset({Scope.UNITS_READ, Scope.CLAIMS_READ, Scope.RECALLS_READ, Scope.EVENTS_READ}),
+    Role.SERVICE_PARTNER: frozenset({Scope.SERVICE_WRITE}),
 }
 
 

@@ -201,3 +201,23 @@ def ownership(ownership_id: int) -> Ownership | None:
 
 def photo_entry(entry_id: int) -> ClaimEntry | None:
     return db.session.get(ClaimEntry, entry_id)
+
+
+# --- claims the manufacturer handled, for a unit's service history (servicing/) ----------------------------
+
+@dataclass(frozen=True)
+class HandledClaim:
+    """A repair, replacement or refund the manufacturer made under a claim: what and when, nobody's name."""
+
+    outcome: str  # "repaired", "replaced" or "refunded"
+    on: datetime
+
+
+def handled_claims_on_unit(unit_id: int) -> list[HandledClaim]:
+    """Every repair, replacement or refund made under a claim on the unit, whoever owned it then, oldest first."""
+    handled = (ClaimState.REPAIRED.value, ClaimState.REPLACED.value, ClaimState.REFUNDED.value)
+    rows = db.session.execute(
+        select(ClaimEntry.to_state, ClaimEntry.at).join(WarrantyClaim, WarrantyClaim.id == ClaimEntry.claim_id)
+        .where(WarrantyClaim.unit_id == unit_id, ClaimEntry.kind == "state", ClaimEntry.to_state.in_(handled))
+        .order_by(ClaimEntry.at, ClaimEntry.id))
+    return [HandledClaim(outcome=state, on=at) for state, at in rows]

@@ -29,7 +29,7 @@ from portal.resale.services import create_proof
 from tests.factories import GPSR_NOTICE, PASSWORD, build_world, login
 from tests.support.console import _png, acme_records
 
-ROLES = ("admin", "claims_agent", "recall_manager", "analyst")
+ROLES = ("admin", "claims_agent", "recall_manager", "analyst", "service_partner")
 #: Everyone a page can meet: nobody, two owners, acme's staff by role, another tenant's admin, the platform
 #: admin, and an acme admin who signed in with the password but has not set up the second factor yet.
 ACTORS = ("anonymous", "owner", "other_owner", *ROLES, "other_tenant", "platform", "no_factor")

@@ -42,7 +42,11 @@ def owner_only(result=200) -> dict:
     return signed_in(404, owner=result)
 
 
-def console(allowed=ROLES, result=200, **others) -> dict:
+#: Every staff role but the service partner, who opens only the service pages (accounts.tenancy.PARTNER_PAGES).
+STAFF = tuple(role for role in ROLES if role != "service_partner")
+
+
+def console(allowed=STAFF, result=200, **others) -> dict:
     """A page of tenant acme: its staff in `allowed` roles get `result`, its other staff 403, everyone else
     404 (another tenant's staff and the platform admin included), and a session without the second factor
     is sent to set it up."""
@@ -60,6 +64,7 @@ def platform(result=200) -> dict:
 ADMIN = ("admin",)
 DESK = ("admin", "claims_agent")
 RECALLS = ("admin", "recall_manager")
+PARTNERS = ("admin", "service_partner")
 API = everyone(401)  # bearer tokens only: a browser session is no credential there
 # A staff member's document that does not exist in the seeded world (claim not approved, no proof, no
 # photo, no mail file, run not finished): the role gate answers first, then the record 404s.
@@ -103,6 +108,7 @@ MATRIX: dict[str, dict] = {
     "GET /transfer": signed_in(), "POST /transfer": signed_in(CSRF),
     "GET /my/units/<int:ownership_id>": owner_only(),
     "GET /my/units/<int:ownership_id>/proof": owner_only(MISSING),
+    "GET /my/units/<int:ownership_id>/services/<int:service_id>/document": owner_only(),
     "GET /my/units/<int:ownership_id>/certificate.pdf": owner_only(),
     "GET /my/units/<int:ownership_id>/claims/new": owner_only(),
     "POST /my/units/<int:ownership_id>/claims/new": owner_only(CSRF),
@@ -130,7 +136,7 @@ MATRIX: dict[str, dict] = {
     "POST /admin/second-factor/reset": platform(CSRF),
     # The console: staff of acme, by role.
     "GET /console/": signed_in(200, **{role: REDIRECT for role in ROLES}, other_tenant=REDIRECT, no_factor=ENROL),
-    "GET /console/<tenant>/": console(),
+    "GET /console/<tenant>/": console(service_partner=REDIRECT),  # a partner is sent to the service pages
     "GET /console/<tenant>/models": console(), "POST /console/<tenant>/models": console(ADMIN, CSRF),
     "GET /console/<tenant>/models/<int:model_id>": console(),
     "POST /console/<tenant>/models/<int:model_id>/image": console(ADMIN, CSRF),
@@ -183,12 +189,16 @@ MATRIX: dict[str, dict] = {
     "GET /console/<tenant>/tokens": console(ADMIN), "POST /console/<tenant>/tokens": console(ADMIN, CSRF),
     "POST /console/<tenant>/tokens/revoke": console(ADMIN, CSRF),
     "GET /console/<tenant>/audit": console(ADMIN),
+    # Service history: every role reads it, a service partner only their own entries; partners and admins record.
+    "GET /console/<tenant>/services": console(ROLES), "POST /console/<tenant>/services": console(PARTNERS, CSRF),
+    "GET /console/<tenant>/services/<int:service_id>/document": console(ROLES),
     # The integration API.
     "POST /api/v1/epcis/capture": API, "GET /api/v1/imports": API, "POST /api/v1/imports": API,
     "GET /api/v1/imports/<int:job_id>": API, "GET /api/v1/imports/<int:job_id>/errors": API,
     "GET /healthz": everyone(), "GET /readyz": everyone(503), "GET /metrics": everyone(),
     "GET /language/<code>": everyone(REDIRECT),
     "GET /api/v1/units": API, "POST /api/v1/units": API,
+    "POST /api/v1/units/<gtin:gtin>/<serial:serial>/services": API,
     "GET /api/v1/units/<gtin:gtin>/<serial:serial>": API,
     "POST /api/v1/units/<gtin:gtin>/<serial:serial>/components": API,
     "GET /api/v1/coverage/<gtin:gtin>/<serial:serial>": API,

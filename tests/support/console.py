@@ -45,11 +45,24 @@ def acme_records(app, world) -> dict[str, int]:
                "number": claim.number, "entry_id": photo_id}
         from portal.resolver.services import LinkFields, add_link
 
+        ids["service_id"] = _service_entry(unit, world)
         ids["link_id"] = add_link(acme, LinkFields(gtin=world.gtin_a, scope="model", link_type="support", title="Help",
                                                    target="https://acme.example/help"), actor="test").id
         db.session.commit()
         ids["job_id"] = _finished_import_job(acme, world)
     return ids
+
+
+def _service_entry(unit, world) -> int:
+    """A service the seeded partner recorded on the owner's unit, with its report."""
+    from datetime import date
+
+    from portal.accounts.services import find_user
+    from portal.core.storage import store_proof
+    from portal.servicing.services import record_service
+
+    return record_service(unit, actor=find_user(world.staff_a["service_partner"]), performed_on=date(2026, 1, 5),
+                          kind="service", centre="Acme Service Geneva", document=store_proof(_png(), "report.png")).id
 
 
 def _finished_import_job(acme, world) -> int:
