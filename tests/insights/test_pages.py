@@ -58,7 +58,7 @@ def test_a_channel_that_looks_like_a_formula_is_neutralised_in_the_csv(agent):
 
 
 @pytest.mark.parametrize("query", ["model=abc", "made_from=2026-13-01", "sold_from=2026-05-01&sold_to=2026-04-01",
-                                   "lot=" + "x" * 200, "made_to=1800-01-01"])
+                                   "lot=" + "x" * 200, "made_to=1800-01-01", "country=FRA", "country=%3Cb%3E"])
 def test_a_bad_filter_is_a_400_with_its_reason(agent, query):
     response = agent.get(f"/console/acme/insights/stock?{query}")
     assert response.status_code == 400
@@ -102,3 +102,17 @@ def test_another_tenants_staff_get_404(client, shop_site, app):
 
 def test_unknown_view_is_404(agent):
     assert agent.get("/console/acme/insights/profits").status_code == 404
+
+
+def test_each_view_says_how_fresh_its_data_is(agent, app):
+    from portal.extensions import db
+    from portal.insights.refresh import refresh
+
+    assert "Data as of now" in agent.get("/console/acme/insights/stock").get_data(as_text=True)
+    with app.app_context():
+        done = refresh()
+        db.session.commit()
+    for name in VIEWS:
+        html = agent.get(f"/console/acme/insights/{name}?country=fr").get_data(as_text=True)
+        assert f"Data as of {done.at:%Y-%m-%d %H:%M} UTC" in html, name
+        assert 'value="FR"' in html  # the filter, normalised, in the form

@@ -152,3 +152,10 @@ def test_a_sale_country_must_be_an_iso_code(shop):
         with pytest.raises(Invalid):
             record_sale(acme, spare, retailer="Shop A", sold_on=date(2026, 7, 1), buyer_email=None, actor="t",
                         country=bad)
+
+
+def test_a_worker_round_builds_and_then_refreshes_the_summary(shop, app):
+    db.session.remove()
+    result = app.test_cli_runner().invoke(args=["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert summary_ready() and db.session.scalar(select(func.count()).select_from(UnitFacts)) == 12
