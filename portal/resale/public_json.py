@@ -32,6 +32,7 @@ def status_document(status: ProofStatus, url: str) -> dict:
             "carries": warranty.carries, "until": warranty.until.isoformat() if warranty.until else None,
             "scopes": list(warranty.scopes)},
         "serviceHistory": None if status.service is None else [
-            {"date": e.performed_on.isoformat(), "kind": e.kind, "centre": e.centre} for e in status.service],
+            {"date": e.performed_on.isoformat(), "kind": e.kind, "centre": e.centre, "partSerial": e.part_serial,
+             "source": e.source} for e in status.service],
         "transferOffered": status.transfer_offered,
     }

@@ -34,6 +34,7 @@ from portal.ownership.models import Ownership, TransferState
 from portal.recalls.models import ACTIVE_CAMPAIGN_STATES, OPEN_UNIT_STATES, RecallUnitState
 from portal.recalls.services import recalls_for_unit
 from portal.resale.models import OwnershipProof, RevokedBecause, SerialShown
+from portal.servicing.queries import ServiceEntry, history_for_unit
 from portal.warranty.coverage import CoverageFacts, coverage, terms_for
 from portal.warranty.models import ExtendedCoverage
 
@@ -117,9 +118,9 @@ class ProofStatus:
     recalls: tuple[RecallFact, ...]
     #: None unless `holds` (a failed proof shows no facts it did not prove).
     warranty: CarriedWarranty | None
-    #: The unit's service history, when the owner chose to include it and the servicing area provides it;
-    #: None otherwise (see `service_history`).
-    service: tuple | None
+    #: The unit's service history (servicing.queries.ServiceEntry, oldest first) when the owner chose to include
+    #: it and the proof holds; None otherwise.
+    service: tuple[ServiceEntry, ...] | None
     #: The seller has offered the transfer from this proof and the buyer has not confirmed receipt yet.
     transfer_offered: bool
 
@@ -227,10 +228,11 @@ def carried_warranty(unit: Unit, now: datetime | None = None) -> CarriedWarranty
     return CarriedWarranty(cover.covered, cover.until if cover.covered else None, cover.scopes if cover.covered else ())
 
 
-def service_history(unit_id: int) -> tuple | None:
-    """HOOK for the servicing area (docs/resale.md, "Service partners"): the unit's service entries to show
-    on a proof whose owner chose to include them. None until that area provides its read."""
-    return None
+def service_history(unit_id: int) -> tuple[ServiceEntry, ...]:
+    """The unit's service history as a proof shows it (servicing.queries.history_for_unit: date, what was done,
+    the centre, a replaced part's serial, and whether a partner or a warranty claim; no notes, no documents,
+    nobody who recorded it), oldest first."""
+    return tuple(history_for_unit(unit_id))
 
 
 def status_of(proof: OwnershipProof, now: datetime | None = None) -> ProofStatus:

@@ -42,8 +42,8 @@ def credential(status: ProofStatus, *, proof_url: str, status_url: str, issuer: 
     if product.manufactured_month:
         subject["product"]["manufactured"] = product.manufactured_month.strftime("%Y-%m")
     if status.service is not None:
-        subject["serviceHistory"] = [{"date": e.performed_on.isoformat(), "kind": e.kind, "centre": e.centre}
-                                     for e in status.service]
+        subject["serviceHistory"] = [{"date": e.performed_on.isoformat(), "kind": e.kind, "centre": e.centre,
+                                      "partSerial": e.part_serial, "source": e.source} for e in status.service]
     return {
         "@context": [CONTEXT],
         "id": proof_url,

@@ -126,3 +126,19 @@ def test_an_erased_account_ends_its_proofs(app, client):
         assert queries.proof_status(token).state is queries.ProofState.REVOKED  # not "changed hands"
     state, why = _verdict(client.get(f"/proof/{token}").text)
     assert state == "revoked" and why.startswith("The owner revoked this proof on")
+
+
+def test_service_history_only_when_the_owner_chose_it(app, client):
+    from tests.support.resale import add_service
+
+    sale = build_sale(app)
+    add_service(app, sale)
+    _, without = make_proof(app, sale)
+    _, with_history = make_proof(app, sale, include_service=True)
+    assert client.get(f"/proof/{without}/status").json["serviceHistory"] is None
+    assert "CROWN-77" not in client.get(f"/proof/{without}").text
+    history = client.get(f"/proof/{with_history}/status").json["serviceHistory"]
+    assert [(e["date"], e["kind"], e["partSerial"], e["source"]) for e in history] == [
+        ("2026-03-02", "part_replaced", "CROWN-77", "partner")]
+    page = client.get(f"/proof/{with_history}").text
+    assert "Part replaced" in page and "Atelier Genève" in page

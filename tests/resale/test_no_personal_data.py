@@ -13,7 +13,7 @@ from portal.accounts.services import find_user
 from portal.extensions import db
 from portal.ownership.models import Ownership
 from tests.factories import login
-from tests.support.resale import PERSONAL, SELLER_NAME, STOLEN_PLACE, build_sale, make_proof
+from tests.support.resale import PERSONAL, SELLER_NAME, STOLEN_PLACE, add_service, build_sale, make_proof
 
 #: Every member a proof's JSON status may have, and nothing else.
 STATUS_FIELDS = {
@@ -48,6 +48,7 @@ def _assert_nothing_personal(texts: list[str], ids: list[int]) -> None:
 @pytest.fixture
 def seeded(app):
     sale = build_sale(app)
+    add_service(app, sale)  # its notes name the seller: they must stay out of every proof
     proof_id, token = make_proof(app, sale, serial_shown="full", include_service=True)
     with app.app_context():
         ids = [find_user(sale.seller).id, sale.ownership_id, db.session.get(Ownership, sale.ownership_id).owner_id]
@@ -65,6 +66,7 @@ def test_status_json_holds_only_its_fields_and_nothing_personal(client, seeded):
     for entry in doc["recalls"]:
         assert set(entry) == {"number", "title", "open"}
     assert set(doc["warrantyOnTransfer"]) == {"carries", "until", "scopes"}
+    assert [set(e) for e in doc["serviceHistory"]] == [{"date", "kind", "centre", "partSerial", "source"}]
     _assert_nothing_personal(_strings(doc), ids)
 
 
@@ -78,8 +80,10 @@ def test_credential_holds_only_its_fields_and_nothing_personal(client, seeded):
     subject = vc["credentialSubject"]
     assert set(subject) - {"serviceHistory"} == SUBJECT_FIELDS  # the service history only when chosen and known
     assert set(subject["product"]) == PRODUCT_FIELDS
-    for entry in subject.get("serviceHistory", []):
-        assert set(entry) == {"date", "kind", "centre"}
+    assert [(e["kind"], e["centre"], e["partSerial"]) for e in subject["serviceHistory"]] == [
+        ("part_replaced", "Atelier Genève", "CROWN-77")]
+    for entry in subject["serviceHistory"]:
+        assert set(entry) == {"date", "kind", "centre", "partSerial", "source"}
     assert set(decoded[0]) == {"alg", "typ", "cty", "kid"}
     _assert_nothing_personal(_strings(decoded), ids)
 
@@ -87,6 +91,7 @@ def test_credential_holds_only_its_fields_and_nothing_personal(client, seeded):
 def test_proof_page_shows_nothing_personal_in_any_state(app, client, seeded):
     sale, proof_id, token, ids = seeded
     pages = [client.get(f"/proof/{token}").text]
+    assert "CROWN-77" in pages[0] and "Atelier Genève" in pages[0]  # the service history, as chosen
     seller = app.test_client()
     login(seller, sale.seller)
     seller.post(f"/my/proofs/{proof_id}/offer")

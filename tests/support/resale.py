@@ -69,3 +69,14 @@ def make_proof(app, sale: Sale, *, days: int = 30, serial_shown: str = "masked",
                                              include_service=include_service)
         db.session.commit()
         return proof.id, token
+
+
+def add_service(app, sale: Sale) -> None:
+    """A part replaced by acme's service partner, with notes that name the seller (the owner's eyes only)."""
+    from portal.servicing.services import record_service
+
+    with app.app_context():
+        record_service(db.session.get(Unit, sale.unit_id), actor=find_user(sale.world.staff_a["service_partner"]),
+                       performed_on=date(2026, 3, 2), kind="part_replaced", centre="Atelier Genève",
+                       notes=f"Handed in by {SELLER_NAME} ({SELLER_EMAIL}), 12 Rue Obscure.", part_serial="CROWN-77")
+        db.session.commit()
