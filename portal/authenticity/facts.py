@@ -17,8 +17,7 @@ from sqlalchemy import and_, bindparam, exists, select
 from portal.authenticity.models import AlertState, CloneAlert, KeyState, Label, LabelState, SigningKey
 from portal.catalog.models import Disposition, Lot, Manufacturer, ProductModel, Unit
 from portal.core.db import is_one_of
-from portal.core.prebuilt import Prebuilt
-from portal.extensions import db
+from portal.core.prebuilt import Prebuilt, session_connection
 from portal.ownership.models import Ownership
 from portal.recalls.status import open_recall_clause
 from portal.warranty.coverage import DEFAULT_TERMS, CoverageFacts, TermsFacts
@@ -153,7 +152,7 @@ def _extensions_statement():
 
 def coverage_facts(found: Found) -> CoverageFacts:
     """The unit's ownerships and extensions, read only when the lookup saw that it has any."""
-    conn, unit_id = db.session.connection(), {"unit_id": found.unit.id}
+    conn, unit_id = session_connection(), {"unit_id": found.unit.id}
     owners = list(conn.execute(_ownerships_statement(), unit_id)) if found.has_owners else []
     extensions = list(conn.execute(_extensions_statement(), unit_id)) if found.has_extensions else []
     return CoverageFacts(found.terms, owners, extensions)

@@ -61,6 +61,25 @@ class _Compiled:
                      for convert, value in zip(self.converters(description), raw, strict=True))
 
 
+_HELD = "prebuilt.connection"
+
+
+def session_connection():
+    """The session's Connection for its current transaction, looked up through the session once per
+    transaction: on the verdict path the session's own lookup (`db.session.connection()`, three calls deep)
+    cost more than the indexed statements it served. A commit or rollback ends the transaction, so the next
+    call asks the session again and gets the next transaction's connection (`_transaction` is the session's
+    current transaction: SQLAlchemy is pinned to the minor version tested, pyproject.toml)."""
+    session = db.session()
+    held = session.info.get(_HELD)
+    transaction = session._transaction
+    if held is not None and transaction is not None and held[0] is transaction and transaction.is_active:
+        return held[1]
+    connection = session.connection()
+    session.info[_HELD] = (session._transaction, connection)
+    return connection
+
+
 class Prebuilt:
     """`build()` makes the statement (with named bindparams) the first time a database needs it."""
 
@@ -70,7 +89,7 @@ class Prebuilt:
 
     def first(self, params: dict[str, Any]) -> tuple | None:
         """Run in the session's transaction; the first row, converted, or None."""
-        connection = db.session.connection()
+        connection = session_connection()
         dialect = connection.dialect
         compiled = self._compiled.get((dialect.name, dialect.driver))
         if compiled is None:

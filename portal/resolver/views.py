@@ -1,6 +1,8 @@
 """The resolver at every Digital Link path, its description file, and the public pages its links lead to."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import (
     Blueprint,
     Response,
@@ -52,6 +54,18 @@ def _public_limit() -> str:
 
 
 def root_of(environ: dict) -> str:
+    """scheme://host[/script root] of a request: the anchor of its links. Kept for the few hosts a portal
+    answers at (werkzeug builds it with an IRI conversion that costs as much as a verdict's lookup)."""
+    return _root(environ.get("wsgi.url_scheme", "http"), environ.get("HTTP_HOST"), environ.get("SERVER_NAME"),
+                 environ.get("SERVER_PORT"), environ.get("SCRIPT_NAME", ""))
+
+
+@lru_cache(maxsize=64)  # a flood of made-up Host headers only evicts: each answer is still built as before
+def _root(scheme: str, host: str | None, server_name: str | None, server_port: str | None, script: str) -> str:
+    environ = {"wsgi.url_scheme": scheme, "SCRIPT_NAME": script}
+    for key, value in (("HTTP_HOST", host), ("SERVER_NAME", server_name), ("SERVER_PORT", server_port)):
+        if value is not None:
+            environ[key] = value
     return get_current_url(environ, root_only=True).rstrip("/")
 
 
