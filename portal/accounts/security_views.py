@@ -2,6 +2,7 @@
 replacing the second factor, and the list of sessions with their sign-out buttons."""
 from __future__ import annotations
 
+import json
 import time
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
@@ -99,12 +100,29 @@ def second_factor():
             session.pop("new_second_factor", None)
             session.pop("second_factor_unlocked_at", None)
             db.session.commit()
-            # Shown on this answer only, never stored in clear: the codes cannot be read again.
-            return render_template("accounts/recovery_codes.html", codes=codes,
-                                   next=_safe_next(request.args.get("next")))
+            # Post-redirect-get: the codes wait, encrypted, in this browser's session for the one page that
+            # shows them; they are never stored in clear and cannot be read again after it.
+            session[FRESH_CODES] = encrypt_secret(json.dumps(codes).encode())
+            return redirect(url_for(".recovery_codes", next=request.args.get("next")))
     uri = factor.provisioning_uri(secret, current_user.email)
     return render_template("accounts/second_factor.html", enrolled=current, form=form, qr=factor.qr_svg(uri),
                            secret_text=factor.secret_text(secret)), 400 if form.errors else 200
+
+
+FRESH_CODES = "fresh_recovery_codes"
+
+
+@bp.get("/account/second-factor/recovery-codes")
+@login_required
+def recovery_codes():
+    """The new recovery codes, once: reloading or coming Back finds them gone and says where they went."""
+    stored = session.pop(FRESH_CODES, None)
+    if not stored:
+        flash(_("Your recovery codes were shown once, when the authenticator was set up. If you did not keep "
+                "them, set up the authenticator again to get new ones."), "info")
+        return redirect(url_for(".sessions_page"))
+    return render_template("accounts/recovery_codes.html", codes=json.loads(decrypt_secret(stored)),
+                           next=_safe_next(request.args.get("next")))
 
 
 @bp.post("/account/second-factor/unlock")

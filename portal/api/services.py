@@ -41,7 +41,7 @@ class FieldErrors(Invalid):
 
 def find_tenant_unit(tenant: Manufacturer, gtin: str, serial: str) -> Unit:
     """The tenant's unit with this GTIN and serial; another tenant's unit is as unknown as none at all."""
-    gtin14, serial = parse_gtin(gtin), parse_serial(serial)
+    gtin14, serial = parse_gtin(gtin), parse_serial(serial, case_insensitive=tenant.identifiers_case_insensitive)
     unit = db.session.scalar(
         select(Unit).join(ProductModel, ProductModel.id == Unit.model_id)
         .where(Unit.manufacturer_id == tenant.id, ProductModel.gtin == gtin14, Unit.serial == serial))

@@ -6,9 +6,11 @@ from flask import (
     current_app,
     jsonify,
     make_response,
+    redirect,
     render_template,
     request,
     send_from_directory,
+    url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -160,6 +162,8 @@ def report():
             (getattr(form, err.field or "", None) or form.message).errors.append(str(err))
             return render_template("authenticity/report.html", form=form), err.status
         db.session.commit()
+        return redirect(url_for(".report", sent=1))  # post-redirect-get: Back never sends the report again
+    if request.method == "GET" and request.args.get("sent") == "1":
         return render_template("authenticity/report_sent.html")
     return render_template("authenticity/report.html", form=form), 400 if form.errors else 200
 

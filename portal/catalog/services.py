@@ -95,10 +95,11 @@ def parse_gtin(text: str) -> str:
         raise Invalid(str(err), field="gtin") from None
 
 
-def parse_serial(text: str) -> str:
-    """A serial from a form, the API, the CLI or an import, trimmed (core.gs1.canonical_serial)."""
+def parse_serial(text: str, *, case_insensitive: bool = False) -> str:
+    """A serial from a form, the API, the CLI or an import, trimmed, upper case for a maker that declared
+    serials case-insensitive (core.gs1.canonical_serial)."""
     try:
-        return canonical_serial(text or "")
+        return canonical_serial(text or "", case_insensitive=case_insensitive)
     except GS1Error as err:
         raise Invalid(str(err), field="serial") from None
 
@@ -133,8 +134,13 @@ def set_model_image(model: ProductModel, image: StoredFile, *, actor) -> None:
 
 
 def find_unit(gtin: str, serial: str) -> Unit:
-    """The unit with this GTIN and serial, anywhere in the portal. Bad input says which part is wrong."""
-    gtin14, serial = parse_gtin(gtin), parse_serial(serial)
+    """The unit with this GTIN and serial, anywhere in the portal. Bad input says which part is wrong. The
+    serial is upper-cased first when the GTIN's maker declared serials case-insensitive."""
+    gtin14 = parse_gtin(gtin)
+    folds = db.session.scalar(select(Manufacturer.identifiers_case_insensitive)
+                              .join(ProductModel, ProductModel.manufacturer_id == Manufacturer.id)
+                              .where(ProductModel.gtin == gtin14))
+    serial = parse_serial(serial, case_insensitive=bool(folds))
     unit = db.session.scalar(
         select(Unit).join(ProductModel, ProductModel.id == Unit.model_id)
         .where(ProductModel.gtin == gtin14, Unit.serial == serial)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -134,10 +134,19 @@ def _send_proof(ownership: Ownership):
     return response
 
 
-@bp.post("/my/units/<int:ownership_id>/transfer")
+#: The code of a transfer started in this browser, kept in its session for the page that shows it.
+TRANSFER_CODE = "transfer_code"
+
+
+# One rule for both methods: an id past the 32-bit keys then answers 404 for GET too, not 405 (core.routing).
+@bp.route("/my/units/<int:ownership_id>/transfer", methods=["GET", "POST"])
 @login_required
 def start_transfer(ownership_id: int):
+    """POST starts a transfer and redirects here (post-redirect-get); GET shows the open code started in this
+    browser, so Back and reload show it again and never start another."""
     ownership = _my_ownership(ownership_id)
+    if request.method == "GET":
+        return _transfer_code_page(ownership)
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
@@ -147,8 +156,18 @@ def start_transfer(ownership_id: int):
         flash(str(err), "error")
         return redirect(url_for(".unit", ownership_id=ownership_id))
     db.session.commit()
-    link = url_for(".accept_transfer", code=code, _external=True)
-    return render_template("ownership/transfer_code.html", ownership=ownership, code=code, link=link, offer=offer)
+    session[TRANSFER_CODE] = {"o": ownership.id, "f": offer.id, "c": code}  # the database keeps only its hash
+    return redirect(url_for(".start_transfer", ownership_id=ownership.id))
+
+
+def _transfer_code_page(ownership: Ownership):
+    kept = session.get(TRANSFER_CODE)
+    offer = queries.open_offer_of(ownership)
+    if not isinstance(kept, dict) or kept.get("o") != ownership.id or offer is None or offer.id != kept.get("f"):
+        return redirect(url_for(".unit", ownership_id=ownership.id))
+    link = url_for(".accept_transfer", code=kept["c"], _external=True)
+    return render_template("ownership/transfer_code.html", ownership=ownership, code=kept["c"], link=link,
+                           offer=offer)
 
 
 @bp.post("/my/units/<int:ownership_id>/transfer/cancel")

@@ -198,6 +198,8 @@ def safety_registration():
                              refused=on_field(form, form.email))
         if not registered:
             return render_template("recalls/safety_registration.html", form=form), registered.refusal.status
+        return redirect(url_for(".safety_registration", done=1))  # post-redirect-get: Back sends nothing again
+    if request.method == "GET" and request.args.get("done") == "1":
         return render_template("recalls/safety_registration.html", form=None, done=True)
     return render_template("recalls/safety_registration.html", form=form), 400 if form.errors else 200
 
@@ -208,10 +210,12 @@ def safety_erase(token: str):
     try:
         find_contact(token)
     except DomainError:
+        if request.method == "GET" and request.args.get("erased") == "1":  # where the erasure below leads
+            return render_template("recalls/safety_erase.html", erased=True, form=None)
         return render_template("recalls/safety_erase.html", gone=True, form=None), 404
     form = EmptyForm()
     if form.validate_on_submit():
         erase_contact(token)
         db.session.commit()
-        return render_template("recalls/safety_erase.html", erased=True, form=None)
+        return redirect(url_for(".safety_erase", token=token, erased=1))  # post-redirect-get
     return render_template("recalls/safety_erase.html", form=form)

@@ -142,7 +142,7 @@ def test_a_counterfeit_report_with_a_photo_reaches_the_manufacturers_console(app
     sent = app.test_client().post("/report", data={
         "gtin": world.gtin_a, "serial": world.serials_a[0], "message": "Logo is blurry and the box is wrong",
         "where_seen": "Market stall, Lyon", "photo": (io.BytesIO(photo.getvalue()), "fake.jpg")},
-        content_type="multipart/form-data")
+        content_type="multipart/form-data", follow_redirects=True)
     assert sent.status_code == 200 and "Thank you" in sent.get_data(as_text=True)
     admin = app.test_client()
     login(admin, world.staff_a["admin"])

@@ -152,7 +152,7 @@ def test_the_proof_is_served_to_the_owner_and_the_manufacturer_only(app, client,
 def test_transfer_through_the_pages(app, client, world):
     login(client, world.owner)
     unit_page = register(client, world).headers["Location"]
-    code_page = client.post(unit_page + "/transfer").get_data(as_text=True)
+    code_page = client.post(unit_page + "/transfer", follow_redirects=True).get_data(as_text=True)
     code = code_page.split('id="transfer-code" aria-labelledby="code-label">')[1].split("<")[0].strip()
     buyer = app.test_client()
     login(buyer, world.other_owner)

@@ -100,6 +100,7 @@ MATRIX: dict[str, dict] = {
     "GET /account/second-factor": signed_in(),
     "POST /account/second-factor": signed_in(CSRF),
     "POST /account/second-factor/unlock": signed_in(CSRF),
+    "GET /account/second-factor/recovery-codes": signed_in(REDIRECT),  # shown once, after enrolment's redirect
     # Owners.
     "GET /my": signed_in(), "GET /my/register": signed_in(), "POST /my/register": signed_in(CSRF),
     "GET /my/dispute": signed_in(), "POST /my/dispute": signed_in(CSRF),
@@ -115,6 +116,7 @@ MATRIX: dict[str, dict] = {
     "POST /my/units/<int:ownership_id>/stolen": owner_only(CSRF),
     "POST /my/units/<int:ownership_id>/recovered": owner_only(CSRF),
     "POST /my/units/<int:ownership_id>/transfer": owner_only(CSRF),
+    "GET /my/units/<int:ownership_id>/transfer": owner_only(REDIRECT),  # no code started in this browser: the unit
     "POST /my/units/<int:ownership_id>/transfer/cancel": owner_only(CSRF),
     "GET /my/recalls/<int:recall_unit_id>": owner_only(), "POST /my/recalls/<int:recall_unit_id>": owner_only(CSRF),
     "GET /my/claims": signed_in(),

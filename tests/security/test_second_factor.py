@@ -36,7 +36,8 @@ def actions(app, action: str) -> list[AuditEntry]:
 def enrol_through_the_page(client, email: str) -> list[str]:
     page = client.get("/account/second-factor").get_data(as_text=True)
     secret = secret_from_text(re.search(r'id="totp-secret">([A-Z2-7 ]+)<', page).group(1))
-    done = client.post("/account/second-factor", data={"code": code_for(secret, step_at(utcnow()))})
+    done = client.post("/account/second-factor", data={"code": code_for(secret, step_at(utcnow()))},
+                       follow_redirects=True)  # post-redirect-get: the codes are shown by the GET it leads to
     assert done.status_code == 200, done.status_code
     return re.findall(r"<li>([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})</li>", done.get_data(as_text=True))
 
