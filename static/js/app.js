@@ -30,4 +30,12 @@
     note.hidden = false;
   }
   document.addEventListener("DOMContentLoaded", showOfflineCopy);
+  // On a phone the navigation and the console's tabs scroll sideways in one row: show the current one.
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll(".nav [aria-current], .console-nav [aria-current]").forEach(function (here) {
+      var row = here.parentElement;
+      var past = here.offsetLeft - row.offsetLeft + here.offsetWidth - row.clientWidth;
+      if (past > 0) row.scrollLeft = past + 24;  // just far enough to show it whole
+    });
+  });
 })();

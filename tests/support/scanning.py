@@ -98,10 +98,21 @@ def label_video(text: str, path: Path, frames: int = 10) -> Path:
     return path
 
 
+#: A browser that has not been asked for the camera yet: the Permissions API answers "prompt" for it.
+FIRST_VISIT = """(() => {
+  const query = navigator.permissions.query.bind(navigator.permissions);
+  navigator.permissions.query = (d) => d && d.name === "camera"
+    ? Promise.resolve({ name: "camera", state: "prompt", onchange: null }) : query(d);
+})();"""
+
+
 @contextmanager
-def camera_phone(browser, live_server: str, video: Path, kind: str = "phone") -> Iterator[Page]:
-    """A page (phone size unless `kind` says "desktop") in a separate Chromium whose (fake) camera plays `video`;
-    camera permission granted. If the block fails, the page is saved as a failure screenshot first."""
+def camera_phone(browser, live_server: str, video: Path, kind: str = "phone", *, granted: bool = False
+                 ) -> Iterator[Page]:
+    """A page (phone size unless `kind` says "desktop") in a separate Chromium whose (fake) camera plays `video`.
+    The camera is allowed when asked (the fake prompt says yes); `granted` also grants it beforehand, as a
+    browser does after an earlier yes, so the scanner starts by itself (static/js/scan.js). If the block fails,
+    the page is saved as a failure screenshot first."""
     camera = browser.browser_type.launch(
         executable_path=CHROMIUM, headless=True,
         args=CHROMIUM_ARGS + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
@@ -111,7 +122,10 @@ def camera_phone(browser, live_server: str, video: Path, kind: str = "phone") ->
                                      **VIEWPORTS[kind])
         context.set_default_timeout(TIMEOUT_MS)
         context.set_default_navigation_timeout(TIMEOUT_MS)
-        context.grant_permissions(["camera"], origin=live_server)
+        if granted:
+            context.grant_permissions(["camera"], origin=live_server)
+        else:  # the fake prompt's yes would read as "granted" already: a first visit asks instead
+            context.add_init_script(FIRST_VISIT)
         page = context.new_page()
         try:
             yield page
