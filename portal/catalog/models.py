@@ -1,6 +1,7 @@
 """Manufacturers (tenants), their product models, lots, serialized units and unit history."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -154,7 +155,14 @@ SYSTEM_NOTES = {
     "Recovered by its owner": _l("Recovered by its owner"),
     "Reported stolen by its owner": _l("Reported stolen by its owner"),
     "The owner deleted their account": _l("The owner deleted their account"),
+    "Imported from CSV": _l("Imported from CSV"),
+    "Recycled; passport ceased": _l("Recycled; passport ceased"),
 }
+#: Notes the portal writes with a name or number in them: (pattern, message with the same named parts).
+SYSTEM_NOTE_PATTERNS = (
+    (re.compile(r"Built into (?P<unit>.+)"), _l("Built into %(unit)s")),
+    (re.compile(r"Replaces (?P<serial>\S+) under claim (?P<claim>\S+)"), _l("Replaces %(serial)s under claim %(claim)s")),
+)
 
 
 def event_note(note: str) -> str:
@@ -163,6 +171,9 @@ def event_note(note: str) -> str:
         return str(SYSTEM_NOTES[note])
     if note.startswith("Sold by "):
         return _("Sold by %(retailer)s", retailer=note.removeprefix("Sold by "))
+    for pattern, message in SYSTEM_NOTE_PATTERNS:
+        if found := pattern.fullmatch(note):
+            return str(message) % found.groupdict()
     return note
 
 

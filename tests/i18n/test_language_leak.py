@@ -155,3 +155,21 @@ def test_the_check_catches_english_and_lets_names_and_the_other_languages_throug
     assert english_in('<button aria-label="Remove the address">x</button>')
     assert not english_in("<p>Acme One · GTIN 04012345000016</p><script>var the = 1;</script>")
     assert not english_in("<p>Garantie jusqu’au 3 mars · Was ist das? Ein Produkt, also gut.</p>")
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("fr", ["Importé depuis un fichier CSV", "Intégré à Velora City E8 E8-25-00042",
+            "Remplace ACME-0001 au titre de la réclamation W26-K7QX9M", "Lock cut overnight"]),
+    ("de", ["Aus CSV importiert", "Eingebaut in Velora City E8 E8-25-00042",
+            "Ersetzt ACME-0001 im Garantiefall W26-K7QX9M", "Lock cut overnight"]),
+])
+def test_unit_history_notes_the_portal_wrote_read_in_the_readers_language(app, language, expected):
+    """Stored in English as history ("Imported from CSV"), shown translated; an owner's own words stay as typed."""
+    from flask_babel import force_locale
+
+    from portal.catalog.models import event_note
+
+    stored = ["Imported from CSV", "Built into Velora City E8 E8-25-00042", "Replaces ACME-0001 under claim W26-K7QX9M",
+              "Lock cut overnight"]
+    with app.test_request_context(), force_locale(language):
+        assert [event_note(note) for note in stored] == expected
