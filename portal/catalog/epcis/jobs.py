@@ -97,9 +97,10 @@ def run_capture_job(job_id: int) -> bool:
             raise FileNotFoundError(job_id)
         done = start
         for events in chunked(read_events(file_key, source, skip=start), size):
-            if not rollback or done == start:
+            if not rollback or (done == start and not beats):
                 # A write first: pysqlite opens its transaction only at one, and a SAVEPOINT outside a
-                # transaction would be released as a commit of its own.
+                # transaction would be released as a commit of its own. (Not where _beat writes the row
+                # from its own connection: it would wait for this transaction's lock on it.)
                 _save(job_id, attempt)
             capture.feed(events)
             done = events[-1].index + 1
