@@ -50,9 +50,12 @@ def create_proof(owner: User, ownership: Ownership, *, days: int, serial_shown: 
         serial_shown = SerialShown(serial_shown)
     except ValueError:
         raise Invalid(_("Choose whether the serial is shown in full or masked."), field="serial_shown") from None
-    # The ownership row is locked (PostgreSQL; SQLite writers queue anyway), so two creations at once count
-    # each other and the limit holds.
+    # Two creations at once must count each other. PostgreSQL: the ownership's row is locked until the commit.
+    # SQLite: a write statement (this one changes nothing) takes the database's one write lock before the
+    # count, and a waiting writer starts again from a fresh snapshot.
     db.session.execute(select(Ownership.id).where(Ownership.id == ownership.id).with_for_update())
+    db.session.execute(update(OwnershipProof).where(OwnershipProof.unit_id == unit.id, OwnershipProof.id < 0)
+                       .values(revoked_at=None).execution_options(synchronize_session=False))
     limit = current_app.config.get("RESALE_MAX_LIVE_PROOFS", MAX_LIVE_PROOFS)
     if live_count(unit.id) >= limit:
         raise Conflict(_("This unit already has %(count)d live proofs. Revoke one before making another.",

@@ -172,3 +172,18 @@ def test_the_seller_revoking_while_the_buyer_confirms_one_wins(app):
                 assert moved and offer.state is TransferState.ACCEPTED and outcome["seller"] != "won", outcome
             else:
                 assert not moved and offer.state is TransferState.CANCELLED and outcome["seller"] == "won"
+
+
+def test_creations_at_once_keep_the_per_unit_limit(app):
+    sale = build_sale(app)
+    make_proof(app, sale)
+    make_proof(app, sale)  # two live: room for one more
+
+    def create():
+        ownership = db.session.get(Ownership, sale.ownership_id)
+        services.create_proof(find_user(sale.seller), ownership, days=2)
+
+    outcome = _race(app, "", {f"creation {i}": create for i in range(3)})
+    assert sorted(outcome.values()).count("won") == 1, outcome
+    with app.app_context():
+        assert queries.live_count(sale.unit_id) == 3
