@@ -93,3 +93,18 @@ def test_the_suggestion_statement_uses_the_model_serial_index(app, world):
             f"EXPLAIN QUERY PLAN SELECT serial FROM units WHERE model_id = {world.model_id_a} "
             f"AND serial IN ({params})")))
     assert "USING" in plan and "INDEX" in plan and "SCAN units" not in plan, plan
+
+
+@pytest.mark.parametrize(("lang", "none_found", "did_you_mean", "on_record"), [
+    ("fr", "Aucun produit trouvé", "Vouliez-vous dire", "Ce numéro de série est enregistré"),
+    ("de", "Kein Produkt gefunden", "Meinten Sie", "Diese Seriennummer ist erfasst"),
+])
+def test_the_answers_speak_french_and_german(app, world, lang, none_found, did_you_mean, on_record):
+    from portal.core.i18n import LANGUAGE_COOKIE
+
+    client = app.test_client()
+    client.set_cookie(LANGUAGE_COOKIE, lang)
+    page = _page(client, world.gtin_a, "ACME-001")[1]
+    assert none_found in page and did_you_mean in page and "We found no" not in page
+    page = _page(client, world.gtin_a, "ACME-0001")[1]
+    assert on_record in page and "Typed numbers" not in page
