@@ -101,6 +101,19 @@ def prepare(app, *, upgrade: bool) -> dict:
             done = refresh(full=full)
             db.session.commit()
             out[f"refresh_{kind}_s"] = timed(f"summary: {kind} refresh, {done.units:,} units written", started)
+        # A worker's round after 1,000 till sales of the first tenant's unsold units (each run adds them).
+        db.session.execute(db.text(
+            "INSERT INTO unit_events (unit_id, biz_step, disposition, occurred_at, recorded_at, place, country, "
+            "actor_label, note) SELECT u.id, 'retail_selling', 'retail_sold', now(), now(), 'Shop 9', 'IT', "
+            "'bench till', 'Sold by Shop 9' FROM units u JOIN manufacturers m ON m.id = u.manufacturer_id "
+            "WHERE m.slug = 'bench0' AND NOT EXISTS (SELECT 1 FROM unit_events e WHERE e.unit_id = u.id "
+            "AND e.biz_step = 'retail_selling') ORDER BY u.id LIMIT 1000"))
+        db.session.commit()
+        started = time.perf_counter()
+        done = refresh()
+        db.session.commit()
+        out["refresh_after_1000_sales_s"] = timed(f"summary: incremental refresh after 1,000 sales, {done.units:,} "
+                                                  "units written", started)
     return out
 
 

@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import case, distinct, func, literal, select
+from sqlalchemy import case, func, literal, select
 
 from portal.catalog.models import ProductModel, Unit
 from portal.extensions import db
@@ -98,11 +98,15 @@ class Life:
 
 
 def life(manufacturer_id: int, filters: Filters, cutoff: int) -> Life:
-    """One statement: the units, each with its failure claims (a unit without a claim once, with a null
-    month), grouped by model, lot, month of sale, month of first claim, months of cover and month filed;
-    `units` counts each unit in its first-claim (or claimless) group only, `n` counts claims."""
+    """One statement: the units, each with the months it had failure claims in (a unit without a claim once,
+    with a null month), grouped by model, lot, month of sale, month of first claim, months of cover and
+    month filed; `units` counts each unit in its first-claim (or claimless) group only, `n` sums claims."""
     f = facts(manufacturer_id, filters, before=month_start(cutoff))
-    c = failure_claims(manufacturer_id, cutoff)
+    claimed = failure_claims(manufacturer_id, cutoff)
+    # One row per unit and month it had claims in: joined to the units, a group then holds each unit once,
+    # so count(*) counts units and the groups hash (a count of distinct units would sort 200,000 rows).
+    c = (select(claimed.c.unit_id, claimed.c.claim_m, func.count().label("n"))
+         .group_by(claimed.c.unit_id, claimed.c.claim_m).subquery("claim_months"))
     first = select(c.c.unit_id, func.min(c.c.claim_m).label("first_m")).group_by(c.c.unit_id).subquery("first")
     t = WarrantyTerms
     clock = func.coalesce(t.clock_start, literal("purchase"))
@@ -118,7 +122,7 @@ def life(manufacturer_id: int, filters: Filters, cutoff: int) -> Life:
     units: dict[tuple, int] = defaultdict(int)
     claims: dict[tuple[int, int, int], int] = defaultdict(int)
     for model, lot, s, first_m, begins, ends, claim_m, n, distinct_units in db.session.execute(
-        select(*key, func.count(), func.count(distinct(f.c.unit_id)))
+        select(*key, func.sum(c.c.n), func.count())
         .join(ProductModel, ProductModel.id == f.c.model_id)
         .outerjoin(t, t.model_id == f.c.model_id)
         .outerjoin(first, first.c.unit_id == f.c.unit_id)
@@ -129,7 +133,7 @@ def life(manufacturer_id: int, filters: Filters, cutoff: int) -> Life:
         if claim_m is None or claim_m == first_m:
             units[(model, lot, s, first_m, begins, ends)] += distinct_units
         if claim_m is not None:
-            claims[(model, s, claim_m)] += n
+            claims[(model, s, claim_m)] += int(n)  # a sum: numeric on PostgreSQL
     return Life(cutoff, dict(units), dict(claims))
 
 
