@@ -314,18 +314,86 @@ def profile(folder: Path, label: str, uris: list[str], n: int) -> None:
     for uri in uris[:50]:  # warm up caches and the connection pool
         client.get(uri, headers=headers)
     statements.clear()
-    started = time.perf_counter()
-    for i in range(n):
-        client.get(uris[i % len(uris)], headers=headers)
-    plain = (time.perf_counter() - started) / n
+    trips = RoundTrips()
+    with trips:
+        started, cpu = time.perf_counter(), time.thread_time()
+        for i in range(n):
+            client.get(uris[i % len(uris)], headers=headers)
+        plain, cpu = (time.perf_counter() - started) / n, (time.thread_time() - cpu) / n
+    print(f"\n{label}, in process: {plain * 1e3:.2f} ms per request, of which {cpu * 1e3:.2f} ms this thread's CPU "
+          f"and {trips.waited / n * 1e3:.2f} ms waiting on the server in "
+          f"{(trips.count + trips.kinds.get('BEGIN', 0)) / n:.1f} round trips "
+          f"({', '.join(f'{v / n:.1f} {k}' for k, v in sorted(trips.kinds.items()))}); one SELECT 1 round trip "
+          f"{round_trip(app) * 1e3:.3f} ms; load {os.getloadavg()[0]:.1f}")
     kinds = {k: statements.count(k) / n for k in sorted(set(statements))}
     profiler = cProfile.Profile()
     profiler.runcall(lambda: [client.get(uris[i % len(uris)], headers=headers) for i in range(n)])
-    print(f"\n{label}, in process (test client): {plain * 1e6:,.0f} µs per request; SQL per request: "
+    print(f"{label}, in process (test client): {plain * 1e6:,.0f} µs per request; SQL per request: "
           + ", ".join(f"{v:.1f} {k}" for k, v in kinds.items()) + "; under cProfile:")
     stats = pstats.Stats(profiler)
     stats.sort_stats("cumulative").print_stats(r"portal/", 25)
     stats.sort_stats("tottime").print_stats(15)
+
+
+class RoundTrips:
+    """Counts psycopg's round trips by their first word (statements, BEGIN, COMMIT...) and the time spent waiting
+    on the server, while active (psycopg's own methods wrapped; nothing else changes)."""
+
+    def __enter__(self):
+        import psycopg
+        from psycopg import _connection_base, _cursor_base
+
+        self.kinds, self.waited, self.count = {}, 0.0, 0
+        self._saved = [(_connection_base.BaseConnection, "_exec_command"), (_cursor_base.BaseCursor, "_start_query"),
+                       (psycopg.Connection, "wait")]
+        self._originals = [getattr(owner, name) for owner, name in self._saved]
+        exec_command, start_query, wait = self._originals
+
+        def counted(kind: str) -> None:
+            self.kinds[kind] = self.kinds.get(kind, 0) + 1
+
+        def command(conn, sql, *args, **kwargs):
+            counted((sql.decode() if isinstance(sql, bytes) else str(sql)).split()[0].upper())
+            return exec_command(conn, sql, *args, **kwargs)
+
+        def query(cursor, sql=None, *args, **kwargs):
+            text = sql.decode() if isinstance(sql, bytes) else sql if isinstance(sql, str) else "?"
+            counted(text.split()[0].upper() if text.strip() else "?")
+            return start_query(cursor, sql, *args, **kwargs)
+
+        def waiting(conn, gen, *args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return wait(conn, gen, *args, **kwargs)
+            finally:
+                self.waited += time.perf_counter() - started
+                self.count += 1
+                counted(f"wait:{getattr(gen, '__name__', '?')}")
+
+        for (owner, name), replacement in zip(self._saved, (command, query, waiting), strict=True):
+            setattr(owner, name, replacement)
+        return self
+
+    def __exit__(self, *exc):
+        for (owner, name), original in zip(self._saved, self._originals, strict=True):
+            setattr(owner, name, original)
+
+
+def round_trip(app) -> float:
+    """Seconds of one `SELECT 1` on a connection of the app's pool (the floor of any round trip)."""
+    from portal.extensions import db
+
+    with app.app_context():
+        conn = db.engine.raw_connection()
+        try:
+            cursor = conn.cursor()
+            started = time.perf_counter()
+            for _ in range(500):
+                cursor.execute("SELECT 1")
+                cursor.fetchone()
+            return (time.perf_counter() - started) / 500
+        finally:
+            conn.close()
 
 
 def line(label: str, r: dict, bare: dict | None) -> str:
