@@ -65,26 +65,33 @@ def scan(key: str, *, limit: int | None) -> Scanned:
     try:
         with open_stored(key).open("rb") as source:
             for prefix, token, value in ijson.parse(source, use_float=True):
-                if token in ("start_map", "start_array"):
+                # Most tokens lie inside events: for them only the depth matters.
+                if token == "start_map" or token == "start_array":
                     depth += 1
                     if depth > MAX_DEPTH:
                         raise NotEpcis(f"The document nests deeper than {MAX_DEPTH} levels; no EPCIS document "
                                        "does.", field="epcisBody")
-                    if token == "start_map" and prefix in items:
+                    if depth > 6:  # deeper than a query document's events
+                        continue
+                    if prefix in items and token == "start_map":
                         counts[items[prefix]] += 1
                         if limit is not None and counts[items[prefix]] > limit:
                             raise TooManyEvents(f"A document may hold at most {limit:,} events; split it.",
                                                 field="epcisBody.eventList")
-                    elif token == "start_array" and prefix in counts:
+                    elif prefix in counts:
                         lists.add(prefix)
-                elif token in ("end_map", "end_array"):
+                    elif prefix.startswith("@context."):
+                        context = True
+                elif token == "end_map" or token == "end_array":
                     depth -= 1
+                elif depth > 2:
+                    continue
                 elif prefix == "type" and token == "string":  # top-level keys only: nested ones have dots
                     kind = _short_type(value)
                 elif prefix == "isA" and token == "string":
                     draft_kind = _short_type(value)
-                if prefix == "@context" and (token == "map_key" or token == "string" and value.strip()) \
-                        or prefix.startswith("@context.") and token not in ("end_map", "end_array"):
+                elif prefix == "@context" and (token == "map_key" or token == "string" and value.strip()) \
+                        or prefix.startswith("@context."):
                     context = True
     except ijson.JSONError as err:
         raise NotEpcis(f"The request body is not valid JSON ({str(err)[:120]}).", field="body") from None
