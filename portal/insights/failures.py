@@ -110,7 +110,8 @@ def life(manufacturer_id: int, filters: Filters, cutoff: int) -> Life:
     first = select(c.c.unit_id, func.min(c.c.claim_m).label("first_m")).group_by(c.c.unit_id).subquery("first")
     t = WarrantyTerms
     clock = func.coalesce(t.clock_start, literal("purchase"))
-    start = case((clock == "manufacture", f.c.made_m + func.coalesce(t.grace_days, 90) / 30),
+    # Whole months of grace (integer division: a fractional month would make every key numeric, and slow)
+    start = case((clock == "manufacture", f.c.made_m + func.coalesce(t.grace_days, 90) // 30),
                  (clock == "registration", f.c.registered_m), else_=f.c.sold_m)
     ext = (select(ExtendedCoverage.unit_id,
                   func.max(month_number(ExtendedCoverage.starts_on) + ExtendedCoverage.months).label("until"))

@@ -82,7 +82,12 @@ def refresh(*, full: bool = False) -> Refreshed:
     full = full or seen is None
     high = {"unit_id": _highest(Unit.id), "event_id": _highest(UnitEvent.id), "ownership_id": _highest(Ownership.id)}
     if full:
-        db.session.execute(delete(UnitFacts))
+        if db.session.get_bind().dialect.name == "postgresql":
+            # TRUNCATE, not DELETE: ten million dead rows would double what the views read until a vacuum
+            # (it locks the table until the commit: the views wait for a full refresh, which is rare).
+            db.session.execute(text("TRUNCATE insight_unit_facts"))
+        else:
+            db.session.execute(delete(UnitFacts))
         db.session.execute(insert(UnitFacts).from_select(COLUMNS, stored([literal(True)])))
         written = db.session.scalar(select(func.count()).select_from(UnitFacts))
         if db.session.get_bind().dialect.name == "postgresql":
