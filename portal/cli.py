@@ -35,6 +35,8 @@ from portal.insights.refresh import due as insights_due
 from portal.insights.refresh import refresh as refresh_insights
 from portal.notifications.services import deliver_due
 from portal.ops.heartbeat import beat
+from portal.resale.marketplace import sweep as sweep_webhooks
+from portal.resale.marketplace import sweep_due as webhooks_sweep_due
 
 
 def _tenant(slug: str):
@@ -202,6 +204,8 @@ def init_app(app: Flask) -> None:
                     db.session.commit()
                 if insights_due():  # the insights' summary: what changed since the last round
                     refresh_insights()
+                    db.session.commit()
+                if webhooks_sweep_due() and sweep_webhooks():  # proofs expired or recalled: their webhooks
                     db.session.commit()
                 sent = deliver_due()
             except Exception as exc:  # noqa: BLE001 - a passing database hiccup must not stop delivery

@@ -20,6 +20,7 @@ from portal.notifications.models import Notification  # noqa: F401
 from portal.ops.heartbeat import WorkerHeartbeat  # noqa: F401
 from portal.ownership.models import Ownership, OwnershipDispute, TransferOffer  # noqa: F401
 from portal.recalls.models import RecallCampaign, RecallNotice, RecallUnit, SafetyContact  # noqa: F401
+from portal.resale.marketplace_models import MarketplaceClient, WebhookSubscription  # noqa: F401
 from portal.resale.models import OwnershipProof, PlatformKey  # noqa: F401
 from portal.servicing.models import ServiceEntry  # noqa: F401
 from portal.warranty.models import ClaimEntry, ExtendedCoverage, ReturnAddress, WarrantyClaim, WarrantyTerms  # noqa: F401

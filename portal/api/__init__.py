@@ -51,6 +51,7 @@ TAGS = [
     {"name": "Recalls", "description": "Recall status (public), campaigns, and remedies done in workshops."},
     {"name": "EPCIS", "description": "Capture EPCIS 2.0 events from manufacturing and logistics systems."},
     {"name": "Imports", "description": "Import units from a CSV file in the background and follow the job."},
+    {"name": "Marketplace", "description": "Marketplaces and dealers verify ownership proofs and subscribe to their status (docs/resale.md)."},
     {"name": "Service history", "description": "Service partners record services, repairs and parts replaced."},
     {"name": "Digital Links", "description": "The links your products' GS1 Digital Links lead to (docs/resolver.md)."},
 ]
@@ -103,6 +104,7 @@ def init_app(app: Flask) -> ProvenanceApi:
         epcis,
         idempotency,
         imports,
+        marketplace,
         problems,
         recalls,
         returns,
@@ -123,6 +125,9 @@ def init_app(app: Flask) -> ProvenanceApi:
     api.spec.components.security_scheme("bearerAuth", {
         "type": "http", "scheme": "bearer",
         "description": "A token issued in the console (pvn_...). Each operation names the scope it needs."})
+    api.spec.components.security_scheme("marketplaceAuth", {
+        "type": "http", "scheme": "bearer",
+        "description": "A marketplace token (pvm_...) a platform admin issued: not a manufacturer's token."})
     api.spec.components.parameter("IdempotencyKey", "header", {k: v for k, v in idempotency.PARAMETER.items()
                                                                 if k not in ("in", "name")})
     if not getattr(bp, "_portal_limited", False):  # the limiter and the blueprint outlive one app (tests)

@@ -14,6 +14,10 @@ def init_app(app: Flask) -> None:
     from portal.resale import erasure, keys, queries, services, views
 
     app.register_blueprint(views.bp)
+    # Marketplace clients, their webhooks through the outbox and their commands (resale/marketplace*.py).
+    from portal.resale import marketplace_wiring
+
+    marketplace_wiring.init_app(app)
     unit_reported_stolen.connect(services.unit_reported_stolen, weak=False)
     ownership_started.connect(services.ownership_started, weak=False)
     account_erasing.connect(erasure.erase, weak=False)

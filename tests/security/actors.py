@@ -93,6 +93,8 @@ def seed(app) -> Walk:
         values["session_id"] = db.session.scalar(select(UserSession.id).where(UserSession.user_id == owner_id))
     values.update(token="not-a-real-token", rest=f"{world.gtin_a}/21/{world.serials_a[0]}", gtin=world.gtin_a,
                   serial=world.serials_a[0], filename="css/portal.css")
+    # The marketplace API refuses every visitor here before it reads a webhook (no marketplace token).
+    values.update(subscription_id=1)
     return Walk(clients, values)
 
 

@@ -201,6 +201,10 @@ MATRIX: dict[str, dict] = {
     "GET /language/<code>": everyone(REDIRECT),
     "GET /api/v1/units": API, "POST /api/v1/units": API,
     "POST /api/v1/units/<gtin:gtin>/<serial:serial>/services": API,
+    # The marketplace API: platform tokens of marketplaces (pvm_...), never a session (docs/resale.md).
+    "GET /api/v1/marketplace/proofs/<token>": API, "GET /api/v1/marketplace/proofs/<token>/sale-check": API,
+    "POST /api/v1/marketplace/credentials/verify": API, "POST /api/v1/marketplace/subscriptions": API,
+    "POST /api/v1/marketplace/subscriptions/<int:subscription_id>/cancel": API,
     "GET /api/v1/units/<gtin:gtin>/<serial:serial>": API,
     "POST /api/v1/units/<gtin:gtin>/<serial:serial>/components": API,
     "GET /api/v1/coverage/<gtin:gtin>/<serial:serial>": API,
