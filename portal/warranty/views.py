@@ -14,11 +14,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
+from wtforms.validators import ValidationError
 
 from portal.accounts.forms import EmptyForm
+from portal.core import staging
 from portal.core.db import utcnow
 from portal.core.errors import DomainError
-from portal.core.storage import IMAGE_TYPES, open_stored, thumbnail_of
+from portal.core.staging import StagedUpload
+from portal.core.storage import IMAGE_TYPES, open_stored, store_image, thumbnail_of
 from portal.extensions import db, limiter
 from portal.ownership.models import Ownership
 from portal.warranty import queries, services
@@ -27,11 +30,13 @@ from portal.warranty.coverage import Coverage, coverage
 from portal.warranty.forms import (
     CATEGORY_LABELS,
     GOODWILL_LABEL,
+    MAX_PHOTOS,
     REMEDY_LABELS,
     AddPhotosForm,
     AnswerForm,
     ClaimForm,
     MessageForm,
+    read_photos,
 )
 from portal.warranty.models import ClaimEntry, ClaimState, WarrantyClaim
 from portal.warranty.rma import render_rma
@@ -126,25 +131,35 @@ def new_claim(ownership_id: int):
     cover = coverage(unit, utcnow())
     form = ClaimForm()
 
+    staged: list[tuple[str, StagedUpload]] = []
+
     def page(status: int, error: str | None = None):
         return render_template("warranty/new_claim.html", form=form, ownership=ownership, unit=unit, cover=cover,
-                               goodwill_label=GOODWILL_LABEL, error=error), status
+                               goodwill_label=GOODWILL_LABEL, error=error, staged=staged), status
 
+    if request.method == "POST":
+        staged, refused = _staged_photos(form)
+        if refused is not None or request.form.get("remove_photo"):
+            return page(refused or 200)
     if not form.validate_on_submit():
         return page(400 if form.errors else 200)
+    photos = [(open_stored(row.key).read_bytes(), row.name) for _token, row in staged]
     try:
         claim = services.file_claim(current_user, unit, category=form.category.data,
                                     description=form.description.data, started_on=form.started_on.data,
-                                    preferred_remedy=form.preferred_remedy.data, photos=form.photos.photos,
+                                    preferred_remedy=form.preferred_remedy.data, photos=photos,
                                     goodwill=bool(form.goodwill.data), return_country=form.return_country.data)
     except DomainError as err:
-        db.session.rollback()
+        db.session.rollback()  # the staged photos were committed on receipt: they stay for the next try
+        staged = _still_staged([token for token, _row in staged])
         target = getattr(form, err.field, None) if err.field else None
         if target is None and not cover.covered and not form.goodwill.data and not unit.is_stolen:
             target = form.goodwill  # the refusal says why and points at the box that lets them ask anyway
         if target is not None:
             target.errors.append(str(err))
         return page(err.status, None if target is not None else str(err))
+    for _token, row in staged:
+        staging.discard(row)  # the claim stored its own copies
     db.session.commit()
     if claim.goodwill:
         flash(_("Your goodwill request %(number)s is filed. We e-mail you at every step.", number=claim.number),
@@ -152,6 +167,40 @@ def new_claim(ownership_id: int):
     else:
         flash(_("Your claim %(number)s is filed. We e-mail you at every step.", number=claim.number), "success")
     return redirect(url_for(".claim", number=claim.number))
+
+
+def _still_staged(tokens: list[str]) -> list[tuple[str, StagedUpload]]:
+    rows = [(token, staging.staged(current_user.id, token, purpose="claim-photo")) for token in tokens]
+    return [(token, row) for token, row in rows if row is not None]
+
+
+def _staged_photos(form: ClaimForm) -> tuple[list[tuple[str, StagedUpload]], int | None]:
+    """The claim's photos for this submit (core/staging.py): those staged by earlier tries, less one the
+    person removed, plus new ones, checked and staged now and committed, so a refusal below keeps them.
+    The form's own photo check then sees no files (they are staged). Returns them and a status when a new
+    photo was refused (its error is on the field)."""
+    kept = _still_staged(request.form.getlist("photo_token")[:MAX_PHOTOS])
+    removed = request.form.get("remove_photo")
+    for token, row in [pair for pair in kept if pair[0] == removed]:
+        staging.discard(row)
+        kept.remove((token, row))
+    try:  # the form's own checks and words, at receipt
+        fresh = read_photos(form.photos, room=MAX_PHOTOS - len(kept))
+    except ValidationError as err:
+        form.photos.errors = [str(err)]
+        db.session.commit()  # a removal above stands
+        return kept, 400
+    form.photos.data = []
+    for data, name in fresh:
+        try:
+            row, token = staging.stage(current_user.id, data, name, purpose="claim-photo", store=store_image)
+        except DomainError as err:
+            db.session.rollback()
+            form.photos.errors = [f"{name}: {err}"]
+            return _still_staged([token for token, _row in kept]), 400
+        kept.append((token, row))
+    db.session.commit()
+    return kept, None
 
 
 # --- following a claim ---------------------------------------------------------------------------------------

@@ -122,3 +122,31 @@ def test_an_unconfirmed_account_is_told_before_it_starts(app, world):
     assert 'name="serial"' not in html and 'type="file"' not in html
     refused = post(client, world, world.serials_a[0], proof=(io.BytesIO(PDF), "receipt.pdf"))
     assert refused.status_code == 403 and staged_rows(app) == []
+
+
+def test_a_refused_claim_keeps_its_photos_for_the_next_try(app, world):
+    from portal.warranty.models import ClaimEntry
+    from tests.warranty.test_owner import DESCRIPTION, give, jpeg
+
+    ownership_id = give(app, world.owner, world.unit_ids_a[0])
+    client = app.test_client()
+    login(client, world.owner)
+    url = f"/my/units/{ownership_id}/claims/new"
+    data = {"category": "", "description": DESCRIPTION, "started_on": "", "preferred_remedy": "repair"}
+    refused = client.post(url, data={**data, "photos": [(io.BytesIO(jpeg((200, 0, 0), (60, 40))), "crack.jpg"),
+                                                         (io.BytesIO(jpeg((0, 0, 200), (60, 40))), "dial.jpg")]},
+                          content_type="multipart/form-data")  # no category chosen: refused
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "crack.jpg" in page and "dial.jpg" in page
+    tokens = re.findall(r'name="photo_token" value="([^"]+)"', page)
+    assert len(tokens) == 2 and len(staged_rows(app)) == 2
+    removed = client.post(url, data={**data, "photo_token": tokens, "remove_photo": tokens[1]},
+                          content_type="multipart/form-data")
+    assert "dial.jpg" not in removed.get_data(as_text=True) and len(staged_rows(app)) == 1
+    filed = client.post(url, data={**data, "category": "does_not_work", "photo_token": tokens[:1]},
+                        content_type="multipart/form-data")
+    assert filed.status_code == 302, filed.get_data(as_text=True)
+    assert staged_rows(app) == []
+    with app.app_context():
+        photos = db.session.scalars(select(ClaimEntry).where(ClaimEntry.kind == "photo")).all()
+    assert len(photos) == 1
