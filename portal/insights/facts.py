@@ -240,11 +240,11 @@ def names(manufacturer_id: int) -> tuple[dict[int, str], dict[int, str]]:
 @dataclass(frozen=True)
 class Choices:
     """What the filter form offers: the tenant's models and lot codes. (Channels come from the report
-    shown, where it has them: listing every shop would read every sale again.)"""
+    shown, where it has them: listing every shop would read every sale again; countries likewise, so the
+    country is typed as its code.)"""
 
     models: tuple[tuple[int, str], ...]
     lots: tuple[str, ...]
-    countries: tuple[str, ...] = ()
 
 
 def filter_choices(manufacturer_id: int, *, most: int = 300) -> Choices:
@@ -254,10 +254,4 @@ def filter_choices(manufacturer_id: int, *, most: int = 300) -> Choices:
     lots = db.session.scalars(select(Lot.code).join(ProductModel, ProductModel.id == Lot.model_id)
                               .where(ProductModel.manufacturer_id == manufacturer_id).distinct()
                               .order_by(Lot.code).limit(most)).all()
-    countries: tuple[str, ...] = ()
-    if summary_ready():  # the countries the tenant's sales and owners name (one index range of the summary)
-        u = UnitFacts
-        found = func.coalesce(u.sale_country, u.owner_country)
-        countries = tuple(db.session.scalars(select(found).where(u.manufacturer_id == manufacturer_id,
-                                                                 found.is_not(None)).distinct().order_by(found)))
-    return Choices(tuple((i, n) for i, n in models), tuple(lots), countries)
+    return Choices(tuple((i, n) for i, n in models), tuple(lots))
