@@ -159,3 +159,16 @@ def test_the_scanner_is_one_tap_away(app, client, world, path):
         assert 'href="/scan?then=register"' in page
     else:
         assert re.search(r'class="button[^"]*scan-link[^"]*" href="/scan"', page)
+
+
+def test_an_ended_warranty_says_when_it_ended(app, client, world):
+    from portal.catalog.services import create_unit
+
+    with app.app_context():
+        maker = db.session.get(ProductModel, world.model_id_a).manufacturer
+        old = create_unit(maker, gtin=world.gtin_a, serial="ACME-OLD1", manufactured_on=date(2015, 1, 10), actor="test")
+        register_unit(find_user(world.owner), old, purchased_on=None, retailer="", proof=None)
+        db.session.commit()
+    login(client, world.owner)
+    chips = re.findall(r'<li class="chip[^"]*">([^<]+)</li>', client.get("/my").get_data(as_text=True))
+    assert "Warranty ended 10 Apr 2017" in chips  # 24 months from the manufacture date plus 90 days
