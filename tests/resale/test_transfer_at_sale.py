@@ -27,7 +27,7 @@ def _offer(app, sale, proof_id: int) -> str:
     login(seller, sale.seller)
     page = seller.post(f"/my/proofs/{proof_id}/offer")
     assert page.status_code == 200
-    return re.search(r'id="transfer-code">([A-Z0-9-]{14})<', page.text).group(1)
+    return re.search(r'id="transfer-code"[^>]*>([A-Z0-9-]{14})<', page.text).group(1)
 
 
 def _current_owner(app, unit_id: int) -> str:
