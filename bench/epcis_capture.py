@@ -226,7 +226,7 @@ def run(url: str, count: int, tmp: Path) -> None:
         db.session.commit()
         size_mb = (tmp / key).stat().st_size / 1024 / 1024
         answer = subprocess.run([sys.executable, __file__, "--child", url, str(tmp), key, tenant.slug],
-                                check=True, capture_output=True, text=True).stdout
+                                check=True, stdout=subprocess.PIPE, text=True).stdout
         result = json.loads(answer.strip().splitlines()[-1])
         took, took_cpu, report = result["took"], result["cpu"], result["report"]
         moved = db.session.scalar(select(func.count()).select_from(Unit).where(Unit.model_id == model.id,

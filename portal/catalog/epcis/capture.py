@@ -19,7 +19,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ARRAY, Text, cast, func, select
 from sqlalchemy.orm import aliased
 
 from portal.catalog.epcis.document import MAX_EVENTS, Event, collector_paused, events_of
@@ -201,11 +201,20 @@ class _Play:
         """eventID -> whether it was declared erroneous, for the document's eventIDs captured before."""
         ids = sorted({e.event_id for e in self.events if e.error is None})
         known: dict[str, bool] = {}
+        postgresql = db.session.connection().dialect.name == "postgresql"
         for start in range(0, len(ids), LOOKUP_BATCH):
-            known.update((event_id, declared is not None) for event_id, declared in db.session.execute(
-                select(CapturedEvent.event_id, CapturedEvent.declared_at).where(
-                    CapturedEvent.manufacturer_id == self.tenant.id,
-                    CapturedEvent.event_id.in_(ids[start:start + LOOKUP_BATCH]))))
+            batch = ids[start:start + LOOKUP_BATCH]
+            if postgresql:
+                # Joined to the list rather than `IN (...)`: while a capture fills the table in its own
+                # transaction the planner still believes it empty, and chose the tenant's event_time index
+                # with the list as a filter, reading every event of the tenant per chunk (quadratic).
+                given = func.unnest(cast(batch, ARRAY(Text))).table_valued("id").render_derived(name="given")
+                stmt = select(CapturedEvent.event_id, CapturedEvent.declared_at).join(
+                    given, CapturedEvent.event_id == given.c.id).where(CapturedEvent.manufacturer_id == self.tenant.id)
+            else:
+                stmt = select(CapturedEvent.event_id, CapturedEvent.declared_at).where(
+                    CapturedEvent.manufacturer_id == self.tenant.id, CapturedEvent.event_id.in_(batch))
+            known.update((event_id, declared is not None) for event_id, declared in db.session.execute(stmt))
         return known
 
     # --- playing the events in memory ---------------------------------------------------------------
