@@ -23,6 +23,7 @@ AFTER_REQUEST = {
     "portal.ops.logs.init_request_ids.<locals>._finish": "mirrored: X-Request-Id and the access log line",
     "portal.ops.metrics.init_request_timing.<locals>._status": "mirrored: the status label of the metric",
     "portal.ops.init_app.<locals>._no_cookies_on_probes": "not needed: probes are not lean routes",
+    "portal.accounts.guard.set_device_cookie": "not needed: it sets a cookie only after a sign-in",
 }
 TEARDOWN_REQUEST = {
     "flask_limiter._extension.Limiter.__release_context": "not needed: the lean path holds no limiter context",
