@@ -89,7 +89,8 @@ def file_claim(owner: User, unit: Unit, *, category: str, description: str, star
         raise Invalid(_("Describe the problem in a sentence or two (at least 15 characters)."), field="description")
     if started_on and started_on > date.today():
         raise Invalid(_("The problem cannot start in the future."), field="started_on")
-    return_country = parse_country(return_country, field="return_country")
+    # Where the parcel leaves from: as the owner said, else the country their ownership records (if any).
+    return_country = parse_country(return_country, field="return_country") or (ownership.country or "")
     same = db.session.scalar(select(WarrantyClaim.number).where(
         WarrantyClaim.unit_id == unit.id, WarrantyClaim.category == category,
         WarrantyClaim.state.in_([s for s in ClaimState if s.is_open])))

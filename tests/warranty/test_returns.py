@@ -176,3 +176,16 @@ def test_the_owner_says_where_they_send_from_when_filing(app, client, world):
     assert bad.status_code == 400
     with app.app_context():
         assert db.session.scalars(select(WarrantyClaim.return_country)).all() == ["DE"]
+
+
+def test_without_a_choice_the_claim_takes_the_country_the_ownership_records(app, world):
+    from portal.ownership.models import Ownership
+
+    with app.test_request_context():
+        ownership = db.session.scalar(select(Ownership).where(Ownership.unit_id == world.unit_ids_a[1]))
+        ownership.country = "DE"
+        returns.save_address(acme().id, "DE", GERMANY, actor="test")
+        claim = approved_claim(world, 1, "")
+        db.session.commit()
+        assert claim.return_country == "DE"
+        assert "Hafenstraße 7" in pdf_text(render_rma(claim))
