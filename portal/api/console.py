@@ -1,29 +1,50 @@
-"""Console pages for API tokens (routes on the console blueprint): issue, list, revoke. Admins only."""
+"""Console pages for API tokens (routes on the console blueprint): issue, list, revoke. Admins manage every token
+of the tenant; a service partner issues, sees and revokes only their own, with the scopes of their role
+(docs/resale.md, "Service partners")."""
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
+from portal.accounts.models import Role
 from portal.accounts.tenancy import console as bp
-from portal.accounts.tenancy import scoped, staff_required, tenant_scoped
+from portal.accounts.tenancy import open_to_partners, scoped, staff_required, tenant_scoped
 from portal.api.forms import RevokeTokenForm, TokenForm
-from portal.api.models import ApiToken
-from portal.api.tokens import issue_token, revoke_token
+from portal.api.models import ApiToken, Scope
+from portal.api.tokens import issue_token, revoke_token, scopes_for_role
 from portal.core.db import utcnow
 from portal.core.work import attempt, on_field
 from portal.extensions import db
 
 
+def _own_only() -> bool:
+    """A service partner deals with their own tokens only; admins with all of the tenant's."""
+    return g.membership.role is Role.SERVICE_PARTNER
+
+
+def _form(**kwargs) -> TokenForm:
+    form = TokenForm(**kwargs)
+    if _own_only():  # only the scopes the role allows are offered (and accepted: other choices are invalid)
+        allowed = scopes_for_role(g.membership.role)
+        form.scopes.choices = [SelectChoice(s.value, f"{s.value}: {s.words}") for s in Scope if s.value in allowed]
+    return form
+
+
 def _page(form: TokenForm, *, secret: str | None = None, issued: ApiToken | None = None, status: int = 200):
-    tokens = db.session.scalars(scoped(ApiToken).order_by(ApiToken.id.desc())).all()
+    stmt = scoped(ApiToken)
+    if _own_only():
+        stmt = stmt.where(ApiToken.created_by_id == current_user.id)
+    tokens = db.session.scalars(stmt.order_by(ApiToken.id.desc())).all()
     return render_template("console/tokens.html", tokens=tokens, form=form, revoke_form=RevokeTokenForm(),
                            secret=secret, issued=issued, now=utcnow()), status
 
 
+@open_to_partners
 @bp.route("/<tenant>/tokens", methods=["GET", "POST"])
-@staff_required()
+@staff_required(Role.SERVICE_PARTNER)
 def tokens():
-    form = TokenForm()
+    form = _form()
     if not form.validate_on_submit():
         return _page(form, status=400 if form.errors else 200)
     issued = attempt(lambda: issue_token(g.tenant, name=form.name.data, scopes=form.scopes.data,
@@ -33,16 +54,19 @@ def tokens():
         return _page(form, status=issued.refusal.status)
     token, secret = issued.value
     # Shown on this answer only (not via a redirect and the session): the secret is never stored in clear.
-    return _page(TokenForm(formdata=None), secret=secret, issued=token)
+    return _page(_form(formdata=None), secret=secret, issued=token)
 
 
+@open_to_partners
 @bp.post("/<tenant>/tokens/revoke")
-@staff_required()
+@staff_required(Role.SERVICE_PARTNER)
 def revoke_api_token():
     form = RevokeTokenForm()
     if not form.validate_on_submit() or not str(form.token_id.data).isdigit():
         abort(400)
     token = tenant_scoped(ApiToken, id=int(form.token_id.data))  # another tenant's token: 404
+    if _own_only() and token.created_by_id != current_user.id:
+        abort(404)  # a partner's view of the tenant holds only their own tokens
     if not attempt(lambda: revoke_token(token, actor=current_user)):
         return redirect(url_for(".tokens"))
     flash(f"Token “{token.name}” is revoked: it stops working at once.", "warning")

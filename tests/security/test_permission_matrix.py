@@ -188,8 +188,9 @@ MATRIX: dict[str, dict] = {
     "GET /console/<tenant>/team": console(), "POST /console/<tenant>/team": console(ADMIN, CSRF),
     "POST /console/<tenant>/team/<int:membership_id>/remove": console(ADMIN, CSRF),
     "POST /console/<tenant>/team/<int:membership_id>/reset-factor": console(ADMIN, CSRF),
-    "GET /console/<tenant>/tokens": console(ADMIN), "POST /console/<tenant>/tokens": console(ADMIN, CSRF),
-    "POST /console/<tenant>/tokens/revoke": console(ADMIN, CSRF),
+    # A service partner issues and revokes their own tokens (service:write only); admins every token.
+    "GET /console/<tenant>/tokens": console(PARTNERS), "POST /console/<tenant>/tokens": console(PARTNERS, CSRF),
+    "POST /console/<tenant>/tokens/revoke": console(PARTNERS, CSRF),
     "GET /console/<tenant>/audit": console(ADMIN),
     # Service history: every role reads it, a service partner only their own entries; partners and admins record.
     "GET /console/<tenant>/services": console(ROLES), "POST /console/<tenant>/services": console(PARTNERS, CSRF),

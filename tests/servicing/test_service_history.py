@@ -392,3 +392,27 @@ def test_the_endpoint_is_in_the_openapi_document(client):
     operation = spec["paths"]["/api/v1/units/{gtin}/{serial}/services"]["post"]
     assert operation["security"] == [{"bearerAuth": ["service:write"]}]
     assert "201" in operation["responses"]
+
+
+def test_a_partner_issues_their_own_service_token_and_sees_no_other(app, client, world):
+    admins_token = partner_token(app, world.staff_a["admin"], scopes=("units:read",))
+    login(client, PARTNER)
+    page = client.get("/console/acme/tokens").get_data(as_text=True)
+    assert 'value="service:write"' in page and 'value="claims:write"' not in page
+    assert admins_token.split("_")[1] not in page  # the admin's token is not listed
+    expires = (date.today() + timedelta(days=30)).isoformat()
+    refused = client.post("/console/acme/tokens", data={"name": "Workshop", "scopes": ["claims:write"],
+                                                         "expires_on": expires})
+    assert refused.status_code == 400
+    issued = client.post("/console/acme/tokens", data={"name": "Workshop system", "scopes": ["service:write"],
+                                                        "expires_on": expires})
+    assert issued.status_code == 200
+    secret = issued.get_data(as_text=True).split('<code id="new-token">')[1].split("</code>")[0]
+    assert api_post(client, secret, world, api_body()).status_code == 201
+    with app.app_context():
+        from portal.api.models import ApiToken
+
+        admin_token_id = db.session.scalar(select(ApiToken.id).where(
+            ApiToken.prefix == admins_token.split("_")[1]))
+    assert client.post("/console/acme/tokens/revoke", data={"token_id": admin_token_id}).status_code == 404
+    assert api_post(client, admins_token, world, api_body()).status_code == 403  # units:read only: untouched
