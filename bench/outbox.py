@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -97,6 +98,7 @@ def main() -> None:
         controller.stop()
         if cluster:
             cluster.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def run(url: str, count: int, recall: bool, tmp: Path, handler: Counting, port: int, workers: int) -> None:
