@@ -95,6 +95,9 @@ def test_only_marketplace_tokens_with_the_scope_get_in(app, client):
     assert client.get(path, headers=auth(subscribe_only)).status_code == 403
     verify_only = issue(app, ["proofs:verify"])
     assert client.get(path, headers=auth(verify_only)).status_code == 200
+    # A marketplace token is no manufacturer's: the tenant endpoints do not know it.
+    unit_path = f"/api/v1/units/{sale.world.gtin_a}/{sale.world.serials_a[0]}"
+    assert client.get(unit_path, headers=auth(verify_only)).status_code == 401
     refused = client.post("/api/v1/marketplace/subscriptions", headers=auth(verify_only),
                           json={"proof": token, "url": "https://hooks.example.com/p"})
     assert refused.status_code == 403 and refused.mimetype == "application/problem+json"
