@@ -16,7 +16,7 @@ from portal.catalog.epcis.models import CapturedEvent, CaptureJob
 from portal.catalog.models import UnitEvent
 from portal.core.db import utcnow
 from portal.extensions import db
-from tests.epcis.conftest import events_of, finished, post, unit_state, wrap
+from tests.epcis.conftest import CONTEXT, events_of, finished, post, unit_state, wrap
 
 
 @pytest.fixture
@@ -184,3 +184,10 @@ def test_a_body_over_the_size_limit_is_refused_with_413(app, client, world, toke
     response = post(client, token, shipments(world))
     assert response.status_code == 413
     assert response.get_json()["type"] == "epcisException:CaptureLimitExceededException"
+
+
+def test_one_event_sent_alone_with_its_context_is_a_document_of_one(app, client, world, token):
+    event = dict(events_of("urn", "02-shipping")[0], **{"@context": CONTEXT})
+    response = post(client, token, event, wait=False)
+    job = finished(client, token, response.headers["Location"])
+    assert (job["success"], job["eventCount"], job["captured"]) == (True, 1, 1)
