@@ -113,7 +113,8 @@ OWNER_PAGES = ["/", "/lookup", "/scan", "/my", "/my/register", "/my/units/{owner
                "/my/claims/{claim_number}", "/my/units/{ownership_id}/claims/new", "/transfer", "/my/account"]
 CONSOLE_PAGES = ["/console/acme/", "/console/acme/models", "/console/acme/models/{model_id_a}", "/console/acme/units",
                  "/console/acme/units/{unit_id}", "/console/acme/claims", "/console/acme/claims/{claim_number}",
-                 "/console/acme/returns", "/console/acme/team"]
+                 "/console/acme/returns", "/console/acme/team", "/console/acme/alerts", "/console/acme/disputes",
+                 "/console/acme/audit"]
 
 
 def paths(templates, world) -> list[str]:
