@@ -31,6 +31,7 @@ import io
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -67,6 +68,7 @@ def main() -> None:
     finally:
         if cluster:
             cluster.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def rss_mb() -> float:
