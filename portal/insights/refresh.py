@@ -112,6 +112,17 @@ def refresh(*, full: bool = False) -> Refreshed:
     return Refreshed(seen.units, now, full)
 
 
+def units_changed(tenant_id: int, unit_ids=None, **_) -> None:
+    """On `units_landed` with the units named (a list or a SELECT of ids): write their facts again now, if
+    the summary is built. An EPCIS error declaration retracts a sale and changes a unit's status or parent
+    without writing a new unit event, which an incremental refresh would not see. (Without ids, a bulk
+    import or capture: their new units and events reach the summary at the worker's next round.)"""
+    if unit_ids is None or (isinstance(unit_ids, list) and not unit_ids) or state() is None:
+        return
+    db.session.execute(delete(UnitFacts).where(UnitFacts.unit_id.in_(unit_ids)))
+    db.session.execute(insert(UnitFacts).from_select(COLUMNS, stored([Unit.id.in_(unit_ids)])))
+
+
 def refreshed_at() -> datetime | None:
     """When the summary was last brought up to date; None if it was never built."""
     return db.session.scalar(select(RefreshState.refreshed_at).where(RefreshState.name == STATE))

@@ -159,3 +159,26 @@ def test_a_worker_round_builds_and_then_refreshes_the_summary(shop, app):
     result = app.test_cli_runner().invoke(args=["worker", "--once"])
     assert result.exit_code == 0, result.output
     assert summary_ready() and db.session.scalar(select(func.count()).select_from(UnitFacts)) == 12
+
+
+def test_a_retracted_sale_leaves_the_summary_at_once(shop, app, monkeypatch):
+    """An EPCIS error declaration retracts a sale event and announces the units (units_landed) without
+    writing a new unit event: the summary rewrites those units then, not at the next refresh."""
+    from portal.catalog.models import UnitEvent
+    from portal.core.db import utcnow
+    from portal.core.signals import units_landed
+
+    monkeypatch.setitem(app.config, "INSIGHT_SUMMARY", True)
+    refresh()
+    db.session.commit()
+    s4 = db.session.scalar(select(Unit).where(Unit.serial == "S4"))
+    assert stock_age(shop.tenant_id, Filters(channel="Shop B"), as_of=JULY).sold_total == 2
+    db.session.execute(UnitEvent.__table__.update().where(UnitEvent.unit_id == s4.id, UnitEvent.place == "Shop B")
+                       .values(retracted_at=utcnow()))
+    units_landed.send(shop.tenant_id, unit_ids=[s4.id])
+    db.session.commit()
+
+    summarised = _every_view(shop.tenant_id, Filters(), JULY)
+    assert stock_age(shop.tenant_id, Filters(channel="Shop B"), as_of=JULY).sold_total == 1
+    monkeypatch.setitem(app.config, "INSIGHT_SUMMARY", False)
+    assert _every_view(shop.tenant_id, Filters(), JULY) == summarised
