@@ -22,7 +22,7 @@ class ModelImageForm(FlaskForm):
 
 
 class ImportForm(FlaskForm):
-    file = FileField("CSV file", description="Header: gtin,serial,lot,manufactured_on,parent_gtin,parent_serial,nfc_uid")
+    file = FileField(_l("CSV file"), description=_l("UTF-8 CSV with a header line; its columns are described beside."))
 
 
 class StaffForm(FlaskForm):

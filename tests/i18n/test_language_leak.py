@@ -32,7 +32,7 @@ yours since selling found stolen lost report transfer cancel create products pro
 mine nothing yet please account language skip content sign out serial number purchase shop
 month months days working matching oldest first target answer approved rejected submitted review state all
 waiting desk filter filters apply reset search picture upload units imported shipped sold returned damaged
-destroyed recalled manufactured active commissioning shipping receiving retail selling inspecting repairing
+destroyed recalled manufactured commissioning shipping receiving retail selling inspecting repairing
 should would could must can't don't isn't won't it's you're we're here's there's let's
 """.split())  # noqa: SIM905 - a word list reads best as text
 #: Data shown as entered, brand and product names, identifiers and units of the demo world.
@@ -43,7 +43,7 @@ boutique ltd gmbh
 #: People and addresses of the test world, shown as typed.
 DATA = ("Olivia Owner", "Otto Other")
 EMAIL = re.compile(r"\S+@\S+")
-WORD = re.compile(r"[A-Za-z][A-Za-z'’]+")
+WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")  # whole words, accented letters included (signées, not sign)
 NAMED = ("aria-label", "alt", "placeholder", "title")
 
 
@@ -114,7 +114,7 @@ OWNER_PAGES = ["/", "/lookup", "/scan", "/my", "/my/register", "/my/units/{owner
 CONSOLE_PAGES = ["/console/acme/", "/console/acme/models", "/console/acme/models/{model_id_a}", "/console/acme/units",
                  "/console/acme/units/{unit_id}", "/console/acme/claims", "/console/acme/claims/{claim_number}",
                  "/console/acme/returns", "/console/acme/team", "/console/acme/alerts", "/console/acme/disputes",
-                 "/console/acme/audit"]
+                 "/console/acme/audit", "/console/acme/keys", "/console/acme/reports", "/console/acme/import"]
 
 
 def paths(templates, world) -> list[str]:
