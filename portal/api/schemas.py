@@ -10,8 +10,9 @@ from portal.catalog.models import Disposition
 from portal.core.countries import codes as country_codes
 from portal.warranty.models import ClaimState
 
-GTIN_PATTERN = r"^\s*(?:[0-9]{8}|[0-9]{12,14})\s*$"
-GTIN_HELP = "GTIN-8, -12, -13 or -14 with its check digit."
+#: Digits, with the spaces, dashes or dots people type between them (core.gs1.canonical_gtin drops those).
+GTIN_PATTERN = r"^\s*(?:(?:[0-9][ .-]?){7}|(?:[0-9][ .-]?){11,13})[0-9]\s*$"
+GTIN_HELP = "GTIN-8, -12, -13 or -14 with its check digit; spaces, dashes and dots between the digits are ignored."
 SERIAL_HELP = "Serial number (AI 21): 1 to 20 GS1 CSET 82 characters."
 
 
@@ -26,7 +27,7 @@ def day(**kwargs) -> fields.Date:
 
 def gtin_field(**kwargs) -> fields.String:
     kwargs.setdefault("metadata", {"description": GTIN_HELP, "example": "04012345000016"})
-    return fields.String(validate=validate.Regexp(GTIN_PATTERN, error="A GTIN is 8, 12, 13 or 14 digits."), **kwargs)
+    return fields.String(validate=validate.Regexp(GTIN_PATTERN, error="A GTIN is 8, 12, 13 or 14 digits (spaces, dashes and dots between them are ignored)."), **kwargs)
 
 
 def serial_field(**kwargs) -> fields.String:

@@ -31,7 +31,7 @@ from portal.catalog.models import Lot, ProductModel, Unit
 from portal.catalog.services import parse_gtin
 from portal.core.db import utcnow
 from portal.core.errors import DomainError
-from portal.core.gs1 import GS1Error, normalize_gtin
+from portal.core.gs1 import GS1Error, canonical_gtin
 from portal.extensions import db
 from portal.ownership.services import current_ownership
 from portal.recalls.status import recall_status
@@ -152,7 +152,7 @@ def _cell(value) -> str:
 
 def _gtin14(text: str) -> str | None:
     try:
-        return normalize_gtin(text)
+        return canonical_gtin(text)
     except GS1Error:
         return None
 

@@ -12,7 +12,7 @@ from portal.authenticity.models import CounterfeitReport, Scan
 from portal.authenticity.verify import WARNINGS, MalformedCode, Verdict, VerdictKind, verify_code
 from portal.catalog.models import ProductModel, Unit
 from portal.core.errors import Invalid
-from portal.core.gs1 import DigitalLink, GS1Error, normalize_gtin, parse_digital_link
+from portal.core.gs1 import DigitalLink, GS1Error, canonical_gtin, parse_digital_link
 from portal.core.prebuilt import Prebuilt
 from portal.core.signals import verdict_given
 from portal.core.storage import store_image
@@ -126,7 +126,7 @@ def report_counterfeit(*, gtin: str, serial: str, code: str, message: str, where
     gtin14 = ""
     if gtin.strip():
         try:
-            gtin14 = normalize_gtin(gtin)
+            gtin14 = canonical_gtin(gtin)
         except GS1Error as err:
             raise Invalid(str(err), field="gtin") from None
     model = db.session.scalar(select(ProductModel).where(ProductModel.gtin == gtin14)) if gtin14 else None

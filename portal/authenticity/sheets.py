@@ -20,7 +20,7 @@ from portal.authenticity.models import LabelRun
 from portal.catalog.models import Lot, Manufacturer, ProductModel, Unit
 from portal.core.db import utcnow
 from portal.core.errors import Invalid
-from portal.core.gs1 import GS1Error, normalize_gtin
+from portal.core.gs1 import GS1Error, canonical_gtin
 from portal.core.storage import new_stored
 from portal.documents.labels import LabelSpec, render_label_sheet
 from portal.extensions import db
@@ -31,7 +31,7 @@ BACKGROUND_OVER = 300  # console runs larger than this render in the background
 
 def _selection(tenant: Manufacturer, *, gtin: str, lot: str | None, serial_from: str | None, serial_to: str | None):
     try:
-        gtin14 = normalize_gtin(gtin or "")
+        gtin14 = canonical_gtin(gtin or "")
     except GS1Error as err:
         raise Invalid(str(err), field="gtin") from None
     model = db.session.scalar(select(ProductModel).where(ProductModel.gtin == gtin14,
@@ -91,7 +91,7 @@ def start_run(tenant: Manufacturer, *, actor, gtin: str, lot: str = "", serial_f
     total = count_selection(tenant, gtin=gtin, lot=lot, serial_from=serial_from, serial_to=serial_to)
     if total == 0:
         raise Invalid("No units match this selection.")
-    run = LabelRun(manufacturer_id=tenant.id, requested_by_id=getattr(actor, "id", None), gtin=normalize_gtin(gtin),
+    run = LabelRun(manufacturer_id=tenant.id, requested_by_id=getattr(actor, "id", None), gtin=canonical_gtin(gtin),
                    lot=lot or "", serial_from=serial_from or "", serial_to=serial_to or "", total=total)
     db.session.add(run)
     db.session.flush()

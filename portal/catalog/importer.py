@@ -30,7 +30,7 @@ from portal.catalog.services import parse_nfc_uid
 from portal.core import audit
 from portal.core.errors import DomainError, Invalid
 from portal.core.exports import csv_writer
-from portal.core.gs1 import CSET_82, GS1Error, normalize_gtin, validate_lot, validate_serial
+from portal.core.gs1 import CSET_82, GS1Error, canonical_gtin, validate_lot, validate_serial
 from portal.extensions import db
 
 COLUMNS = ["gtin", "serial", "lot", "manufactured_on", "parent_gtin", "parent_serial", "nfc_uid"]
@@ -187,7 +187,7 @@ class _RowChecker:
             if len(self.gtins) > 10_000:
                 self.gtins.clear()
             try:
-                self.gtins[raw] = normalize_gtin(raw)
+                self.gtins[raw] = canonical_gtin(raw)
             except GS1Error:
                 self.gtins[raw] = None
         return self.gtins[raw]
@@ -250,7 +250,7 @@ def _check_row(raw: dict[str, str], complete: bool, models: dict[str, int]) -> d
     if not complete:
         raise Invalid("has a different number of fields than the header")
     value = {k: (raw.get(k) or "").strip() for k in COLUMNS}
-    gtin = normalize_gtin(value["gtin"])
+    gtin = canonical_gtin(value["gtin"])
     if gtin not in models:
         raise Invalid(f"GTIN {gtin} is not one of your product models")
     made = None
@@ -265,7 +265,7 @@ def _check_row(raw: dict[str, str], complete: bool, models: dict[str, int]) -> d
     if value["parent_gtin"] or value["parent_serial"]:
         if not (value["parent_gtin"] and value["parent_serial"]):
             raise Invalid("give both parent_gtin and parent_serial, or neither")
-        parent_gtin, parent_serial = normalize_gtin(value["parent_gtin"]), validate_serial(value["parent_serial"])
+        parent_gtin, parent_serial = canonical_gtin(value["parent_gtin"]), validate_serial(value["parent_serial"])
         if (parent_gtin, parent_serial) == (gtin, value["serial"]):
             raise Invalid("a unit cannot be its own parent")
     try:

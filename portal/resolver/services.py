@@ -19,7 +19,7 @@ from portal.catalog.models import Manufacturer, ProductModel
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import DomainError, Invalid, NotFound
-from portal.core.gs1 import GS1Error, normalize_gtin, validate_lot
+from portal.core.gs1 import GS1Error, canonical_gtin, validate_lot
 from portal.extensions import db
 from portal.resolver.models import LinkScope, ManagedLink
 from portal.resolver.vocabulary import MANAGED_TYPES, term_of
@@ -49,7 +49,7 @@ class LinkFields:
 
 def _model(tenant: Manufacturer, gtin: str) -> ProductModel:
     try:
-        gtin14 = normalize_gtin(gtin)
+        gtin14 = canonical_gtin(gtin)
     except GS1Error as err:
         raise Invalid(str(err), field="gtin") from None
     model = db.session.scalar(select(ProductModel).where(ProductModel.gtin == gtin14,

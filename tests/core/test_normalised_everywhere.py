@@ -50,10 +50,9 @@ def test_the_typed_lookup(app, typed):
 
 
 def test_the_api(app, typed):
-    world, _gtin, serial = typed
+    world, gtin, serial = typed
     api = ApiClient(app.test_client(), make_token(app, world))
-    # The API's schema states GTINs as digits (OpenAPI pattern); its serials go through the same normaliser.
-    sold = api.post("/api/v1/sales", json={"gtin": world.gtin_a, "serial": serial, "retailer": "Acme Boutique",
+    sold = api.post("/api/v1/sales", json={"gtin": gtin, "serial": serial, "retailer": "Acme Boutique",
                                            "sold_on": "2026-11-27"})
     assert sold.status_code == 201, sold.get_json()
     assert (sold.get_json()["gtin"], sold.get_json()["serial"]) == (world.gtin_a, world.serials_a[0])
@@ -67,3 +66,22 @@ def test_the_cli(app, typed):
         result = app.test_cli_runner().invoke(args=["labels", "sign", "acme", "--gtin", gtin, "--serial", serial])
     assert result.exit_code == 0, result.output
     assert f"/01/{world.gtin_a}/21/{world.serials_a[0]}?" in result.output
+
+
+def test_the_api_still_refuses_what_is_not_a_gtin(app):
+    world = build_world(app)
+    api = ApiClient(app.test_client(), make_token(app, world))
+    for wrong in ("0761-2345-0000-1X", "-07612345000015", "0761234500001", " - "):
+        refused = api.post("/api/v1/sales", json={"gtin": wrong, "serial": world.serials_a[0],
+                                                  "retailer": "Acme Boutique", "sold_on": "2026-11-27"})
+        assert 400 <= refused.status_code < 500, (wrong, refused.status_code)
+
+
+def test_the_unit_import(app, tmp_path):
+    world = build_world(app)
+    file = tmp_path / "units.csv"
+    file.write_text(f'gtin,serial\n"{spaced(world.gtin_a)}",NEW-0001\n{world.gtin_a[:7]}.{world.gtin_a[7:]},NEW-0002\n'
+                    f"{world.gtin_a[:7]}x{world.gtin_a[7:]},NEW-0003\n")
+    result = app.test_cli_runner().invoke(args=["units", "import", "acme", str(file)])
+    assert result.exit_code == 0, result.output
+    assert "2 added" in result.output and "1 rejected" in result.output and "line 4" in result.output, result.output
