@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import cache
 
 from babel import Locale
+from flask_babel import gettext as _
 
 from portal.core.errors import Invalid
 
@@ -25,5 +26,6 @@ def country_code(value: str | None, *, field: str = "country") -> str | None:
     if not text:
         return None
     if text not in codes():
-        raise Invalid(f"{text[:8]!r} is not an ISO 3166-1 alpha-2 country code (FR, DE, GB …).", field=field)
+        raise Invalid(_("Choose a country from the list (a two-letter ISO 3166-1 code such as FR, DE or GB)."),
+                      field=field)
     return text

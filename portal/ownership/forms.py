@@ -1,9 +1,19 @@
 """Owner forms."""
+from babel import Locale
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, StringField, TextAreaField
+from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
+
+from portal.core.countries import codes
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """Every ISO 3166-1 country as (code, its name in the reader's language), by name."""
+    names = Locale.parse(str(get_locale() or "en")).territories
+    return sorted(((code, names.get(code, code)) for code in codes()), key=lambda c: c[1])
 
 
 class RegisterForm(FlaskForm):
@@ -13,7 +23,13 @@ class RegisterForm(FlaskForm):
                          description=_l("After (21) on the label."))
     purchased_on = DateField(_l("Purchase date"), validators=[Optional()])
     retailer = StringField(_l("Where you bought it"), validators=[Optional(), Length(max=160)])
+    country = SelectField(_l("Country where you bought it (optional)"), validators=[Optional()],
+                          validate_choice=False)  # the service checks the code (core.countries)
     proof = FileField(_l("Proof of purchase"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.country.choices = [("", _l("Not given"))] + country_choices()
 
 
 class AcceptTransferForm(FlaskForm):

@@ -58,7 +58,8 @@ def register():
         unit = find_unit(form.gtin.data, form.serial.data)
         ownership = services.register_unit(current_user, unit, purchased_on=form.purchased_on.data,
                                            retailer=form.retailer.data,
-                                           proof=proof.as_stored() if proof is not None else None)
+                                           proof=proof.as_stored() if proof is not None else None,
+                                           country=(form.country.data or "")[:8])
     except DomainError as err:
         db.session.rollback()  # the staged receipt was committed on receipt: it stays for the next try
         field = getattr(form, err.field, None) if err.field else None

@@ -185,3 +185,15 @@ def test_owner_pages_of_another_owner_are_404(app, client, world):
         assert other.get(unit_page + suffix).status_code == 404
     for suffix in ("/transfer", "/stolen", "/recovered", "/transfer/cancel"):
         assert other.post(unit_page + suffix).status_code == 404
+
+
+def test_the_owner_may_say_in_which_country_they_bought_it(app, client, world):
+    """The country feeds the manufacturer's insights (docs/insights.md); anything but an ISO code is refused."""
+    login(client, world.owner)
+    assert 'name="country"' in client.get("/my/register").get_data(as_text=True)
+    refused = register(client, world, country="ZZ")
+    assert refused.status_code == 422 and "Choose a country from the list" in refused.get_data(as_text=True)
+    assert ownership_count(app) == 0
+    assert register(client, world, country="fr").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(Ownership.country)) == "FR"
