@@ -17,12 +17,12 @@ class ReportForm(FlaskForm):
 
 
 class RevokeForm(FlaskForm):
-    kid = StringField("Key id", validators=[DataRequired(), Length(max=16)])
-    reason = StringField("Reason (shown to people who scan its labels)", validators=[DataRequired(), Length(max=300)])
+    kid = StringField(_l("Key id"), validators=[DataRequired(), Length(max=16)])
+    reason = StringField(_l("Reason (shown to people who scan its labels)"), validators=[DataRequired(), Length(max=300)])
 
 
 class LabelSheetForm(FlaskForm):
-    model_id = SelectField("Product model", coerce=int)
-    lot = StringField("Lot (optional)", validators=[Optional(), Length(max=20)])
-    serial_from = StringField("Serials from (optional)", validators=[Optional(), Length(max=20)])
-    serial_to = StringField("to (optional)", validators=[Optional(), Length(max=20)])
+    model_id = SelectField(_l("Product model"), coerce=int)
+    lot = StringField(_l("Lot (optional)"), validators=[Optional(), Length(max=20)])
+    serial_from = StringField(_l("Serials from (optional)"), validators=[Optional(), Length(max=20)])
+    serial_to = StringField(_l("to (optional)"), validators=[Optional(), Length(max=20)])

@@ -114,7 +114,8 @@ OWNER_PAGES = ["/", "/lookup", "/scan", "/my", "/my/register", "/my/units/{owner
 CONSOLE_PAGES = ["/console/acme/", "/console/acme/models", "/console/acme/models/{model_id_a}", "/console/acme/units",
                  "/console/acme/units/{unit_id}", "/console/acme/claims", "/console/acme/claims/{claim_number}",
                  "/console/acme/returns", "/console/acme/team", "/console/acme/alerts", "/console/acme/disputes",
-                 "/console/acme/audit", "/console/acme/keys", "/console/acme/reports", "/console/acme/import"]
+                 "/console/acme/audit", "/console/acme/keys", "/console/acme/reports", "/console/acme/import",
+                 "/console/acme/labels"]
 
 
 def paths(templates, world) -> list[str]:
