@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from PIL import Image
+from sqlalchemy import select
 
 from portal.accounts.services import find_user
 from portal.authenticity.services import report_counterfeit
 from portal.catalog.models import Unit
+from portal.core.db import utcnow
+from portal.core.staging import LIFETIME, StagedUpload, purge_expired
 from portal.core.storage import store_proof
 from portal.extensions import db
 from portal.ownership.services import register_unit, report_stolen
@@ -30,7 +33,9 @@ def files(app) -> set[str]:
     return {p.name for p in folder.iterdir()} if folder.is_dir() else set()
 
 
-def test_six_refused_registrations_with_a_receipt_leave_no_file(app):
+def test_six_refused_registrations_with_a_receipt_leave_no_file_past_the_staging_day(app):
+    """A refused registration keeps its receipt staged for the retry (core/staging.py): every file left is a
+    staged upload of its sender, none is recorded as a proof, and the staging day's end removes them all."""
     world = build_world(app)
     with app.app_context():
         # Unit 0 belongs to someone else; unit 1 is the owner's own and reported stolen by them.
@@ -47,6 +52,11 @@ def test_six_refused_registrations_with_a_receipt_leave_no_file(app):
         response = client.post("/my/register", content_type="multipart/form-data", data={
             "gtin": world.gtin_a, "serial": serial, "purchased_on": "", "retailer": "Shop", "proof": proof})
         assert 400 <= response.status_code < 500, response.status_code
+    with app.app_context():
+        staged = set(db.session.scalars(select(StagedUpload.key)))
+        assert files(app) - before == staged and staged
+        assert purge_expired(utcnow() + LIFETIME + timedelta(seconds=1)) == len(staged)
+        db.session.commit()
     assert files(app) == before
 
 
