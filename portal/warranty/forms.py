@@ -163,32 +163,32 @@ class AddPhotosForm(FlaskForm):
 
 class TermsForm(FlaskForm):
     clock_start = SelectField(
-        "The warranty starts at",
+        _l("The warranty starts at"),
         choices=[
             SelectChoice(
                 ClockStart.PURCHASE.value,
-                "Purchase (receipt date; else manufacture + grace; else registration)",
+                _l("Purchase (receipt date; else manufacture + grace; else registration)"),
             ),
-            SelectChoice(ClockStart.REGISTRATION.value, "First registration"),
-            SelectChoice(ClockStart.MANUFACTURE.value, "Manufacture date + grace days"),
+            SelectChoice(ClockStart.REGISTRATION.value, _l("First registration")),
+            SelectChoice(ClockStart.MANUFACTURE.value, _l("Manufacture date + grace days")),
         ],
     )
     grace_days = IntegerField(
-        "Grace days",
-        validators=[InputRequired(), NumberRange(0, 730, "From 0 to 730 days.")],
-        description="Shelf time added to the manufacture date when that starts the clock.",
+        _l("Grace days"),
+        validators=[InputRequired(), NumberRange(0, 730, _l("From 0 to 730 days."))],
+        description=_l("Shelf time added to the manufacture date when that starts the clock."),
     )
-    survives_transfer = BooleanField("Coverage passes to the next owner on a transfer")
+    survives_transfer = BooleanField(_l("Coverage passes to the next owner on a transfer"))
     replacement_rule = SelectField(
-        "A replacement unit gets",
+        _l("A replacement unit gets"),
         choices=[
-            SelectChoice(ReplacementRule.REMAINING.value, "What was left of the original's coverage"),
-            SelectChoice(ReplacementRule.FRESH.value, "A full new term"),
+            SelectChoice(ReplacementRule.REMAINING.value, _l("What was left of the original's coverage")),
+            SelectChoice(ReplacementRule.FRESH.value, _l("A full new term")),
         ],
     )
     scope = SelectMultipleField(
-        "The base term covers",
-        choices=[SelectChoice("parts", "Parts"), SelectChoice("labour", "Labour")],
+        _l("The base term covers"),
+        choices=[SelectChoice("parts", _l("Parts")), SelectChoice("labour", _l("Labour"))],
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )

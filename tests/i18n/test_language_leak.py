@@ -115,7 +115,7 @@ CONSOLE_PAGES = ["/console/acme/", "/console/acme/models", "/console/acme/models
                  "/console/acme/units/{unit_id}", "/console/acme/claims", "/console/acme/claims/{claim_number}",
                  "/console/acme/returns", "/console/acme/team", "/console/acme/alerts", "/console/acme/disputes",
                  "/console/acme/audit", "/console/acme/keys", "/console/acme/reports", "/console/acme/import",
-                 "/console/acme/labels"]
+                 "/console/acme/labels", "/console/acme/models/{model_id_a}/warranty"]
 
 
 def paths(templates, world) -> list[str]:
