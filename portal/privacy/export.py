@@ -23,6 +23,7 @@ from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.ownership.models import Ownership, OwnershipDispute, TransferOffer
 from portal.recalls.models import RecallNotice, RecallUnit
+from portal.resale.models import OwnershipProof
 from portal.warranty.models import ClaimEntry, WarrantyClaim
 
 
@@ -90,6 +91,13 @@ def build_export(user: User) -> Export:
         {**_row(t, "state", "created_at", "expires_at", "finished_at"),
          "role": "buyer" if t.accepted_by_id == user.id else "seller", "unit": _unit(t.ownership.unit)}
         for t in offers]
+
+    # Proofs the owner made for listings: what each showed and how it ended, never its link (the token).
+    export.data["ownership_proofs"] = [
+        {**_row(p, "created_at", "expires_at", "revoked_at", "revoked_because", "serial_shown", "include_service"),
+         "unit": _unit(p.unit)}
+        for p in db.session.scalars(select(OwnershipProof).where(OwnershipProof.ownership_id.in_(ownership_ids))
+                                    .order_by(OwnershipProof.id))]
 
     events = db.session.scalars(select(UnitEvent).where(UnitEvent.actor_id == user.id)
                                 .order_by(UnitEvent.occurred_at, UnitEvent.id)).all()

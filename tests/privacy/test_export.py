@@ -13,6 +13,7 @@ from portal.ownership.models import Ownership
 from portal.warranty.models import ClaimEntry, WarrantyClaim
 from tests.factories import login
 from tests.support.privacy import DISPUTE, OWNER_MESSAGE, STOLEN_PLACE
+from tests.support.resale import build_sale, make_proof
 
 
 def download(client) -> zipfile.ZipFile:
@@ -75,3 +76,14 @@ def test_export_holds_nothing_of_another_owner(app, client, estate):
 def test_export_needs_a_signed_in_owner(client, estate):
     response = client.get("/my/account/export.zip")
     assert response.status_code == 302 and "/signin" in response.headers["Location"]
+
+
+def test_export_lists_the_owners_proofs_for_listings_without_their_links(app):
+    sale = build_sale(app)
+    _proof_id, token = make_proof(app, sale, days=14, serial_shown="full")
+    client = app.test_client()
+    login(client, sale.seller)
+    archive = download(client)
+    [proof] = json.loads(archive.read("data.json"))["ownership_proofs"]
+    assert proof["serial_shown"] == "full" and proof["revoked_at"] is None and proof["unit"]["serial"] == "ACME-0001"
+    assert token.encode() not in b"".join(archive.read(n) for n in archive.namelist())
