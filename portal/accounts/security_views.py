@@ -17,6 +17,7 @@ from portal.accounts.sessions import active_sessions, live_session_of, revoke_ot
 from portal.accounts.views import _safe_next, _signin_limit, bp
 from portal.core.errors import DomainError, Throttled
 from portal.core.secrets import decrypt_secret, encrypt_secret
+from portal.core.work import attempt, on_field
 from portal.extensions import db, limiter
 
 PENDING_SECONDS = 300  # the code step must follow the password within five minutes
@@ -90,16 +91,15 @@ def second_factor():
     secret = _pending_secret()
     form = NewFactorForm()
     if form.validate_on_submit():
-        try:
+        def enrol() -> list[str]:
             codes = factor.confirm_enrolment(current_user, secret, form.code.data)
-        except DomainError as err:
-            db.session.rollback()
-            form.code.errors.append(str(err))
-        else:
             mark_second_factor_passed()
+            return codes
+        enrolled = attempt(enrol, refused=on_field(form, form.code))
+        if enrolled:
+            codes = enrolled.value
             session.pop("new_second_factor", None)
             session.pop("second_factor_unlocked_at", None)
-            db.session.commit()
             # Post-redirect-get: the codes wait, encrypted, in this browser's session for the one page that
             # shows them; they are never stored in clear and cannot be read again after it.
             session[FRESH_CODES] = encrypt_secret(json.dumps(codes).encode())

@@ -26,8 +26,8 @@ from portal.authenticity.keys import jwks
 from portal.authenticity.taps import record_tap_scan, verify_tap
 from portal.authenticity.verify import WARNINGS, MalformedCode
 from portal.config import ROOT
-from portal.core.errors import DomainError
 from portal.core.reply import raw_uri
+from portal.core.work import attempt, on_field, shown_by_page
 from portal.extensions import csrf, db, limiter
 
 bp = Blueprint("authenticity", __name__)
@@ -126,12 +126,9 @@ def scan_place():
     scan = services.scan_awaiting_place(scan_id)
     if scan is None:
         return jsonify({"ok": False, "error": "unknown scan, or its place is already known"}), 409
-    try:
-        services.place_scan(scan, lat, lon)
-    except DomainError as err:
-        db.session.rollback()
-        return jsonify({"ok": False, "error": str(err)}), 400
-    db.session.commit()
+    placed = attempt(lambda: services.place_scan(scan, lat, lon), refused=shown_by_page)
+    if not placed:
+        return jsonify({"ok": False, "error": str(placed.refusal)}), 400
     return jsonify({"ok": True})
 
 
@@ -151,17 +148,13 @@ def report():
                       if request.method == "GET" else None)
     if form.validate_on_submit():
         photo = form.photo.data
-        try:
-            services.report_counterfeit(
-                gtin=form.gtin.data or "", serial=form.serial.data or "", code=form.code.data or "",
-                message=form.message.data or "", where_seen=form.where_seen.data or "",
-                contact=form.contact.data or "",
-                photo=(photo.read(), photo.filename) if photo and photo.filename else None)
-        except DomainError as err:
-            db.session.rollback()
-            (getattr(form, err.field or "", None) or form.message).errors.append(str(err))
-            return render_template("authenticity/report.html", form=form), err.status
-        db.session.commit()
+        reported = attempt(lambda: services.report_counterfeit(
+            gtin=form.gtin.data or "", serial=form.serial.data or "", code=form.code.data or "",
+            message=form.message.data or "", where_seen=form.where_seen.data or "", contact=form.contact.data or "",
+            photo=(photo.read(), photo.filename) if photo and photo.filename else None),
+            refused=on_field(form, form.message))
+        if not reported:
+            return render_template("authenticity/report.html", form=form), reported.refusal.status
         return redirect(url_for(".report", sent=1))  # post-redirect-get: Back never sends the report again
     if request.method == "GET" and request.args.get("sent") == "1":
         return render_template("authenticity/report_sent.html")

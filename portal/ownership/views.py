@@ -8,12 +8,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.accounts.forms import EmptyForm
-from portal.catalog.models import Unit
 from portal.catalog.services import find_unit
 from portal.core import staging
 from portal.core.errors import AlreadyOwned, DomainError
 from portal.core.staging import StagedUpload
 from portal.core.storage import open_stored
+from portal.core.work import attempt, on_field
 from portal.extensions import db, limiter
 from portal.ownership import queries, services
 from portal.ownership.forms import AcceptTransferForm, DisputeForm, RegisterForm, StolenForm
@@ -150,13 +150,10 @@ def start_transfer(ownership_id: int):
         return _transfer_code_page(ownership)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        offer, code = services.start_transfer(current_user, ownership)
-    except DomainError as err:
-        db.session.rollback()
-        flash(str(err), "error")
+    started = attempt(lambda: services.start_transfer(current_user, ownership))
+    if not started:
         return redirect(url_for(".unit", ownership_id=ownership_id))
-    db.session.commit()
+    offer, code = started.value
     session[TRANSFER_CODE] = {"o": ownership.id, "f": offer.id, "c": code}  # the database keeps only its hash
     return redirect(url_for(".start_transfer", ownership_id=ownership.id))
 
@@ -197,13 +194,12 @@ def accept_transfer():
         except DomainError as err:
             form.code.errors.append(str(err))
     if form.validate_on_submit():
-        try:
-            ownership = services.accept_transfer(current_user, form.code.data, purchased_on=form.purchased_on.data)
-        except DomainError as err:
-            db.session.rollback()
-            form.code.errors.append(str(err))
-            return render_template("ownership/accept_transfer.html", form=form), err.status
-        db.session.commit()
+        accepted = attempt(lambda: services.accept_transfer(current_user, form.code.data,
+                                                            purchased_on=form.purchased_on.data),
+                           refused=lambda err: form.code.errors.append(str(err)))
+        if not accepted:
+            return render_template("ownership/accept_transfer.html", form=form), accepted.refusal.status
+        ownership = accepted.value
         flash(_("%(product)s is now registered to you.", product=ownership.unit.model.name), "success")
         return redirect(url_for(".unit", ownership_id=ownership.id))
     return render_template("ownership/accept_transfer.html", form=form, offer=offer), 400 if form.errors else 200
@@ -215,13 +211,9 @@ def report_stolen(ownership_id: int):
     ownership = _my_ownership(ownership_id)
     form = StolenForm()
     if form.validate_on_submit():
-        try:
-            services.report_stolen(current_user, ownership, note=form.note.data or "", place=form.place.data or "")
-        except DomainError as err:
-            db.session.rollback()
-            flash(str(err), "error")
+        if not attempt(lambda: services.report_stolen(current_user, ownership, note=form.note.data or "",
+                                                      place=form.place.data or "")):
             return redirect(url_for(".unit", ownership_id=ownership_id))
-        db.session.commit()
         flash(_("The unit is reported stolen. Anyone who scans it now sees that."), "warning")
     return redirect(url_for(".unit", ownership_id=ownership_id))
 
@@ -231,13 +223,8 @@ def report_stolen(ownership_id: int):
 def report_recovered(ownership_id: int):
     ownership = _my_ownership(ownership_id)
     if EmptyForm().validate_on_submit():
-        try:
-            services.report_recovered(current_user, ownership)
-        except DomainError as err:
-            db.session.rollback()
-            flash(str(err), "error")
+        if not attempt(lambda: services.report_recovered(current_user, ownership)):
             return redirect(url_for(".unit", ownership_id=ownership_id))
-        db.session.commit()
         flash(_("Glad you have it back. The stolen report is withdrawn."), "success")
     return redirect(url_for(".unit", ownership_id=ownership_id))
 
@@ -249,14 +236,10 @@ def dispute():
     form = DisputeForm(data={"gtin": request.args.get("gtin", ""), "serial": request.args.get("serial", "")}
                        if request.method == "GET" else None)
     if form.validate_on_submit():
-        try:
-            unit: Unit = find_unit(form.gtin.data, form.serial.data)
-            services.open_dispute(current_user, unit, form.message.data)
-        except DomainError as err:
-            db.session.rollback()
-            (getattr(form, err.field or "", None) or form.message).errors.append(str(err))
-            return render_template("ownership/dispute.html", form=form), err.status
-        db.session.commit()
+        opened = attempt(lambda: services.open_dispute(current_user, find_unit(form.gtin.data, form.serial.data),
+                                                       form.message.data), refused=on_field(form, form.message))
+        if not opened:
+            return render_template("ownership/dispute.html", form=form), opened.refusal.status
         flash(_("Your dispute is with the manufacturer. They will contact you by e-mail."), "success")
         return redirect(url_for(".my_products"))
     return render_template("ownership/dispute.html", form=form), 400 if form.errors else 200
