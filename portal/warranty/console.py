@@ -21,7 +21,7 @@ from portal.core.db import utcnow
 from portal.core.errors import DomainError, NotFound
 from portal.core.exports import csv_text
 from portal.core.storage import open_stored
-from portal.extensions import db
+from portal.core.work import attempt, shown_by_page
 from portal.warranty import queries, services
 from portal.warranty.coverage import coverage, local_date
 from portal.warranty.desk import QueueFilters, reason_text
@@ -142,21 +142,14 @@ def claim_move(number: str):
         return _claim_page(item, 409, Problem(target.value, STALE))
     note = request.form.get("note", "").strip() or reason_text(target, request.form.get("template", ""))
     rule = TRANSITIONS.get((item.state, target))
-    try:
-        services.move(
-            item,
-            target,
-            actor=current_user,
-            role="agent",
-            note=note,
-            replacement_serial=request.form.get("replacement_serial", "").strip(),
-            cost_amount=request.form.get("cost_amount", "")[:40],
-            cost_currency=request.form.get("cost_currency", "")[:10],
-        )
-    except DomainError as err:
-        db.session.rollback()
+    moved = attempt(lambda: services.move(
+        item, target, actor=current_user, role="agent", note=note,
+        replacement_serial=request.form.get("replacement_serial", "").strip(),
+        cost_amount=request.form.get("cost_amount", "")[:40], cost_currency=request.form.get("cost_currency", "")[:10],
+    ), refused=shown_by_page)
+    if not moved:
+        err = moved.refusal
         return _claim_page(item, _status(err), Problem(target.value, str(err), err.field))
-    db.session.commit()
     told = " The owner has been told by e-mail." if rule.notify else ""
     extra = f" Return number {item.rma_number}." if target is S.APPROVED else ""
     flash(f"Claim {item.number} is now {target.label.lower()}.{extra}{told}", "success")
@@ -169,12 +162,11 @@ def claim_message(number: str):
     item = tenant_scoped(WarrantyClaim, number=number)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        services.add_message(item, current_user, "agent", request.form.get("body", ""))
-    except DomainError as err:
-        db.session.rollback()
+    sent = attempt(lambda: services.add_message(item, current_user, "agent", request.form.get("body", "")),
+                   refused=shown_by_page)
+    if not sent:
+        err = sent.refusal
         return _claim_page(item, _status(err), Problem("message", str(err), err.field))
-    db.session.commit()
     flash("Message sent to the owner.", "success")
     return redirect(url_for(".claim", number=number, _anchor="conversation"), 303)
 
