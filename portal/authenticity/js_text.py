@@ -76,7 +76,7 @@ JS_TEXT = {
     "offline.no_status": _l("This check does not fetch the product's status (stolen, recalled, registered): open "
                             "the code's address with network for that."),
     "offline.paste_title": _l("Check a code offline"),
-    "offline.paste": _l("Paste the web address of a product's code below: this phone checks its signature with "
+    "offline.paste": _l("Paste the web address of a product's code below: this device checks its signature with "
                         "the keys it saved."),
     "offline.invalid_title": _l("This is not a valid product code"),
     "offline.unreadable": _l("The code could not be read."),

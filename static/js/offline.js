@@ -185,7 +185,7 @@
       if (!pasted) {
         $("offline-net").hidden = true;
         show("unknown", t("offline.paste_title", "Check a code offline"), t("offline.paste", "Paste the web address " +
-          "of a product's code below: this phone checks its signature with the keys it saved."));
+          "of a product's code below: this device checks its signature with the keys it saved."));
         return;
       }
     }

@@ -174,7 +174,7 @@ def test_the_scan_and_verdict_scripts_get_their_sentences_translated(client, wor
                       follow_redirects=True)
     block = re.search(r'<script type="application/json" id="js-text">(.*?)</script>', html.get_data(as_text=True))
     text = json.loads(block.group(1))
-    assert text["verify.match"] == "Signatur auf diesem Telefon geprüft: Sie passt zum veröffentlichten Schlüssel des Herstellers."
+    assert text["verify.match"] == "Signatur auf diesem Gerät geprüft: Sie passt zum veröffentlichten Schlüssel des Herstellers."
     scan = client.get("/scan", headers={"Accept-Language": "fr"}).get_data(as_text=True)
     text = json.loads(re.search(r'id="js-text">(.*?)</script>', scan).group(1))
     assert text["scan.on"] == "Caméra activée. Placez le code dans le cadre." and "verify.mismatch" in text
