@@ -21,6 +21,6 @@ def init_app(app: Flask) -> None:
     unit_reported_stolen.connect(services.unit_reported_stolen, weak=False)
     ownership_started.connect(services.ownership_started, weak=False)
     account_erasing.connect(erasure.erase, weak=False)
-    keys_published.connect(lambda _sender: keys.published_jwks(), weak=False)
+    keys_published.connect(keys.publish, weak=False)
     # The owner's unit page (ownership/) shows the unit's proofs without ownership importing this area.
     app.add_template_global(queries.proofs_of, "resale_proofs")

@@ -66,6 +66,12 @@ def sign_with(key: PlatformKey, message: bytes) -> bytes:
     return Ed25519PrivateKey.from_private_bytes(decrypt_secret(key.private_key_enc)).sign(message)
 
 
+def publish(_sender) -> list[dict]:
+    """The receiver of core.signals.keys_published: one module-level function, so an application made twice in
+    a process (tests, workers) connects it once and the keys are listed once."""
+    return published_jwks()
+
+
 def published_jwks() -> list[dict]:
     """The platform keys as JWKs (RFC 8037 OKP/Ed25519), active first: what the JWK set and DID document add."""
     keys = db.session.scalars(select(PlatformKey).order_by(PlatformKey.state, PlatformKey.id.desc()))

@@ -74,10 +74,12 @@ def test_verdicts_are_counted_by_kind_where_they_are_decided(app, client):
     json = {"headers": {"Accept": "application/json"}}
     assert client.get(f"{parts.path}?{parts.query}", **json).get_json()["verdict"] == "genuine"
     assert client.get(f"/01/{world.gtin_a}/21/{world.serials_a[1]}", **json).get_json()["verdict"] == "cannot_verify"
-    assert client.get(f"/01/{world.gtin_a}/21/NOSUCH-1", **json).get_json()["verdict"] == "not_genuine"
-    assert client.get(f"/01/{world.gtin_a}/21/NOSUCH-2", **json).get_json()["verdict"] == "not_genuine"
+    # An unsigned code for a serial nobody recorded cannot be verified; only a failed signature says not genuine.
+    assert client.get(f"/01/{world.gtin_a}/21/NOSUCH-1", **json).get_json()["verdict"] == "cannot_verify"
+    tampered = parts.query[:-1] + ("A" if parts.query[-1] != "A" else "B")
+    assert client.get(f"{parts.path}?{tampered}", **json).get_json()["verdict"] == "not_genuine"
     after = scrape(client)
-    for kind, n in (("genuine", 1), ("cannot_verify", 1), ("not_genuine", 2), ("warning", 0)):
+    for kind, n in (("genuine", 1), ("cannot_verify", 2), ("not_genuine", 1), ("warning", 0)):
         assert value(after, "provenance_verdicts_total", kind=kind, channel="qr") == \
             value(before, "provenance_verdicts_total", kind=kind, channel="qr") + n, kind
 
