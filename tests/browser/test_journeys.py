@@ -59,7 +59,7 @@ def test_sign_up_verify_and_register_with_proof(kind, app, mailbox, new_page, li
     page.get_by_label("GTIN").fill(world.gtin_a)
     page.get_by_label("Serial number").fill(world.serials_a[0])
     page.get_by_label("Purchase date").fill("2025-06-01")
-    page.get_by_label("Where you bought it").fill("Acme Store, Lyon")
+    page.get_by_label("Where you bought it", exact=True).fill("Acme Store, Lyon")
     page.get_by_label("Proof of purchase").set_input_files(receipt)
     page.get_by_role("button", name="Register it as mine").click()
 

@@ -107,7 +107,7 @@ def test_sign_up_to_certificate_by_keyboard(kind, app, mailbox, new_page, live_s
     # in a day-first and a month-first field.
     page.keyboard.type("06062025")
     expect(page.get_by_label("Purchase date")).to_have_value("2025-06-06")
-    tab_and_type(page, page.get_by_label("Where you bought it"), "Acme Store, Lyon")
+    tab_and_type(page, page.get_by_label("Where you bought it", exact=True), "Acme Store, Lyon")
     attach_file_by_keyboard(page, page.get_by_label("Proof of purchase"), receipt_file(tmp_path))
     tab_and_press(page, page.get_by_role("button", name="Register it as mine"), navigates=True)
 

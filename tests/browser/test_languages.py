@@ -26,7 +26,7 @@ def test_a_reader_switches_to_german_with_the_keyboard_and_the_page_and_its_scri
 
     expect(phone.locator("#verdict-title")).to_have_text("Echt")  # the same code, now in German
     expect(phone.locator("html")).to_have_attribute("lang", "de")
-    expect(phone.locator("#sig-check")).to_contain_text("Signatur auf diesem Telefon geprüft: Sie passt")
+    expect(phone.locator("#sig-check")).to_contain_text("Signatur auf diesem Gerät geprüft: Sie passt")
     expect(phone.get_by_role("navigation", name="Sprache").get_by_role("link", name="Deutsch")) \
         .to_have_attribute("aria-current", "true")
 
