@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from flask import Flask
 
+from portal.core.signals import units_landed
+
 
 def init_app(app: Flask) -> None:
     # Imported when wiring: the pages import most areas. `console` adds the insight pages to the console
     # blueprint, which portal.console registers after every area.
-    from portal.core.signals import units_landed
-    from portal.insights import console  # noqa: F401
-    from portal.insights.cli import insights
-    from portal.insights.refresh import units_changed
+    from portal.insights import cli, console, refresh  # noqa: F401
 
-    app.cli.add_command(insights)
-    units_landed.connect(units_changed)  # units changed without a new event (EPCIS error declarations)
+    app.cli.add_command(cli.insights)
+    units_landed.connect(refresh.units_changed)  # units changed without a new event (EPCIS error declarations)

@@ -16,8 +16,16 @@ def remedy_label(value: str) -> str:
 def init_app(app: Flask) -> None:
     # Imported when wiring: the pages import most areas. `console` adds the recall pages to the console
     # blueprint, which portal.console registers after every area; `erasure` answers an account's erasure.
-    from portal.recalls import console, console_reports, erasure, hooks, notices, services, views  # noqa: F401
-    from portal.recalls.notices_batch import render_recall_notices
+    from portal.recalls import (  # noqa: F401
+        console,
+        console_reports,
+        erasure,
+        hooks,
+        notices,
+        notices_batch,
+        services,
+        views,
+    )
 
     account_erasing.connect(erasure.erase, weak=False)
 
@@ -28,4 +36,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["remedy_label"] = remedy_label
     units_landed.connect(hooks.units_landed, weak=False)
     ownership_started.connect(hooks.ownership_started, weak=False)
-    register_renderer("recall_notice", notices.render_recall_notice, batch=render_recall_notices)
+    register_renderer("recall_notice", notices.render_recall_notice, batch=notices_batch.render_recall_notices)

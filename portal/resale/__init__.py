@@ -11,12 +11,10 @@ def init_app(app: Flask) -> None:
     # Imported when wiring: the pages import most areas. `services` answers a stolen report and a transfer
     # (every proof of the unit ends), `erasure` an account's erasure (its proofs end), and `keys` adds the
     # platform key to the JWK set and the DID document.
-    from portal.resale import erasure, keys, queries, services, views
+    from portal.resale import erasure, keys, marketplace_wiring, queries, services, views
 
     app.register_blueprint(views.bp)
     # Marketplace clients, their webhooks through the outbox and their commands (resale/marketplace*.py).
-    from portal.resale import marketplace_wiring
-
     marketplace_wiring.init_app(app)
     unit_reported_stolen.connect(services.unit_reported_stolen, weak=False)
     ownership_started.connect(services.ownership_started, weak=False)

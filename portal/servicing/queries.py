@@ -12,6 +12,7 @@ from sqlalchemy import select
 from portal.accounts.tenancy import PAGE, scoped
 from portal.catalog.models import Manufacturer, Unit
 from portal.extensions import db
+from portal.ownership.models import Ownership
 from portal.servicing import models
 from portal.servicing.models import ServiceKind
 from portal.warranty.queries import handled_claims_on_unit
@@ -89,10 +90,14 @@ def for_owner(unit: Unit, owner_since: datetime) -> list[OwnerLine]:
     return lines
 
 
-def owners_document(entry_id: int, unit_id: int, owner_since: datetime) -> models.ServiceEntry | None:
-    """The entry whose document the owner of `unit_id` since `owner_since` may download, or None."""
+def owners_document(entry_id: int, ownership_id: int, owner_id: int) -> models.ServiceEntry | None:
+    """The entry whose document the current owner `owner_id` of ownership `ownership_id` may download (one
+    recorded on that unit since they hold it), or None."""
+    ownership = db.session.get(Ownership, ownership_id)
+    if ownership is None or ownership.owner_id != owner_id or ownership.until is not None:
+        return None
     row = db.session.get(models.ServiceEntry, entry_id)
-    if row is None or row.unit_id != unit_id or row.document_key is None or row.created_at < owner_since:
+    if row is None or row.unit_id != ownership.unit_id or row.document_key is None or row.created_at < ownership.since:
         return None
     return row
 

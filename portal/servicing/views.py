@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask import Blueprint, abort
 from flask_login import current_user, login_required
 
-from portal.extensions import db
 from portal.ownership.models import Ownership
 from portal.servicing import queries
 from portal.servicing.console import send_document
@@ -20,10 +19,7 @@ def owner_history(ownership: Ownership) -> list[queries.OwnerLine]:
 @bp.get("/my/units/<int:ownership_id>/services/<int:service_id>/document")
 @login_required
 def owner_document(ownership_id: int, service_id: int):
-    ownership = db.session.get(Ownership, ownership_id)
-    if ownership is None or ownership.owner_id != current_user.id or ownership.until is not None:
-        abort(404)
-    entry = queries.owners_document(service_id, ownership.unit_id, ownership.since)
+    entry = queries.owners_document(service_id, ownership_id, current_user.id)
     if entry is None:
         abort(404)
     return send_document(entry)
