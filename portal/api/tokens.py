@@ -15,9 +15,9 @@ from sqlalchemy import select
 from portal.accounts.models import Role, StaffMembership, User
 from portal.api.models import TOKEN_MARK, ApiToken, Scope
 from portal.catalog.models import Manufacturer
-from portal.core import audit
+from portal.core import audit, errors
 from portal.core.db import utcnow
-from portal.core.errors import Conflict, DomainError, Invalid
+from portal.core.errors import Conflict, Invalid, Unauthenticated
 from portal.core.secrets import digest
 from portal.extensions import db
 
@@ -46,14 +46,8 @@ def scopes_for_role(role: Role) -> frozenset[str]:
 TOUCH_EVERY = timedelta(minutes=1)
 
 
-class Unauthenticated(DomainError):
-    status = 401
-    type = "https://provenance.example/problems/unauthorized"
-
-
-class InsufficientScope(DomainError):
-    status = 403
-    type = "https://provenance.example/problems/insufficient-scope"
+class InsufficientScope(errors.InsufficientScope):
+    """A manufacturer's token without the scope; says which scope, and who can issue one."""
 
     def __init__(self, scope: str):
         super().__init__(f"This token lacks the scope {scope}. A tenant admin can issue one that has it.")

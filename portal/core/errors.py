@@ -39,3 +39,15 @@ class AlreadyOwned(Conflict):
 class Throttled(DomainError):
     status = 429
     type = "https://provenance.example/problems/throttled"
+
+
+class Unauthenticated(DomainError):
+    """No credential came with the request, or one that is not (or no longer) valid."""
+    status = 401
+    type = "https://provenance.example/problems/unauthorized"
+
+
+class InsufficientScope(DomainError):
+    """A valid credential that does not hold the scope the request needs."""
+    status = 403
+    type = "https://provenance.example/problems/insufficient-scope"

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from portal.authenticity.keys import b64url_decode
 from portal.core import audit
 from portal.core.db import utcnow
-from portal.core.errors import Conflict, DomainError, Invalid, NotFound
+from portal.core.errors import Conflict, InsufficientScope, Invalid, NotFound, Unauthenticated
 from portal.core.secrets import digest, encrypt_secret
 from portal.extensions import db
 from portal.notifications.services import enqueue_message
@@ -47,16 +47,6 @@ MAX_DAYS = 730
 MAX_SUBSCRIPTIONS_PER_PROOF = 3
 #: How often the worker looks for changes no signal announces (expiry, recalls).
 SWEEP_EVERY = timedelta(minutes=1)
-
-
-class Unauthenticated(DomainError):
-    status = 401
-    type = "https://provenance.example/problems/unauthorized"
-
-
-class InsufficientScope(DomainError):
-    status = 403
-    type = "https://provenance.example/problems/insufficient-scope"
 
 
 # --- clients ----------------------------------------------------------------------------------------------
