@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Response, current_app, g, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from portal.accounts.tenancy import console as bp
 from portal.core.exports import csv_text
@@ -19,15 +21,23 @@ from portal.insights.refresh import refreshed_at
 #: Average cost of a claim per outcome when the page is given none (INSIGHT_CLAIM_COSTS overrides it).
 DEFAULT_COSTS = {"repair": 60.0, "replacement": 240.0, "refund": 300.0}
 MAX_COST = 10_000_000
+#: The message for a cost that is not a number, per outcome (translated when raised).
+COST_NOT_A_NUMBER = {"repair": lambda: _("The cost of a repair must be a number."),
+                     "replacement": lambda: _("The cost of a replacement must be a number."),
+                     "refund": lambda: _("The cost of a refund must be a number.")}
+COST_OUT_OF_RANGE = {"repair": lambda top: _("The cost of a repair must lie between 0 and %(max)s.", max=top),
+                     "replacement": lambda top: _("The cost of a replacement must lie between 0 and %(max)s.",
+                                                  max=top),
+                     "refund": lambda top: _("The cost of a refund must lie between 0 and %(max)s.", max=top)}
 
 VIEWS = (
-    ("stock", "Stock age", "How long stock waited before it sold, and how old the unsold stock is."),
-    ("sales", "Sell-through and mix", ("Units sold per month by model and channel, and how much of each "
-                                      "manufacture month has sold.")),
-    ("reach", "Reach", "The share of sold units registered to an owner, and how long owners take."),
-    ("failures", "Failure curves", "Claims by months in service, survival and hazard per model or lot."),
-    ("forecast", "Warranty reserve", ("Expected claims and their cost over the next 12 months, with a "
-                                     "band and a backtest.")),
+    ("stock", _l("Stock age"), _l("How long stock waited before it sold, and how old the unsold stock is.")),
+    ("sales", _l("Sell-through and mix"), _l("Units sold per month by model and channel, and how much of each "
+                                             "manufacture month has sold.")),
+    ("reach", _l("Reach"), _l("The share of sold units registered to an owner, and how long owners take.")),
+    ("failures", _l("Failure curves"), _l("Claims by months in service, survival and hazard per model or lot.")),
+    ("forecast", _l("Warranty reserve"), _l("Expected claims and their cost over the next 12 months, with a "
+                                            "band and a backtest.")),
 )
 
 
@@ -42,9 +52,9 @@ def _costs() -> dict[str, float]:
         try:
             value = float(raw)
         except ValueError:
-            raise BadFilter(f"The cost of a {outcome} must be a number.", field=f"cost_{outcome}") from None
+            raise BadFilter(COST_NOT_A_NUMBER[outcome](), field=f"cost_{outcome}") from None
         if not 0 <= value <= MAX_COST:
-            raise BadFilter(f"The cost of a {outcome} must lie between 0 and {MAX_COST:,}.",
+            raise BadFilter(COST_OUT_OF_RANGE[outcome](f"{MAX_COST:,}"),
                             field=f"cost_{outcome}")
         costs[outcome] = value
     return costs
@@ -59,7 +69,7 @@ def _parse(name: str) -> tuple[Filters, dict]:
     if name == "failures":
         extra["by"] = request.args.get("by", "model")
         if extra["by"] not in ("model", "lot"):
-            raise BadFilter("Group the curves by model or by lot.", field="by")
+            raise BadFilter(_("Group the curves by model or by lot."), field="by")
     return filters, extra
 
 

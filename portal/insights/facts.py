@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, literal, or_, select, text
 from sqlalchemy.sql import Subquery
 
@@ -56,17 +57,17 @@ class Filters:
         raw = (args.get("model") or "").strip()
         if raw:
             if not raw.isdigit() or len(raw) > 9:
-                raise BadFilter("Choose a model from the list.", field="model")
+                raise BadFilter(_("Choose a model from the list."), field="model")
             values["model"] = int(raw)
         for name in ("lot", "channel"):
             text = (args.get(name) or "").strip()
             if len(text) > 160:
-                raise BadFilter(f"The {name} is too long.", field=name)
+                raise BadFilter(_("The lot is too long.") if name == "lot" else _("The channel is too long."), field=name)
             values[name] = text
         country = (args.get("country") or "").strip().upper()
         if country:
             if len(country) != 2 or not ("A" <= country[0] <= "Z" and "A" <= country[1] <= "Z"):
-                raise BadFilter("Give the country as its two-letter ISO code (FR, DE, GB …).", field="country")
+                raise BadFilter(_("Give the country as its two-letter ISO code (FR, DE, GB …)."), field="country")
             values["country"] = country
         for name in ("made_from", "made_to", "sold_from", "sold_to"):
             text = (args.get(name) or "").strip()
@@ -74,12 +75,12 @@ class Filters:
                 try:
                     values[name] = date.fromisoformat(text)
                 except ValueError:
-                    raise BadFilter(f"{text[:20]!r} is not a date (YYYY-MM-DD).", field=name) from None
+                    raise BadFilter(_("%(value)s is not a date (YYYY-MM-DD).", value=repr(text[:20])), field=name) from None
                 if not date(1970, 1, 1) <= values[name] <= date(2200, 1, 1):
-                    raise BadFilter("Choose a date between 1970 and 2200.", field=name)
+                    raise BadFilter(_("Choose a date between 1970 and 2200."), field=name)
         for start, end in (("made_from", "made_to"), ("sold_from", "sold_to")):
             if values.get(start) and values.get(end) and values[start] > values[end]:
-                raise BadFilter("The window ends before it starts.", field=end)
+                raise BadFilter(_("The window ends before it starts."), field=end)
         return cls(**values)
 
     def args(self) -> dict:

@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
 from portal.extensions import db
@@ -22,6 +23,8 @@ from portal.recalls.models import SafetyContact
 
 #: (label, first day) of the days-to-registration buckets.
 DELAY_BUCKETS = (("same day", 0), ("1–7 days", 1), ("8–30 days", 8), ("31–90 days", 31), ("over 90 days", 91))
+#: The labels as the pages show them (translated in the templates: the CSV keeps them in English).
+DELAY_LABELS = (_l("same day"), _l("1–7 days"), _l("8–30 days"), _l("31–90 days"), _l("over 90 days"))
 
 
 @dataclass(frozen=True)

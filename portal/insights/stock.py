@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, literal, select
 
 from portal.extensions import db
@@ -20,6 +21,9 @@ from portal.insights.sql import day_of
 #: (label, first day) of each age bucket; a bucket runs to the next one's first day.
 AGE_BUCKETS = (("0–30 days", 0), ("31–90 days", 31), ("91–180 days", 91), ("181–365 days", 181),
                ("1–1½ years", 366), ("1½–2 years", 548), ("over 2 years", 731))
+#: The labels as the pages show them (translated in the templates: the CSV keeps them in English).
+AGE_LABELS = (_l("0–30 days"), _l("31–90 days"), _l("91–180 days"), _l("181–365 days"), _l("1–1½ years"),
+              _l("1½–2 years"), _l("over 2 years"))
 
 
 @dataclass(frozen=True)

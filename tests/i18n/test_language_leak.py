@@ -152,6 +152,37 @@ def test_console_pages_speak_only_the_readers_language(app, client, world, langu
     assert not leaks, "\n".join(f"{p}: {', '.join(w[:8])}" for p, w in leaks.items())
 
 
+INSIGHT_PAGES = ["/console/acme/insights/", "/console/acme/insights/stock", "/console/acme/insights/sales",
+                 "/console/acme/insights/reach", "/console/acme/insights/failures",
+                 "/console/acme/insights/failures?by=lot", "/console/acme/insights/forecast"]
+
+
+@pytest.mark.parametrize("language", ["fr", "de"])
+def test_insight_pages_speak_only_the_readers_language(app, client, language):
+    """The insights of a tenant with units made, sold, registered and claimed (tests/insights/conftest.py), so that
+    every table, chart and explanation is drawn; the shops' names ("Shop A") are data."""
+    from tests.insights.conftest import build_shop
+
+    with app.app_context():
+        build_shop()
+        db.session.remove()
+    login(client, "agent@acme.test")
+    client.get(f"/language/{language}")
+    allowed = frozenset({"shop", "alpha"} | ({"filter"} if language == "de" else set()))  # German: der Filter
+    leaks = {}
+    for path in INSIGHT_PAGES:
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        found = english_in(response.get_data(as_text=True), allowed)
+        if found:
+            leaks[path] = found
+    bad = client.get("/console/acme/insights/stock?made_from=1900-01-01")
+    assert bad.status_code == 400
+    if found := english_in(bad.get_data(as_text=True), allowed):
+        leaks["bad filter"] = found
+    assert not leaks, "\n".join(f"{p}: {', '.join(w[:8])}" for p, w in leaks.items())
+
+
 def test_the_check_catches_english_and_lets_names_and_the_other_languages_through():
     assert english_in("<p>Covered until 3 March</p>")
     assert english_in('<button aria-label="Remove the address">x</button>')
