@@ -9,7 +9,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import current_app
+from flask import abort, current_app, send_file
 from flask_babel import gettext
 from PIL import Image, ImageOps
 from sqlalchemy import event
@@ -119,6 +119,20 @@ def open_stored(key: str) -> Path:
     if not path.is_file():
         raise FileNotFoundError(key)
     return path
+
+
+def send_private(key: str | None, mime: str, name: str):
+    """One person's stored document (a receipt, a service report) as a download: 404 when there is none or it
+    is gone, a PDF as an attachment, never kept by a shared cache."""
+    if not key:
+        abort(404)
+    try:
+        path = open_stored(key)
+    except FileNotFoundError:
+        abort(404)
+    response = send_file(path, mimetype=mime, download_name=name, as_attachment=mime == "application/pdf")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 _PENDING_FILES = "portal.storage.pending_files"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -12,7 +12,7 @@ from portal.catalog.services import find_unit
 from portal.core import staging
 from portal.core.errors import AlreadyOwned, DomainError
 from portal.core.staging import StagedUpload
-from portal.core.storage import open_stored
+from portal.core.storage import send_private
 from portal.core.work import attempt, on_field
 from portal.extensions import db, limiter
 from portal.ownership import queries, services
@@ -123,16 +123,7 @@ def proof(ownership_id: int):
 
 
 def _send_proof(ownership: Ownership):
-    if not ownership.proof_key:
-        abort(404)
-    try:
-        path = open_stored(ownership.proof_key)
-    except FileNotFoundError:
-        abort(404)
-    response = send_file(path, mimetype=ownership.proof_mime, download_name=ownership.proof_name,
-                         as_attachment=ownership.proof_mime == "application/pdf")
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_private(ownership.proof_key, ownership.proof_mime, ownership.proof_name)
 
 
 #: The code of a transfer started in this browser, kept in its session for the page that shows it.

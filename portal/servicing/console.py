@@ -2,7 +2,7 @@
 a document. Service partners open these and nothing else of the console (accounts.tenancy.PARTNER_PAGES)."""
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, send_file, url_for
+from flask import abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,7 +10,7 @@ from portal.accounts.models import Role
 from portal.accounts.tenancy import console as bp
 from portal.accounts.tenancy import open_to_partners, staff_required, tenant_scoped
 from portal.core.errors import DomainError
-from portal.core.storage import open_stored, store_proof
+from portal.core.storage import send_private, store_proof
 from portal.core.work import attempt, on_field
 from portal.servicing import models, queries, services
 from portal.servicing.forms import ServiceForm
@@ -69,13 +69,4 @@ def service_document(service_id: int):
 
 
 def send_document(entry: models.ServiceEntry):
-    if not entry.document_key:
-        abort(404)
-    try:
-        path = open_stored(entry.document_key)
-    except FileNotFoundError:
-        abort(404)
-    response = send_file(path, mimetype=entry.document_mime, download_name=entry.document_name,
-                         as_attachment=entry.document_mime == "application/pdf")
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_private(entry.document_key, entry.document_mime, entry.document_name)
