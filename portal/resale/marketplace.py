@@ -194,12 +194,12 @@ def _live_subscriptions(proof_id: int) -> list[WebhookSubscription]:
         MarketplaceClient.revoked_at.is_(None))))
 
 
-def event_document(subscription: WebhookSubscription, status: queries.ProofStatus, at: datetime) -> dict:
+def event_document(subscription: WebhookSubscription, status: dict, at: datetime) -> dict:
     """What a webhook carries: the event's id and kind, and the proof's status as every machine reader gets it
-    (public_json.status_document), which holds nothing about the owner."""
+    (`status`: public_json.status_document), which holds nothing about the owner."""
     return {"id": "evt_" + secrets.token_hex(16), "type": "proof.status_changed",
             "createdAt": at.isoformat(timespec="seconds").replace("+00:00", "Z"), "subscription": subscription.id,
-            "status": status_document(status, _proof_url(queries.token_of(subscription.proof)))}
+            "status": status}
 
 
 def announce(proof: OwnershipProof, now: datetime | None = None) -> int:
@@ -207,13 +207,16 @@ def announce(proof: OwnershipProof, now: datetime | None = None) -> int:
     now; returns how many were enqueued."""
     now = now or utcnow()
     status = queries.status_of(proof, now)
+    document = None  # the proof's status document: the same for every subscriber, so made once
     made = 0
     for subscription in _live_subscriptions(proof.id):
         if subscription.last_state == status.state.value:
             continue
+        if document is None:
+            document = status_document(status, _proof_url(queries.token_of(proof)))
         subscription.events += 1
         subscription.last_state = status.state.value
-        event = event_document(subscription, status, now)
+        event = event_document(subscription, document, now)
         enqueue_message(channel=CHANNEL, recipient=subscription.url, template=TEMPLATE,
                         subject=f"proof {status.reference} {status.state.value}",
                         dedupe_key=f"webhook:{subscription.id}:{subscription.events}",
