@@ -1,18 +1,5 @@
-"""Flask extensions, created unbound and initialised in `create_app`."""
-from flask_babel import Babel
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
-from flask_login import LoginManager
-from flask_migrate import Migrate
-from flask_sqlalchemy import SQLAlchemy
-from flask_wtf import CSRFProtect
+"""The Flask extensions every area uses, by their short name. They are made in `portal.core.extensions`, so that
+`core` never imports upwards (docs/architecture.md, "Layers")."""
+from portal.core.extensions import babel, csrf, db, limiter, login_manager, migrate
 
-from portal.core import ratelimit_storage  # noqa: F401  (RATELIMIT_STORAGE_URI may say sqlite:///...)
-from portal.core.db import Base
-
-db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
-login_manager = LoginManager()
-csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address)
-babel = Babel()
+__all__ = ["babel", "csrf", "db", "limiter", "login_manager", "migrate"]

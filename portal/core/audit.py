@@ -15,7 +15,7 @@ from sqlalchemy import ForeignKey, String, Text, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.core.db import UTCDateTime, utcnow
-from portal.extensions import db
+from portal.core.extensions import db
 
 GENESIS = "0" * 64
 _LOCK_ID = 7_300_001

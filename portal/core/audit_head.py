@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from portal.core.audit import AuditEntry
 from portal.core.db import utcnow
-from portal.extensions import db
+from portal.core.extensions import db
 
 _FIELDS = ("at", "entry_id", "hash", "count")
 

@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import func
 
-from portal.extensions import db
+from portal.core.extensions import db
 
 
 def add_months(start: date, months: int) -> date:

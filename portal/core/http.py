@@ -6,8 +6,8 @@ from flask import Flask, current_app, jsonify, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.core.extensions import db
 from portal.core.negotiation import wants_json
-from portal.extensions import db
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import Executable
 
-from portal.extensions import db
+from portal.core.extensions import db
 
 
 class _Compiled:

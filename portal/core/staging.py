@@ -17,9 +17,9 @@ from sqlalchemy import ForeignKey, Integer, String, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.core.db import UTCDateTime, utcnow
+from portal.core.extensions import db
 from portal.core.secrets import digest
 from portal.core.storage import StoredFile, remove_stored, store_proof
-from portal.extensions import db
 
 #: How long a staged file waits for the form that will record it.
 LIFETIME = timedelta(days=1)

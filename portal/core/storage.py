@@ -16,8 +16,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from portal.core.errors import Invalid
+from portal.core.extensions import db
 from portal.core.upload_checks import IMAGE_TYPES, inspect_image, inspect_pdf, pixel_limit, too_many_pixels
-from portal.extensions import db
 
 __all__ = ["IMAGE_TYPES", "StoredFile", "open_stored", "store_image", "store_proof"]
 

@@ -11,7 +11,7 @@ import click
 from flask import flash
 
 from portal.core.errors import DomainError
-from portal.extensions import db
+from portal.core.extensions import db
 
 T = TypeVar("T")
 
