@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from portal.accounts.forms import EmptyForm
 from portal.catalog.services import find_unit
-from portal.core import staging
+from portal.core import drafts, staging
 from portal.core.errors import AlreadyOwned, DomainError
 from portal.core.staging import StagedUpload
 from portal.core.storage import send_private
@@ -36,24 +36,26 @@ def my_products():
     return render_template("ownership/my_products.html", ownerships=ownerships, form=EmptyForm())
 
 
+#: The registration form's draft after a refused submit (core/drafts.py: post-redirect-get).
+REGISTER_DRAFT = "register"
+
+
 @bp.route("/my/register", methods=["GET", "POST"])
 @login_required
 @limiter.limit("30 per hour", methods=["POST"])
 def register():
-    # A till's invitation (POST /api/v1/sales) links here with the purchase filled in.
-    form = RegisterForm(data={"gtin": request.args.get("gtin", ""), "serial": request.args.get("serial", ""),
-                              "purchased_on": request.args.get("purchased_on", type=date.fromisoformat),
-                              "retailer": request.args.get("retailer", "")[:160]}
-                        if request.method == "GET" else None)
+    """Every submit answers 303 to the GET (core/drafts.py): a refusal, a removed receipt and a form that
+    fails its checks come back as a page that Back and reload show again and never send again."""
     if not current_user.is_verified:  # said before the form is filled in, not after
-        return render_template("ownership/register.html", form=form, unverified=True), (
+        return render_template("ownership/register.html", form=RegisterForm(), unverified=True), (
             403 if request.method == "POST" else 200)
     if request.method == "GET":
-        return render_template("ownership/register.html", form=form)
+        return _register_page()
+    form = RegisterForm()
     proof, proof_token, refused = _staged_proof(form)
     if refused is not None or "remove_proof" in request.form or not form.validate_on_submit():
-        status = refused or (400 if form.errors else 200)
-        return _register_again(form, proof, proof_token, status)
+        return _register_again(form, proof_token if proof is not None else "",
+                               status=refused or (400 if form.errors else 200))
     try:
         unit = find_unit(form.gtin.data, form.serial.data)
         ownership = services.register_unit(current_user, unit, purchased_on=form.purchased_on.data,
@@ -66,13 +68,35 @@ def register():
         if field is not None:
             field.errors.append(str(err))
         offer_dispute = isinstance(err, AlreadyOwned) and "to you" not in str(err)
-        return _register_again(form, staging.staged(current_user.id, proof_token, purpose="proof"), proof_token,
-                               err.status, error=None if field else str(err), offer_dispute=offer_dispute)
+        return _register_again(form, proof_token if proof is not None else "", status=err.status,
+                               message=None if field else str(err), offer_dispute=offer_dispute)
     if proof is not None:
         staging.claim(proof)
     db.session.commit()
+    drafts.drop(REGISTER_DRAFT)
     flash(_("%(product)s is registered to you.", product=unit.model.name), "success")
     return redirect(url_for(".unit", ownership_id=ownership.id))
+
+
+def _register_page():
+    """The form: a till's invitation (POST /api/v1/sales) links here with the purchase filled in, and it
+    replaces any draft; else what the last refused submit left (shown once for its refusal), else empty."""
+    if request.args.get("gtin") or request.args.get("serial"):
+        drafts.drop(REGISTER_DRAFT)
+        form = RegisterForm(formdata=None, data={
+            "gtin": request.args.get("gtin", ""), "serial": request.args.get("serial", ""),
+            "purchased_on": request.args.get("purchased_on", type=date.fromisoformat),
+            "retailer": request.args.get("retailer", "")[:160]})
+        return render_template("ownership/register.html", form=form)
+    draft = drafts.take(REGISTER_DRAFT, current_user.id)
+    if draft is None:
+        return render_template("ownership/register.html", form=RegisterForm(formdata=None))
+    form = RegisterForm(formdata=draft.values)
+    drafts.show_errors(form, draft)
+    token = draft.tokens[0] if draft.tokens else ""
+    proof = staging.staged(current_user.id, token, purpose="proof")  # the account's own, while it lives
+    return render_template("ownership/register.html", form=form, proof=proof, proof_token=token if proof else "",
+                           error=draft.message, offer_dispute=draft.extra.get("offer_dispute", False)), draft.status
 
 
 def _staged_proof(form: RegisterForm) -> tuple[StagedUpload | None, str, int | None]:
@@ -101,9 +125,12 @@ def _staged_proof(form: RegisterForm) -> tuple[StagedUpload | None, str, int | N
     return row, new_token, None
 
 
-def _register_again(form, proof, proof_token, status, **page):
-    return render_template("ownership/register.html", form=form, proof=proof, proof_token=proof_token,
-                           **page), status
+def _register_again(form: RegisterForm, proof_token: str, *, status: int, message: str | None = None,
+                    offer_dispute: bool = False):
+    """Post-redirect-get: the submit as typed, its receipt and its refusal wait in the session for the GET."""
+    drafts.keep(REGISTER_DRAFT, current_user.id, form, tokens=[proof_token] if proof_token else [],
+                message=message, status=status, **({"offer_dispute": True} if offer_dispute else {}))
+    return redirect(url_for(".register"), 303)
 
 
 @bp.get("/my/units/<int:ownership_id>")

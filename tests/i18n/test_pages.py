@@ -20,6 +20,7 @@ from portal.ownership.services import register_unit
 from portal.recalls import services as recalls
 from portal.recalls.models import RecallUnit
 from tests.factories import GPSR_NOTICE, build_world, login
+from tests.support.forms import shown
 
 
 @pytest.fixture
@@ -143,7 +144,7 @@ def test_owner_pages_and_form_labels_are_translated(client, world):
     assert "Enregistré par son propriétaire" in html  # the portal's own note in the history, translated
     form = page(client.get("/my/register"))
     assert "Date d'achat" in form and "Enregistrer un produit" in form
-    refused = client.post("/my/register", data={"gtin": world.gtin_a, "serial": "NOPE-1"})
+    refused = shown(client, client.post("/my/register", data={"gtin": world.gtin_a, "serial": "NOPE-1"}))
     assert "Provenance ne connaît aucun exemplaire" in refused.get_data(as_text=True)
 
 

@@ -18,6 +18,7 @@ from portal.extensions import db
 from portal.ownership.services import register_unit, report_stolen
 from portal.warranty import services as warranty
 from tests.factories import PASSWORD, build_world, login
+from tests.support.forms import shown
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -49,8 +50,8 @@ def test_six_refused_registrations_with_a_receipt_leave_no_file_past_the_staging
     for attempt in range(6):
         serial = world.serials_a[attempt % 2]
         proof = (io.BytesIO(jpeg((attempt * 40, 10, 10)) if attempt % 3 else PDF), "receipt.jpg" if attempt % 3 else "r.pdf")
-        response = client.post("/my/register", content_type="multipart/form-data", data={
-            "gtin": world.gtin_a, "serial": serial, "purchased_on": "", "retailer": "Shop", "proof": proof})
+        response = shown(client, client.post("/my/register", content_type="multipart/form-data", data={
+            "gtin": world.gtin_a, "serial": serial, "purchased_on": "", "retailer": "Shop", "proof": proof}))
         assert 400 <= response.status_code < 500, response.status_code
     with app.app_context():
         staged = set(db.session.scalars(select(StagedUpload.key)))

@@ -29,6 +29,7 @@ from portal.ownership.services import register_unit
 from portal.warranty.models import WarrantyClaim
 from tests.factories import build_world, login
 from tests.support.api import make_token
+from tests.support.forms import shown
 
 # --- hostile files ------------------------------------------------------------------------------------
 
@@ -118,9 +119,9 @@ def world(app):
 
 def proof_point(app, client, world):
     login(client, world.owner)
-    return lambda data, name: client.post("/my/register", content_type="multipart/form-data", data={
+    return lambda data, name: shown(client, client.post("/my/register", content_type="multipart/form-data", data={
         "gtin": world.gtin_a, "serial": world.serials_a[0], "purchased_on": "", "retailer": "Shop",
-        "proof": (io.BytesIO(data), name)})
+        "proof": (io.BytesIO(data), name)}))
 
 
 def claim_point(app, client, world):
