@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from wtforms.validators import ValidationError
 
 from portal.accounts.forms import EmptyForm
-from portal.core import staging
+from portal.core import drafts, staging
 from portal.core.db import utcnow
 from portal.core.errors import DomainError
 from portal.core.staging import StagedUpload
@@ -126,23 +126,31 @@ def _pdf(data: bytes, name: str):
 @login_required
 @limiter.limit("30 per hour", methods=["POST"])
 def new_claim(ownership_id: int):
+    """Every submit that is not filed answers 303 to this page (post-redirect-get, core/drafts.py): the claim as
+    typed, its staged photos and the refusal wait in the session, so Back and reload never send it again."""
     ownership = my_ownership(ownership_id)
     unit = ownership.unit
     cover = coverage(unit, utcnow())
+    if request.method == "GET":
+        draft = drafts.take(CLAIM_DRAFT, current_user.id, scope=ownership.id)
+        form = ClaimForm(formdata=draft.values if draft else None)
+        if draft is not None:
+            drafts.show_errors(form, draft)
+        return render_template("warranty/new_claim.html", form=form, ownership=ownership, unit=unit, cover=cover,
+                               goodwill_label=GOODWILL_LABEL, error=draft.message if draft else None,
+                               staged=_still_staged(draft.tokens) if draft else []), draft.status if draft else 200
     form = ClaimForm()
 
-    staged: list[tuple[str, StagedUpload]] = []
+    def again(staged: list[tuple[str, StagedUpload]], status: int, error: str | None = None):
+        drafts.keep(CLAIM_DRAFT, current_user.id, form, scope=ownership.id, tokens=[t for t, _row in staged],
+                    message=error, status=status)
+        return redirect(url_for(".new_claim", ownership_id=ownership.id), 303)
 
-    def page(status: int, error: str | None = None):
-        return render_template("warranty/new_claim.html", form=form, ownership=ownership, unit=unit, cover=cover,
-                               goodwill_label=GOODWILL_LABEL, error=error, staged=staged), status
-
-    if request.method == "POST":
-        staged, refused = _staged_photos(form)
-        if refused is not None or request.form.get("remove_photo"):
-            return page(refused or 200)
+    staged, refused = _staged_photos(form)
+    if refused is not None or request.form.get("remove_photo"):
+        return again(staged, refused or 200)
     if not form.validate_on_submit():
-        return page(400 if form.errors else 200)
+        return again(staged, 400)
     photos = [(open_stored(row.key).read_bytes(), row.name) for _token, row in staged]
     try:
         claim = services.file_claim(current_user, unit, category=form.category.data,
@@ -157,16 +165,21 @@ def new_claim(ownership_id: int):
             target = form.goodwill  # the refusal says why and points at the box that lets them ask anyway
         if target is not None:
             target.errors.append(str(err))
-        return page(err.status, None if target is not None else str(err))
+        return again(staged, err.status, None if target is not None else str(err))
     for _token, row in staged:
         staging.discard(row)  # the claim stored its own copies
     db.session.commit()
+    drafts.drop(CLAIM_DRAFT)
     if claim.goodwill:
         flash(_("Your goodwill request %(number)s is filed. We e-mail you at every step.", number=claim.number),
               "success")
     else:
         flash(_("Your claim %(number)s is filed. We e-mail you at every step.", number=claim.number), "success")
     return redirect(url_for(".claim", number=claim.number))
+
+
+#: A refused claim's draft, for the one unit it was typed for (core/drafts.py).
+CLAIM_DRAFT = "claim"
 
 
 def _still_staged(tokens: list[str]) -> list[tuple[str, StagedUpload]]:

@@ -142,13 +142,17 @@ def test_a_refused_claim_keeps_its_photos_for_the_next_try(app, world):
     refused = client.post(url, data={**data, "photos": [(io.BytesIO(jpeg((200, 0, 0), (60, 40))), "crack.jpg"),
                                                          (io.BytesIO(jpeg((0, 0, 200), (60, 40))), "dial.jpg")]},
                           content_type="multipart/form-data")  # no category chosen: refused
+    assert refused.status_code == 303 and refused.headers["Location"] == url  # post-redirect-get
+    refused = client.get(url)
     page = refused.get_data(as_text=True)
     assert refused.status_code == 400 and "crack.jpg" in page and "dial.jpg" in page
     tokens = re.findall(r'name="photo_token" value="([^"]+)"', page)
     assert len(tokens) == 2 and len(staged_rows(app)) == 2
     removed = client.post(url, data={**data, "photo_token": tokens, "remove_photo": tokens[1]},
                           content_type="multipart/form-data")
-    assert "dial.jpg" not in removed.get_data(as_text=True) and len(staged_rows(app)) == 1
+    assert removed.status_code == 303 and len(staged_rows(app)) == 1
+    page = client.get(url).get_data(as_text=True)
+    assert "dial.jpg" not in page and "crack.jpg" in page and DESCRIPTION in page  # the description as typed
     filed = client.post(url, data={**data, "category": "does_not_work", "photo_token": tokens[:1]},
                         content_type="multipart/form-data")
     assert filed.status_code == 302, filed.get_data(as_text=True)

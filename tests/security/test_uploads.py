@@ -131,10 +131,10 @@ def claim_point(app, client, world):
         db.session.commit()
         ownership_id = ownership.id
     login(client, world.owner)
-    return lambda data, name: client.post(f"/my/units/{ownership_id}/claims/new", content_type="multipart/form-data",
-                                          data={"category": "does_not_work", "preferred_remedy": "repair",
-                                                "description": "It stopped working after a week.",
-                                                "photos": [(io.BytesIO(data), name)]})
+    return lambda data, name: shown(client, client.post(
+        f"/my/units/{ownership_id}/claims/new", content_type="multipart/form-data",
+        data={"category": "does_not_work", "preferred_remedy": "repair", "description": "It stopped working after a week.",
+              "photos": [(io.BytesIO(data), name)]}))
 
 
 def model_point(app, client, world):

@@ -20,6 +20,7 @@ from portal.warranty.models import ClaimState, ReturnAddress, WarrantyClaim
 from portal.warranty.rma import _render, render_rma, return_address
 from tests.factories import build_world, login
 from tests.support.api import ApiClient, as_problem, make_token
+from tests.support.forms import shown
 
 RECEIPT = StoredFile(key="receipt.pdf", mime="application/pdf", name="receipt.pdf", size=10)
 FRANCE = "Acme Retours\n12 rue du Port\n69002 Lyon\nFrance"
@@ -171,8 +172,8 @@ def test_the_owner_says_where_they_send_from_when_filing(app, client, world):
     data = {"category": "does_not_work", "description": "It stopped after two weeks of use.", "started_on": "",
             "preferred_remedy": "repair", "return_country": "DE"}
     assert client.post(f"/my/units/{ownership_id}/claims/new", data=data).status_code == 302
-    bad = client.post(f"/my/units/{ownership_id}/claims/new", data={**data, "category": "battery",
-                                                                    "return_country": "QQ"})
+    bad = shown(client, client.post(f"/my/units/{ownership_id}/claims/new", data={**data, "category": "battery",
+                                                                                  "return_country": "QQ"}))
     assert bad.status_code == 400
     with app.app_context():
         assert db.session.scalars(select(WarrantyClaim.return_country)).all() == ["DE"]
