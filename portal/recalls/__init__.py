@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
     # blueprint, which portal.console registers after every area; `erasure` answers an account's erasure.
     from portal.recalls import (  # noqa: F401
         console,
+        console_labels,
         console_reports,
         erasure,
         hooks,
@@ -34,6 +35,10 @@ def init_app(app: Flask) -> None:
     app.add_template_global(services.recalls_for_unit, "unit_recalls")
     app.add_template_global(services.open_recalls_for_units, "open_recalls_among")
     app.jinja_env.filters["remedy_label"] = remedy_label
+    # The recall console's words for stored codes and the regulator reports' labels.
+    for helper in (console_labels.severity_label, console_labels.notice_kind, console_labels.delivery_label,
+                   console_labels.report_text):
+        app.add_template_global(helper)
     units_landed.connect(hooks.units_landed, weak=False)
     ownership_started.connect(hooks.ownership_started, weak=False)
     register_renderer("recall_notice", notices.render_recall_notice, batch=notices_batch.render_recall_notices)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 
 from flask import Response, abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -93,8 +94,8 @@ def identifier_case():
         abort(400)
     declare_identifier_case(g.tenant, request.form.get("case_insensitive") == "yes", actor=current_user)
     db.session.commit()
-    flash("Lots and serials now match in any case." if g.tenant.identifiers_case_insensitive
-          else "Lots and serials now match only as written.", "success")
+    flash(_("Lots and serials now match in any case.") if g.tenant.identifiers_case_insensitive
+          else _("Lots and serials now match only as written."), "success")
     return redirect(url_for(".recalls"))
 
 
@@ -116,7 +117,7 @@ def _edit(campaign: RecallCampaign | None):
         saved = attempt(lambda: services.save_draft(g.tenant, actor=current_user, campaign=campaign,
                                                     **_fields(form, campaign)), refused=on_field(form, form.number))
         if saved:
-            flash("Draft saved. Check the preview before you launch.", "success")
+            flash(_("Draft saved. Check the preview before you launch."), "success")
             return redirect(url_for(".recall", campaign_id=saved.value.id))
     return render_template("recalls/console_edit.html", form=form, campaign=campaign), 400 if form.errors else 200
 
@@ -160,10 +161,10 @@ def recall_action(campaign_id: int, action: str):
     if not done:
         return redirect(url_for(".recall", campaign_id=campaign_id))
     result = done.value
-    messages = {"launch": f"Launched: {result} units affected; owners are being notified.",
-                "remedy-available": f"Remedy available: {result} owners are being told.",
-                "follow-up": f"Follow-up sent to {result} owners of unremedied units."}
-    flash(messages[action], "success")
+    messages = {"launch": lambda: _("Launched: %(count)s units affected; owners are being notified.", count=result),
+                "remedy-available": lambda: _("Remedy available: %(count)s owners are being told.", count=result),
+                "follow-up": lambda: _("Follow-up sent to %(count)s owners of unremedied units.", count=result)}
+    flash(messages[action](), "success")
     return redirect(url_for(".recall", campaign_id=campaign_id))
 
 
@@ -185,7 +186,10 @@ def record_remedy(campaign_id: int):
     recorded = attempt(record, refused=on_field(form, form.serial))
     if not recorded:
         return _dashboard(campaign, form, recorded.refusal.status)
-    flash(f"Recorded: {form.serial.data} {form.outcome.data}.", "success")
+    outcomes = {"remedied": _("remedied"), "exported": _("exported"), "scrapped": _("scrapped"), "stolen": _("stolen"),
+                "unreachable": _("unreachable")}
+    flash(_("Recorded: %(serial)s %(outcome)s.", serial=form.serial.data,
+            outcome=outcomes.get(form.outcome.data, form.outcome.data)), "success")
     return redirect(url_for(".recall", campaign_id=campaign_id))
 
 
@@ -203,8 +207,9 @@ def close_recall(campaign_id: int):
                                                 reason=form.reason.data or ""), refused=on_field(form, form.confirm))
         if not closed:
             return render_template("recalls/console_close.html", campaign=campaign, summary=summary, form=form), 400
-        flash(f"Campaign closed at {summary['rate']:.0%} completion; {summary['pending']} pending notices withdrawn.",
-              "success")
+        rate = format(summary["rate"], ".0%")
+        flash(_("Campaign closed at %(rate)s completion; %(pending)s pending notices withdrawn.", rate=rate,
+                pending=summary["pending"]), "success")
         return redirect(url_for(".recall", campaign_id=campaign_id))
     return render_template("recalls/console_close.html", campaign=campaign, summary=summary, form=form), (
         400 if form.errors else 200)
@@ -231,7 +236,7 @@ def reopen_recall(campaign_id: int):
         if not reopened:
             return render_template("recalls/console_reopen.html", campaign=campaign, form=form,
                                    stats=services.completion(campaign)), reopened.refusal.status
-        flash("Campaign reopened. Withdrawn notices stay withdrawn: send a follow-up to reach owners again.",
+        flash(_("Campaign reopened. Withdrawn notices stay withdrawn: send a follow-up to reach owners again."),
               "success")
         return redirect(url_for(".recall", campaign_id=campaign_id))
     return render_template("recalls/console_reopen.html", campaign=campaign, form=form,
@@ -245,12 +250,12 @@ def schedule_remedy(campaign_id: int):
     campaign = tenant_scoped(RecallCampaign, id=campaign_id)
     form = ScheduleForm(prefix="schedule")
     if not form.validate_on_submit():
-        flash("Give the serial and the day the remedy is booked for.", "error")
+        flash(_("Give the serial and the day the remedy is booked for."), "error")
         return redirect(url_for(".recall", campaign_id=campaign_id))
     if not attempt(lambda: remedies.schedule_remedy(remedies.find_by_serial(campaign, form.serial.data), form.on.data,
                                                     actor=current_user)):
         return redirect(url_for(".recall", campaign_id=campaign_id))
-    flash(f"Booked: {form.serial.data} on {form.on.data.isoformat()}.", "success")
+    flash(_("Booked: %(serial)s on %(date)s.", serial=form.serial.data, date=form.on.data.isoformat()), "success")
     return redirect(url_for(".recall", campaign_id=campaign_id))
 
 
@@ -275,7 +280,7 @@ def recall_letters(campaign_id: int):
     pdf = io.BytesIO()
     count = render_letters(campaign, pdf)
     if not count:
-        flash("Every affected owner is reachable by e-mail: no letters to print.", "info")
+        flash(_("Every affected owner is reachable by e-mail: no letters to print."), "info")
         return redirect(url_for(".recall", campaign_id=campaign_id))
     pdf.seek(0)
     return send_file(pdf, mimetype="application/pdf", as_attachment=True, download_name=f"recall-{campaign.number}-letters.pdf")

@@ -7,6 +7,7 @@ import json
 from datetime import date
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.accounts.forms import EmptyForm
@@ -46,12 +47,12 @@ def recall_report(campaign_id: int, report: str):
         try:
             filed_on = date.fromisoformat(filed) if filed else None
         except ValueError:
-            flash("The filing date is a date such as 2026-03-31.", "error")
+            flash(_("The filing date is a date such as 2026-03-31."), "error")
             return redirect(url_for(".recall_report", campaign_id=campaign_id, report=report))
         values = {k[2:]: v for k, v in request.form.items() if k.startswith("f_")}
         if not attempt(lambda: regulator.save_edits(campaign, report, values, filed_on=filed_on, actor=current_user)):
             return redirect(url_for(".recall_report", campaign_id=campaign_id, report=report))
-        flash("Report saved.", "success")
+        flash(_("Report saved."), "success")
         return redirect(url_for(".recall_report", campaign_id=campaign_id, report=report))
     return render_template("recalls/console_report.html", campaign=campaign, report=regulator.build(campaign, report),
                            form=form)

@@ -22,13 +22,15 @@ import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
+
 from portal.recalls.models import RecallCampaign
 
 
 @dataclass(frozen=True)
 class Deadline:
     key: str
-    label: str
+    label: str  # in the reader's language (the console shows it; no export carries it)
     rule: str  # the provision it comes from
     due: date | None  # None: the campaign lacks the date it counts from
     done_on: date | None
@@ -76,31 +78,32 @@ def deadlines(campaign: RecallCampaign, today: date | None = None) -> list[Deadl
     cpsc = start + timedelta(days=1) if start else None
     part_573_filed = filed_on(campaign, "nhtsa-573")
     items = [
-        Deadline("cpsc-15b", "CPSC Section 15(b) report", "16 CFR 1115.14(e)", cpsc, filed_on(campaign, "cpsc-15b"),
+        Deadline("cpsc-15b", _("CPSC Section 15(b) report"), "16 CFR 1115.14(e)", cpsc, filed_on(campaign, "cpsc-15b"),
                  today),
-        Deadline("cpsc-fast-track", "CPSC Fast Track corrective action plan", "CPSC Fast Track program",
+        Deadline("cpsc-fast-track", _("CPSC Fast Track corrective action plan"), _("CPSC Fast Track program"),
                  add_working_days(cpsc, 20) if cpsc else None, filed_on(campaign, "cpsc-fast-track"), today),
-        Deadline("nhtsa-573", "NHTSA Part 573 defect report", "49 CFR 573.6(b)", nhtsa_573, part_573_filed, today),
-        Deadline("owner-notice-60", "NHTSA owner notification", "49 CFR 577.7(a)",
+        Deadline("nhtsa-573", _("NHTSA Part 573 defect report"), "49 CFR 573.6(b)", nhtsa_573, part_573_filed, today),
+        Deadline("owner-notice-60", _("NHTSA owner notification"), "49 CFR 577.7(a)",
                  (part_573_filed or nhtsa_573) + timedelta(days=60) if (part_573_filed or nhtsa_573) else None,
                  launched, today),
-        Deadline("eu-business-gateway", "EU Safety Business Gateway notification", "Regulation (EU) 2023/988 Art. 20",
+        Deadline("eu-business-gateway", _("EU Safety Business Gateway notification"),
+                 _("Regulation (EU) 2023/988 Art. 20"),
                  start, filed_on(campaign, "eu-business-gateway"), today),
-        Deadline("eu-consumer-notice", "EU recall notice to consumers", "Regulation (EU) 2023/988 Art. 35-36",
+        Deadline("eu-consumer-notice", _("EU recall notice to consumers"), _("Regulation (EU) 2023/988 Art. 35-36"),
                  start, launched, today),
     ]
     if launched:
         quarter_end = _quarter_end(launched)
         for n in range(1, 9):
-            items.append(Deadline(f"nhtsa-quarterly-{n}", f"NHTSA quarterly report {n} of 8 "
-                                  f"(quarter ending {quarter_end.isoformat()})", "49 CFR 573.7",
+            items.append(Deadline(f"nhtsa-quarterly-{n}", _("NHTSA quarterly report %(n)s of 8 (quarter ending %(day)s)",
+                                                            n=n, day=quarter_end.isoformat()), "49 CFR 573.7",
                                   quarter_end + timedelta(days=30), filed_on(campaign, "nhtsa-quarterly", quarter_end),
                                   today))
             last_quarter, quarter_end = quarter_end, _quarter_end(quarter_end + timedelta(days=1))
         for n in range(1, 4):  # quarter ends fall on the same day every year
             year_end = last_quarter.replace(year=last_quarter.year + n)
-            items.append(Deadline(f"nhtsa-annual-{n}", f"NHTSA annual report {n} of 3 "
-                                  f"(year ending {year_end.isoformat()})", "49 CFR 573.7",
+            items.append(Deadline(f"nhtsa-annual-{n}", _("NHTSA annual report %(n)s of 3 (year ending %(day)s)",
+                                                         n=n, day=year_end.isoformat()), "49 CFR 573.7",
                                   year_end + timedelta(days=30), filed_on(campaign, "nhtsa-quarterly", year_end),
                                   today))
     return items

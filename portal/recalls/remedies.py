@@ -71,8 +71,10 @@ def find_by_serial(campaign: RecallCampaign, serial: str) -> RecallUnit:
     near = db.session.scalars(select(Unit.serial).where(
         Unit.manufacturer_id == campaign.manufacturer_id, loose_key(Unit.serial) == loose_text(typed),
         Unit.serial != typed).limit(1)).first()
-    hint = f" Did you mean {near}?" if near else ""
-    raise NotFound(f"Serial {typed} is not affected by this campaign.{hint}", field="serial")
+    if near:
+        raise NotFound(_("Serial %(serial)s is not affected by this campaign. Did you mean %(near)s?", serial=typed,
+                         near=near), field="serial")
+    raise NotFound(_("Serial %(serial)s is not affected by this campaign.", serial=typed), field="serial")
 
 
 def _owner_of(recall_unit: RecallUnit, owner: User) -> bool:
@@ -117,16 +119,21 @@ def choose_remedy(owner: User, recall_unit: RecallUnit, *, choice: str = "", opt
     return recall_unit
 
 
+def _already(recall_unit: RecallUnit) -> str:
+    said = {"remedied": _("This unit is already remedied."), "removed": _("This unit is already removed.")}
+    return said.get(recall_unit.state.value, _("This unit is already %(state)s.", state=recall_unit.state.value))
+
+
 def schedule_remedy(recall_unit: RecallUnit, on: date, *, actor) -> RecallUnit:
     """The desk books the repair or replacement the owner chose; from now on the choice is fixed."""
     if recall_unit.state not in OPEN_UNIT_STATES:
-        raise Conflict(f"This unit is already {recall_unit.state.value}.")
+        raise Conflict(_already(recall_unit))
     if recall_unit.campaign.state is not CampaignState.ACTIVE:
-        raise Conflict("The remedy of this campaign is not available yet.")
+        raise Conflict(_("The remedy of this campaign is not available yet."))
     if recall_unit.remedy_choice == RemedyType.REFUND.value:
-        raise Conflict("The owner chose a refund: there is nothing to book; record the refund when paid.")
+        raise Conflict(_("The owner chose a refund: there is nothing to book; record the refund when paid."))
     if not recall_unit.remedy_choice:
-        raise Conflict("The owner has not chosen a remedy yet.")
+        raise Conflict(_("The owner has not chosen a remedy yet."))
     recall_unit.scheduled_on = on
     db.session.flush()
     audit.log(actor, "recall.remedy_scheduled", recall_unit, manufacturer_id=recall_unit.campaign.manufacturer_id,
@@ -139,16 +146,16 @@ def record_remedy(recall_unit: RecallUnit, *, by: str, note: str = "", place: st
     """The remedy was done. `kind` (repair, replace, refund) defaults to the owner's choice, else the
     campaign's main remedy; a different remedy than the owner chose is refused."""
     if recall_unit.state not in OPEN_UNIT_STATES:
-        raise Conflict(f"This unit is already {recall_unit.state.value}.")
+        raise Conflict(_already(recall_unit))
     campaign = recall_unit.campaign
     if campaign.state is CampaignState.ACTIVE_NO_REMEDY:
-        raise Conflict("The remedy of this campaign is not available yet.")
+        raise Conflict(_("The remedy of this campaign is not available yet."))
     kind = kind or recall_unit.remedy_choice or campaign.remedy_type.value
     if kind not in {r.value for r in RemedyType}:
-        raise Invalid("The remedy is a repair, a replacement or a refund.", field="kind")
+        raise Invalid(_("The remedy is a repair, a replacement or a refund."), field="kind")
     if recall_unit.remedy_choice and kind != recall_unit.remedy_choice:
-        raise Conflict(f"The owner chose {RemedyType(recall_unit.remedy_choice).label.lower()}; "
-                       f"record that, or let the owner change the choice first.", field="kind")
+        raise Conflict(_("The owner chose %(remedy)s; record that, or let the owner change the choice first.",
+                         remedy=RemedyType(recall_unit.remedy_choice).label.lower()), field="kind")
     recall_unit.state, recall_unit.remedied_at, recall_unit.remedy_kind = RecallUnitState.REMEDIED, utcnow(), kind
     recall_unit.recorded_by, recall_unit.remedy_note, recall_unit.remedy_place = by[:254], note[:500], place[:200]
     unit = recall_unit.unit
@@ -164,9 +171,9 @@ def record_remedy(recall_unit: RecallUnit, *, by: str, note: str = "", place: st
 
 def remove_from_population(recall_unit: RecallUnit, reason: str, *, by: str, actor=None) -> None:
     if reason not in REMOVAL_REASONS:
-        raise Invalid(f"Choose one of: {', '.join(REMOVAL_REASONS)}.", field="reason")
+        raise Invalid(_("Choose one of: %(reasons)s.", reasons=", ".join(REMOVAL_REASONS)), field="reason")
     if recall_unit.state not in OPEN_UNIT_STATES:
-        raise Conflict(f"This unit is already {recall_unit.state.value}.")
+        raise Conflict(_already(recall_unit))
     recall_unit.state, recall_unit.removed_reason, recall_unit.recorded_by = RecallUnitState.REMOVED, reason, by[:254]
     recall_unit.remedied_at = None
     audit.log(actor or by, "recall.removed", recall_unit, manufacturer_id=recall_unit.campaign.manufacturer_id,

@@ -11,6 +11,7 @@ import json
 from datetime import date
 
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import (
     String,
     and_,
@@ -75,7 +76,7 @@ def _remedies(value) -> str:
     wanted = {str(x).strip() for x in chosen if str(x).strip()}
     unknown = wanted - {r.value for r in RemedyType}
     if unknown:
-        raise Invalid(f"Unknown remedy: {', '.join(sorted(unknown))}.", field="remedies")
+        raise Invalid(_("Unknown remedy: %(names)s.", names=", ".join(sorted(unknown))), field="remedies")
     return ",".join(r.value for r in RemedyType if r.value in wanted)
 
 
@@ -83,7 +84,7 @@ def _countries(value) -> str:
     codes = value.replace(";", ",").split(",") if isinstance(value, str) else list(value or [])
     clean = [c.strip().upper() for c in codes if c.strip()]
     if any(len(c) != 2 or not c.isalpha() for c in clean):
-        raise Invalid("Countries are two-letter codes such as FR, DE, BE.", field="countries")
+        raise Invalid(_("Countries are two-letter codes such as FR, DE, BE."), field="countries")
     return ",".join(dict.fromkeys(clean))
 
 
@@ -92,16 +93,16 @@ def save_draft(tenant: Manufacturer, *, actor, campaign: RecallCampaign | None =
 
     A draft may be incomplete; recalls.notice_rules says what is missing, and launch refuses until it is whole."""
     if campaign is not None and campaign.state is not CampaignState.DRAFT:
-        raise Conflict("Only a draft can be edited.")
+        raise Conflict(_("Only a draft can be edited."))
     number, title, hazard = (str(fields.get(k) or "").strip() for k in ("number", "title", "hazard"))
     if not number or not title or not hazard:
-        raise Invalid("A campaign needs a number, a title and the hazard.", field="number" if not number else "hazard")
+        raise Invalid(_("A campaign needs a number, a title and the hazard."), field="number" if not number else "hazard")
     if any(ch in number + title for ch in "\r\n"):
-        raise Invalid("The number and the title are single lines.", field="title")
+        raise Invalid(_("The number and the title are single lines."), field="title")
     clash = db.session.scalar(select(RecallCampaign.id).where(RecallCampaign.manufacturer_id == tenant.id,
                                                               RecallCampaign.number == number))
     if clash and (campaign is None or clash != campaign.id):
-        raise Conflict(f"Campaign number {number} is already used.", field="number")
+        raise Conflict(_("Campaign number %(number)s is already used.", number=number), field="number")
     rules = check_rules(fields.get("criteria") or {})
     campaign = campaign or RecallCampaign(manufacturer_id=tenant.id)
     campaign.number, campaign.title, campaign.hazard = number[:30], title[:200], hazard
@@ -117,7 +118,7 @@ def save_draft(tenant: Manufacturer, *, actor, campaign: RecallCampaign | None =
         value = fields.get(name)
         setattr(campaign, name, date.fromisoformat(value) if isinstance(value, str) and value else value or None)
     if campaign.sold_from and campaign.sold_to and campaign.sold_to < campaign.sold_from:
-        raise Invalid("The sales period ends before it starts.", field="sold_to")
+        raise Invalid(_("The sales period ends before it starts."), field="sold_to")
     units_sold = fields.get("units_sold")
     campaign.units_sold = int(units_sold) if units_sold not in (None, "") else None
     campaign.criteria = json.dumps(rules)
@@ -151,7 +152,7 @@ def launch(campaign: RecallCampaign, *, remedy_available: bool, actor) -> int:
     The notice must be whole first (recalls.notice_rules: GPSR Art. 36 elements, forbidden wording,
     Art. 37 remedies)."""
     if campaign.state is not CampaignState.DRAFT:
-        raise Conflict("This campaign was already launched.")
+        raise Conflict(_("This campaign was already launched."))
     require_launchable(campaign)
     now = utcnow()
     # Claim the draft first, in the database: of two managers pressing Launch at once, the second waits on
@@ -162,7 +163,7 @@ def launch(campaign: RecallCampaign, *, remedy_available: bool, actor) -> int:
         .values(state=state, launched_at=now, remedy_available_at=now if remedy_available else None)
         .execution_options(synchronize_session=False)).rowcount
     if claimed != 1:
-        raise Conflict("This campaign was already launched.")
+        raise Conflict(_("This campaign was already launched."))
     db.session.expire(campaign, ["state", "launched_at", "remedy_available_at"])
     _insert_units(campaign, affected_units(campaign).subquery(), now)
     # Neither driver reports a usable rowcount for these INSERT ... SELECT statements, so count what landed.
@@ -268,7 +269,7 @@ def _insert_new(entity, nothing_to_skip: bool = False):
 
 def make_remedy_available(campaign: RecallCampaign, *, actor) -> int:
     if campaign.state is not CampaignState.ACTIVE_NO_REMEDY:
-        raise Conflict("Only a campaign waiting for its remedy can make it available.")
+        raise Conflict(_("Only a campaign waiting for its remedy can make it available."))
     campaign.state, campaign.remedy_available_at = CampaignState.ACTIVE, utcnow()
     sent = notify_owners(campaign, kind="remedy")
     audit.log(actor, "recall.remedy_available", campaign, manufacturer_id=campaign.manufacturer_id, notices=sent)
@@ -278,7 +279,7 @@ def make_remedy_available(campaign: RecallCampaign, *, actor) -> int:
 def follow_up(campaign: RecallCampaign, *, actor) -> int:
     """Remind owners of units not yet remedied (a new round each time it is asked for)."""
     if not campaign.state.is_active:
-        raise Conflict("Follow-up notices go out only for an active campaign.")
+        raise Conflict(_("Follow-up notices go out only for an active campaign."))
     campaign.follow_up_rounds += 1
     sent = notify_owners(campaign, kind="follow_up", round_=campaign.follow_up_rounds)
     audit.log(actor, "recall.follow_up", campaign, manufacturer_id=campaign.manufacturer_id,
@@ -301,12 +302,13 @@ def close(campaign: RecallCampaign, *, actor, confirmed_rate: float | None = Non
     since, or no confirmation, is refused. Closing short of full completion needs a reason. Safety-only
     contacts whose units have no other active campaign are erased (Art. 35(2)). Returns the withdrawn count."""
     if not campaign.can_move_to(CampaignState.CLOSED):
-        raise Conflict("Only an active campaign can be closed.")
+        raise Conflict(_("Only an active campaign can be closed."))
     summary = closing_summary(campaign)
     if confirmed_rate is None or abs(confirmed_rate - summary["rate"]) > 0.005:
-        raise Invalid(f"Confirm closing at {summary['rate']:.0%} completion.", field="confirm")
+        raise Invalid(_("Confirm closing at %(rate)s completion.", rate=format(summary["rate"], ".0%")), field="confirm")
     if summary["open"] > 0 and not reason.strip():
-        raise Invalid(f"{summary['open']} units are not remedied: say why the campaign closes now.", field="reason")
+        raise Invalid(_("%(count)s units are not remedied: say why the campaign closes now.", count=summary["open"]),
+                      field="reason")
     campaign.state, campaign.closed_at = CampaignState.CLOSED, utcnow()
     withdrawn = withdraw(notice_topic(campaign.id), reason="campaign closed")
     erased = erase_contacts_of_ended_campaign(campaign)
@@ -320,9 +322,9 @@ def reopen(campaign: RecallCampaign, *, actor, reason: str) -> None:
     """A closed campaign becomes active again (its remedy state as before); notices withdrawn at closing stay
     withdrawn: send a follow-up to reach owners again."""
     if campaign.state is not CampaignState.CLOSED:
-        raise Conflict("Only a closed campaign can be reopened.")
+        raise Conflict(_("Only a closed campaign can be reopened."))
     if not reason.strip():
-        raise Invalid("Say why the campaign reopens.", field="reason")
+        raise Invalid(_("Say why the campaign reopens."), field="reason")
     campaign.state = CampaignState.ACTIVE if campaign.remedy_available_at else CampaignState.ACTIVE_NO_REMEDY
     campaign.closed_at = None
     db.session.flush()

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import Integer, and_, cast, func, null, or_, select, true, union_all
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import CompoundSelect, Select
@@ -36,7 +37,7 @@ def check_rules(rules: dict) -> dict:
     """Normalize criteria from a form or the API; refuse a campaign that would match everything."""
     unit = rules.get("remedy_unit") or remedy_unit_of(rules)
     if unit not in REMEDY_UNITS:
-        raise Invalid("The unit of remedy is the part or the assembly that holds it.", field="remedy_unit")
+        raise Invalid(_("The unit of remedy is the part or the assembly that holds it."), field="remedy_unit")
     clean = {
         "model_ids": sorted({int(m) for m in rules.get("model_ids") or []}),
         "lots": sorted({str(lot).strip() for lot in rules.get("lots") or [] if str(lot).strip()}),
@@ -51,9 +52,11 @@ def check_rules(rules: dict) -> dict:
             try:
                 clean[key] = date.fromisoformat(str(clean[key])).isoformat()
             except ValueError:
-                raise Invalid(f"{key.replace('_', ' ')} must be a date like 2025-03-31.", field=key) from None
+                said = _("Made from must be a date like 2025-03-31.") if key == "made_from" else _(
+                    "Made until must be a date like 2025-03-31.")
+                raise Invalid(said, field=key) from None
     if not (clean["model_ids"] or clean["lots"] or clean["serial_ranges"] or clean["made_from"] or clean["made_to"]):
-        raise Invalid("Name at least one criterion: a model, a lot, a serial range or a manufacture window.")
+        raise Invalid(_("Name at least one criterion: a model, a lot, a serial range or a manufacture window."))
     return clean
 
 

@@ -13,10 +13,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
 from portal.core import audit
 from portal.core.errors import Conflict, Invalid, NotFound
 from portal.recalls.models import RecallCampaign
 from portal.recalls.regulator.facts import Facts, campaign_facts
+
+
+def N_(text: str) -> str:
+    """Marks a report's title, regulation and field labels and sources for the catalogs: the console pages show
+    them in the reader's language (`_(label)` in the templates); the exports carry them as written, in English."""
+    return text
 
 
 @dataclass(frozen=True)
@@ -110,14 +119,15 @@ def build(campaign: RecallCampaign, slug: str, facts: Facts | None = None) -> Re
     module = reports().get(slug)
     if module is None:
         raise NotFound(f"No report {slug}.")
-    facts = facts or campaign_facts(campaign)
     edits = _edits(campaign).get(slug) or {}
     fields = []
-    for f in module.FIELDS:
-        edited = f.name in edits.get("values", {})
-        value = edits["values"][f.name] if edited else _text(f.value(facts))
-        fields.append(FilledField(f.name, f.label, f.source, value, edited))
-    table = module.table(facts) if hasattr(module, "table") else []
+    with force_locale("en"):  # the regulator's language, whoever asks; the console translates labels only
+        facts = facts or campaign_facts(campaign)
+        for f in module.FIELDS:
+            edited = f.name in edits.get("values", {})
+            value = edits["values"][f.name] if edited else _text(f.value(facts))
+            fields.append(FilledField(f.name, f.label, f.source, value, edited))
+        table = module.table(facts) if hasattr(module, "table") else []
     filings = edits.get("filings") or []
     return Report(slug, module.TITLE, module.REGULATION, campaign, fields, table,
                   date.fromisoformat(filings[-1]) if filings else None)
@@ -131,11 +141,12 @@ def save_edits(campaign: RecallCampaign, slug: str, values: dict[str, str], *, f
     if module is None:
         raise NotFound(f"No report {slug}.")
     if campaign.state.value == "draft":
-        raise Conflict("Reports are made for launched campaigns.")
+        raise Conflict(_("Reports are made for launched campaigns."))
     if filed_on is not None and filed_on > date.today():
-        raise Invalid("A report cannot be filed in the future.", field="filed_on")
-    facts = campaign_facts(campaign)
-    prefilled = {f.name: _text(f.value(facts)) for f in module.FIELDS}
+        raise Invalid(_("A report cannot be filed in the future."), field="filed_on")
+    with force_locale("en"):  # as build() fills them
+        facts = campaign_facts(campaign)
+        prefilled = {f.name: _text(f.value(facts)) for f in module.FIELDS}
     changed = {name: str(value).strip()[:4000] for name, value in values.items()
                if name in prefilled and str(value).strip() != prefilled[name]}
     all_edits = _edits(campaign)
