@@ -4,14 +4,14 @@ of the tenant; a service partner issues, sees and revokes only their own, with t
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
-from wtforms.fields.choices import SelectChoice
 
 from portal.accounts.models import Role
 from portal.accounts.tenancy import console as bp
 from portal.accounts.tenancy import open_to_partners, scoped, staff_required, tenant_scoped
 from portal.api.forms import RevokeTokenForm, TokenForm
-from portal.api.models import ApiToken, Scope
+from portal.api.models import TOKEN_MARK, ApiToken, Scope
 from portal.api.tokens import issue_token, revoke_token, scopes_for_role
 from portal.core.db import utcnow
 from portal.core.work import attempt, on_field
@@ -24,11 +24,10 @@ def _own_only() -> bool:
 
 
 def _form(**kwargs) -> TokenForm:
-    form = TokenForm(**kwargs)
     if _own_only():  # only the scopes the role allows are offered (and accepted: other choices are invalid)
         allowed = scopes_for_role(g.membership.role)
-        form.scopes.choices = [SelectChoice(s.value, f"{s.value}: {s.words}") for s in Scope if s.value in allowed]
-    return form
+        return TokenForm(scopes=[s for s in Scope if s.value in allowed], **kwargs)
+    return TokenForm(**kwargs)
 
 
 def _page(form: TokenForm, *, secret: str | None = None, issued: ApiToken | None = None, status: int = 200):
@@ -37,7 +36,7 @@ def _page(form: TokenForm, *, secret: str | None = None, issued: ApiToken | None
         stmt = stmt.where(ApiToken.created_by_id == current_user.id)
     tokens = db.session.scalars(stmt.order_by(ApiToken.id.desc())).all()
     return render_template("console/tokens.html", tokens=tokens, form=form, revoke_form=RevokeTokenForm(),
-                           secret=secret, issued=issued, now=utcnow()), status
+                           secret=secret, issued=issued, now=utcnow(), token_mark=TOKEN_MARK), status
 
 
 @open_to_partners
@@ -69,5 +68,5 @@ def revoke_api_token():
         abort(404)  # a partner's view of the tenant holds only their own tokens
     if not attempt(lambda: revoke_token(token, actor=current_user)):
         return redirect(url_for(".tokens"))
-    flash(f"Token “{token.name}” is revoked: it stops working at once.", "warning")
+    flash(_("Token “%(name)s” is revoked: it stops working at once.", name=token.name), "warning")
     return redirect(url_for(".tokens"))

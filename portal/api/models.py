@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -32,25 +33,26 @@ class Scope(StrEnum):
 
     @property
     def words(self) -> str:
-        return SCOPE_WORDS[self]
+        """What the scope lets a token do, in the reader's language."""
+        return str(SCOPE_WORDS[self])
 
 
 SCOPE_WORDS = {
-    Scope.UNITS_READ: "Read units, their coverage and recalls",
-    Scope.UNITS_WRITE: "Create units, attach components and import CSV files",
-    Scope.SALES_WRITE: "Record sales at the till",
-    Scope.CLAIMS_READ: "Read warranty claims",
-    Scope.CLAIMS_WRITE: "Move warranty claims through the claims desk's states",
-    Scope.RECALLS_READ: "Read recall campaigns",
-    Scope.REMEDIES_WRITE: "Record recall remedies",
-    Scope.EVENTS_WRITE: "Capture unit events (EPCIS)",
-    Scope.EVENTS_READ: "Query captured EPCIS events",
-    Scope.LINKS_READ: "Read the links published at your Digital Links",
-    Scope.LINKS_WRITE: "Publish, change and retire links at your Digital Links",
-    Scope.PASSPORTS_READ: "Read your products' passports, every tier",
-    Scope.PASSPORTS_WRITE: "Post dynamic passport data (state of health, cycles, negative events)",
-    Scope.SERVICE_WRITE: "Record services, repairs and parts replaced on your units (service partners)",
-    Scope.RETURNS_WRITE: "Set and remove the return addresses printed on return forms (RMA)",
+    Scope.UNITS_READ: _l("Read units, their coverage and recalls"),
+    Scope.UNITS_WRITE: _l("Create units, attach components and import CSV files"),
+    Scope.SALES_WRITE: _l("Record sales at the till"),
+    Scope.CLAIMS_READ: _l("Read warranty claims"),
+    Scope.CLAIMS_WRITE: _l("Move warranty claims through the claims desk's states"),
+    Scope.RECALLS_READ: _l("Read recall campaigns"),
+    Scope.REMEDIES_WRITE: _l("Record recall remedies"),
+    Scope.EVENTS_WRITE: _l("Capture unit events (EPCIS)"),
+    Scope.EVENTS_READ: _l("Query captured EPCIS events"),
+    Scope.LINKS_READ: _l("Read the links published at your Digital Links"),
+    Scope.LINKS_WRITE: _l("Publish, change and retire links at your Digital Links"),
+    Scope.PASSPORTS_READ: _l("Read your products' passports, every tier"),
+    Scope.PASSPORTS_WRITE: _l("Post dynamic passport data (state of health, cycles, negative events)"),
+    Scope.SERVICE_WRITE: _l("Record services, repairs and parts replaced on your units (service partners)"),
+    Scope.RETURNS_WRITE: _l("Set and remove the return addresses printed on return forms (RMA)"),
 }
 
 #: Printed before every token, so a leaked one is recognisable (secret scanners, logs).

@@ -10,6 +10,7 @@ import hmac
 import secrets
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.accounts.models import Role, StaffMembership, User
@@ -63,7 +64,8 @@ def check_scopes(scopes) -> list[str]:
     chosen = [str(s) for s in scopes or []]
     unknown = [s for s in chosen if s not in known]
     if unknown:
-        raise Invalid(f"Unknown scope {unknown[0]!r}; choose from {', '.join(sorted(known))}.", field="scopes")
+        raise Invalid(_("Unknown scope %(scope)s; choose from %(known)s.", scope=repr(unknown[0]),
+                        known=", ".join(sorted(known))), field="scopes")
     return [s.value for s in Scope if s.value in chosen]  # canonical order, no repeats
 
 
@@ -74,13 +76,13 @@ def issue_token(tenant: Manufacturer, *, name: str, scopes, expires_on: date, ac
     """
     name = (name or "").strip()
     if not name or len(name) > 80:
-        raise Invalid("Name the token after what uses it (up to 80 characters), e.g. 'Till, Zurich shop'.",
+        raise Invalid(_("Name the token after what uses it (up to 80 characters), e.g. “Till, Zurich shop”."),
                       field="name")
     today = utcnow().date()
     if expires_on is None or expires_on < today:
-        raise Invalid("Choose an expiry date from today on.", field="expires_on")
+        raise Invalid(_("Choose an expiry date from today on."), field="expires_on")
     if expires_on > today + timedelta(days=MAX_DAYS):
-        raise Invalid(f"A token may last at most {MAX_DAYS} days; issue a new one before it expires.",
+        raise Invalid(_("A token may last at most %(days)d days; issue a new one before it expires.", days=MAX_DAYS),
                       field="expires_on")
     chosen = check_scopes(scopes)
     prefix = "".join(secrets.choice(PREFIX_ALPHABET) for _ in range(PREFIX_LENGTH))
@@ -98,7 +100,7 @@ def issue_token(tenant: Manufacturer, *, name: str, scopes, expires_on: date, ac
 def revoke_token(token: ApiToken, *, actor: User) -> None:
     """Stop a token at once; its row stays for the audit log and its prefix is never reused."""
     if token.revoked_at is not None:
-        raise Conflict("This token is already revoked.")
+        raise Conflict(_("This token is already revoked."))
     token.revoked_at, token.revoked_by_id = utcnow(), actor.id
     audit.log(actor, "api_token.revoked", token, manufacturer_id=token.manufacturer_id, prefix=token.prefix,
               name=token.name)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.accounts.tenancy import console as bp
@@ -11,7 +12,7 @@ from portal.core.errors import DomainError
 from portal.core.work import attempt, shown_by_page
 from portal.extensions import db
 from portal.resolver import queries, services
-from portal.resolver.vocabulary import MANAGED_TYPES
+from portal.resolver.vocabulary import MANAGED_TYPES, title_of
 
 MAX_CSV_BYTES = 2 * 1024 * 1024
 
@@ -27,8 +28,9 @@ def _fields(form) -> services.LinkFields:
 def _page(status: int = 200, *, editing=None, values=None, error: str | None = None, import_report=None):
     models = db.session.scalars(scoped(ProductModel).order_by(ProductModel.name)).all()
     return render_template("resolver/console_links.html", links=queries.links_of_tenant(g.tenant.id),
-                           models={m.id: m for m in models}, types=MANAGED_TYPES, editing=editing,
-                           values=values or {}, error=error, import_report=import_report), status
+                           models={m.id: m for m in models}, types=MANAGED_TYPES, title_of=title_of,
+                           csv_header=services.CSV_HEADER, editing=editing, values=values or {}, error=error,
+                           import_report=import_report), status
 
 
 @bp.route("/<tenant>/links", methods=["GET", "POST"])
@@ -41,7 +43,7 @@ def links():
     if not added:
         err = added.refusal
         return _page(err.status if err.status < 500 else 400, values=request.form, error=str(err))
-    flash(f"Link “{added.value.title}” is published.", "success")
+    flash(_("Link “%(title)s” is published.", title=added.value.title), "success")
     return redirect(url_for(".links"), 303)
 
 
@@ -63,7 +65,7 @@ def edit_link(link_id: int):
             return _page(404, error=str(err))
         return _page(err.status, editing=services.find_link(g.tenant, link_id), values=request.form, error=str(err))
     db.session.commit()
-    flash("Link saved.", "success")
+    flash(_("Link saved."), "success")
     return redirect(url_for(".links"), 303)
 
 
@@ -73,8 +75,8 @@ def retire_link(link_id: int):
     retired = attempt(lambda: services.retire_link(g.tenant, link_id, actor=current_user), refused=shown_by_page)
     if not retired:
         return _page(retired.refusal.status, error=str(retired.refusal))
-    flash(f"Link “{retired.value.title}” is retired: its type now answers 410 Gone where it was the only one.",
-          "success")
+    flash(_("Link “%(title)s” is retired: its type now answers 410 Gone where it was the only one.",
+            title=retired.value.title), "success")
     return redirect(url_for(".links"), 303)
 
 
@@ -84,11 +86,11 @@ def import_links():
     upload = request.files.get("file")
     data = upload.read(MAX_CSV_BYTES + 1) if upload else b""
     if not data or len(data) > MAX_CSV_BYTES:
-        return _page(400, error="Choose a CSV file of up to 2 MB.")
+        return _page(400, error=_("Choose a CSV file of up to 2 MB."))
     try:
         report = services.import_links_csv(g.tenant, data, actor=current_user)
     except (DomainError, UnicodeDecodeError) as err:
         db.session.rollback()
-        return _page(400, error=str(err) if isinstance(err, DomainError) else "The file is not UTF-8 text.")
+        return _page(400, error=str(err) if isinstance(err, DomainError) else _("The file is not UTF-8 text."))
     db.session.commit()
     return _page(200 if not report.rejected else 422, import_report=report)

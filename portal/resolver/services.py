@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from portal.catalog.models import Manufacturer, ProductModel
@@ -55,7 +56,7 @@ def _model(tenant: Manufacturer, gtin: str) -> ProductModel:
     model = db.session.scalar(select(ProductModel).where(ProductModel.gtin == gtin14,
                                                          ProductModel.manufacturer_id == tenant.id))
     if model is None:
-        raise NotFound(f"You have no product model with GTIN {gtin14}.", field="gtin")
+        raise NotFound(_("You have no product model with GTIN %(gtin)s.", gtin=gtin14), field="gtin")
     return model
 
 
@@ -63,16 +64,16 @@ def check_target(target: str, scope: LinkScope) -> str:
     """An https address (a template for the unit scope); javascript:, data:, http: and the rest are refused."""
     target = (target or "").strip()
     if not target or len(target) > 1000:
-        raise Invalid("Give the link's address (up to 1,000 characters).", field="target")
+        raise Invalid(_("Give the link's address (up to 1,000 characters)."), field="target")
     filled = target
     for name in PLACEHOLDERS:
         filled = filled.replace(name, "x")
     if scope is not LinkScope.UNIT and filled != target:
-        raise Invalid("Only a link for every unit may hold {serial}, {gtin}, {lot} or {cpv}.", field="target")
+        raise Invalid(_("Only a link for every unit may hold {serial}, {gtin}, {lot} or {cpv}."), field="target")
     parts = urlsplit(filled)
     if parts.scheme.lower() != "https" or not parts.netloc or not _SAFE.fullmatch(filled):
-        raise Invalid("The address must be a plain https:// address (no other scheme, no spaces or quotes; "
-                      "for every unit, {serial}, {gtin}, {lot} and {cpv} are the only placeholders).", field="target")
+        raise Invalid(_("The address must be a plain https:// address (no other scheme, no spaces or quotes; "
+                        "for every unit, {serial}, {gtin}, {lot} and {cpv} are the only placeholders)."), field="target")
     return target
 
 
@@ -80,11 +81,11 @@ def _checked(tenant: Manufacturer, given: LinkFields) -> dict:
     try:
         scope = LinkScope(given.scope)
     except ValueError:
-        raise Invalid("The scope is model, lot or unit.", field="scope") from None
+        raise Invalid(_("The level is model, lot or unit."), field="scope") from None
     term = term_of(given.link_type) or term_of("gs1:" + (given.link_type or ""))
     if term not in MANAGED_TYPES:
-        raise Invalid(f"{given.link_type!r} is not a GS1 link type the portal publishes "
-                      f"(one of: {', '.join(MANAGED_TYPES)}).", field="link_type")
+        raise Invalid(_("%(given)s is not a GS1 link type the portal publishes (one of: %(types)s).",
+                        given=repr(given.link_type), types=", ".join(MANAGED_TYPES)), field="link_type")
     lot = (given.lot or "").strip() or None
     if scope is LinkScope.LOT:
         try:
@@ -92,20 +93,20 @@ def _checked(tenant: Manufacturer, given: LinkFields) -> dict:
         except GS1Error as err:
             raise Invalid(str(err), field="lot") from None
     elif lot is not None:
-        raise Invalid("Only a link for one lot names a lot.", field="lot")
+        raise Invalid(_("Only a link for one lot names a lot."), field="lot")
     title = " ".join((given.title or "").split())
     if not title or len(title) > 200:
-        raise Invalid("Give the link a title of 1 to 200 characters.", field="title")
+        raise Invalid(_("Give the link a title of 1 to 200 characters."), field="title")
     language = (given.language or "").strip()
     if language and not _LANGUAGE.fullmatch(language):
-        raise Invalid("The language is a two-letter code such as en, fr or de (or en-GB), or nothing.",
+        raise Invalid(_("The language is a two-letter code such as en, fr or de (or en-GB), or nothing."),
                       field="language")
     media_type = (given.media_type or "").strip().lower() or "text/html"
     if not _MEDIA_TYPE.fullmatch(media_type) or len(media_type) > 100:
-        raise Invalid("The media type is like text/html or application/pdf.", field="media_type")
+        raise Invalid(_("The media type is like text/html or application/pdf."), field="media_type")
     context = (given.context or "").strip()
     if context and not _CONTEXT.fullmatch(context):
-        raise Invalid("The context is up to 60 letters, digits, '.', '_' or '-'.", field="context")
+        raise Invalid(_("The context is up to 60 letters, digits, “.”, “_” or “-”."), field="context")
     model = _model(tenant, given.gtin)
     return {"manufacturer_id": tenant.id, "model_id": model.id, "scope": scope, "lot": lot, "link_type": term,
             "target": check_target(given.target, scope), "title": title, "language": language,
@@ -137,14 +138,14 @@ def add_link(tenant: Manufacturer, given: LinkFields, *, actor) -> ManagedLink:
 def find_link(tenant: Manufacturer, link_id: int) -> ManagedLink:
     link = db.session.get(ManagedLink, link_id)
     if link is None or link.manufacturer_id != tenant.id:
-        raise NotFound("You have no such link.")
+        raise NotFound(_("You have no such link."))
     return link
 
 
 def update_link(tenant: Manufacturer, link_id: int, given: LinkFields, *, actor) -> ManagedLink:
     link = find_link(tenant, link_id)
     if link.retired_at is not None:
-        raise Invalid("A retired link cannot be changed; add a new one.")
+        raise Invalid(_("A retired link cannot be changed; add a new one."))
     before = _audit_detail(link)
     for name, value in _checked(tenant, given).items():
         setattr(link, name, value)
@@ -179,7 +180,8 @@ def import_links_csv(tenant: Manufacturer, data: str | bytes, *, actor) -> LinkI
     header = [h.strip().lower() for h in next(reader, [])]
     missing = [h for h in ("gtin", "scope", "link_type", "target", "title") if h not in header]
     if missing:
-        raise Invalid(f"The CSV's first line must name its columns; missing: {', '.join(missing)}.", field="file")
+        raise Invalid(_("The CSV's first line must name its columns; missing: %(columns)s.",
+                        columns=", ".join(missing)), field="file")
     report = LinkImport()
     for line, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):

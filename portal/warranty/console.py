@@ -27,7 +27,7 @@ from portal.warranty.coverage import coverage, local_date
 from portal.warranty.desk import QueueFilters, reason_text
 from portal.warranty.forms import ExtensionForm
 from portal.warranty.models import TRANSITIONS, ClaimState, WarrantyClaim
-from portal.warranty.quality import csv_rows, quality_report
+from portal.warranty.quality import csv_rows, percent, quality_report, times
 from portal.warranty.rma import render_rma
 
 desk_staff = staff_required(Role.CLAIMS_AGENT)
@@ -196,6 +196,8 @@ def quality():
         chosen=chosen,
         series=report.months[chosen],
         can_recall=g.membership.role in (Role.ADMIN, Role.RECALL_MANAGER),
+        pct=percent,
+        decimal=times,
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask_babel import format_date, format_decimal, format_percent
 from sqlalchemy import func, select
 
 from portal.catalog.models import Lot, ProductModel, Unit
@@ -25,6 +26,16 @@ from portal.warranty.models import ClaimState, WarrantyClaim
 OUTLIER_FACTOR = 2.0
 #: ...and it has at least this many claims (one unlucky claim in a tiny lot is not a signal).
 OUTLIER_MIN_CLAIMS = 3
+
+
+def percent(rate: float) -> str:
+    """A rate as the reader writes a percentage: one decimal, two for rates under 1 % ("0.25%", "0,25 %")."""
+    return format_percent(rate, "#,##0.0%" if rate >= 0.01 or rate == 0 else "#,##0.00%")
+
+
+def times(factor: float) -> str:
+    """How many times the model's rate, with one decimal in the reader's notation."""
+    return format_decimal(factor, "#,##0.0")
 
 
 def _rate(claims: int, units: int) -> float:
@@ -78,7 +89,16 @@ class Month:
 
     @property
     def label(self) -> str:
-        return date(int(self.month[:4]), int(self.month[5:]), 1).strftime("%b %y")
+        """"Mar 26", "mars 26", "März 26": in the reader's language (read only by the page)."""
+        return format_date(self._first_day, "MMM yy")
+
+    @property
+    def short_label(self) -> str:
+        return format_date(self._first_day, "MMM")
+
+    @property
+    def _first_day(self) -> date:
+        return date(int(self.month[:4]), int(self.month[5:]), 1)
 
 
 @dataclass

@@ -129,7 +129,7 @@ def test_staff_manage_links_in_the_console_and_import_a_csv(app, get, world, cod
                           content_type="multipart/form-data")
     assert imported.status_code == 422
     text = imported.get_data(as_text=True)
-    assert "2 link(s) added" in text and "Line 4" in text
+    assert "2 links added" in text and "Line 4" in text
     assert get(codes["lot"] + "?linkType=gs1:recallStatus").headers["Location"] == "https://acme.example/recalls/L1"
     assert get(bare(codes["serial"]) + "?linkType=gs1:repairInfo").headers["Location"] == \
         f"https://acme.example/repair/{world.serials_a[0]}"
