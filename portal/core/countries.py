@@ -5,6 +5,7 @@ assigned to a country (reserved ones such as EU, UN, the private-use XA, XB, XK,
 """
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
 
 from babel import Locale
@@ -18,6 +19,12 @@ NOT_ASSIGNED = frozenset({"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", 
 @cache
 def codes() -> frozenset[str]:
     return frozenset(k for k in Locale("en").territories if len(k) == 2 and k.isalpha()) - NOT_ASSIGNED
+
+
+def name_key(name: str) -> str:
+    """Sort countries by their letters without accents, as a reader looks for them: Bénin among the B's before
+    Burundi, Ägypten among the A's, Österreich among the O's (a plain sort puts accented names last)."""
+    return "".join(c for c in unicodedata.normalize("NFKD", name.casefold()) if not unicodedata.combining(c))
 
 
 def country_code(value: str | None, *, field: str = "country") -> str | None:

@@ -7,13 +7,13 @@ from flask_wtf.file import FileField
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from portal.core.countries import codes
+from portal.core.countries import codes, name_key
 
 
 def country_choices() -> list[tuple[str, str]]:
     """Every ISO 3166-1 country as (code, its name in the reader's language), by name."""
     names = Locale.parse(str(get_locale() or "en")).territories
-    return sorted(((code, names.get(code, code)) for code in codes()), key=lambda c: c[1])
+    return sorted(((code, names.get(code, code)) for code in codes()), key=lambda c: name_key(c[1]))
 
 
 class RegisterForm(FlaskForm):

@@ -205,12 +205,12 @@ def cancel_transfer(ownership_id: int):
 @limiter.limit("20 per hour", methods=["POST"])
 def accept_transfer():
     form = AcceptTransferForm(data={"code": request.args.get("code", "")} if request.method == "GET" else None)
-    offer = None
+    offer, status = None, 200
     if request.method == "GET" and form.code.data:
         try:
             offer = services.find_offer(form.code.data)
-        except DomainError as err:
-            form.code.errors.append(str(err))
+        except DomainError as err:  # a GET's form was never validated: its errors are not a list yet
+            form.code.errors, status = [str(err)], err.status
     if form.validate_on_submit():
         accepted = attempt(lambda: services.accept_transfer(current_user, form.code.data,
                                                             purchased_on=form.purchased_on.data),
@@ -220,7 +220,8 @@ def accept_transfer():
         ownership = accepted.value
         flash(_("%(product)s is now registered to you.", product=ownership.unit.model.name), "success")
         return redirect(url_for(".unit", ownership_id=ownership.id))
-    return render_template("ownership/accept_transfer.html", form=form, offer=offer), 400 if form.errors else 200
+    return render_template("ownership/accept_transfer.html", form=form, offer=offer), (
+        status if request.method == "GET" else 400 if form.errors else 200)
 
 
 @bp.post("/my/units/<int:ownership_id>/stolen")
