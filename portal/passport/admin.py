@@ -3,6 +3,7 @@ market-surveillance authority) read a higher tier of every manufacturer's passpo
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.accounts.guard import second_factor_gate
@@ -32,12 +33,12 @@ def grant():
     f = request.form
     if attempt(lambda: services.grant(f.get("email", ""), f.get("tier", ""), f.get("role", ""), manufacturer=None,
                                       actor=current_user)):
-        flash("Access granted for every manufacturer's passports.", "success")
+        flash(_("Access granted for every manufacturer's passports."), "success")
     return redirect(url_for(".index"))
 
 
 @bp.post("/<int:grant_id>/revoke")
 def revoke(grant_id: int):
     if attempt(lambda: services.revoke(grant_id, manufacturer=None, actor=current_user)):
-        flash("Access revoked.", "success")
+        flash(_("Access revoked."), "success")
     return redirect(url_for(".index"))

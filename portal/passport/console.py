@@ -7,6 +7,8 @@ import io
 import json
 
 from flask import Response, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from portal.accounts.models import Role
@@ -20,6 +22,7 @@ from portal.core.work import attempt
 from portal.extensions import db
 from portal.passport import exports, queries, services
 from portal.passport.fields import Kind, Scope, fields_of, unit_symbol
+from portal.passport.labels import label_of
 from portal.passport.models import GrantTier
 
 admin_only = staff_required(Role.ADMIN)
@@ -39,7 +42,7 @@ def passports():
 def passport_kind(model_id: int):
     model = tenant_scoped(ProductModel, id=model_id)
     if attempt(lambda: services.set_kind(g.tenant, model, request.form.get("kind", ""), actor=current_user)):
-        flash(f"{model.name} now has a passport.", "success")
+        flash(_("%(model)s now has a passport.", model=model.name), "success")
     return redirect(url_for(".passports"))
 
 
@@ -53,7 +56,7 @@ def _form_values(kind: Kind) -> tuple[dict, dict]:
             try:
                 values[f.key] = json.loads(text)
             except ValueError:
-                errors[f.key] = "must be a JSON list"
+                errors[f.key] = _("must be a JSON list")
             continue
         unit = request.form.get(f"{f.key}@unit", "").strip()
         values[f.key] = {"value": text, "unit": unit} if unit and text else (text or None)
@@ -66,7 +69,7 @@ def passport_model(model_id: int):
     model = tenant_scoped(ProductModel, id=model_id)
     kind = queries.kind_of_model(model.id)
     if kind is None:
-        flash("Choose the kind of this model's passport first.", "error")
+        flash(_("Choose the kind of this model's passport first."), "error")
         return passports()
     lot = request.values.get("lot", "").strip() or None
     errors: dict = {}
@@ -79,31 +82,32 @@ def passport_model(model_id: int):
             done = attempt(lambda: services.save_static(g.tenant, model, values, lot=lot, actor=current_user),
                            refused=keep)
             if done:
-                flash("Saved: a new version of the passport." if done.value else "Nothing changed.", "success")
+                flash(_("Saved: a new version of the passport.") if done.value else _("Nothing changed."), "success")
                 return redirect(url_for(".passport_model", model_id=model.id, lot=lot or None))
     data, number = queries.static_for(model.id, lot)  # a lot's page shows what the lot overrides
     shown = {k: request.form.get(k) for k in request.form} if errors else {
         k: json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v for k, v in data.items()}
     fields = [f for f in fields_of(kind) if f.scope is Scope.STATIC]
     return render_template("passport/console_model.html", model=model, kind=kind, fields=fields, shown=shown,
-                           errors=errors, version=number, lot=lot, unit_symbol=unit_symbol), 400 if errors else 200
+                           errors=errors, version=number, lot=lot, unit_symbol=unit_symbol,
+                           label_of=label_of), 400 if errors else 200
 
 
 def _import_rows(upload) -> list[dict]:
     raw = upload.read(MAX_IMPORT + 1)
     if len(raw) > MAX_IMPORT:
-        raise Invalid("The file is larger than 2 MB.")
+        raise Invalid(_("The file is larger than 2 MB."))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise Invalid("The file is not UTF-8 text.") from None
+        raise Invalid(_("The file is not UTF-8 text.")) from None
     if (upload.filename or "").lower().endswith(".json"):
         try:
             rows = json.loads(text)
         except ValueError:
-            raise Invalid("The file is not valid JSON: give a list of {gtin, lot, fields}.") from None
+            raise Invalid(_("The file is not valid JSON: give a list of {gtin, lot, fields}.")) from None
         if not isinstance(rows, list):
-            raise Invalid("The JSON file holds a list of {gtin, lot, fields}.")
+            raise Invalid(_("The JSON file holds a list of {gtin, lot, fields}."))
         return rows
     grouped: dict[tuple, dict] = {}
     for line in csv.DictReader(io.StringIO(text)):  # columns: gtin, lot, field, value, unit
@@ -127,7 +131,7 @@ def passport_import():
     report = None
     try:
         if upload is None or not upload.filename:
-            raise Invalid("Choose a JSON or CSV file.")
+            raise Invalid(_("Choose a JSON or CSV file."))
         report = services.import_static(g.tenant, _import_rows(upload), actor=current_user)
     except DomainError as err:
         db.session.rollback()
@@ -138,7 +142,8 @@ def passport_import():
         db.session.rollback()
     else:
         db.session.commit()
-        flash(f"Imported {len(report)} rows: each is a new passport version.", "success")
+        flash(ngettext("Imported %(num)d row: it is a new passport version.",
+                       "Imported %(num)d rows: each is a new passport version.", len(report)), "success")
     return render_template("passport/console.html", models=queries.models_of(g.tenant.id), kinds=list(Kind),
                            grants=queries.grants(g.tenant.id), roles=services.ROLES, tiers=list(GrantTier),
                            report=report), 400 if refused else 200
@@ -150,7 +155,7 @@ def passport_grant():
     f = request.form
     if attempt(lambda: services.grant(f.get("email", ""), f.get("tier", ""), f.get("role", ""),
                                       manufacturer=g.tenant, actor=current_user)):
-        flash("Access granted.", "success")
+        flash(_("Access granted."), "success")
     return redirect(url_for(".passports"))
 
 
@@ -159,7 +164,7 @@ def passport_grant():
 def passport_revoke():
     grant_id = request.form.get("grant", type=int) or 0
     if attempt(lambda: services.revoke(grant_id, manufacturer=g.tenant, actor=current_user)):
-        flash("Access revoked.", "success")
+        flash(_("Access revoked."), "success")
     return redirect(url_for(".passports"))
 
 
@@ -171,14 +176,14 @@ def passport_lifecycle():
     def work():
         unit = find_unit(f.get("gtin", ""), f.get("serial", ""))
         if unit.manufacturer_id != g.tenant.id:
-            raise Invalid("No unit of yours has this GTIN and serial.")
+            raise Invalid(_("No unit of yours has this GTIN and serial."))
         if f.get("action") == "recycled":
             return services.recycle(unit, actor=current_user, note=f.get("note", ""))
         return services.begin_new_life(unit, new_serial=f.get("new_serial", ""), reason=f.get("action", ""),
                                        actor=current_user)
 
     if attempt(work):
-        flash("Done: the passport's lifecycle is recorded.", "success")
+        flash(_("Done: the passport's lifecycle is recorded."), "success")
     return redirect(url_for(".passports"))
 
 

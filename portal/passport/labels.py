@@ -83,3 +83,35 @@ def label_of(f: Field) -> str:
             return f"{owner}: {text}" if owner else text
         return text
     return parts[-1]
+
+
+#: The words the pages show for values the portal keeps as codes (the forms post and the JSON says the code).
+TERMS = {
+    "role": {"repairer": _l("Repairer"), "remanufacturer": _l("Remanufacturer"),
+             "second_life_operator": _l("Second-life operator"), "recycler": _l("Recycling operator"),
+             "notified_body": _l("Notified body"), "market_surveillance": _l("Market surveillance authority"),
+             "commission": _l("European Commission")},
+    "tier": {"public": _l("Public"), "legitimate_interest": _l("Legitimate interest"),
+             "authority": _l("Authorities")},
+    "kind": {"battery": _l("Battery passport"), "generic": _l("Product passport")},
+    "reason": {"repurposed": _l("repurposed"), "remanufactured": _l("remanufactured"), "reused": _l("reused"),
+               "recycled": _l("recycled")},
+    "subject": {"model": _l("Model"), "lot": _l("Lot"), "unit": _l("Unit")},
+    "source": {"console": _l("console"), "import": _l("file import"), "api": _l("API"), "epcis": _l("EPCIS"),
+               "lifecycle": _l("lifecycle"), "demo": _l("demonstration")},
+    "result": {"ok": _l("accepted"), "refused": _l("refused")},
+}
+#: Unit symbols that are words (fields.UNITS); the others (kWh, %, °C) read alike in every language.
+UNIT_WORDS = {"months": _l("months"), "years": _l("years"), "cycles": _l("cycles"), "%/month": _l("%/month")}
+
+
+def term(group: str, code: str) -> str:
+    """What the page calls `code` of `group` (a role, a tier...); an unknown code is shown as it is."""
+    named = TERMS.get(group, {}).get(code)
+    return str(named) if named is not None else code
+
+
+def shown_unit(symbol: str) -> str:
+    """A unit symbol as the page writes it: "months" becomes "mois", "kWh" stays."""
+    named = UNIT_WORDS.get(symbol)
+    return str(named) if named is not None else symbol

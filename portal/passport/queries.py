@@ -9,6 +9,7 @@ from datetime import datetime
 from urllib.parse import quote
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from portal.accounts.models import StaffMembership, User
@@ -112,7 +113,7 @@ def parse_version(text: str | None) -> tuple[int, int, int] | None:
         return None
     parts = text.split(".")
     if len(parts) != 3 or not all(p.isdigit() and len(p) <= 9 for p in parts):
-        raise NotFound("No such version of this passport.")
+        raise NotFound(_("No such version of this passport."))
     return int(parts[0]), int(parts[1]), int(parts[2])
 
 
@@ -131,7 +132,7 @@ def passport_of(unit: Unit, version: str | None = None) -> Passport | None:
     latest = tuple(c[-1].number if c else 0 for c in chains)
     if wanted is not None:
         if any(w > n for w, n in zip(wanted, latest, strict=True)) or (wanted[0] < 1 <= latest[0]):
-            raise NotFound("No such version of this passport.")
+            raise NotFound(_("No such version of this passport."))
         chains = [[v for v in c if v.number <= w] for c, w in zip(chains, wanted, strict=True)]
     data: dict = {}
     for chain in chains:

@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from portal.passport.fields import ASPECTS, Field, Kind, Scope, Tier, fields_of, unit_symbol
-from portal.passport.labels import label_of
+from portal.passport.labels import label_of, shown_unit
 from portal.passport.queries import Passport
 
 ASPECT_TITLES = {
@@ -102,7 +103,7 @@ class Row:
 
 def _text(value) -> str:
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, list):
@@ -114,7 +115,7 @@ def _text(value) -> str:
 
 def rows(passport: Passport, tier: Tier) -> list[Row]:
     """Rows for the page and the PDF: public fields first, then each higher tier the reader may see."""
-    out = [Row(f.aspect, f.key, label_of(f), _text(passport.data[f.key]), unit_symbol(f.unit), f.tier,
+    out = [Row(f.aspect, f.key, label_of(f), _text(passport.data[f.key]), shown_unit(unit_symbol(f.unit)), f.tier,
                f.scope is Scope.DYNAMIC)
            for f in visible_fields(passport.kind, tier) if f.key in passport.data]
     order = {name: n for n, name in enumerate(ASPECTS[passport.kind])}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -39,7 +40,8 @@ class PassportInvalid(Invalid):
     Nothing was stored."""
 
     def __init__(self, fields: dict[str, str]):
-        super().__init__("Some passport fields were refused: " + "; ".join(f"{k} {v}" for k, v in fields.items()))
+        super().__init__(_("Some passport fields were refused: %(fields)s",
+                           fields="; ".join(f"{k} {v}" for k, v in fields.items())))
         self.fields = fields
         self.errors = [{"location": "json", "field": k, "detail": v} for k, v in fields.items()]
 
@@ -47,15 +49,16 @@ class PassportInvalid(Invalid):
 def set_kind(tenant: Manufacturer, model: ProductModel, kind: Kind | str, *, actor) -> PassportModel:
     """Give a model a passport of `kind`. The kind cannot change once data was entered under it."""
     if model.manufacturer_id != tenant.id:
-        raise NotFound("No such model.")
+        raise NotFound(_("No such model."))
     try:
         kind = Kind(kind)
     except ValueError:
-        raise Invalid(f"'{str(kind)[:20]}' is not a passport kind (battery, generic).", field="kind") from None
+        raise Invalid(_("'%(kind)s' is not a passport kind (battery, generic).", kind=str(kind)[:20]),
+                      field="kind") from None
     row = db.session.scalar(select(PassportModel).where(PassportModel.model_id == model.id))
     if row is not None and row.kind is not kind:
         if db.session.scalar(select(PassportVersion.id).where(PassportVersion.model_id == model.id).limit(1)):
-            raise Conflict("This model's passport already holds data; its kind cannot change.")
+            raise Conflict(_("This model's passport already holds data; its kind cannot change."))
         row.kind = kind
     elif row is None:
         row = PassportModel(manufacturer_id=tenant.id, model_id=model.id, kind=kind)
@@ -68,7 +71,7 @@ def set_kind(tenant: Manufacturer, model: ProductModel, kind: Kind | str, *, act
 def _kind(model_id: int) -> Kind:
     kind = queries.kind_of_model(model_id)
     if kind is None:
-        raise Conflict("This model has no passport yet: choose its kind first.")
+        raise Conflict(_("This model has no passport yet: choose its kind first."))
     return kind
 
 
@@ -86,18 +89,18 @@ def _append(tenant_id: int, model_id: int, subject: Subject, subject_id: int, nu
         with db.session.begin_nested():
             db.session.add(version)
     except IntegrityError:
-        raise Conflict("Someone else changed this passport at the same moment; load it again and repeat.") from None
+        raise Conflict(_("Someone else changed this passport at the same moment; load it again and repeat.")) from None
     return version
 
 
 def _check_static(tenant: Manufacturer, model: ProductModel, values: dict, lot: str | None):
     if model.manufacturer_id != tenant.id:
-        raise NotFound("No such model.")
+        raise NotFound(_("No such model."))
     kind = _kind(model.id)
     if lot:
         row = db.session.scalar(select(Lot).where(Lot.model_id == model.id, Lot.code == lot))
         if row is None:
-            raise Invalid(f"Lot {lot[:20]} is not a lot of this model.", field="lot")
+            raise Invalid(_("Lot %(lot)s is not a lot of this model.", lot=lot[:20]), field="lot")
         subject, subject_id = Subject.LOT, row.id
     else:
         subject, subject_id = Subject.MODEL, model.id
@@ -126,7 +129,7 @@ def save_dynamic(unit: Unit, values: dict, *, actor, source: str = "api") -> Pas
     kind = _kind(unit.model_id)
     life = db.session.scalar(select(PassportLifecycle).where(PassportLifecycle.unit_id == unit.id))
     if life is not None and life.ceased_at is not None:
-        raise Conflict("This passport has ceased (the battery was recycled); it takes no more data.")
+        raise Conflict(_("This passport has ceased (the battery was recycled); it takes no more data."))
     base, number = queries.own_data(Subject.UNIT, unit.id)
     try:
         merged = validate(kind, Scope.DYNAMIC, values, base=base)
@@ -149,12 +152,12 @@ def import_static(tenant: Manufacturer, rows: list[dict], *, actor) -> list[dict
         report.append(entry)
         try:
             if not isinstance(row, dict) or not isinstance(row.get("fields"), dict):
-                raise Invalid("a row needs a gtin and an object of fields", field="row")
+                raise Invalid(_("a row needs a gtin and an object of fields"), field="row")
             gtin = parse_gtin(str(row.get("gtin") or ""))
             model = db.session.scalar(select(ProductModel).where(ProductModel.gtin == gtin,
                                                                  ProductModel.manufacturer_id == tenant.id))
             if model is None:
-                raise Invalid(f"GTIN {gtin} is not one of your models", field="gtin")
+                raise Invalid(_("GTIN %(gtin)s is not one of your models", gtin=gtin), field="gtin")
             work.append((n, model, row.get("lot") or None, row["fields"]))
         except Invalid as err:
             entry["result"], entry["errors"] = "refused", {err.field or "row": str(err)}
@@ -184,20 +187,20 @@ def begin_new_life(unit: Unit, *, new_serial: str, reason: str, actor, on: date 
     """Repurposing, remanufacturing or re-use: a new unit (new serial, so a new passport identifier) whose
     passport is linked both ways to the original's, which stays readable with its status set to match."""
     if reason not in NEW_LIFE:
-        raise Invalid("The reason is repurposed, remanufactured or reused.", field="reason")
+        raise Invalid(_("The reason is repurposed, remanufactured or reused."), field="reason")
     _kind(unit.model_id)
     own = db.session.scalar(select(PassportLifecycle).where(PassportLifecycle.unit_id == unit.id))
     if own is not None and own.ceased_at is not None:
-        raise Conflict("This passport has ceased (the battery was recycled).")
+        raise Conflict(_("This passport has ceased (the battery was recycled)."))
     if db.session.scalar(select(PassportLifecycle.id).where(PassportLifecycle.predecessor_unit_id == unit.id)):
-        raise Conflict("This battery already has a passport for its new life.")
+        raise Conflict(_("This battery already has a passport for its new life."))
     tenant = db.session.get(Manufacturer, unit.manufacturer_id)
     model = db.session.get(ProductModel, unit.model_id)
     new = create_unit(tenant, gtin=model.gtin, serial=parse_serial(new_serial), manufactured_on=on or date.today(),
                       actor=actor)
     db.session.add(PassportLifecycle(manufacturer_id=unit.manufacturer_id, unit_id=new.id,
                                      predecessor_unit_id=unit.id, reason=reason))
-    data, _ = queries.own_data(Subject.UNIT, unit.id)
+    data, _number = queries.own_data(Subject.UNIT, unit.id)
     if _kind(unit.model_id) is Kind.BATTERY:
         save_dynamic(unit, {STATUS_KEY: NEW_LIFE[reason]}, actor=actor, source="lifecycle")
         data[STATUS_KEY] = NEW_LIFE[reason]
@@ -215,7 +218,7 @@ def recycle(unit: Unit, *, actor, note: str = "") -> PassportLifecycle:
     kind = _kind(unit.model_id)
     life = _life(unit)
     if life.ceased_at is not None:
-        raise Conflict("This passport has already ceased.")
+        raise Conflict(_("This passport has already ceased."))
     if kind is Kind.BATTERY:
         save_dynamic(unit, {STATUS_KEY: "Waste"}, actor=actor, source="lifecycle")
     life.ceased_at = utcnow()
@@ -230,16 +233,16 @@ def grant(email: str, tier: GrantTier | str, role: str, *, manufacturer: Manufac
     """Let a person read a higher tier of one manufacturer's passports (or of all: `manufacturer` None, which
     only a platform admin may grant). Audit-logged."""
     if manufacturer is None and not getattr(actor, "is_platform_admin", False):
-        raise NotAllowed("Only a platform admin grants access to every manufacturer's passports.")
+        raise NotAllowed(_("Only a platform admin grants access to every manufacturer's passports."))
     try:
         tier = GrantTier(tier)
     except ValueError:
-        raise Invalid("The tier is legitimate_interest or authority.", field="tier") from None
+        raise Invalid(_("Choose the access tier from the list."), field="tier") from None
     if role not in ROLES:
-        raise Invalid(f"The role is one of: {', '.join(ROLES)}.", field="role")
+        raise Invalid(_("The role is one of: %(roles)s.", roles=", ".join(ROLES)), field="role")
     user = find_user(email or "")
     if user is None or user.is_erased:
-        raise Invalid("No account has this e-mail address; the person signs up first.", field="email")
+        raise Invalid(_("No account has this e-mail address; the person signs up first."), field="email")
     row = PassportGrant(user_id=user.id, manufacturer_id=manufacturer.id if manufacturer else None, tier=tier,
                         role=role, granted_by_id=getattr(actor, "id", None))
     db.session.add(row)
@@ -252,11 +255,11 @@ def grant(email: str, tier: GrantTier | str, role: str, *, manufacturer: Manufac
 def revoke(grant_id: int, *, manufacturer: Manufacturer | None, actor) -> PassportGrant:
     row = db.session.get(PassportGrant, grant_id)
     if row is None or row.manufacturer_id != (manufacturer.id if manufacturer else None):
-        raise NotFound("No such grant.")
+        raise NotFound(_("No such grant."))
     if manufacturer is None and not getattr(actor, "is_platform_admin", False):
-        raise NotAllowed("Only a platform admin revokes platform-wide access.")
+        raise NotAllowed(_("Only a platform admin revokes platform-wide access."))
     if row.revoked_at is not None:
-        raise Conflict("This grant was already revoked.")
+        raise Conflict(_("This grant was already revoked."))
     row.revoked_at, row.revoked_by_id = utcnow(), getattr(actor, "id", None)
     db.session.flush()
     audit.log(actor, "passport.access_revoked", row, manufacturer_id=row.manufacturer_id, tier=row.tier.value)

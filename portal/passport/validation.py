@@ -7,6 +7,8 @@ import math
 import re
 from datetime import date, datetime
 
+from flask_babel import gettext as _
+
 from portal.passport.fields import CAS, DATETIME_PATTERN, UNITS, Field, Kind, Scope, field_of, fields_of
 
 EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
@@ -28,19 +30,19 @@ def _number(value, f_min, f_max, integer: bool = False):
             try:
                 value = float(value.strip().replace(",", "."))
             except ValueError:
-                raise ValueError("must be a number") from None
+                raise ValueError(_("must be a number")) from None
             if not math.isfinite(value):
-                raise ValueError("must be a number")
+                raise ValueError(_("must be a number"))
         else:
-            raise ValueError("must be a number")
+            raise ValueError(_("must be a number"))
     if integer:
         if value != int(value):
-            raise ValueError("must be a whole number")
+            raise ValueError(_("must be a whole number"))
         value = int(value)
     if f_min is not None and value < f_min:
-        raise ValueError(f"must be at least {f_min:g}")
+        raise ValueError(_("must be at least %(min)s", min=f"{f_min:g}"))
     if f_max is not None and value > f_max:
-        raise ValueError(f"must be at most {f_max:g}")
+        raise ValueError(_("must be at most %(max)s", max=f"{f_max:g}"))
     return value
 
 
@@ -54,87 +56,87 @@ def _scalar(kind: str, value, extra=()):
             return value
         if isinstance(value, str) and value.strip().lower() in ("true", "false", "yes", "no"):
             return value.strip().lower() in ("true", "yes")
-        raise ValueError("must be true or false")
+        raise ValueError(_("must be true or false"))
     if kind == "langtext":  # a text, or a text per language ({"en": ..., "de": ...}) as the data model keeps it
         if isinstance(value, str):
             return {"en": _scalar("string", value)}
         if not isinstance(value, dict) or not value or not all(
                 isinstance(k, str) and re.match(r"^[a-z]{2}(-[A-Za-z]{2})?$", k) for k in value):
-            raise ValueError("must be a text, or texts by language code")
+            raise ValueError(_("must be a text, or texts by language code"))
         return {k: _scalar("string", v) for k, v in value.items()}
     if kind in ("objects", "strings"):
         if not isinstance(value, list) or not value or len(value) > MAX_ITEMS:
-            raise ValueError(f"must be a list of 1 to {MAX_ITEMS} entries")
+            raise ValueError(_("must be a list of 1 to %(max)d entries", max=MAX_ITEMS))
         return [_scalar("object" if kind == "objects" else "string", v, extra) for v in value]
     if kind == "object":
         if not isinstance(value, dict):
-            raise ValueError("must be an object")
+            raise ValueError(_("must be an object"))
         unknown = set(value) - set(extra)
         if unknown:
-            raise ValueError(f"unknown attribute {min(unknown)}")
+            raise ValueError(_("unknown attribute %(name)s", name=min(unknown)))
         return {k: _scalar(extra[k][0], v, extra[k][1]) for k, v in value.items()}
     if not isinstance(value, str):
         if kind == "datetime" and isinstance(value, datetime | date):
             value = value.isoformat()
         else:
-            raise ValueError("must be text")
+            raise ValueError(_("must be text"))
     value = value.strip()
     if not value:
-        raise ValueError("must not be empty")
+        raise ValueError(_("must not be empty"))
     if len(value) > MAX_TEXT:
-        raise ValueError(f"must be at most {MAX_TEXT} characters")
+        raise ValueError(_("must be at most %(max)d characters", max=MAX_TEXT))
     if kind == "enum":
         if value not in extra:
-            raise ValueError(f"'{value[:40]}' is not one of: {', '.join(extra)}")
+            raise ValueError(_("'%(value)s' is not one of: %(choices)s", value=value[:40], choices=", ".join(extra)))
     elif kind == "uri":
         if not re.match(r"^https?://[^\s/$.?#][^\s]*$", value):
-            raise ValueError("must be an http or https address")
+            raise ValueError(_("must be an http or https address"))
     elif kind == "email":
         if not EMAIL.match(value):
-            raise ValueError("must be an e-mail address")
+            raise ValueError(_("must be an e-mail address"))
     elif kind == "datetime":
         if re.match(r"^\d{4}-\d{2}-\d{2}$", value):
             value += "T00:00:00Z"
         if not re.match(DATETIME_PATTERN, value):
-            raise ValueError("must be a date and time such as 2026-02-18T09:00:00Z")
+            raise ValueError(_("must be a date and time such as %(example)s", example="2026-02-18T09:00:00Z"))
         try:
             datetime.fromisoformat(value)
         except ValueError:
-            raise ValueError("is not a real date and time") from None
+            raise ValueError(_("is not a real date and time")) from None
     elif kind == "cas":
         if not re.match(CAS, value):
-            raise ValueError("must be a CAS number such as 7439-93-2")
+            raise ValueError(_("must be a CAS number such as %(example)s", example="7439-93-2"))
     elif kind != "string":
-        raise ValueError(f"has an unknown type {kind}")
+        raise ValueError(_("has an unknown type %(type)s", type=kind))
     return value
 
 
 def _list(f: Field, value) -> list:
     if not isinstance(value, list):
-        raise ValueError("must be a list")  # noqa: TRY004  (a refusal for the person, not a bug)
+        raise ValueError(_("must be a list"))  # noqa: TRY004  (a refusal for the person, not a bug)
     if len(value) > MAX_ITEMS:
-        raise ValueError(f"must have at most {MAX_ITEMS} entries")
+        raise ValueError(_("must have at most %(max)d entries", max=MAX_ITEMS))
     out = []
     for n, item in enumerate(value, start=1):
         if "" in f.items:  # a list of plain values
             try:
                 out.append(_scalar(f.items[""][0], item, f.items[""][1]))
             except ValueError as err:
-                raise ValueError(f"entry {n} {err}") from None
+                raise ValueError(_("entry %(n)d %(reason)s", n=n, reason=err)) from None
             continue
         if not isinstance(item, dict):
-            raise ValueError(f"entry {n} must be an object")  # noqa: TRY004
+            raise ValueError(_("entry %(n)d must be an object", n=n))  # noqa: TRY004
         unknown = set(item) - set(f.items)
         if unknown:
-            raise ValueError(f"entry {n} has an unknown attribute {min(unknown)}")
+            raise ValueError(_("entry %(n)d has an unknown attribute %(name)s", n=n, name=min(unknown)))
         clean = {}
         for name, (kind, extra) in f.items.items():
             if name not in item or item[name] in (None, ""):
-                raise ValueError(f"entry {n} lacks {name}")
+                raise ValueError(_("entry %(n)d lacks %(name)s", n=n, name=name))
             try:
                 clean[name] = _scalar(kind, item[name], extra)
             except ValueError as err:
-                raise ValueError(f"entry {n}: {name} {err}") from None
+                raise ValueError(_("entry %(n)d: %(name)s %(reason)s", n=n, name=name, reason=err)) from None
         out.append(clean)
     return out
 
@@ -148,8 +150,9 @@ def clean_value(f: Field, raw):
         if unit and unit != f.unit:
             spellings = UNITS.get(f.unit, ("", {}))[1]
             if unit not in spellings:
-                accepted = ", ".join([f.unit, *spellings]) if f.unit else "none"
-                raise ValueError(f"unit '{unit[:20]}' is not a unit of this field (accepted: {accepted})")
+                accepted = ", ".join([f.unit, *spellings]) if f.unit else _("none")
+                raise ValueError(_("unit '%(unit)s' is not a unit of this field (accepted: %(accepted)s)", unit=unit[:20],
+                                   accepted=accepted))
             raw = _number(raw, None, None) * spellings[unit]
             raw = round(raw, 9)
     if f.type in ("number", "integer"):
@@ -159,7 +162,7 @@ def clean_value(f: Field, raw):
     if f.type == "pattern":
         value = _scalar("string", raw)
         if not re.match(f.pattern, value):
-            raise ValueError("is not in the expected form")
+            raise ValueError(_("is not in the expected form"))
         return value
     return _scalar(f.type, raw, f.enum)
 
@@ -174,15 +177,15 @@ def validate(kind: Kind | str, scope: Scope, given: dict, *, base: dict | None =
     errors: dict[str, str] = {}
     merged = dict(base or {})
     if not isinstance(given, dict):
-        raise FieldErrors({"": "the data must be an object of field names and values"})
+        raise FieldErrors({"": _("the data must be an object of field names and values")})
     for key, raw in given.items():
         f = field_of(kind, str(key))
         if f is None:
-            errors[str(key)[:80]] = "is not a field of this passport"
+            errors[str(key)[:80]] = _("is not a field of this passport")
             continue
         if f.scope is not scope:
-            errors[key] = ("is computed by the portal" if f.scope is Scope.DERIVED else
-                           "is kept per unit" if f.scope is Scope.DYNAMIC else "is kept per model or lot")
+            errors[key] = (_("is computed by the portal") if f.scope is Scope.DERIVED else
+                           _("is kept per unit") if f.scope is Scope.DYNAMIC else _("is kept per model or lot"))
             continue
         if raw is None or raw == "":
             merged.pop(key, None)
@@ -194,7 +197,7 @@ def validate(kind: Kind | str, scope: Scope, given: dict, *, base: dict | None =
     if require:
         for f in fields_of(kind):
             if f.scope is scope and f.required and f.key not in merged and f.key not in errors:
-                errors[f.key] = "is required"
+                errors[f.key] = _("is required")
     if errors:
         raise FieldErrors(errors)
     return merged

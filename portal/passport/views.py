@@ -26,11 +26,11 @@ def _load(gtin: str, serial: str):
     try:
         gtin14, serial = parse_gtin(gtin), parse_serial(serial)
     except DomainError:
-        raise NotFound("There is no passport at this address.") from None
+        raise NotFound(_("There is no passport at this address.")) from None
     unit = unit_with(gtin14, serial)
     passport = queries.passport_of(unit, request.args.get("version")) if unit is not None else None
     if passport is None:
-        raise NotFound("There is no passport at this address.")
+        raise NotFound(_("There is no passport at this address."))
     return passport, queries.reader_tier(current_user, passport.manufacturer_id)
 
 
@@ -89,7 +89,8 @@ def aspect_json(gtin: str, serial: str, aspect: str):
     if passport.ceased:
         return _tombstone(passport, True)
     if aspect not in ASPECTS[passport.kind]:
-        raise NotFound(f"This passport has no aspect '{aspect[:40]}'; it has: {', '.join(ASPECTS[passport.kind])}.")
+        raise NotFound(_("This passport has no aspect '%(aspect)s'; it has: %(aspects)s.", aspect=aspect[:40],
+                         aspects=", ".join(ASPECTS[passport.kind])))
     return _for(jsonify(serializer.aspect(passport, tier, aspect)), tier)
 
 
