@@ -21,6 +21,7 @@ from portal.notifications.models import Notification
 from portal.recalls import remedies, services
 from portal.recalls.models import RecallCampaign
 from portal.recalls.regulator import SLUGS
+from tests.factories import PASSWORD
 from tests.i18n.test_language_leak import english_in
 from tests.recalls.conftest import BIKE, ebike, fleet, own  # noqa: F401 - fleet is the fixture below builds on
 
@@ -65,7 +66,7 @@ def desk(fleet):  # noqa: F811 - the fixture of tests/recalls
     a draft; and the tenant's admin."""
     app = fleet
     with app.app_context():
-        add_staff(ebike(), ADMIN, Role.ADMIN, password="correct horse battery staple", actor="test")
+        add_staff(ebike(), ADMIN, Role.ADMIN, password=PASSWORD, actor="test")
         own("ann@example.test", BIKE, "B-001")
         own("ben@example.test", BIKE, "B-002")
         active = _campaign("R-1", ["CELL-A"])
@@ -117,7 +118,7 @@ def _recall_english(html: str) -> list[str]:
 def _speak(client, language: str) -> None:
     from tests.factories import login
 
-    login(client, ADMIN, "correct horse battery staple")
+    login(client, ADMIN)
     client.get(f"/language/{language}")
 
 
