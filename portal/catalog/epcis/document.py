@@ -90,10 +90,10 @@ class Event:
 def collector_paused():
     """Python's cycle collector off while a capture runs (bench/epcis_capture.py).
 
-    Reading and capturing allocate a few objects per event over a heap that already holds the whole
-    document, so the collector's passes, triggered by the allocation count alone, rescan that heap again and
-    again and find nothing: every object here is freed by reference counting. The capture is bounded by
-    GS1-EPCIS-Capture-Limit, and the collector's previous state is restored after it.
+    Reading and capturing allocate a few objects per event over the process's heap (the application's
+    objects; for a document parsed whole, the document), so the collector's passes, triggered by the
+    allocation count alone, rescan that heap again and again and find nothing: every object here is freed
+    by reference counting. The collector's previous state is restored after it.
     """
     was_enabled = gc.isenabled()
     gc.disable()

@@ -29,6 +29,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from portal.catalog.epcis.capture import CHUNK, Capture, chunked
+from portal.catalog.epcis.document import collector_paused
 from portal.catalog.epcis.models import CaptureJob, JobState
 from portal.catalog.epcis.report import CaptureReport
 from portal.catalog.epcis.stream import read_events, scan, spool
@@ -96,21 +97,22 @@ def run_capture_job(job_id: int) -> bool:
         if not file_key:
             raise FileNotFoundError(job_id)
         done = start
-        for events in chunked(read_events(file_key, source, skip=start), size):
-            if not rollback or (done == start and not beats):
-                # A write first: pysqlite opens its transaction only at one, and a SAVEPOINT outside a
-                # transaction would be released as a commit of its own. (Not where _beat writes the row
-                # from its own connection: it would wait for this transaction's lock on it.)
-                _save(job_id, attempt)
-            capture.feed(events)
-            done = events[-1].index + 1
-            if rollback:
-                if beats:
-                    _beat(job_id, attempt, done)
-            else:  # this chunk and the progress that says so commit together: a resumed run starts after it
-                saved = json.dumps(report.saved())
-                _save(job_id, attempt, events_done=done, report=saved)
-                db.session.commit()
+        with collector_paused():  # reading the events too, not only capturing them (document.py)
+            for events in chunked(read_events(file_key, source, skip=start), size):
+                if not rollback or (done == start and not beats):
+                    # A write first: pysqlite opens its transaction only at one, and a SAVEPOINT outside a
+                    # transaction would be released as a commit of its own. (Not where _beat writes the row
+                    # from its own connection: it would wait for this transaction's lock on it.)
+                    _save(job_id, attempt)
+                capture.feed(events)
+                done = events[-1].index + 1
+                if rollback:
+                    if beats:
+                        _beat(job_id, attempt, done)
+                else:  # this chunk and the progress that says so commit together: a resumed run starts after it
+                    saved = json.dumps(report.saved())
+                    _save(job_id, attempt, events_done=done, report=saved)
+                    db.session.commit()
         failed = rollback and report.rejected
         if failed:
             db.session.rollback()

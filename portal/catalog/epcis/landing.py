@@ -5,22 +5,21 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.catalog.epcis.bulk import insert_into
-from portal.catalog.epcis.capture import units_by_model
 from portal.catalog.epcis.corrections import declare
 from portal.catalog.epcis.models import CapturedEpc, CapturedEvent
+from portal.catalog.epcis.reading import among, batches, listed, postgresql, unit_ids
 from portal.catalog.models import Unit, UnitEvent
 from portal.core.db import utcnow
 from portal.core.errors import Conflict
 from portal.extensions import db
 
 if TYPE_CHECKING:
-    from portal.catalog.epcis.capture import _Play
+    from portal.catalog.epcis.play import _Play
 
-LOOKUP_BATCH = 2000
 EVENT_COLUMNS = ["manufacturer_id", "event_id", "event_type", "action", "biz_step", "disposition", "biz_location",
                  "event_time", "captured_at", "units", "body", "capture_job_id", "declared_at", "declaration"]
 UNIT_EVENT_COLUMNS = ["unit_id", "biz_step", "disposition", "occurred_at", "recorded_at", "place", "note",
@@ -106,48 +105,51 @@ def _write(play: _Play, job_id: int | None) -> tuple[int, int]:
 
 
 def _set_statuses(changed: list) -> None:
-    """The new statuses, one UPDATE per status and LOOKUP_BATCH units (a document sets few distinct ones)."""
+    """The new statuses: one UPDATE per status and LOOKUP_BATCH units (a document sets few distinct ones)."""
     by_status: dict = {}
     for state in changed:
         by_status.setdefault(state.status, []).append(state.id)
+    units = Unit.__table__
     for status, ids in by_status.items():
-        for start in range(0, len(ids), LOOKUP_BATCH):
-            db.session.execute(update(Unit.__table__).where(Unit.__table__.c.id.in_(ids[start:start + LOOKUP_BATCH]))
-                               .values(status=status))
+        for batch in batches(ids):
+            given = listed(batch, numbers=True)
+            db.session.execute(update(units).where(units.c.id.in_(select(given.c.value))).values(status=status))
 
 
 def _insert_events(tenant_id: int, rows: list[dict], events: list) -> dict[int, int]:
     """Insert the captured events; event index -> row id.
 
     PostgreSQL hands out the ids first (one nextval query for all), so the rows go in with them. SQLite
-    has no sequence to draw from: its rows are read back by their eventIDs (unique per tenant), a query per
-    LOOKUP_BATCH, rather than with a RETURNING, which SQLite answers row by row.
+    has no sequence to draw from, but one writer: the rows of one executemany, inserted while this
+    transaction holds the database's write lock, take consecutive ids after the highest, so the ids are
+    that highest one back; checked at both ends, else read back by their eventIDs (unique per tenant).
     """
-    if db.session.connection().dialect.name == "postgresql":
+    if postgresql():
         ids = db.session.scalars(text("SELECT nextval(pg_get_serial_sequence('epcis_events', 'id')) "
                                       "FROM generate_series(1, :n)"), {"n": len(rows)}).all()
         INSERT_EVENTS_WITH_ID.run([dict(row, id=pk) for row, pk in zip(rows, ids, strict=True)])
         return {e.index: pk for e, pk in zip(events, ids, strict=True)}
     INSERT_EVENTS.run(rows)
+    table = CapturedEvent.__table__
+    last = db.session.scalar(select(func.max(table.c.id)))
+    first = last - len(rows) + 1
+    ends = dict(db.session.execute(select(table.c.id, table.c.event_id).where(
+        table.c.id.in_((first, last)), table.c.manufacturer_id == tenant_id)).all())
+    if ends.get(first) == rows[0]["event_id"] and ends.get(last) == rows[-1]["event_id"]:
+        return {e.index: first + n for n, e in enumerate(events)}
     return _event_pks(tenant_id, events)
 
 
 def _event_pks(tenant_id: int, events: list) -> dict[int, int]:
     index_of = {e.event_id: e.index for e in events}
-    ids = list(index_of)
     found: dict[int, int] = {}
-    for start in range(0, len(ids), LOOKUP_BATCH):
-        for pk, event_id in db.session.execute(select(CapturedEvent.id, CapturedEvent.event_id).where(
-                CapturedEvent.manufacturer_id == tenant_id,
-                CapturedEvent.event_id.in_(ids[start:start + LOOKUP_BATCH]))):
+    for batch in batches(list(index_of)):
+        stmt = select(CapturedEvent.id, CapturedEvent.event_id).where(CapturedEvent.manufacturer_id == tenant_id)
+        for pk, event_id in db.session.execute(among(stmt, CapturedEvent.event_id, batch)):
             found[index_of[event_id]] = pk
     return found
 
 
 def _read_new_ids(play: _Play, keys: list[tuple]) -> None:
-    for model_id, gtin, serials in units_by_model(play.models, keys):
-        for start in range(0, len(serials), LOOKUP_BATCH):
-            for serial, unit_id in db.session.execute(select(Unit.serial, Unit.id).where(
-                    Unit.manufacturer_id == play.tenant.id, Unit.model_id == model_id,
-                    Unit.serial.in_(serials[start:start + LOOKUP_BATCH]))):
-                play.units[(gtin, serial)].id = unit_id
+    for key, unit_id in unit_ids(play.tenant.id, play.models, keys).items():
+        play.units[key].id = unit_id
