@@ -21,7 +21,7 @@ class TokenForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)],
                        description=_l("What uses it, e.g. “Till, Zurich shop” or “Workshop Meier”."))
     scopes = SelectMultipleField(
-        _l("May"), choices=[], validate_choice=False, widget=ListWidget(prefix_label=False),
+        _l("What it may do"), choices=[], validate_choice=False, widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )
     expires_on = DateField(_l("Valid through"), default=_default_expiry, validators=[InputRequired()],

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask_babel import format_date, format_decimal, format_percent
+from flask_babel import format_date, format_decimal, format_percent, get_locale
 from sqlalchemy import func, select
 
 from portal.catalog.models import Lot, ProductModel, Unit
@@ -29,8 +29,12 @@ OUTLIER_MIN_CLAIMS = 3
 
 
 def percent(rate: float) -> str:
-    """A rate as the reader writes a percentage: one decimal, two for rates under 1 % ("0.25%", "0,25 %")."""
-    return format_percent(rate, "#,##0.0%" if rate >= 0.01 or rate == 0 else "#,##0.00%")
+    """A rate as the reader writes a percentage (the locale's pattern, "12.5%", "12,5 %"), with one decimal, or
+    two for rates under 1 %."""
+    locale = get_locale()
+    pattern = locale.percent_formats[None].pattern if locale is not None else "#,##0%"
+    decimals = "0" if rate >= 0.01 or rate == 0 else "00"
+    return format_percent(rate, pattern.replace("0", "0." + decimals, 1))
 
 
 def times(factor: float) -> str:
