@@ -42,4 +42,4 @@ class NewFactorForm(FlaskForm):
 
 
 class ResetFactorForm(FlaskForm):
-    email = EmailField("E-mail address of the person", validators=[DataRequired(), Length(max=254)])
+    email = EmailField(_l("E-mail address of the person"), validators=[DataRequired(), Length(max=254)])

@@ -40,12 +40,12 @@ def create_tenant(slug: str, name: str, prefixes: list[str], *, actor) -> Manufa
     """A platform admin opens a manufacturer's tenant with its GS1 company prefixes."""
     slug = (slug or "").strip().lower()
     if not SLUG_RE.match(slug):
-        raise Invalid("The short name may hold lower-case letters, digits and dashes (up to 40).", field="slug")
+        raise Invalid(_("The short name may hold lower-case letters, digits and dashes (up to 40)."), field="slug")
     if not (name or "").strip():
-        raise Invalid("Give the manufacturer's name.", field="name")
+        raise Invalid(_("Give the manufacturer's name."), field="name")
     name = single_line(name, field="name", what="The manufacturer's name")
     if db.session.scalar(select(Manufacturer).where(Manufacturer.slug == slug)):
-        raise Conflict(f"A tenant called {slug!r} already exists.", field="slug")
+        raise Conflict(_("A tenant called '%(slug)s' already exists.", slug=slug), field="slug")
     tenant = Manufacturer(slug=slug, name=name.strip()[:120])
     db.session.add(tenant)
     db.session.flush()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.accounts.forms import ResetFactorForm
@@ -31,7 +32,8 @@ def tenants():
         created = attempt(lambda: create_tenant(form.slug.data, form.name.data, [form.gs1_prefix.data],
                                                 actor=current_user), refused=on_field(form, form.slug))
         if created:
-            flash(f"Tenant {created.value.name} created. Add its first admin from the command line or its team page.", "success")
+            flash(_("Tenant %(name)s created. Add its first admin from the command line or its team page.",
+                    name=created.value.name), "success")
             return redirect(url_for(".tenants"))
     return render_template("console/tenants.html", tenants=queries.all_tenants(), form=form, reset_form=ResetFactorForm()), (
         400 if form.errors else 200)
@@ -43,10 +45,10 @@ def reset_factor():
     form = ResetFactorForm()
     user = find_user(form.email.data or "") if form.validate_on_submit() else None
     if user is None:
-        flash("No account uses that e-mail address.", "error")
+        flash(_("No account uses that e-mail address."), "error")
         return redirect(url_for(".tenants"))
     if not may_reset_factor(current_user, user, by_platform=True):
         abort(403)
     if attempt(lambda: reset_second_factor(user, actor=current_user)):
-        flash(f"{user.email} sets up a new second factor at their next sign-in.", "info")
+        flash(_("%(email)s sets up a new second factor at their next sign-in.", email=user.email), "info")
     return redirect(url_for(".tenants"))

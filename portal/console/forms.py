@@ -32,6 +32,6 @@ class StaffForm(FlaskForm):
 
 
 class TenantForm(FlaskForm):
-    slug = StringField("Short name (in addresses)", validators=[DataRequired(), Length(max=40)])
-    name = StringField("Manufacturer name", validators=[DataRequired(), Length(max=120)])
-    gs1_prefix = StringField("GS1 company prefix", validators=[DataRequired(), Length(max=12)])
+    slug = StringField(_l("Short name (in addresses)"), validators=[DataRequired(), Length(max=40)])
+    name = StringField(_l("Manufacturer name"), validators=[DataRequired(), Length(max=120)])
+    gs1_prefix = StringField(_l("GS1 company prefix"), validators=[DataRequired(), Length(max=12)])
