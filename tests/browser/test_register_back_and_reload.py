@@ -86,3 +86,33 @@ def test_back_and_reload_after_a_refused_registration_never_send_it_again(app, p
     desktop.reload()
     expect(desktop.get_by_label("Serial number")).to_have_value(world.serials_a[0])
     expect(desktop.get_by_role("link", name="Open a dispute with the manufacturer")).to_have_count(0)
+
+
+def test_a_refused_claim_then_reload_keeps_the_claim_and_its_photo_and_sends_nothing(app, phone, desktop, tmp_path):
+    from portal.warranty.models import WarrantyClaim
+    from tests.support.claims import give_unit, photo_file
+
+    world = build_world(app)
+    give_unit(app, world.owner, world.unit_ids_a[0])
+    with app.app_context():
+        ownership_id = db.session.scalar(select(Ownership.id))
+    for kind, page in (("phone", phone), ("desktop", desktop)):
+        sign_in(page, world.owner)
+        posts = []
+        page.on("request", lambda r, posts=posts: posts.append(r.url) if r.method == "POST" else None)
+        page.goto(f"/my/units/{ownership_id}/claims/new")
+        page.get_by_label("Describe the problem").fill("The crown came off after a week.")
+        page.get_by_label("Photos (optional)").set_input_files(photo_file(tmp_path))
+        with page.expect_navigation():
+            page.get_by_role("button", name="File the claim").click()  # no category chosen
+        expect(page.get_by_text("Choose what happened from the list.")).to_be_visible()
+        expect(page.locator("#photos-staged")).to_contain_text("scratched-case.jpg")
+        page.screenshot(path=str(DOCS / f"owner-trust-claim-refused-{kind}.png"), full_page=True)
+        page.reload()
+        expect(page.get_by_label("Describe the problem")).to_have_value("The crown came off after a week.")
+        expect(page.locator("#photos-staged")).to_contain_text("scratched-case.jpg")
+        expect(page.get_by_text("Choose what happened from the list.")).to_have_count(0)
+        assert len(posts) == 1, posts
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(WarrantyClaim)) == 0
+        assert db.session.scalar(select(func.count()).select_from(StagedUpload)) == 2  # one per screen
