@@ -19,6 +19,7 @@ the claim. The document is deleted once the job is finished.
 """
 from __future__ import annotations
 
+import gc
 import json
 import secrets
 import threading
@@ -105,6 +106,7 @@ def run_capture_job(job_id: int) -> bool:
                     # from its own connection: it would wait for this transaction's lock on it.)
                     _save(job_id, attempt)
                 capture.feed(events)
+                gc.collect(0)  # the chunk's own cycles (driver, statements), if any: this pass sees only them
                 done = events[-1].index + 1
                 if rollback:
                     if beats:

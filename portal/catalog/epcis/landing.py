@@ -28,6 +28,8 @@ INSERT_EVENTS = insert_into(CapturedEvent.__table__, EVENT_COLUMNS)
 INSERT_EVENTS_WITH_ID = insert_into(CapturedEvent.__table__, ["id", *EVENT_COLUMNS])
 INSERT_EPCS = insert_into(CapturedEpc.__table__, ["event_pk", "role", "epc"])
 INSERT_UNIT_EVENTS = insert_into(UnitEvent.__table__, UNIT_EVENT_COLUMNS)
+#: An event's body as stored: compact JSON (one encoder for every event, not one built per call).
+_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def land(play: _Play, *, job_id: int | None = None) -> bool:
@@ -62,9 +64,8 @@ def _row(play: _Play, e, now, job_id: int | None) -> dict:
     return {"manufacturer_id": play.tenant.id, "event_id": e.event_id, "event_type": e.type, "action": e.action,
             "biz_step": e.biz_step[:255], "disposition": e.disposition[:255], "biz_location": e.biz_location,
             "event_time": e.time, "captured_at": now, "units": play.counts.get(e.index, 0),
-            "body": json.dumps(e.body if "errorDeclaration" not in e.body else
-                               {k: v for k, v in e.body.items() if k != "errorDeclaration"},
-                               separators=(",", ":"), ensure_ascii=False),
+            "body": _compact(e.body if "errorDeclaration" not in e.body else
+                             {k: v for k, v in e.body.items() if k != "errorDeclaration"}),
             "capture_job_id": job_id, "declared_at": None, "declaration": None}
 
 

@@ -15,6 +15,7 @@ from functools import lru_cache
 from urllib.parse import unquote
 
 from portal.core.gs1 import (
+    CSET_82,
     DigitalLink,
     GS1Error,
     format_digital_link,
@@ -30,6 +31,8 @@ _SSCC_URN = re.compile(r"urn:epc:id:sscc:([0-9]{6,12})\.([0-9]{5,11})", re.IGNOR
 _SSCC_LINK = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^/?#]*(?:/[^?#]*)?/00/([0-9]{18})/?(?:[?#].*)?")
 _HTTP = re.compile(r"https?://", re.IGNORECASE)
 _HEX = re.compile(r"%[0-9A-Fa-f]{2}")
+#: A serial GS1 allows (AI 21: 1 to 20 characters of CSET 82), checked in one match.
+_SERIAL = re.compile("[" + re.escape("".join(sorted(CSET_82))) + "]{1,20}")
 #: Characters the EPC Tag Data Standard escapes in the serial of a pure-identity URN.
 _URN_ESCAPES = {'"': "%22", "%": "%25", "&": "%26", "/": "%2F", "<": "%3C", ">": "%3E", "?": "%3F"}
 
@@ -112,7 +115,9 @@ def _parse_urn(text: str) -> Sgtin | Sscc:
                                    f"together, not {len(prefix) + len(item)}")
         body = item[0] + prefix + item[1:]
         try:
-            serial = validate_serial(_decode_serial(raw_serial))
+            serial = _decode_serial(raw_serial)
+            if not _SERIAL.fullmatch(serial):  # validate_serial says what is wrong
+                serial = validate_serial(serial)
         except GS1Error as err:
             raise EpcisSyntaxError(f"{_clip(text)!r}: {err}") from None
         return Sgtin(_with_check_digit(body), serial)
@@ -163,6 +168,7 @@ def epc_pattern(text: str) -> tuple[str, bool]:
 
 
 @lru_cache(maxsize=1024)  # one per GTIN: a document names many serials of few products
+@lru_cache(maxsize=1024)  # a document's units come from few product models
 def _with_check_digit(body: str) -> str:
     return body + str(gtin_check_digit(body))
 
