@@ -12,6 +12,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -24,6 +25,7 @@ from portal.core.work import attempt, on_field, shown_by_page
 from portal.documents.qr import qr_png, qr_svg
 from portal.extensions import db, limiter
 from portal.ownership.models import Ownership
+from portal.ownership.queries import open_offer_of
 from portal.resale import queries, services, vc
 from portal.resale.forms import ProofForm, ReceiptForm
 from portal.resale.models import OwnershipProof
@@ -118,19 +120,36 @@ def revoke(proof_id: int):
     return redirect(url_for(".mine", proof_id=proof_id)), 303
 
 
-@bp.post("/my/proofs/<int:proof_id>/offer")
+#: The transfer code offered from a proof in this browser, kept in its session for the page that shows it.
+OFFERED_CODE = "resale_offered_code"
+
+
+# One rule for both methods: an id past the 32-bit keys then answers 404 for GET too, not 405 (core.routing).
+@bp.route("/my/proofs/<int:proof_id>/offer", methods=["GET", "POST"])
 @login_required
 def offer(proof_id: int):
+    """POST offers the transfer and redirects here (post-redirect-get); GET shows the open code offered in this
+    browser, so Back and reload show it again and never make another (which would void the one given)."""
     proof = _my_proof(proof_id)
+    if request.method == "GET":
+        return _offered_page(proof)
     if not EmptyForm().validate_on_submit():
         abort(400)
     outcome = attempt(lambda: services.offer_transfer(current_user, proof))
     if not outcome:
         return redirect(url_for(".mine", proof_id=proof_id)), 303
     offered, code = outcome.value
-    token = queries.token_of(proof)
-    receive_link = external_url("resale.public_proof", token=token, code=code)
-    return render_template("resale/offered.html", proof=proof, code=code, offer=offered, link=receive_link,
+    session[OFFERED_CODE] = {"p": proof.id, "f": offered.id, "c": code}  # the database keeps only its hash
+    return redirect(url_for(".offer", proof_id=proof.id)), 303
+
+
+def _offered_page(proof: OwnershipProof):
+    kept = session.get(OFFERED_CODE)
+    if (not isinstance(kept, dict) or kept.get("p") != proof.id or proof.transfer_offer_id != kept.get("f")
+            or (offered := open_offer_of(proof.ownership)) is None or offered.id != kept.get("f")):
+        return redirect(url_for(".mine", proof_id=proof.id))
+    receive_link = external_url("resale.public_proof", token=queries.token_of(proof), code=kept["c"])
+    return render_template("resale/offered.html", proof=proof, code=kept["c"], offer=offered, link=receive_link,
                            qr=qr_svg(receive_link))
 
 

@@ -66,6 +66,8 @@ def test_owner_proves_ownership_buyer_checks_and_confirms_receipt(app, new_page)
         seller.get_by_role("button", name="Offer the transfer to the buyer").click()
     code = seller.locator("#transfer-code").inner_text().strip()
     receive_path = urlsplit(seller.locator("#receive-link").input_value())
+    seller.reload()  # a GET (post-redirect-get): the same code again, never a new one that voids it
+    assert seller.locator("#transfer-code").inner_text().strip() == code
     assert_accessible(seller)
     shoot(seller, "resale-transfer-offered-phone")
 

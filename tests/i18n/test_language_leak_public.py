@@ -173,7 +173,8 @@ def test_owner_and_buyer_pages_speak_only_the_readers_language(app, place, langu
     # the pages a POST leads to: the transfer offered from the proof, a refused registration and claim (303 to
     # their forms, core/drafts.py), a started transfer's code
     offered = seller.post(f"/my/proofs/{place['proof_id']}/offer")
-    pages = {"transfer offered from the proof": offered}
+    assert offered.status_code == 303
+    pages = {"transfer offered from the proof": seller.get(offered.headers["Location"])}
     seller.post("/my/register", data={"gtin": sale.world.gtin_a, "serial": "ACME-9999"})
     pages["registration refused"] = seller.get("/my/register")
     seller.post(f"/my/units/{sale.ownership_id}/claims/new", data={"category": "", "description": "court"})

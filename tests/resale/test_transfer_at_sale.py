@@ -25,7 +25,9 @@ TRIALS = 4
 def _offer(app, sale, proof_id: int) -> str:
     seller = app.test_client()
     login(seller, sale.seller)
-    page = seller.post(f"/my/proofs/{proof_id}/offer")
+    offered = seller.post(f"/my/proofs/{proof_id}/offer")
+    assert offered.status_code == 303  # post-redirect-get: the code is shown by a GET
+    page = seller.get(offered.headers["Location"])
     assert page.status_code == 200
     return re.search(r'id="transfer-code"[^>]*>([A-Z0-9-]{14})<', page.text).group(1)
 
@@ -187,3 +189,25 @@ def test_creations_at_once_keep_the_per_unit_limit(app):
     assert sorted(outcome.values()).count("won") == 1, outcome
     with app.app_context():
         assert queries.live_count(sale.unit_id) == 3
+
+
+def test_offering_the_transfer_redirects_and_a_reload_shows_the_same_code(app):
+    """Post-redirect-get (issue 17): reloading the offered code's page never offers again, which would void the
+    code the buyer was given; the page is the seller's, in the browser that offered it."""
+    sale = build_sale(app)
+    proof_id, _token = make_proof(app, sale)
+    seller = app.test_client()
+    login(seller, sale.seller)
+    offered = seller.post(f"/my/proofs/{proof_id}/offer")
+    assert offered.status_code == 303 and offered.headers["Location"] == f"/my/proofs/{proof_id}/offer"
+    first, again = (seller.get(offered.headers["Location"]).text for _ in range(2))
+    code = re.search(r'id="transfer-code"[^>]*>([A-Z0-9-]{14})<', first).group(1)
+    assert code in again
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(TransferOffer)) == 1
+    other = app.test_client()  # the same seller in another browser: no code to show, back to the proof
+    login(other, sale.seller)
+    assert other.get(f"/my/proofs/{proof_id}/offer").status_code == 302
+    stranger = app.test_client()
+    login(stranger, sale.buyer)
+    assert stranger.get(f"/my/proofs/{proof_id}/offer").status_code == 404

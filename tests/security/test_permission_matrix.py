@@ -131,6 +131,7 @@ MATRIX: dict[str, dict] = {
     "POST /my/units/<int:ownership_id>/proofs": owner_only(CSRF),
     "GET /my/proofs/<int:proof_id>": owner_only(), "GET /my/proofs/<int:proof_id>/qr.png": owner_only(),
     "POST /my/proofs/<int:proof_id>/revoke": owner_only(CSRF), "POST /my/proofs/<int:proof_id>/offer": owner_only(CSRF),
+    "GET /my/proofs/<int:proof_id>/offer": owner_only(REDIRECT),  # no code offered in this browser: the proof
     "GET /proof/<token>": everyone(), "GET /proof/<token>/status": everyone(),
     "GET /proof/<token>/credential": everyone(), "POST /proof/<token>/receive": signed_in(CSRF),
     # Platform administration.
