@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from flask import session
+from flask import current_app, session
 from werkzeug.datastructures import MultiDict
 from wtforms.fields import FileField
 
@@ -41,10 +41,17 @@ class Draft:
     extra: dict = field(default_factory=dict)
 
 
+#: The most the session cookie may weigh with a draft in it: browsers drop a cookie over 4,096 bytes (name,
+#: value and attributes), and the rest of the session must survive. A draft that would not fit is not kept.
+COOKIE_BUDGET = 3600
+
+
 def keep(name: str, user_id: int, form, *, skip: tuple[str, ...] = (), tokens: list[str] | None = None,
-         message: str | None = None, status: int = 200, scope: object = None, **extra) -> None:
+         message: str | None = None, status: int = 200, scope: object = None, **extra) -> bool:
     """Keep `form`'s refused submit for its next GET: the raw values of its fields (not files, not the CSRF
-    token, not `skip`), its field errors, `message` and `extra` (small, JSON-able: the session is a cookie)."""
+    token, not `skip`), its field errors, `message` and `extra` (small, JSON-able: the session is a cookie).
+    False when it would not fit the cookie (a long description in a script that compresses badly): the caller
+    then answers from the POST as before, with the refusal's status, so nothing typed is lost."""
     values, errors = {}, {}
     for f in form:
         if f.type == "CSRFTokenField" or f.name in skip:
@@ -53,8 +60,14 @@ def keep(name: str, user_id: int, form, *, skip: tuple[str, ...] = (), tokens: l
             values[f.name] = [str(v) for v in (f.raw_data or [])]
         if f.errors:
             errors[f.name] = [str(e) for e in f.errors]
-    session[_PREFIX + name] = {"u": user_id, "s": scope, "at": int(time.time()), "v": values,
-                               "t": list(tokens or []), "e": errors, "m": message, "c": status, "x": extra}
+    draft = {"u": user_id, "s": scope, "at": int(time.time()), "v": values, "t": list(tokens or []),
+             "e": errors, "m": message, "c": status, "x": extra}
+    signer = current_app.session_interface.get_signing_serializer(current_app)
+    if signer is None or len(signer.dumps({**session, _PREFIX + name: draft})) > COOKIE_BUDGET:
+        drop(name)
+        return False
+    session[_PREFIX + name] = draft
+    return True
 
 
 def take(name: str, user_id: int, *, scope: object = None) -> Draft | None:

@@ -127,10 +127,14 @@ def _staged_proof(form: RegisterForm) -> tuple[StagedUpload | None, str, int | N
 
 def _register_again(form: RegisterForm, proof_token: str, *, status: int, message: str | None = None,
                     offer_dispute: bool = False):
-    """Post-redirect-get: the submit as typed, its receipt and its refusal wait in the session for the GET."""
-    drafts.keep(REGISTER_DRAFT, current_user.id, form, tokens=[proof_token] if proof_token else [],
-                message=message, status=status, **({"offer_dispute": True} if offer_dispute else {}))
-    return redirect(url_for(".register"), 303)
+    """Post-redirect-get: the submit as typed, its receipt and its refusal wait in the session for the GET
+    (else, when they would not fit its cookie, the form answers from the POST)."""
+    if drafts.keep(REGISTER_DRAFT, current_user.id, form, tokens=[proof_token] if proof_token else [],
+                   message=message, status=status, **({"offer_dispute": True} if offer_dispute else {})):
+        return redirect(url_for(".register"), 303)
+    proof = staging.staged(current_user.id, proof_token, purpose="proof")
+    return render_template("ownership/register.html", form=form, proof=proof, proof_token=proof_token if proof else "",
+                           error=message, offer_dispute=offer_dispute), status
 
 
 @bp.get("/my/units/<int:ownership_id>")

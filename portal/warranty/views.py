@@ -142,9 +142,11 @@ def new_claim(ownership_id: int):
     form = ClaimForm()
 
     def again(staged: list[tuple[str, StagedUpload]], status: int, error: str | None = None):
-        drafts.keep(CLAIM_DRAFT, current_user.id, form, scope=ownership.id, tokens=[t for t, _row in staged],
-                    message=error, status=status)
-        return redirect(url_for(".new_claim", ownership_id=ownership.id), 303)
+        if drafts.keep(CLAIM_DRAFT, current_user.id, form, scope=ownership.id, tokens=[t for t, _row in staged],
+                       message=error, status=status):
+            return redirect(url_for(".new_claim", ownership_id=ownership.id), 303)
+        return render_template("warranty/new_claim.html", form=form, ownership=ownership, unit=unit, cover=cover,
+                               goodwill_label=GOODWILL_LABEL, error=error, staged=staged), status  # too big to keep
 
     staged, refused = _staged_photos(form)
     if refused is not None or request.form.get("remove_photo"):

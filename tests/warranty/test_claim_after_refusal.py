@@ -89,3 +89,25 @@ def test_the_longest_description_still_fits_the_session_cookie(app, world):
     cookie = next(h for h in refused.headers.getlist("Set-Cookie") if h.startswith("session="))
     assert len(cookie) < 4000, len(cookie)  # browsers keep cookies of up to 4096 bytes
     assert text in client.get(f"/my/units/{ownership_id}/claims/new").get_data(as_text=True).replace("&#39;", "'")
+
+
+def test_a_description_too_big_for_the_cookie_is_answered_from_the_post_and_kept(app, world):
+    """4,000 letters that compress badly would make the session cookie heavier than browsers keep (which would
+    lose the draft, and the sign-in with it): that one refusal is answered from the POST, as before."""
+    ownership_id = give(app, world.owner, world.unit_ids_a[0])
+    client = app.test_client()
+    login(client, world.owner)
+    text = "".join(random.Random(3).choices("abcdefghijklmnopqrstuvwxyzéèàüöäß ", k=4000))
+    refused = client.post(f"/my/units/{ownership_id}/claims/new", data={
+        "category": "", "description": text, "started_on": "", "preferred_remedy": "repair"})
+    assert refused.status_code == 400 and "Choose what happened from the list." in refused.text
+    assert html_text(refused.text).count(text) == 1
+    assert not any(h.startswith("session=") and len(h) > 4000 for h in refused.headers.getlist("Set-Cookie"))
+    with client.session_transaction() as session:
+        assert "draft:claim" not in session
+
+
+def html_text(html: str) -> str:
+    from html import unescape
+
+    return unescape(html)
