@@ -8,6 +8,8 @@ temperature logger's `gs1:MT-Temperature`) are the event log's and change no pas
 """
 from __future__ import annotations
 
+from flask_babel import force_locale
+
 from portal.catalog.models import Unit
 from portal.core import audit
 from portal.core.errors import Conflict
@@ -70,7 +72,8 @@ def events_landed(tenant_id: int, *, events: list) -> None:
                 current, _ = queries.own_data(Subject.UNIT, unit.id)
                 given[NEGATIVE] = [*current.get(NEGATIVE, []), *negative]
             try:
-                save_dynamic(unit, given, actor="epcis", source="epcis")
+                with force_locale("en"):  # a refusal's reasons go to the audit log, which is kept in English
+                    save_dynamic(unit, given, actor="epcis", source="epcis")
             except (PassportInvalid, Conflict) as err:
                 audit.log("epcis", "passport.sensor_refused", unit, event=body.get("eventID", ""),
                           reason=getattr(err, "fields", None) or str(err))

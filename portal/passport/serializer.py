@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -104,8 +106,9 @@ class Row:
 def _text(value) -> str:
     if isinstance(value, bool):
         return _("yes") if value else _("no")
-    if isinstance(value, float):
-        return f"{value:g}"
+    if isinstance(value, float):  # the reader's decimal sign (0,5 in French), the digits as stored
+        text = f"{value:g}"
+        return text if "e" in text or "n" in text else format_decimal(Decimal(text), format="0.##########")
     if isinstance(value, list):
         return "; ".join(_text(v) for v in value)
     if isinstance(value, dict):

@@ -196,6 +196,7 @@ def test_the_public_passport_page_speaks_only_the_readers_language(app, client, 
         response = client.get(path)
         assert response.status_code == 200, path
         found[path] = leaks(response.get_data(as_text=True), language, data=True)
+        assert "2,9" in response.get_data(as_text=True)  # the pack's mass (2.9 kg), with the reader's decimal sign
     for path, status in ((battery.path(2), 410), (f"/passport/01/{battery.gtin}/21/NOPE", 404),
                          (battery.path(0) + "?version=9.9.9", 404), ("/passport/01/123/21/x", 404)):
         response = client.get(path)
