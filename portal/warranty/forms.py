@@ -6,8 +6,6 @@ otherwise find the first four already written to disk.
 """
 from __future__ import annotations
 
-import unicodedata
-
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -27,6 +25,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.core.countries import name_key
 from portal.core.errors import Invalid
 from portal.core.i18n import current_language
 from portal.core.upload_checks import inspect_image
@@ -131,15 +130,10 @@ class ClaimForm(FlaskForm):
                                                 "manufacturer's address for this country."))
 
 
-def _sort_key(name: str) -> str:
-    """Names sort by their letters without accents, so Österreich sits among the O's."""
-    return "".join(c for c in unicodedata.normalize("NFKD", name.casefold()) if not unicodedata.combining(c))
-
-
 def country_choices() -> list[SelectChoice]:
     """Every country by its name in the reader's language, after a blank "not said" choice."""
     language = current_language()
-    named = sorted(((country_name(c, language), c) for c in country_codes()), key=lambda pair: _sort_key(pair[0]))
+    named = sorted(((country_name(c, language), c) for c in country_codes()), key=lambda pair: name_key(pair[0]))
     return [SelectChoice("", _l("Choose a country")), *(SelectChoice(code, name) for name, code in named)]
 
 
