@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass, field
-from datetime import datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from wtforms.validators import ValidationError
@@ -38,8 +35,9 @@ from portal.warranty.forms import (
     MessageForm,
     read_photos,
 )
-from portal.warranty.models import ClaimEntry, ClaimState, WarrantyClaim
+from portal.warranty.models import ClaimState, WarrantyClaim
 from portal.warranty.rma import render_rma
+from portal.warranty.timeline import timeline
 
 bp = Blueprint("warranty", __name__)
 
@@ -224,73 +222,6 @@ def _staged_photos(form: ClaimForm) -> tuple[list[tuple[str, StagedUpload]], int
 @login_required
 def claims():
     return render_template("warranty/claims.html", claims=queries.claims_of(current_user.id))
-
-
-@dataclass
-class TimelineItem:
-    at: datetime
-    who: str
-    title: str
-    body: str = ""
-    kind: str = "state"  # state / message / photo
-    role: str = "owner"
-    photos: list[ClaimEntry] = field(default_factory=list)
-
-
-TITLES = {
-    ClaimState.SUBMITTED: _l("Claim filed"),
-    ClaimState.IN_REVIEW: _l("In review"),
-    ClaimState.INFO_REQUESTED: _l("More information requested"),
-    ClaimState.APPROVED: _l("Approved"),
-    ClaimState.REJECTED: _l("Not approved"),
-    ClaimState.AWAITING_UNIT: _l("Waiting for the unit to arrive"),
-    ClaimState.IN_REPAIR: _l("In repair"),
-    ClaimState.REPAIRED: _l("Repaired"),
-    ClaimState.REPLACED: _l("Replaced with a new unit"),
-    ClaimState.REFUNDED: _l("Refunded"),
-    ClaimState.CLOSED: _l("Closed"),
-    ClaimState.WITHDRAWN: _l("Withdrawn"),
-}
-
-
-def _who(claim: WarrantyClaim, role: str) -> str:
-    return {"owner": _("You"), "agent": claim.unit.model.manufacturer.name}.get(role, "Provenance")
-
-
-def timeline(claim: WarrantyClaim) -> list[TimelineItem]:
-    """The claim's entries, oldest first; photos sent together become one item (at filing: the filing's)."""
-    entries = queries.entries_of(claim)
-    items: list[TimelineItem] = []
-    pending: list[ClaimEntry] = []  # photos waiting to join the next item, or to become their own
-    for entry in entries:
-        if entry.kind == "photo":
-            pending.append(entry)
-            continue
-        if entry.kind == "state":
-            target = ClaimState(entry.to_state)
-            title = str(TITLES.get(target, target.label))
-            if target is ClaimState.IN_REVIEW and entry.author_role == "owner":
-                title = _("Answered")
-            item = TimelineItem(entry.at, _who(claim, entry.author_role), title, entry.body, "state", entry.author_role)
-        else:
-            item = TimelineItem(entry.at, _who(claim, entry.author_role), _("Message"), entry.body, "message",
-                                entry.author_role)
-        if pending and item.role == "owner" and item.kind == "state":  # filed, or answered, with photos
-            item.photos, pending = pending, []
-        elif pending:
-            items.append(_photo_item(claim, pending))
-            pending = []
-        items.append(item)
-    if pending:
-        items.append(_photo_item(claim, pending))
-    return items
-
-
-def _photo_item(claim: WarrantyClaim, photos: list[ClaimEntry]) -> TimelineItem:
-    count = len(photos)
-    return TimelineItem(photos[0].at, _who(claim, photos[0].author_role),
-                        ngettext("Added %(num)d photo", "Added %(num)d photos", count), kind="photo", role=photos[0].author_role,
-                        photos=photos)
 
 
 def _show(claim: WarrantyClaim, status: int = 200, *, error: str | None = None, answer_form=None,
