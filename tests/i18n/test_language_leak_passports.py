@@ -149,9 +149,12 @@ def test_the_passport_console_speaks_only_the_readers_language(app, client, batt
     for name, body in (("data.json", "{"), ("data.json", "{}"), ("data.csv", b"\xff"), ("data.csv", "x" * 2**21)):
         refused = _import(client, name, body, follow_redirects=True)
         found[f"refused file {body[:9]!r}"] = leaks(refused.get_data(as_text=True), language)
-    good = _import(client, "data.json", json.dumps([{"gtin": battery.gtin,
-                                                     "fields": {"circularity.renewableContent": 15}}]))
-    found["import done"] = leaks(good.get_data(as_text=True), language)
+    for n in (1, 2):  # the singular and a plural form of the message
+        good = _import(client, "data.json", json.dumps([{"gtin": battery.gtin, "lot": ("L1" if i else None),
+                                                         "fields": {"circularity.renewableContent": 15 + n}}
+                                                        for i in range(n)]))
+        assert good.status_code == 200
+        found[f"import of {n} done"] = leaks(good.get_data(as_text=True), language)
     for path, data in ((f"{base}/{battery.model_id + 1}/kind", {"kind": "battery"}),
                        (f"{base}/access", {"email": battery.nobody, "tier": "legitimate_interest", "role": "repairer"}),
                        (f"{base}/access", {"email": "nobody@nowhere.test", "tier": "authority", "role": "commission"}),
