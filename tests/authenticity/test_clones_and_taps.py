@@ -1,10 +1,8 @@
 """Clone detection from scan patterns, the console's alert desk, counterfeit reports and NFC taps."""
 import io
-import secrets
 from urllib.parse import urlsplit
 
 import pytest
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -13,13 +11,14 @@ from portal.accounts.services import find_user
 from portal.authenticity.keys import create_key
 from portal.authenticity.labels import current_label, issue_label, label_uri
 from portal.authenticity.models import AlertState, CloneAlert, CounterfeitReport
-from portal.authenticity.nfc import diversify_key, sdm_mac, session_keys
+from portal.authenticity.nfc import diversify_key
 from portal.authenticity.taps import create_master_key
 from portal.catalog.models import Manufacturer, Unit
 from portal.core.secrets import decrypt_secret
 from portal.extensions import db
 from portal.ownership.services import register_unit
 from tests.factories import build_world, login
+from tests.support.taps import tap_query
 
 
 @pytest.fixture
@@ -176,17 +175,8 @@ def test_admin_prints_a_label_sheet_for_a_lot(app, world):
     assert empty.status_code == 422 and "No units match" in empty.get_data(as_text=True)
 
 
-# NFC: build real SUN messages the way an NTAG 424 DNA tag does, with keys derived from the master key.
-ZERO_IV = bytes(16)
-
-
-def tap_query(meta_key: bytes, file_key: bytes, uid: bytes, counter: int) -> str:
-    plain = bytes([0xC7]) + uid + counter.to_bytes(3, "little") + secrets.token_bytes(5)
-    picc = Cipher(algorithms.AES(meta_key), modes.CBC(ZERO_IV)).encryptor().update(plain)
-    _, mac_key = session_keys(file_key, uid, counter)
-    return f"picc_data={picc.hex().upper()}&cmac={sdm_mac(mac_key, b'').hex().upper()}"
-
-
+# NFC: real SUN messages the way an NTAG 424 DNA tag makes them (tests/support/taps.py), with keys derived
+# from the master key.
 @pytest.fixture
 def tag(app, world):
     uid = bytes.fromhex("04A1B2C3D4E5F6")

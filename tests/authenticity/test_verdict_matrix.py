@@ -21,8 +21,8 @@ from portal.core.secrets import decrypt_secret
 from portal.demo import gtin_for
 from portal.extensions import db
 from portal.ownership.services import register_unit, report_stolen
-from tests.authenticity.test_clones_and_taps import tap_query
 from tests.support.labels import flip, keyed_world, sign_unit, tenant, with_param
+from tests.support.taps import tap_query
 
 ROOT = Path(__file__).resolve().parents[2]
 FACTS = ("Made", "Warranty", "Owner", "Label")

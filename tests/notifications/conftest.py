@@ -1,2 +1,2 @@
-"""The recording SMTP server and the worker instance folder of test_worker.py, for the other outbox tests."""
-from tests.notifications.test_worker import instance, smtp  # noqa: F401 - fixtures
+"""The recording SMTP server, the worker instance folder and the worker processes of tests/support/outbox_worker.py."""
+from tests.support.outbox_worker import instance, smtp, workers  # noqa: F401 - fixtures

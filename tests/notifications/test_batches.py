@@ -1,7 +1,7 @@
 """Batches in the outbox: claims that two workers never share, and what a kill -9 in the middle of a batch costs.
 
 Real databases, real worker processes (`flask --app portal worker`) and the recording SMTP server of
-test_worker.py; nothing of ours is mocked.
+tests/support/outbox_worker.py; nothing of ours is mocked.
 """
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.notifications.delivery import Outcomes, claim_batch
 from portal.notifications.models import DeliveryState, Notification
-from tests.conftest import DB_KIND
-from tests.notifications.test_worker import (
+from tests.support.db import DB_KIND
+from tests.support.outbox_worker import (
     WAIT,
     Workers,
     enqueue_many,

@@ -132,7 +132,7 @@ def test_an_unconfirmed_account_is_told_before_it_starts(app, world):
 
 def test_a_refused_claim_keeps_its_photos_for_the_next_try(app, world):
     from portal.warranty.models import ClaimEntry
-    from tests.warranty.test_owner import DESCRIPTION, give, jpeg
+    from tests.support.warranty import DESCRIPTION, give, jpeg
 
     ownership_id = give(app, world.owner, world.unit_ids_a[0])
     client = app.test_client()

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.warranty.models import ClaimEntry, WarrantyClaim
 from tests.factories import build_world
-from tests.security.test_uploads import claim_point
+from tests.support.uploads import claim_point
 
 
 def png(width: int, height: int) -> bytes:

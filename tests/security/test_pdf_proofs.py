@@ -12,7 +12,7 @@ from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringO
 
 from portal.core.pdf_checks import Verdict, pdf_verdict
 from tests.factories import build_world
-from tests.security.test_uploads import Point, pdf, proof_point
+from tests.support.uploads import Point, pdf, proof_point
 
 JS = b"<< /S /JavaScript /JS (app.alert(1)) >>"
 ENCODINGS = {

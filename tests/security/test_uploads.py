@@ -11,25 +11,24 @@ import io
 import struct
 import zipfile
 import zlib
-from dataclasses import dataclass
-from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from PIL import Image, PngImagePlugin
 from sqlalchemy import func, select
 
-from portal.accounts.services import find_user
-from portal.authenticity.models import CounterfeitReport
-from portal.catalog.import_jobs import ImportJob
-from portal.catalog.models import ProductModel, Unit
+from portal.catalog.models import Unit
 from portal.extensions import db
-from portal.ownership.models import Ownership
-from portal.ownership.services import register_unit
-from portal.warranty.models import WarrantyClaim
-from tests.factories import build_world, login
+from tests.factories import build_world
 from tests.support.api import make_token
-from tests.support.forms import shown
+from tests.support.uploads import (
+    Point,
+    claim_point,
+    import_point,
+    model_point,
+    pdf,
+    proof_point,
+    report_point,
+)
 
 # --- hostile files ------------------------------------------------------------------------------------
 
@@ -55,13 +54,6 @@ def zip_bytes() -> bytes:
     with zipfile.ZipFile(out, "w") as archive:
         archive.writestr("payload.html", "<script>alert(1)</script>")
     return out.getvalue()
-
-
-def pdf(*objects: bytes) -> bytes:
-    body = b"%PDF-1.7\n"
-    for number, obj in enumerate(objects or (b"<< /Type /Catalog >>",), start=1):
-        body += b"%d 0 obj\n" % number + obj + b"\nendobj\n"
-    return body + b"trailer << /Root 1 0 R >>\n%%EOF\n"
 
 
 def pdf_with_hidden_js() -> bytes:
@@ -94,64 +86,11 @@ HOSTILE_IMAGES = {
 }
 
 
-# --- upload points ------------------------------------------------------------------------------------
-
-@dataclass
-class Point:
-    client: object
-    app: object
-    send: object  # (bytes, name) -> response
-
-    def stored(self) -> tuple:
-        with self.app.app_context():
-            return (len(list(Path(self.app.config["UPLOAD_FOLDER"]).iterdir())),
-                    db.session.scalar(select(func.count()).select_from(Ownership).where(Ownership.proof_key.is_not(None))),
-                    db.session.scalar(select(func.count()).select_from(WarrantyClaim)),
-                    db.session.scalar(select(func.count()).select_from(CounterfeitReport)),
-                    db.session.scalar(select(func.count()).select_from(ImportJob)),
-                    db.session.scalar(select(ProductModel.image_path).limit(1)))
-
+# --- upload points (each sends a file where the portal takes one: tests/support/uploads.py) -----------
 
 @pytest.fixture
 def world(app):
     return build_world(app)
-
-
-def proof_point(app, client, world):
-    login(client, world.owner)
-    return lambda data, name: shown(client, client.post("/my/register", content_type="multipart/form-data", data={
-        "gtin": world.gtin_a, "serial": world.serials_a[0], "purchased_on": "", "retailer": "Shop",
-        "proof": (io.BytesIO(data), name)}))
-
-
-def claim_point(app, client, world):
-    with app.app_context():
-        ownership = register_unit(find_user(world.owner), db.session.get(Unit, world.unit_ids_a[1]),
-                                  purchased_on=date.today() - timedelta(days=10))
-        db.session.commit()
-        ownership_id = ownership.id
-    login(client, world.owner)
-    return lambda data, name: shown(client, client.post(
-        f"/my/units/{ownership_id}/claims/new", content_type="multipart/form-data",
-        data={"category": "does_not_work", "preferred_remedy": "repair", "description": "It stopped working after a week.",
-              "photos": [(io.BytesIO(data), name)]}))
-
-
-def model_point(app, client, world):
-    login(client, world.staff_a["admin"])
-    return lambda data, name: client.post(f"/console/acme/models/{world.model_id_a}/image",
-                                          content_type="multipart/form-data", data={"image": (io.BytesIO(data), name)})
-
-
-def report_point(app, client, world):
-    return lambda data, name: client.post("/report", content_type="multipart/form-data", data={
-        "message": "Sold in a car park for a tenth of the price.", "photo": (io.BytesIO(data), name)})
-
-
-def import_point(app, client, world):
-    login(client, world.staff_a["admin"])
-    return lambda data, name: client.post("/console/acme/import", content_type="multipart/form-data",
-                                          data={"file": (io.BytesIO(data), name)})
 
 
 IMAGE_POINTS = {"proof": proof_point, "claim photo": claim_point, "model picture": model_point,
