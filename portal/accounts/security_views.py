@@ -15,6 +15,7 @@ from portal.accounts.guard import current_session, mark_second_factor_passed, si
 from portal.accounts.models import User
 from portal.accounts.sessions import active_sessions, live_session_of, revoke_other_sessions, revoke_session
 from portal.accounts.views import _safe_next, _signin_limit, bp
+from portal.core import drafts
 from portal.core.errors import DomainError, Throttled
 from portal.core.secrets import decrypt_secret, encrypt_secret
 from portal.core.work import attempt, on_field
@@ -35,7 +36,8 @@ def _pending_user() -> User | None:
 @bp.route("/signin/code", methods=["GET", "POST"])
 @limiter.limit(_signin_limit, methods=["POST"])
 def signin_code():
-    """Second step of sign-in, and the re-check when a signed-in session has not passed it yet."""
+    """Second step of sign-in, and the re-check when a signed-in session has not passed it yet. A refused code
+    answers 303 to the GET (post-redirect-get, core/drafts.py), counted and committed first as before."""
     signed_in = current_user.is_authenticated
     user = current_user if signed_in else _pending_user()
     if user is None:
@@ -43,24 +45,45 @@ def signin_code():
         return redirect(url_for(".signin"))
     if factor.factor_of(user) is None:
         return redirect(url_for(".second_factor", next=request.args.get("next")))
+    next_target = request.args.get("next")
+    if request.method == "GET":
+        draft = drafts.take(CODE_DRAFT, user.id)
+        form = CodeForm(formdata=None)
+        if draft is None:
+            return render_template("accounts/code.html", form=form)
+        drafts.show_errors(form, draft)
+        return render_template("accounts/code.html", form=form), draft.status
     form = CodeForm()
-    if form.validate_on_submit():
-        try:
-            kind = factor.check_code(user, form.code.data)
-        except DomainError as err:
-            db.session.commit()  # keep the failure count: it is what throttles guessing
-            form.code.errors.append(str(err))
-            return render_template("accounts/code.html", form=form), 429 if isinstance(err, Throttled) else 400
-        if signed_in:
-            mark_second_factor_passed()
-        else:
-            sign_in(user, second_factor=True)
-        db.session.commit()
-        if kind == "recovery":
-            flash(_("Recovery code used; %(n)d left. If your phone is lost, set up a new authenticator now.",
-                    n=factor.recovery_codes_left(user)), "warning")
-        return redirect(_safe_next(request.args.get("next")))
-    return render_template("accounts/code.html", form=form), 400 if form.errors else 200
+    if not form.validate_on_submit():
+        return _code_again(form, user, 400, next_target)
+    try:
+        kind = factor.check_code(user, form.code.data)
+    except DomainError as err:
+        db.session.commit()  # keep the failure count: it is what throttles guessing
+        form.code.errors.append(str(err))
+        return _code_again(form, user, 429 if isinstance(err, Throttled) else 400, next_target)
+    drafts.drop(CODE_DRAFT)
+    if signed_in:
+        mark_second_factor_passed()
+    else:
+        sign_in(user, second_factor=True)
+    db.session.commit()
+    if kind == "recovery":
+        flash(_("Recovery code used; %(n)d left. If your phone is lost, set up a new authenticator now.",
+                n=factor.recovery_codes_left(user)), "warning")
+    return redirect(_safe_next(next_target))
+
+
+#: A refused code's draft (core/drafts.py): only the refusal, never the code typed (a one-time secret), for the
+#: account whose code step it is.
+CODE_DRAFT = "signin_code"
+
+
+def _code_again(form: CodeForm, user: User, status: int, target: str | None):
+    form.code.raw_data, form.code.data = [], ""  # never kept, never shown back
+    if drafts.keep(CODE_DRAFT, user.id, form, skip=("code",), status=status):
+        return redirect(url_for(".signin_code", next=target), 303)
+    return render_template("accounts/code.html", form=form), status
 
 
 def _unlocked() -> bool:

@@ -11,6 +11,7 @@ from portal.accounts import queries, services
 from portal.accounts.forms import EmptyForm, ResetForm, ResetRequestForm, SignInForm, SignUpForm
 from portal.accounts.guard import sign_in, sign_out
 from portal.accounts.second_factor import factor_of, needs_second_factor
+from portal.core import drafts
 from portal.core.errors import DomainError, Throttled
 from portal.core.i18n import current_language
 from portal.core.urls import local_path
@@ -46,30 +47,54 @@ def signup():
     return render_template("accounts/signup.html", form=form), 400 if form.errors else 200
 
 
+#: A refused sign-in's draft (core/drafts.py): the e-mail as typed, never the password. No account is signed
+#: in yet, so it belongs to this browser's session only.
+SIGNIN_DRAFT = "signin"
+
+
 @bp.route("/signin", methods=["GET", "POST"])
 @limiter.limit(_signin_limit, methods=["POST"])
 def signin():
+    """A refused sign-in answers 303 to the GET (post-redirect-get, core/drafts.py), which shows the refusal
+    once with its status: Back and reload never send the password again. The failure is counted (and
+    committed) before the redirect, exactly as when the page answered from the POST."""
+    target = request.args.get("next")
+    if request.method == "GET":
+        draft = drafts.take(SIGNIN_DRAFT, None)
+        form = SignInForm(formdata=draft.values if draft else None)
+        if draft is None:
+            return render_template("accounts/signin.html", form=form)
+        drafts.show_errors(form, draft)
+        return render_template("accounts/signin.html", form=form), draft.status
     form = SignInForm()
-    if form.validate_on_submit():
-        try:
-            user = services.authenticate(form.email.data, form.password.data)
-        except DomainError as err:
-            db.session.commit()  # keep the failure count: it is what throttles guessing
-            form.password.errors.append(str(err))
-            return render_template("accounts/signin.html", form=form), 429 if isinstance(err, Throttled) else 400
-        target = request.args.get("next")
-        if factor_of(user) is not None:
-            # The password was right; the session is not signed in until the code step passes too.
-            session["pending_second_factor"] = {"u": user.id, "v": user.auth_version, "at": int(time.time())}
-            db.session.commit()
-            return redirect(url_for(".signin_code", next=target))
-        sign_in(user, second_factor=False)
+    if not form.validate_on_submit():
+        return _signin_again(form, 400, target)
+    try:
+        user = services.authenticate(form.email.data, form.password.data)
+    except DomainError as err:
+        db.session.commit()  # keep the failure count: it is what throttles guessing
+        form.password.errors.append(str(err))
+        return _signin_again(form, 429 if isinstance(err, Throttled) else 400, target)
+    drafts.drop(SIGNIN_DRAFT)
+    if factor_of(user) is not None:
+        # The password was right; the session is not signed in until the code step passes too.
+        session["pending_second_factor"] = {"u": user.id, "v": user.auth_version, "at": int(time.time())}
         db.session.commit()
-        if needs_second_factor(user):
-            flash(_("Staff accounts need a second factor. Set it up now to open the console."), "info")
-            return redirect(url_for(".second_factor", next=target))
-        return redirect(_safe_next(target))
-    return render_template("accounts/signin.html", form=form), 400 if form.errors else 200
+        return redirect(url_for(".signin_code", next=target))
+    sign_in(user, second_factor=False)
+    db.session.commit()
+    if needs_second_factor(user):
+        flash(_("Staff accounts need a second factor. Set it up now to open the console."), "info")
+        return redirect(url_for(".second_factor", next=target))
+    return redirect(_safe_next(target))
+
+
+def _signin_again(form: SignInForm, status: int, target: str | None):
+    """The e-mail as typed and the refusal wait for the GET; the password is never kept (it is typed again)."""
+    form.password.raw_data = []  # neither kept nor shown back, even when answered from the POST
+    if drafts.keep(SIGNIN_DRAFT, None, form, status=status):  # a PasswordField is never kept
+        return redirect(url_for(".signin", next=target), 303)
+    return render_template("accounts/signin.html", form=form), status
 
 
 @bp.post("/signout")

@@ -11,7 +11,8 @@ reported one attempt, and a reload tries nothing, so the message and the
 fields' errors are shown once; the values typed and the files staged are the person's work in progress, so
 they stay on the form (as a browser keeps typed fields on reload) until the form is accepted, or for as long
 as a staged file lives (`staging.LIFETIME`). A draft belongs to the account that made it: another account
-signed in on the same browser never sees it.
+signed in on the same browser never sees it. A form filled in before any account is signed in (sign-in
+itself) keeps its draft with no account (`user_id` None): it belongs to the browser's session only.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app, session
 from werkzeug.datastructures import MultiDict
-from wtforms.fields import FileField
+from wtforms.fields import FileField, PasswordField
 
 from portal.core.staging import LIFETIME
 
@@ -46,17 +47,19 @@ class Draft:
 COOKIE_BUDGET = 3600
 
 
-def keep(name: str, user_id: int, form, *, skip: tuple[str, ...] = (), tokens: list[str] | None = None,
+def keep(name: str, user_id: int | None, form, *, skip: tuple[str, ...] = (), tokens: list[str] | None = None,
          message: str | None = None, status: int = 200, scope: object = None, **extra) -> bool:
     """Keep `form`'s refused submit for its next GET: the raw values of its fields (not files, not the CSRF
-    token, not `skip`), its field errors, `message` and `extra` (small, JSON-able: the session is a cookie).
+    token, never a password nor a field named in `skip`: those are typed again), the errors of all its fields,
+    `message` and `extra` (small, JSON-able: the session is a cookie).
     False when it would not fit the cookie (a long description in a script that compresses badly): the caller
     then answers from the POST as before, with the refusal's status, so nothing typed is lost."""
     values, errors = {}, {}
     for f in form:
-        if f.type == "CSRFTokenField" or f.name in skip:
+        if f.type == "CSRFTokenField":
             continue
-        if not isinstance(f, FileField):  # files are staged: their tokens travel instead
+        # files are staged (their tokens travel instead); secrets (a password, `skip`) are typed again
+        if not isinstance(f, FileField | PasswordField) and f.name not in skip:
             values[f.name] = [str(v) for v in (f.raw_data or [])]
         if f.errors:
             errors[f.name] = [str(e) for e in f.errors]
@@ -70,7 +73,7 @@ def keep(name: str, user_id: int, form, *, skip: tuple[str, ...] = (), tokens: l
     return True
 
 
-def take(name: str, user_id: int, *, scope: object = None) -> Draft | None:
+def take(name: str, user_id: int | None, *, scope: object = None) -> Draft | None:
     """The draft `user_id` left for this form (and `scope`, e.g. the unit), or None. Its refusal is handed
     out once: the session keeps the values and tokens only."""
     kept = session.get(_PREFIX + name)

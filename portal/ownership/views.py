@@ -204,28 +204,56 @@ def cancel_transfer(ownership_id: int):
     return redirect(url_for(".unit", ownership_id=ownership_id))
 
 
+#: A refused acceptance's draft (core/drafts.py): the code as typed waits for the GET, never in the address.
+ACCEPT_DRAFT = "accept_transfer"
+
+
 @bp.route("/transfer", methods=["GET", "POST"])
 @login_required
 @limiter.limit("20 per hour", methods=["POST"])
 def accept_transfer():
-    form = AcceptTransferForm(data={"code": request.args.get("code", "")} if request.method == "GET" else None)
-    offer, status = None, 200
-    if request.method == "GET" and form.code.data:
+    """A refused submit answers 303 to the GET (post-redirect-get, core/drafts.py): the code as typed and the
+    refusal wait in the session, so Back and reload show them and never send the code again."""
+    if request.method == "GET":
+        return _accept_page()
+    form = AcceptTransferForm()
+    if not form.validate_on_submit():
+        return _accept_again(form, 400)
+    accepted = attempt(lambda: services.accept_transfer(current_user, form.code.data,
+                                                        purchased_on=form.purchased_on.data),
+                       refused=lambda err: form.code.errors.append(str(err)))
+    if not accepted:
+        return _accept_again(form, accepted.refusal.status)
+    drafts.drop(ACCEPT_DRAFT)
+    ownership = accepted.value
+    flash(_("%(product)s is now registered to you.", product=ownership.unit.model.name), "success")
+    return redirect(url_for(".unit", ownership_id=ownership.id))
+
+
+def _accept_page():
+    """A seller's link (?code=) fills the form and replaces any draft; else what the last refused submit left
+    (its refusal shown once), else an empty form."""
+    if request.args.get("code"):
+        drafts.drop(ACCEPT_DRAFT)
+        form = AcceptTransferForm(formdata=None, data={"code": request.args.get("code", "")})
         try:
-            offer = services.find_offer(form.code.data)
+            return render_template("ownership/accept_transfer.html", form=form,
+                                   offer=services.find_offer(form.code.data))
         except DomainError as err:  # a GET's form was never validated: its errors are not a list yet
-            form.code.errors, status = [str(err)], err.status
-    if form.validate_on_submit():
-        accepted = attempt(lambda: services.accept_transfer(current_user, form.code.data,
-                                                            purchased_on=form.purchased_on.data),
-                           refused=lambda err: form.code.errors.append(str(err)))
-        if not accepted:
-            return render_template("ownership/accept_transfer.html", form=form), accepted.refusal.status
-        ownership = accepted.value
-        flash(_("%(product)s is now registered to you.", product=ownership.unit.model.name), "success")
-        return redirect(url_for(".unit", ownership_id=ownership.id))
-    return render_template("ownership/accept_transfer.html", form=form, offer=offer), (
-        status if request.method == "GET" else 400 if form.errors else 200)
+            form.code.errors = [str(err)]
+            return render_template("ownership/accept_transfer.html", form=form), err.status
+    draft = drafts.take(ACCEPT_DRAFT, current_user.id)
+    form = AcceptTransferForm(formdata=draft.values if draft else None)
+    if draft is None:
+        return render_template("ownership/accept_transfer.html", form=form)
+    drafts.show_errors(form, draft)
+    return render_template("ownership/accept_transfer.html", form=form), draft.status
+
+
+def _accept_again(form: AcceptTransferForm, status: int):
+    if drafts.keep(ACCEPT_DRAFT, current_user.id, form, status=status):
+        return redirect(url_for(".accept_transfer"), 303)
+    return render_template("ownership/accept_transfer.html", form=form), status  # too big for the cookie
 
 
 @bp.post("/my/units/<int:ownership_id>/stolen")
@@ -252,17 +280,47 @@ def report_recovered(ownership_id: int):
     return redirect(url_for(".unit", ownership_id=ownership_id))
 
 
+#: A refused dispute's draft (core/drafts.py): the unit and the message as typed wait for the GET.
+DISPUTE_DRAFT = "dispute"
+
+
 @bp.route("/my/dispute", methods=["GET", "POST"])
 @login_required
 @limiter.limit("10 per hour", methods=["POST"])
 def dispute():
-    form = DisputeForm(data={"gtin": request.args.get("gtin", ""), "serial": request.args.get("serial", "")}
-                       if request.method == "GET" else None)
-    if form.validate_on_submit():
-        opened = attempt(lambda: services.open_dispute(current_user, find_unit(form.gtin.data, form.serial.data),
-                                                       form.message.data), refused=on_field(form, form.message))
-        if not opened:
-            return render_template("ownership/dispute.html", form=form), opened.refusal.status
-        flash(_("Your dispute is with the manufacturer. They will contact you by e-mail."), "success")
-        return redirect(url_for(".my_products"))
-    return render_template("ownership/dispute.html", form=form), 400 if form.errors else 200
+    """A refused submit answers 303 to the GET (post-redirect-get, core/drafts.py): the message as typed and
+    the refusal wait in the session (a message too long for the cookie is answered from the POST as before)."""
+    if request.method == "GET":
+        return _dispute_page()
+    form = DisputeForm()
+    if not form.validate_on_submit():
+        return _dispute_again(form, 400)
+    opened = attempt(lambda: services.open_dispute(current_user, find_unit(form.gtin.data, form.serial.data),
+                                                   form.message.data), refused=on_field(form, form.message))
+    if not opened:
+        return _dispute_again(form, opened.refusal.status)
+    drafts.drop(DISPUTE_DRAFT)
+    flash(_("Your dispute is with the manufacturer. They will contact you by e-mail."), "success")
+    return redirect(url_for(".my_products"))
+
+
+def _dispute_page():
+    """The registration's refusal links here with the unit (?gtin=&serial=), which replaces any draft; else
+    what the last refused submit left (its refusal shown once), else an empty form."""
+    if request.args.get("gtin") or request.args.get("serial"):
+        drafts.drop(DISPUTE_DRAFT)
+        form = DisputeForm(formdata=None, data={"gtin": request.args.get("gtin", ""),
+                                                "serial": request.args.get("serial", "")})
+        return render_template("ownership/dispute.html", form=form)
+    draft = drafts.take(DISPUTE_DRAFT, current_user.id)
+    form = DisputeForm(formdata=draft.values if draft else None)
+    if draft is None:
+        return render_template("ownership/dispute.html", form=form)
+    drafts.show_errors(form, draft)
+    return render_template("ownership/dispute.html", form=form), draft.status
+
+
+def _dispute_again(form: DisputeForm, status: int):
+    if drafts.keep(DISPUTE_DRAFT, current_user.id, form, status=status):
+        return redirect(url_for(".dispute"), 303)
+    return render_template("ownership/dispute.html", form=form), status  # too big for the cookie

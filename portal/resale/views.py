@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.accounts.forms import EmptyForm
+from portal.core import drafts
 from portal.core.db import utcnow
 from portal.core.urls import external_url, portal_did
 from portal.core.work import attempt, on_field, shown_by_page
@@ -157,27 +158,42 @@ def _offered_page(proof: OwnershipProof):
 def public_proof(token: str):
     proof = _public_proof(token)
     status = queries.status_of(proof)
-    form = ReceiptForm(data={"code": request.args.get("code", "")[:40]})
-    response = Response(render_template("resale/proof.html", s=status, token=token, form=form, now=utcnow()))
+    draft = drafts.take(RECEIPT_DRAFT, current_user.id, scope=proof.id) if current_user.is_authenticated else None
+    if draft is not None:  # the signed-in buyer's refused receipt: the code as typed, its refusal once
+        form = ReceiptForm(formdata=draft.values)
+        drafts.show_errors(form, draft)
+    else:
+        form = ReceiptForm(formdata=None, data={"code": request.args.get("code", "")[:40]})
+    response = Response(render_template("resale/proof.html", s=status, token=token, form=form, now=utcnow(),
+                                        kept=draft is not None), status=draft.status if draft else 200)
     return _public(response)
+
+
+#: A buyer's refused receipt, for the one proof it was typed on (core/drafts.py: post-redirect-get).
+RECEIPT_DRAFT = "receipt"
 
 
 @bp.post("/proof/<token>/receive")
 @login_required
 @limiter.limit("20 per hour", key_func=_user_key)
 def receive(token: str):
+    """A refused code answers 303 to the proof's page (post-redirect-get, core/drafts.py), which shows it once
+    with the code as typed: Back and reload never send the code again."""
     proof = _public_proof(token)
     form = ReceiptForm()
     if form.validate_on_submit():
         outcome = attempt(lambda: services.confirm_receipt(current_user, proof, form.code.data),
                           refused=on_field(form, form.code))
         if outcome:
+            drafts.drop(RECEIPT_DRAFT)
             flash(_("%(product)s is now registered to you.", product=proof.unit.model.name), "success")
             return redirect(url_for("ownership.unit", ownership_id=outcome.value.id)), 303
         status_code = outcome.refusal.status
     else:
         status_code = 400
-    status = queries.status_of(proof)
+    if drafts.keep(RECEIPT_DRAFT, current_user.id, form, scope=proof.id, status=status_code):
+        return redirect(url_for(".public_proof", token=token, _anchor="receive")), 303
+    status = queries.status_of(proof)  # too big for the cookie: answered from the POST
     return render_template("resale/proof.html", s=status, token=token, form=form, now=utcnow()), status_code
 
 

@@ -8,6 +8,7 @@ from portal.extensions import db
 from portal.notifications.models import DeliveryState, Notification
 from portal.notifications.services import deliver_due
 from tests.factories import PASSWORD, build_world, login
+from tests.support.forms import shown
 from tests.support.mail import deliver, link_in
 
 
@@ -68,8 +69,9 @@ def test_sign_in_and_sign_out(app, client):
 
 def test_wrong_password_is_refused_without_saying_which_part_was_wrong(app, client):
     world = build_world(app)
-    wrong = client.post("/signin", data={"email": world.owner, "password": "wrong password!"})
-    unknown = client.post("/signin", data={"email": "nobody@example.test", "password": "wrong password!"})
+    wrong = shown(client, client.post("/signin", data={"email": world.owner, "password": "wrong password!"}))
+    unknown = shown(client, client.post("/signin", data={"email": "nobody@example.test",
+                                                          "password": "wrong password!"}))
     assert wrong.status_code == unknown.status_code == 400
     assert "E-mail address or password is wrong" in wrong.get_data(as_text=True)
     assert "E-mail address or password is wrong" in unknown.get_data(as_text=True)
@@ -79,7 +81,7 @@ def test_repeated_failures_cool_the_account_down_even_with_the_right_password(ap
     world = build_world(app)
     for _ in range(app.config["SIGNIN_MAX_FAILURES"]):
         client.post("/signin", data={"email": world.owner, "password": "guess guess guess"})
-    response = client.post("/signin", data={"email": world.owner, "password": PASSWORD})
+    response = shown(client, client.post("/signin", data={"email": world.owner, "password": PASSWORD}))
     assert response.status_code == 429
     assert "Too many failed sign-ins" in response.get_data(as_text=True)
 
@@ -87,7 +89,8 @@ def test_repeated_failures_cool_the_account_down_even_with_the_right_password(ap
 def test_sign_in_is_rate_limited_per_address(app, client):
     app.config["RATELIMIT_SIGNIN"] = "3 per minute"
     try:
-        codes = [client.post("/signin", data={"email": f"x{i}@example.test", "password": "whatever123"}).status_code
+        codes = [shown(client, client.post("/signin", data={"email": f"x{i}@example.test",
+                                                            "password": "whatever123"})).status_code
                  for i in range(5)]
     finally:
         app.config["RATELIMIT_SIGNIN"] = "10000 per minute"

@@ -21,6 +21,7 @@ from portal.recalls import services as recalls
 from portal.resale import services as resale
 from tests.factories import PASSWORD, login
 from tests.i18n.test_language_leak import english_in
+from tests.support.forms import shown
 from tests.support.resale import BUYER_EMAIL, RECEIPT_NAME, add_service, build_sale, make_proof
 from tests.support.scanning import signed_label_uri
 
@@ -143,7 +144,7 @@ def test_public_pages_speak_only_the_readers_language(app, client, place, langua
             ("reset refused", "/reset", {"email": ""}),
             ("new password refused", "/reset/not-a-real-token", {"password": "a long new password",
                                                                  "confirm": "another long password"})):
-        response = client.post(path, data=data)
+        response = shown(client, client.post(path, data=data))  # a refused sign-in: 303 to its form
         assert 400 <= response.status_code < 500, (name, response.status_code)
         if DUMP:
             print(f"\n=== {name}\n" + " | ".join(" ".join(p.split()) for p in _visible(response) if p.strip()))
@@ -189,7 +190,7 @@ def test_owner_and_buyer_pages_speak_only_the_readers_language(app, place, langu
             print(f"\n=== {name}\n" + " | ".join(" ".join(p.split()) for p in _visible(response) if p.strip()))
         if found := english_on(response):
             leaks[name] = found
-    wrong = buyer.post(f"/proof/{token}/receive", data={"code": "AAAA-BBBB-CCCC"})
+    wrong = shown(buyer, buyer.post(f"/proof/{token}/receive", data={"code": "AAAA-BBBB-CCCC"}))
     assert 400 <= wrong.status_code < 500
     if found := english_on(wrong):
         leaks["buyer's check, wrong code"] = found

@@ -164,7 +164,7 @@ def test_transfer_through_the_pages(app, client, world):
     assert "Acme One" in buyer.get("/my").get_data(as_text=True)
     assert "Acme One" not in client.get("/my").get_data(as_text=True)
     assert client.get(unit_page).status_code == 404
-    reused = buyer.post("/transfer", data={"code": code})
+    reused = shown(buyer, buyer.post("/transfer", data={"code": code}))
     assert reused.status_code == 422 and "already been used" in reused.get_data(as_text=True)
 
 

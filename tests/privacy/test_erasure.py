@@ -17,6 +17,7 @@ from portal.recalls.reports import unit_rows
 from portal.warranty import services as warranty
 from portal.warranty.models import ClaimEntry, WarrantyClaim
 from tests.factories import PASSWORD, login
+from tests.support.forms import shown
 from tests.support.privacy import DISPUTE, OWNER_MESSAGE, STOLEN_PLACE
 
 OLD_NAME = "Olivia Owner"
@@ -124,11 +125,11 @@ def test_after_deletion_the_owner_is_signed_out_and_cannot_sign_in(app, client, 
     login(client, estate.world.owner)
     delete_account(client)
     assert client.get("/my").status_code == 302  # the session is gone
-    again = client.post("/signin", data={"email": estate.world.owner, "password": PASSWORD})
+    again = shown(client, client.post("/signin", data={"email": estate.world.owner, "password": PASSWORD}))
     assert again.status_code == 400
     with app.app_context():
         tombstone = db.session.get(User, estate.owner_id).email
-    assert client.post("/signin", data={"email": tombstone, "password": PASSWORD}).status_code == 400
+    assert shown(client, client.post("/signin", data={"email": tombstone, "password": PASSWORD})).status_code == 400
 
 
 def test_staff_see_a_former_owner_instead_of_a_name(app, client, estate):

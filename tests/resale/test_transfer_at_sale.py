@@ -17,6 +17,7 @@ from portal.ownership.models import Ownership, TransferOffer, TransferState
 from portal.resale import queries, services
 from portal.resale.models import OwnershipProof
 from tests.factories import PASSWORD, login
+from tests.support.forms import shown
 from tests.support.resale import build_sale, make_proof
 
 TRIALS = 4
@@ -72,14 +73,14 @@ def test_receipt_needs_the_code_offered_from_this_proof(app, client):
     _, other_token = make_proof(app, sale)
     login(client, sale.buyer)
     # Nothing offered yet.
-    answer = client.post(f"/proof/{token}/receive", data={"code": "ABCD-EFGH-JKLM"})
+    answer = shown(client, client.post(f"/proof/{token}/receive", data={"code": "ABCD-EFGH-JKLM"}))
     assert answer.status_code == 422 and "has not offered the transfer" in answer.text
     code = _offer(app, sale, proof_id)
     for bad in ("", "x" * 41, "ABCD-EFGH-JKLM", "<b>1</b>"):
-        answer = client.post(f"/proof/{token}/receive", data={"code": bad})
+        answer = shown(client, client.post(f"/proof/{token}/receive", data={"code": bad}))
         assert answer.status_code in (400, 404, 422), bad
     # The right code through another proof of the same unit.
-    answer = client.post(f"/proof/{other_token}/receive", data={"code": code})
+    answer = shown(client, client.post(f"/proof/{other_token}/receive", data={"code": code}))
     assert answer.status_code == 422
     assert _current_owner(app, sale.unit_id) == sale.seller
 
@@ -92,7 +93,7 @@ def test_revoking_the_proof_cancels_the_offer(app, client):
     login(seller, sale.seller)
     seller.post(f"/my/proofs/{proof_id}/revoke")
     login(client, sale.buyer)
-    answer = client.post(f"/proof/{token}/receive", data={"code": code})
+    answer = shown(client, client.post(f"/proof/{token}/receive", data={"code": code}))
     assert answer.status_code == 422 and "no longer holds" in answer.text
     with app.app_context():
         assert db.session.scalar(select(TransferOffer)).state is TransferState.CANCELLED

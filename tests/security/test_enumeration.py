@@ -9,6 +9,7 @@ from portal.accounts.models import User
 from portal.extensions import db
 from portal.notifications.services import deliver_due
 from tests.factories import PASSWORD, build_world
+from tests.support.forms import shown
 
 
 def _answer(client, response) -> tuple:
@@ -47,7 +48,7 @@ def _failures(app, email: str) -> list[tuple[int, str]]:
     client = app.test_client()
     out = []
     for _ in range(app.config["SIGNIN_MAX_FAILURES"] + 2):
-        response = client.post("/signin", data={"email": email, "password": "wrong guess, again"})
+        response = shown(client, client.post("/signin", data={"email": email, "password": "wrong guess, again"}))
         body = response.get_data(as_text=True)
         message = re.search(r'class="(?:field-)?error[^"]*"[^>]*>([^<]+)<', body)
         out.append((response.status_code, message.group(1).strip() if message else body.count("wrong")))

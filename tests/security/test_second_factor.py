@@ -14,6 +14,7 @@ from portal.core.errors import Invalid
 from portal.core.secrets import decrypt_secret
 from portal.extensions import db
 from tests.factories import PASSWORD, TOTP_SECRET, build_world, login, next_code
+from tests.support.forms import shown
 
 NEWCOMER = "newcomer@acme.test"
 
@@ -83,7 +84,7 @@ def test_sign_in_asks_for_the_code_and_signs_in_only_after_it(app, world):
     first = client.post("/signin", data={"email": world.staff_a["admin"], "password": PASSWORD})
     assert first.status_code == 302 and "/signin/code" in first.headers["Location"]
     assert client.get("/my").status_code == 302  # the password alone signs nobody in
-    wrong = client.post("/signin/code", data={"code": "123456"})
+    wrong = shown(client, client.post("/signin/code", data={"code": "123456"}))
     assert wrong.status_code == 400 and "not right" in wrong.get_data(as_text=True)
     right = client.post("/signin/code", data={"code": next_code(app, world.staff_a["admin"])})
     assert right.status_code == 302
@@ -103,7 +104,7 @@ def test_a_code_is_accepted_once(app, world):
     for client in (first, second):
         client.post("/signin", data={"email": email, "password": PASSWORD})
     assert first.post("/signin/code", data={"code": code}).status_code == 302
-    replay = second.post("/signin/code", data={"code": code})
+    replay = shown(second, second.post("/signin/code", data={"code": code}))
     assert replay.status_code == 400
     assert second.get("/console/acme/").status_code == 302
 
@@ -132,7 +133,7 @@ def test_a_recovery_code_signs_in_once_and_is_audited(app, world):
     assert "9 left" in client.get("/my").get_data(as_text=True)
     again = app.test_client()
     again.post("/signin", data={"email": email, "password": PASSWORD})
-    assert again.post("/signin/code", data={"code": codes[0]}).status_code == 400
+    assert shown(again, again.post("/signin/code", data={"code": codes[0]})).status_code == 400
     assert actions(app, "second_factor.recovery_code_used")
 
 
@@ -141,8 +142,8 @@ def test_wrong_codes_cool_the_account_down_even_for_the_right_code(app, world):
     client = app.test_client()
     client.post("/signin", data={"email": email, "password": PASSWORD})
     for _ in range(app.config["SIGNIN_MAX_FAILURES"]):
-        assert client.post("/signin/code", data={"code": "999999"}).status_code == 400
-    throttled = client.post("/signin/code", data={"code": next_code(app, email)})
+        assert shown(client, client.post("/signin/code", data={"code": "999999"})).status_code == 400
+    throttled = shown(client, client.post("/signin/code", data={"code": next_code(app, email)}))
     assert throttled.status_code == 429 and "Too many wrong codes" in throttled.get_data(as_text=True)
 
 
@@ -160,7 +161,7 @@ def test_replacing_the_factor_needs_a_fresh_code_first(app, world):
     other = app.test_client()
     other.post("/signin", data={"email": email, "password": PASSWORD})
     old = code_for(TOTP_SECRET, step_at(utcnow()) + 1)
-    assert other.post("/signin/code", data={"code": old}).status_code == 400  # the old app no longer works
+    assert shown(other, other.post("/signin/code", data={"code": old})).status_code == 400  # the old app no longer works
 
 
 def test_a_tenant_admin_resets_a_members_factor_which_ends_their_sessions(app, world):
