@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from portal.extensions import csrf
 from tests.security.actors import ACTORS, CSRF, fill, rules, seed, snapshot
-from tests.security.test_permission_matrix import MATRIX
+from tests.support.permissions import MATRIX
 
 EXEMPT = {"POST /scans/place": "the signed scan token is the credential; it only adds a coarse place to a scan"}
 #: Bearer-token APIs: a session cookie is no credential there, so a forged cross-site request carries none.
