@@ -3,6 +3,7 @@
     .venv/bin/python bench/epcis_capture.py                      # 100,000 events, SQLite
     .venv/bin/python bench/epcis_capture.py --postgresql         # 100,000 events, PostgreSQL
     .venv/bin/python bench/epcis_capture.py --events 20000       # quick
+    EPCIS_BENCH_STAGES=1 .venv/bin/python bench/epcis_capture.py # and the CPU time of each step
 
 N units land through the real CSV importer (data preparation). The document is N ObjectEvents (OBSERVE,
 shipping, in_transit: every unit's status changes), each naming one unit as an SGTIN URN. Then:
@@ -117,6 +118,7 @@ def child(url: str, folder: str, key: str, slug: str) -> None:
             job = start_job(tenant, behaviour="rollback", events=found.count, actor="bench", file_key=key,
                             source=found.prefix)
             db.session.commit()
+            stages = timed_stages() if os.environ.get("EPCIS_BENCH_STAGES") else {}
             if os.environ.get("EPCIS_BENCH_PROFILE"):  # a cProfile of the job, written to that file
                 import cProfile
 
@@ -127,7 +129,43 @@ def child(url: str, folder: str, key: str, slug: str) -> None:
         report = json.loads(db.session.get(CaptureJob, job.id).report)
         print(json.dumps({"took": took, "cpu": took_cpu, "scan": scanned, "before": memory.before,
                           "peak": memory.peak, "report": {k: v for k, v in report.items() if k != "notes"},
-                          "statements": sorted(clock.times.items(), key=lambda kv: -kv[1])[:6]}))
+                          "statements": sorted(clock.times.items(), key=lambda kv: -kv[1])[:6],
+                          "stages": sorted(stages.items(), key=lambda kv: -kv[1])}))
+
+
+def timed_stages() -> dict[str, float]:
+    """EPCIS_BENCH_STAGES=1: the process CPU time spent in each step of the capture, by wrapping the functions
+    that do them (nested: writing includes its three inserts). Costs about 1 us per call wrapped."""
+    import functools
+
+    from portal.catalog.epcis import capture, landing, play, stream
+
+    spent: dict[str, float] = {}
+
+    def wrap(owner, name: str, label: str) -> None:
+        real = getattr(owner, name)
+
+        @functools.wraps(real)
+        def timed(*args, **kwargs):
+            started = time.process_time()
+            try:
+                return real(*args, **kwargs)
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.process_time() - started
+
+        setattr(owner, name, timed)
+
+    wrap(stream, "read_event", "reading: checking each event read (document.read_event)")
+    wrap(play._Play, "_load_units", "deciding: the units a chunk names (reading.named_units and keys)")
+    wrap(play._Play, "_known_event_ids", "deciding: eventIDs captured before")
+    wrap(play._Play, "run", "deciding: playing the events in memory")
+    wrap(capture, "land", "writing: everything (landing.land)")
+    wrap(landing, "_row", "writing: a captured event's row (its body as JSON)")
+    wrap(landing, "_set_statuses", "writing: statuses")
+    for name, label in (("INSERT_EVENTS", "captured events"), ("INSERT_EVENTS_WITH_ID", "captured events"),
+                        ("INSERT_EPCS", "identifier rows"), ("INSERT_UNIT_EVENTS", "unit events")):
+        wrap(getattr(landing, name), "run", f"writing: executemany of the {label}")
+    return spent
 
 
 def prepare(count: int, prefix: str = "4088888"):
@@ -252,6 +290,10 @@ def run(url: str, count: int, tmp: Path) -> None:
         print(f"{database}: capture's statements by time (those through SQLAlchemy; the bulk writes are not in these):")
         for statement, seconds in result["statements"]:
             print(f"  {seconds:7.2f} s  {statement}")
+        if result["stages"]:
+            print(f"{database}: CPU by step of the capture job (EPCIS_BENCH_STAGES; the scan is apart, above):")
+            for stage, seconds in result["stages"]:
+                print(f"  {seconds:7.2f} s  {stage}")
 
 
 if __name__ == "__main__":
