@@ -4,6 +4,9 @@
 the draft is its account's only."""
 from __future__ import annotations
 
+import random
+import string
+
 from sqlalchemy import func, select
 
 from portal.extensions import db
@@ -101,3 +104,14 @@ def test_a_buyers_wrong_code_on_a_proof_redirects_to_the_proof_and_shows_it_once
     assert "ABCD-EFGH-JKLM" not in app.test_client().get(f"/proof/{token}").get_data(as_text=True)
     _, other_token = make_proof(app, sale)
     assert "ABCD-EFGH-JKLM" not in client.get(f"/proof/{other_token}").get_data(as_text=True)
+
+
+def test_a_dispute_too_long_for_the_cookie_is_answered_from_the_post_with_nothing_lost(app, client):
+    world = build_world(app)
+    login(client, world.owner)
+    message = "".join(random.Random(17).choices(string.ascii_letters, k=4000))  # compresses badly
+    refused = client.post("/my/dispute", data={"gtin": world.gtin_a, "serial": "ACME-9999", "message": message})
+    assert refused.status_code == 404 and f"{message}</textarea>" in refused.get_data(as_text=True)
+    with client.session_transaction() as session:
+        assert "draft:dispute" not in session
+    assert client.get("/my/dispute").status_code == 200 and count(app, OwnershipDispute) == 0
