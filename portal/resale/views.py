@@ -158,7 +158,11 @@ def _offered_page(proof: OwnershipProof):
 def public_proof(token: str):
     proof = _public_proof(token)
     status = queries.status_of(proof)
-    draft = drafts.take(RECEIPT_DRAFT, current_user.id, scope=proof.id) if current_user.is_authenticated else None
+    draft = None
+    if current_user.is_authenticated and request.args.get("code"):
+        drafts.drop(RECEIPT_DRAFT)  # the seller's link with its code replaces what was typed
+    elif current_user.is_authenticated:
+        draft = drafts.take(RECEIPT_DRAFT, current_user.id, scope=proof.id)
     if draft is not None:  # the signed-in buyer's refused receipt: the code as typed, its refusal once
         form = ReceiptForm(formdata=draft.values)
         drafts.show_errors(form, draft)

@@ -104,6 +104,10 @@ def test_a_buyers_wrong_code_on_a_proof_redirects_to_the_proof_and_shows_it_once
     assert "ABCD-EFGH-JKLM" not in app.test_client().get(f"/proof/{token}").get_data(as_text=True)
     _, other_token = make_proof(app, sale)
     assert "ABCD-EFGH-JKLM" not in client.get(f"/proof/{other_token}").get_data(as_text=True)
+    # the seller's link with its code replaces what was typed
+    linked = client.get(f"/proof/{token}?code=WXYZ-WXYZ-WXYZ").get_data(as_text=True)
+    assert "ABCD-EFGH-JKLM" not in linked
+    assert "ABCD-EFGH-JKLM" not in client.get(f"/proof/{token}").get_data(as_text=True)
 
 
 def test_a_dispute_too_long_for_the_cookie_is_answered_from_the_post_with_nothing_lost(app, client):
