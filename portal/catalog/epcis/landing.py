@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.catalog.epcis.bulk import insert_into
 from portal.catalog.epcis.corrections import declare
 from portal.catalog.epcis.models import CapturedEpc, CapturedEvent
-from portal.catalog.epcis.reading import among, batches, listed, postgresql, unit_ids
+from portal.catalog.epcis.reading import batches, one_of, postgresql, unit_ids
 from portal.catalog.models import Unit, UnitEvent
 from portal.core.db import utcnow
 from portal.core.errors import Conflict
@@ -113,8 +113,7 @@ def _set_statuses(changed: list) -> None:
     units = Unit.__table__
     for status, ids in by_status.items():
         for batch in batches(ids):
-            given = listed(batch, numbers=True)
-            db.session.execute(update(units).where(units.c.id.in_(select(given.c.value))).values(status=status))
+            db.session.execute(update(units).where(one_of(units.c.id, batch, numbers=True)).values(status=status))
 
 
 def _insert_events(tenant_id: int, rows: list[dict], events: list) -> dict[int, int]:
@@ -146,7 +145,7 @@ def _event_pks(tenant_id: int, events: list) -> dict[int, int]:
     found: dict[int, int] = {}
     for batch in batches(list(index_of)):
         stmt = select(CapturedEvent.id, CapturedEvent.event_id).where(CapturedEvent.manufacturer_id == tenant_id)
-        for pk, event_id in db.session.execute(among(stmt, CapturedEvent.event_id, batch)):
+        for pk, event_id in db.session.execute(stmt.where(one_of(CapturedEvent.event_id, batch))):
             found[index_of[event_id]] = pk
     return found
 

@@ -1,8 +1,9 @@
 """What a capture asks the database: the units a chunk names, their parent chains, the eventIDs captured
-before. Each question is one statement per LOOKUP_BATCH values, the values passed as one parameter (a JSON
-array read by SQLite's json_each, a PostgreSQL array unnested) rather than an `IN (?, ?, ...)` of one bind
-per value: the statement is compiled once, not expanded anew for every batch, and the database reads the
-list as a table (on PostgreSQL, joined to it: see known_event_ids).
+before. Each question is one statement per LOOKUP_BATCH values, the values bound as one parameter (a JSON
+array SQLite reads with json_each, a PostgreSQL array) rather than an `IN (?, ?, ...)` of one bind per
+value, so the statement is compiled once instead of expanded anew for every batch; and each is written so
+the database answers it with one index probe per value, whatever the size of the tables (`one_of`,
+`known_event_ids`): a chunk's questions cost the same for the first chunk and the last.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import ARRAY, BigInteger, String, Text, cast, func, select, type_coerce
+from sqlalchemy import ARRAY, BigInteger, String, Text, any_, cast, func, select, true, type_coerce
 from sqlalchemy.orm import aliased
 
 from portal.catalog.epcis.models import CapturedEvent
@@ -44,20 +45,17 @@ def postgresql() -> bool:
     return db.session.connection().dialect.name == "postgresql"
 
 
-def listed(values: list, *, numbers: bool = False):
-    """The values as a one-column table (column `value`), bound as one parameter."""
-    if postgresql():
-        return func.unnest(cast(values, ARRAY(BigInteger if numbers else Text))).table_valued(
-            "value").render_derived(name="given")
-    return func.json_each(json.dumps(values)).table_valued("value").alias("given")
+def one_of(column, values: list, *, numbers: bool = False):
+    """`column` is one of `values`, bound as one parameter, in the form each database plans as index lookups.
 
-
-def among(stmt, column, values: list):
-    """`stmt` limited to rows whose `column` is one of `values`, the way each database plans well."""
-    given = listed(values)
+    PostgreSQL: `= ANY(array)`, an index condition on the column's index. Joined to the array unnested (or
+    `IN (SELECT unnest ...)`), it hashed the list and scanned the table, or every row of the tenant, for
+    each batch: the statuses' UPDATE read all units once per chunk. SQLite: `IN (SELECT value FROM
+    json_each(?))`, which probes the index once per value; joined to json_each, it scanned the table for
+    each value instead."""
     if postgresql():
-        return stmt.join(given, column == given.c.value)
-    return stmt.where(column.in_(select(given.c.value)))
+        return column == any_(cast(values, ARRAY(BigInteger if numbers else Text)))
+    return column.in_(select(func.json_each(json.dumps(values)).table_valued("value").alias("given").c.value))
 
 
 def _tenant(column, tenant_id: int):
@@ -95,11 +93,10 @@ def named_units(tenant_id: int, models: dict[str, int], keys) -> dict[tuple, Uni
     for model_id, gtin, serials in units_by_model(models, keys):
         # One model at a time: (model_id, serial) is the units' unique index, so each batch is index lookups.
         for batch in batches(serials):
-            given = listed(batch)
             rows = connection.execute(
                 select(units.c.serial, units.c.id, status, units.c.parent_id, latest)
                 .where(_tenant(units.c.manufacturer_id, tenant_id), units.c.model_id == model_id,
-                       units.c.serial.in_(select(given.c.value))))
+                       one_of(units.c.serial, batch)))
             for serial, unit_id, word, parent_id, last in rows:
                 stored = DISPOSITION[word]
                 found[(gtin, serial)] = UnitState(unit_id, model_id, stored, ("id", parent_id) if parent_id else None,
@@ -112,10 +109,8 @@ def unit_ids(tenant_id: int, models: dict[str, int], keys) -> dict[tuple, int]:
     found: dict[tuple, int] = {}
     for model_id, gtin, serials in units_by_model(models, keys):
         for batch in batches(serials):
-            given = listed(batch)
             for serial, unit_id in db.session.execute(select(Unit.serial, Unit.id).where(
-                    _tenant(Unit.manufacturer_id, tenant_id), Unit.model_id == model_id,
-                    Unit.serial.in_(select(given.c.value)))):
+                    _tenant(Unit.manufacturer_id, tenant_id), Unit.model_id == model_id, one_of(Unit.serial, batch))):
                 found[(gtin, serial)] = unit_id
     return found
 
@@ -124,8 +119,7 @@ def parent_chains(tenant_id: int, start_ids: set[int]) -> dict[int, int | None]:
     """Unit id -> parent id along the chains above `start_ids`, read in one recursive query per batch."""
     chains: dict[int, int | None] = {}
     for batch in batches(sorted(start_ids)):
-        given = listed(batch, numbers=True)
-        seed = select(Unit.id, Unit.parent_id).where(Unit.id.in_(select(given.c.value)),
+        seed = select(Unit.id, Unit.parent_id).where(one_of(Unit.id, batch, numbers=True),
                                                      Unit.manufacturer_id == tenant_id)
         chain = seed.cte("chain", recursive=True)
         above = aliased(Unit)
@@ -138,16 +132,25 @@ def parent_chains(tenant_id: int, start_ids: set[int]) -> dict[int, int | None]:
 def known_event_ids(tenant_id: int, event_ids: list[str]) -> dict[str, bool]:
     """eventID -> whether it was declared erroneous, for those of `event_ids` the tenant captured before.
 
-    On PostgreSQL joined to the list rather than filtered by it: while a capture fills the table in its own
-    transaction, the planner still believes it empty, and with the list as a filter chose the tenant's
-    event_time index, reading every event of the tenant per chunk (quadratic). SQLite is the other way
-    round: joined, it scanned the table for each value; `IN (SELECT ...)` probes the unique index."""
+    On PostgreSQL each eventID is looked up on its own (LATERAL, LIMIT 1: the subquery is not merged into a
+    join), so every lookup is one probe of the unique (tenant, eventID) index. While a capture fills the
+    table in its own transaction the planner still believes it empty: given the list as a filter it chose
+    the tenant's event_time index and read every event of the tenant per chunk (f7f2c01), and joined to the
+    list it hashed every event of the tenant per chunk; either way a capture grew with the square of its
+    size, and with the tenant's history."""
     known: dict[str, bool] = {}
+    events = CapturedEvent.__table__
     for batch in batches(sorted(event_ids)):
-        stmt = select(CapturedEvent.event_id, CapturedEvent.declared_at).where(
-            CapturedEvent.manufacturer_id == tenant_id)
-        known.update((event_id, declared is not None)
-                     for event_id, declared in db.session.execute(among(stmt, CapturedEvent.event_id, batch)))
+        if postgresql():
+            given = func.unnest(cast(batch, ARRAY(Text))).table_valued("value").render_derived(name="given")
+            found = (select(events.c.event_id, events.c.declared_at)
+                     .where(events.c.manufacturer_id == tenant_id, events.c.event_id == given.c.value)
+                     .limit(1).lateral("found"))
+            stmt = select(found.c.event_id, found.c.declared_at).select_from(given).join(found, true())
+        else:
+            stmt = select(events.c.event_id, events.c.declared_at).where(
+                events.c.manufacturer_id == tenant_id, one_of(events.c.event_id, batch))
+        known.update((event_id, declared is not None) for event_id, declared in db.session.execute(stmt))
     return known
 
 
