@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import has_request_context, request
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
 from flask_login import current_user
 from sqlalchemy import inspect
 from sqlalchemy.exc import NoInspectionAvailable
@@ -89,10 +89,21 @@ def number(value) -> str:
     return format_decimal(value)
 
 
+def percent(rate: float | None, digits: int = 0) -> str:
+    """A rate as the reader writes a percentage, with `digits` decimals: "25%", "25 %", "12,5 %"."""
+    if rate is None:
+        return ""
+    locale = get_locale()
+    pattern = locale.percent_formats[None].pattern if locale is not None else "#,##0%"
+    if digits:
+        pattern = pattern.replace("0", "0." + "0" * digits, 1)
+    return format_percent(rate, pattern)
+
+
 def register_i18n(app) -> None:
     """Jinja filters for dates and numbers, and the language list for the switcher."""
     app.jinja_env.filters.update(long_date=long_date, short_date=short_date, month_year=month_year,
-                                 utc_datetime=utc_datetime, number=number)
+                                 utc_datetime=utc_datetime, number=number, percent=percent)
 
     @app.context_processor
     def languages():

@@ -13,12 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask_babel import format_date, format_decimal, format_percent, get_locale
+from flask_babel import format_date, format_decimal
 from sqlalchemy import func, select
 
 from portal.catalog.models import Lot, ProductModel, Unit
 from portal.core.dates import last_months, month_key
 from portal.core.db import utcnow
+from portal.core.i18n import percent as i18n_percent
 from portal.extensions import db
 from portal.warranty.models import ClaimState, WarrantyClaim
 
@@ -29,12 +30,8 @@ OUTLIER_MIN_CLAIMS = 3
 
 
 def percent(rate: float) -> str:
-    """A rate as the reader writes a percentage (the locale's pattern, "12.5%", "12,5 %"), with one decimal, or
-    two for rates under 1 %."""
-    locale = get_locale()
-    pattern = locale.percent_formats[None].pattern if locale is not None else "#,##0%"
-    decimals = "0" if rate >= 0.01 or rate == 0 else "00"
-    return format_percent(rate, pattern.replace("0", "0." + decimals, 1))
+    """A claim rate with one decimal, or two for rates under 1 % ("12.5%", "12,5 %")."""
+    return i18n_percent(rate, 1 if rate >= 0.01 or rate == 0 else 2)
 
 
 def times(factor: float) -> str:

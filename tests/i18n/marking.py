@@ -21,8 +21,14 @@ _HIDDEN = re.compile(r"<(style|script)\b.*?</\1\s*>", re.DOTALL | re.IGNORECASE)
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 
 
+#: A file extension (".eml") or a two-letter code (a country's "FR") is the same in every language.
+_CODE = re.compile(r"\.[a-z0-9]{2,4}|[A-Z]{2}")
+
+
 def _is_word(word: str) -> bool:
     if not _LETTER.search(word) or word.startswith("/") or "://" in word:  # paths and addresses are not prose
+        return False
+    if _CODE.fullmatch(word):
         return False
     return word.strip(".,:;·()[]!?\"'") not in ALLOWED_WORDS
 
@@ -53,7 +59,7 @@ class _Collector(HTMLParser):
             self.quiet.append(tag)
         for name, value in attrs.items():
             read = name in READ_ATTRIBUTES or (
-                name == "value" and tag in ("input", "button") and attrs.get("type") in ("submit", "button", "reset"))
+                name == "value" and tag == "input" and attrs.get("type") in ("submit", "button", "reset"))  # a <button> shows its content
             is_address = (value or "").lstrip("\x00").startswith(("http://", "https://"))
             if read and value and not is_address and (left := _leftover(value)):
                 self.found.append(f'<{tag} {name}="{left}">')

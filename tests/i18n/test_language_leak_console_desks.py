@@ -81,3 +81,15 @@ def test_the_tenant_page_and_its_refusals_speak_the_readers_language(app, client
     assert refusal in taken.get_data(as_text=True)
     unknown = client.post("/admin/second-factor/reset", data={"email": "nobody@example.test"}, follow_redirects=True)
     assert not english_in(unknown.get_data(as_text=True), frozenset({"acme", "bravo", "watches", "bikes"}))
+
+
+@pytest.mark.parametrize(("language", "whole", "tenth"), [("en", "25%", "12.5%"), ("fr", "25\u00a0%", "12,5\u00a0%"),
+                                                          ("de", "25\u00a0%", "12,5\u00a0%")])
+def test_percentages_are_written_as_the_reader_writes_them(app, language, whole, tenth):
+    """One filter for every page's rates (recall completion and reach, insights, the console's home)."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    with app.test_request_context(), force_locale(language):
+        assert render_template_string("{{ 0.25|percent }}|{{ 0.125|percent(1) }}|{{ none|percent }}") == \
+            f"{whole}|{tenth}|"
