@@ -5,9 +5,7 @@ searched for English words. Data the portal shows as typed (model and maker name
 owner's words) is the allow list below, never a page's own sentences."""
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
-from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import select
@@ -20,71 +18,7 @@ from portal.ownership.services import register_unit
 from portal.warranty import returns, services
 from portal.warranty.models import ClaimState
 from tests.factories import build_world, login
-
-#: Words that are English and neither French nor German (so "on", "an", "was", "will", "also" are not here).
-ENGLISH = frozenset("""
-the and your you with this that from have been were what which when where who there their our these those
-its they has had does did yet more most some such only other about after before over under between each every
-same own both few many much very just again once here how why because while until without within upon among
-sign save send add remove read new open closed back next show filed covered warranty claim claims units models
-overview keys labels recalls disputes history owner made bought none uploaded contains receipt
-yours since selling found stolen lost report transfer cancel create products product check register
-mine nothing yet please account language skip content sign out serial number purchase shop
-month months days working matching oldest first target answer approved rejected submitted review state all
-waiting desk filter filters apply reset search picture upload units imported shipped sold returned damaged
-destroyed recalled manufactured commissioning shipping receiving retail selling inspecting repairing
-should would could must can't don't isn't won't it's you're we're here's there's let's
-""".split())  # noqa: SIM905 - a word list reads best as text
-#: Data shown as entered, brand and product names, identifiers and units of the demo world.
-ALLOWED = frozenset("""
-provenance acme watches one bravo bikes cargo olivia otto gtin rma pdf csv json api url epcis qr nfc
-boutique ltd gmbh
-""".split())  # noqa: SIM905 - a word list reads best as text
-#: People and addresses of the test world, shown as typed.
-DATA = ("Olivia Owner", "Otto Other")
-EMAIL = re.compile(r"\S+@\S+")
-WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")  # whole words, accented letters included (signées, not sign)
-NAMED = ("aria-label", "alt", "placeholder", "title")
-
-
-class Visible(HTMLParser):
-    """The text a reader sees or hears: text outside script/style/template, and the naming attributes."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.hidden = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style", "template", "svg", "code"):  # code: identifiers (audit actions, EPCIS steps)
-            self.hidden += 1
-        for name, value in attrs:
-            if name in NAMED and value:
-                self.parts.append(value)
-        if tag == "input" and dict(attrs).get("type") in ("submit", "button") and dict(attrs).get("value"):
-            self.parts.append(dict(attrs)["value"])
-
-    def handle_endtag(self, tag):
-        if tag in ("script", "style", "template", "svg", "code") and self.hidden:
-            self.hidden -= 1
-
-    def handle_data(self, data):
-        if not self.hidden:
-            self.parts.append(data)
-
-
-def english_in(html: str, allowed: frozenset[str] = frozenset()) -> list[str]:
-    parser = Visible()
-    parser.feed(html)
-    found = []
-    for part in parser.parts:
-        for name in DATA:
-            part = part.replace(name, "")
-        for word in WORD.findall(EMAIL.sub("", part)):
-            w = word.lower().strip("'’")
-            if w in ENGLISH and w not in ALLOWED and w not in allowed:
-                found.append(f"{word!r} in {' '.join(part.split())[:90]!r}")
-    return found
+from tests.support.leaks import english_in
 
 
 @pytest.fixture

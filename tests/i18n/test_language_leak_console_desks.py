@@ -19,7 +19,7 @@ from portal.ownership.services import register_unit
 from portal.warranty import services
 from portal.warranty.models import ClaimState
 from tests.factories import build_world, login
-from tests.i18n.test_language_leak import english_in
+from tests.support.leaks import english_in
 
 EVIDENCE = {"fr": "4 appareils différents l’ont scanné en", "de": "4 verschiedene Geräte haben ihn innerhalb von"}
 

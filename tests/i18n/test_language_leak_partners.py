@@ -31,7 +31,7 @@ from portal.servicing.services import record_service
 from portal.warranty import services as warranty
 from tests.factories import build_world, login
 from tests.i18n.marking import unmarked_strings
-from tests.i18n.test_language_leak import Visible, english_in
+from tests.support.leaks import Visible, english_in
 
 #: Console words that are English and neither French nor German (the shared list is the owner's journeys');
 #: "link", "token", "service", "notes", "document", "import" and "type" are left out: they are German or French too.

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import PASSWORD, build_world, login
-from tests.i18n.test_language_leak import english_in
 from tests.support.forms import shown
+from tests.support.leaks import english_in
 
 
 @pytest.mark.parametrize("language", ["fr", "de"])

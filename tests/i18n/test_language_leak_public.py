@@ -20,8 +20,8 @@ from portal.ownership.models import Ownership
 from portal.recalls import services as recalls
 from portal.resale import services as resale
 from tests.factories import PASSWORD, login
-from tests.i18n.test_language_leak import english_in
 from tests.support.forms import shown
+from tests.support.leaks import english_in
 from tests.support.resale import BUYER_EMAIL, RECEIPT_NAME, add_service, build_sale, make_proof
 from tests.support.scanning import signed_label_uri
 
@@ -104,7 +104,7 @@ DUMP = False
 
 
 def _visible(response):
-    from tests.i18n.test_language_leak import Visible
+    from tests.support.leaks import Visible
 
     parser = Visible()
     parser.feed(response.get_data(as_text=True))

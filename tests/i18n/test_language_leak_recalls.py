@@ -22,8 +22,8 @@ from portal.recalls import remedies, services
 from portal.recalls.models import RecallCampaign
 from portal.recalls.regulator import SLUGS
 from tests.factories import PASSWORD
-from tests.i18n.test_language_leak import english_in
 from tests.recalls.conftest import BIKE, ebike, fleet, own  # noqa: F401 - fleet is the fixture below builds on
+from tests.support.leaks import english_in
 
 ADMIN = "admin@ebike.test"
 #: The recall desk's English, beyond the shared list: words that are neither French nor German ("notice",
@@ -107,7 +107,7 @@ def leaks_in(html: str) -> list[str]:
 
 
 def _recall_english(html: str) -> list[str]:
-    from tests.i18n.test_language_leak import WORD, Visible
+    from tests.support.leaks import WORD, Visible
 
     parser = Visible()
     parser.feed(html)
