@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from tests.browser.a11y import assert_accessible
 from tests.browser.signin import sign_in
-from tests.i18n.test_language_leak_partners import csv_upload, world  # noqa: F401 - the fixture the pages show
+from tests.support.partner_consoles import build_partner_world, csv_upload
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 ISSUE = {"fr": ("Nom", "Émettre le jeton", "Copiez-le maintenant"),
@@ -26,8 +26,13 @@ def fits(page, name: str) -> None:
     assert width <= 390 + 1, f"{name}: the page is {width}px wide on a 390px phone (sideways scrolling)"
 
 
+@pytest.fixture
+def world(app):
+    return build_partner_world(app)
+
+
 @pytest.mark.parametrize("language", ["fr", "de"])
-def test_partner_consoles_fit_a_phone_in_french_and_german(world, new_page, language, tmp_path):  # noqa: F811
+def test_partner_consoles_fit_a_phone_in_french_and_german(world, new_page, language, tmp_path):
     page = new_page("phone")
     sign_in(page, world.staff_a["admin"])
     page.goto(f"/language/{language}")

@@ -10,15 +10,19 @@ from playwright.sync_api import expect
 
 from tests.browser.a11y import assert_accessible
 from tests.browser.signin import sign_in
-from tests.i18n.test_language_leak_recalls import ADMIN, desk  # noqa: F401 - the fixture the pages are built from
-from tests.recalls.conftest import fleet  # noqa: F401 - desk builds on it
+from tests.support.recall_desk import ADMIN, build_desk
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 HEADINGS = {"fr": "Échéances légales", "de": "Gesetzliche Fristen"}
 
 
+@pytest.fixture
+def desk(app) -> dict:
+    return build_desk(app)
+
+
 @pytest.mark.parametrize("language", ["fr", "de"])
-def test_recall_console_pages_fit_a_phone_in_french_and_german(desk, new_page, language):  # noqa: F811
+def test_recall_console_pages_fit_a_phone_in_french_and_german(desk, new_page, language):
     page = new_page("phone")
     sign_in(page, ADMIN)
     page.goto(f"/language/{language}")

@@ -8,24 +8,14 @@ searched; their labels and sources are. The word list adds the recall desk's Eng
 from __future__ import annotations
 
 import re
-from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
-from portal.accounts.models import Role
-from portal.accounts.services import add_staff
-from portal.extensions import db
-from portal.notifications.models import Notification
-from portal.recalls import remedies, services
-from portal.recalls.models import RecallCampaign
 from portal.recalls.regulator import SLUGS
-from tests.factories import PASSWORD
-from tests.recalls.conftest import BIKE, ebike, fleet, own  # noqa: F401 - fleet is the fixture below builds on
 from tests.support.leaks import english_in
+from tests.support.recall_desk import ADMIN, build_desk
 
-ADMIN = "admin@ebike.test"
 #: The recall desk's English, beyond the shared list: words that are neither French nor German ("notice",
 #: "service", "plan", "contact", "incidents", "close", "parts", "sent", "brand", "online" are, so not here).
 RECALL_ENGLISH = frozenset("""
@@ -42,47 +32,9 @@ bike co cell pack ebike cpsc nhtsa section cfr fast track safety gate business g
 """.split())  # noqa: SIM905
 TEXTAREA = re.compile(r"<textarea[^>]*>.*?</textarea>", re.DOTALL)
 
-FRENCH_NOTICE = {
-    "title": "Surchauffe des cellules", "hazard": "Les cellules du lot CELL-A peuvent surchauffer pendant la charge.",
-    "consequence": "Risque d’incendie.", "remedy_instructions": "Contactez un revendeur pour la réparation gratuite.",
-    "remedy_options": "Revendeur\nEnlèvement à domicile", "product_description": "Vélo électrique et sa batterie.",
-    "product_image": "test/product.png", "identifier_location": "Sous la selle.", "identifier_image": "test/label.png",
-    "sold_from": "2025-01-01", "sold_to": "2025-12-31", "sold_where": "Boutiques en France, Allemagne et Belgique",
-    "sold_by": "Revendeurs agréés", "countries": "FR,DE,BE", "remedies": "repair,replace,refund",
-    "contact_phone": "0800 100 200", "contact_url": "https://maker.example/rappel",
-    "share_request": "Merci de partager cet avis.", "contact": "Service client",
-    "incidents": "Deux incidents signalés.", "chronology": "Analyse des retours.", "units_sold": 10,
-}
-
-
-def _campaign(number: str, lots: list[str], **extra) -> RecallCampaign:
-    return services.save_draft(ebike(), actor="test", number=number, criteria={"lots": lots},
-                               determined_on=date.today(), **{**FRENCH_NOTICE, **extra})
-
-
 @pytest.fixture
-def desk(fleet):  # noqa: F811 - the fixture of tests/recalls
-    """An active campaign with owners, notices and a remedy recorded; one waiting for its remedy; a closed one;
-    a draft; and the tenant's admin."""
-    app = fleet
-    with app.app_context():
-        add_staff(ebike(), ADMIN, Role.ADMIN, password=PASSWORD, actor="test")
-        own("ann@example.test", BIKE, "B-001")
-        own("ben@example.test", BIKE, "B-002")
-        active = _campaign("R-1", ["CELL-A"])
-        services.launch(active, remedy_available=True, actor="test")
-        remedies.record_remedy(remedies.find_by_serial(active, "B-003"), by="test", place="Atelier Lyon")
-        waiting = _campaign("R-4", ["CELL-A"])
-        services.launch(waiting, remedy_available=False, actor="test")
-        closed = _campaign("R-2", ["CELL-B"])
-        services.launch(closed, remedy_available=True, actor="test")
-        summary = services.closing_summary(closed)
-        services.close(closed, actor="test", confirmed_rate=summary["rate"], reason="Fin de la campagne.")
-        draft = _campaign("R-3", ["CELL-B"])
-        db.session.commit()
-        assert db.session.scalar(select(Notification.id).where(Notification.topic == f"recall:{active.id}"))
-        ids = {"active": active.id, "waiting": waiting.id, "closed": closed.id, "draft": draft.id}
-    return ids
+def desk(app) -> dict:
+    return build_desk(app)
 
 
 def pages(ids: dict) -> list[str]:

@@ -13,7 +13,7 @@ from portal.extensions import db
 from portal.ownership.models import Ownership
 from portal.recalls import letters, services
 from tests.conftest import PASSWORD
-from tests.recalls.conftest import BIKE, make_draft
+from tests.support.recalls import BIKE, make_draft
 
 
 def pages(pdf: bytes) -> list[str]:

@@ -6,7 +6,7 @@ import pytest
 
 from portal.extensions import db
 from portal.recalls import services
-from tests.recalls.conftest import BIKE, CELL, make_draft
+from tests.support.recalls import BIKE, CELL, make_draft
 
 #: Headers whose values differ between any two answers (the time, the id, the limit already spent).
 VARYING = {"Date", "X-Request-ID", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After"}

@@ -14,7 +14,7 @@ from portal.notifications.services import BATCH_RENDERERS, deliver_due
 from portal.recalls import contacts, services
 from portal.recalls.notices import render_recall_notice
 from portal.recalls.notices_batch import render_recall_notices
-from tests.recalls.conftest import BIKE, make_draft, own
+from tests.support.recalls import BIKE, make_draft, own
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from portal.recalls import services
 from portal.recalls.models import CampaignState, RecallCampaign
 from portal.recalls.notice_rules import build_notice, check, forbidden_wording, missing_elements
 from tests.factories import login
-from tests.recalls.conftest import MANAGER, make_draft
+from tests.support.recalls import MANAGER, make_draft
 
 #: For each element of Art. 36(2), a change of a whole notice that takes it away.
 WITHOUT = {
@@ -113,7 +113,7 @@ def test_the_draft_page_lists_what_is_missing_and_offers_no_launch(fleet):
 def test_the_notice_goes_out_in_the_owners_language_first_then_those_of_the_countries_of_sale(fleet, mailbox):
     from portal.accounts.services import find_user
     from portal.notifications.services import deliver_due
-    from tests.recalls.conftest import BIKE, own
+    from tests.support.recalls import BIKE, own
 
     with fleet.app_context():
         find_user("ben@example.test").locale = "de"

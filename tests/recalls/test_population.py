@@ -18,7 +18,7 @@ from portal.recalls import remedies, services
 from portal.recalls.models import CampaignState, RecallUnit, RecallUnitState
 from portal.recalls.targeting import population
 from tests.factories import login
-from tests.recalls.conftest import BIKE, MANAGER, ebike, make_draft, own
+from tests.support.recalls import BIKE, MANAGER, ebike, make_draft, own
 
 
 def test_a_component_campaign_counts_one_unit_per_remedy_and_the_preview_shows_both_counts(fleet):
@@ -232,7 +232,7 @@ def test_an_owner_erasing_her_account_leaves_the_part_she_owned_through_her_bike
 
 def test_a_part_inside_a_recalled_assembly_reads_the_recall_and_so_does_its_lot(fleet):
     from portal.recalls.status import public_recalls, recall_status
-    from tests.recalls.conftest import CELL
+    from tests.support.recalls import CELL
 
     with fleet.app_context():
         services.launch(make_draft(lots=["CELL-A"]), remedy_available=True, actor="test")  # counted by the bike

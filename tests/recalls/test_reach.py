@@ -11,7 +11,7 @@ from portal.ownership.models import Ownership
 from portal.recalls import contacts, remedies, services
 from portal.recalls.reach import campaign_reach
 from tests.factories import login
-from tests.recalls.conftest import BIKE, MANAGER, make_draft, own
+from tests.support.recalls import BIKE, MANAGER, make_draft, own
 
 
 def mixed_campaign():

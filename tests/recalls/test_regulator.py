@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.recalls import regulator, remedies, services
 from portal.recalls.deadlines import add_working_days, deadlines
 from tests.factories import login
-from tests.recalls.conftest import BIKE, MANAGER, make_draft, own
+from tests.support.recalls import BIKE, MANAGER, make_draft, own
 
 FACTS = {"determined_on": "2026-03-02", "incidents": "Two packs overheated while charging; no injuries.",
          "chronology": "2026-02-10: first customer complaint. 2026-02-24: lab confirms cell defect.",

@@ -11,7 +11,7 @@ from portal.notifications.models import Notification
 from portal.notifications.services import deliver_due
 from portal.recalls import services
 from portal.recalls.models import RecallUnit, RecallUnitState, SafetyContact
-from tests.recalls.conftest import BIKE, make_draft
+from tests.support.recalls import BIKE, make_draft
 
 
 def register(client, serial="B-003", email="carla@example.test", gtin=BIKE):

@@ -12,7 +12,7 @@ from portal.accounts.services import add_staff
 from portal.catalog.models import Manufacturer
 from portal.extensions import db
 from tests.factories import PASSWORD, build_world, login
-from tests.security.test_second_factor import NEWCOMER, enrol_through_the_page
+from tests.support.second_factor import NEWCOMER, enrol_through_the_page
 
 
 @pytest.fixture

@@ -15,8 +15,7 @@ from portal.core.secrets import decrypt_secret
 from portal.extensions import db
 from tests.factories import PASSWORD, TOTP_SECRET, build_world, login, next_code
 from tests.support.forms import shown
-
-NEWCOMER = "newcomer@acme.test"
+from tests.support.second_factor import NEWCOMER, enrol_through_the_page
 
 
 @pytest.fixture
@@ -32,15 +31,6 @@ def world(app):
 def actions(app, action: str) -> list[AuditEntry]:
     with app.app_context():
         return db.session.scalars(select(AuditEntry).where(AuditEntry.action == action)).all()
-
-
-def enrol_through_the_page(client, email: str) -> list[str]:
-    page = client.get("/account/second-factor").get_data(as_text=True)
-    secret = secret_from_text(re.search(r'id="totp-secret">([A-Z2-7 ]+)<', page).group(1))
-    done = client.post("/account/second-factor", data={"code": code_for(secret, step_at(utcnow()))},
-                       follow_redirects=True)  # post-redirect-get: the codes are shown by the GET it leads to
-    assert done.status_code == 200, done.status_code
-    return re.findall(r"<li>([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})</li>", done.get_data(as_text=True))
 
 
 def test_staff_without_a_factor_enrol_before_the_console_opens(app, world):
