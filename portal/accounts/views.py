@@ -60,12 +60,8 @@ def signin():
     committed) before the redirect, exactly as when the page answered from the POST."""
     target = request.args.get("next")
     if request.method == "GET":
-        draft = drafts.take(SIGNIN_DRAFT, None)
-        form = SignInForm(formdata=draft.values if draft else None)
-        if draft is None:
-            return render_template("accounts/signin.html", form=form)
-        drafts.show_errors(form, draft)
-        return render_template("accounts/signin.html", form=form), draft.status
+        form, status = drafts.form_again(SIGNIN_DRAFT, None, SignInForm)
+        return render_template("accounts/signin.html", form=form), status
     form = SignInForm()
     if not form.validate_on_submit():
         return _signin_again(form, 400, target)

@@ -98,6 +98,17 @@ def show_errors(form, draft: Draft) -> None:
             target.errors = list(target.errors or []) + list(messages)
 
 
+def form_again(name: str, user_id: int | None, form_class, *, scope: object = None):
+    """A form for its page's GET: filled from the draft a refused submit left (its errors shown once), else empty;
+    and the status the page answers with (the refusal's, once)."""
+    draft = take(name, user_id, scope=scope)
+    form = form_class(formdata=draft.values if draft else None)
+    if draft is None:
+        return form, 200
+    show_errors(form, draft)
+    return form, draft.status
+
+
 def drop(name: str) -> None:
     """The form was accepted (or replaced): its draft goes."""
     session.pop(_PREFIX + name, None)

@@ -242,12 +242,8 @@ def _accept_page():
         except DomainError as err:  # a GET's form was never validated: its errors are not a list yet
             form.code.errors = [str(err)]
             return render_template("ownership/accept_transfer.html", form=form), err.status
-    draft = drafts.take(ACCEPT_DRAFT, current_user.id)
-    form = AcceptTransferForm(formdata=draft.values if draft else None)
-    if draft is None:
-        return render_template("ownership/accept_transfer.html", form=form)
-    drafts.show_errors(form, draft)
-    return render_template("ownership/accept_transfer.html", form=form), draft.status
+    form, status = drafts.form_again(ACCEPT_DRAFT, current_user.id, AcceptTransferForm)
+    return render_template("ownership/accept_transfer.html", form=form), status
 
 
 def _accept_again(form: AcceptTransferForm, status: int):
@@ -312,12 +308,8 @@ def _dispute_page():
         form = DisputeForm(formdata=None, data={"gtin": request.args.get("gtin", ""),
                                                 "serial": request.args.get("serial", "")})
         return render_template("ownership/dispute.html", form=form)
-    draft = drafts.take(DISPUTE_DRAFT, current_user.id)
-    form = DisputeForm(formdata=draft.values if draft else None)
-    if draft is None:
-        return render_template("ownership/dispute.html", form=form)
-    drafts.show_errors(form, draft)
-    return render_template("ownership/dispute.html", form=form), draft.status
+    form, status = drafts.form_again(DISPUTE_DRAFT, current_user.id, DisputeForm)
+    return render_template("ownership/dispute.html", form=form), status
 
 
 def _dispute_again(form: DisputeForm, status: int):
