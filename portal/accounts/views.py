@@ -32,19 +32,35 @@ def _safe_next(target: str | None) -> str:
     return local_path(target, home)
 
 
+#: Refused account forms' drafts (core/drafts.py): what was typed, never a password; no account is signed in
+#: yet, so each belongs to this browser's session only (a reset's draft to its link's token too).
+SIGNUP_DRAFT, RESET_REQUEST_DRAFT, RESET_DRAFT = "signup", "reset-request", "reset"
+
+
+def _again(name: str, form, template: str, to: str, *, scope: object = None):
+    """A refused account form answers 303 to its page (post-redirect-get), or from the POST when the draft
+    would not fit the session cookie. Its passwords are never kept nor shown back."""
+    if drafts.keep(name, None, form, status=400, scope=scope):
+        return redirect(to, 303)
+    return render_template(template, form=form), 400
+
+
 @bp.route("/signup", methods=["GET", "POST"])
 @limiter.limit(_signin_limit, methods=["POST"])
 def signup():
+    if request.method == "GET":
+        form, status = drafts.form_again(SIGNUP_DRAFT, None, SignUpForm)
+        return render_template("accounts/signup.html", form=form), status
     form = SignUpForm()
-    if form.validate_on_submit():
-        if not attempt(lambda: services.sign_up(form.email.data, form.password.data, form.name.data,
-                                                locale=current_language()), refused=on_field(form, form.email)):
-            return render_template("accounts/signup.html", form=form), 400
-        # The same answer whether the address was new or already had an account (the e-mail says which),
-        # so sign-up tells nobody who has an account: no sign-in here, the password signs in next.
-        flash(_("Welcome to Provenance. We sent you an e-mail: follow its link to confirm your address."), "success")
-        return redirect(url_for(".signin"))
-    return render_template("accounts/signup.html", form=form), 400 if form.errors else 200
+    if not form.validate_on_submit() or not attempt(
+            lambda: services.sign_up(form.email.data, form.password.data, form.name.data, locale=current_language()),
+            refused=on_field(form, form.email)):
+        return _again(SIGNUP_DRAFT, form, "accounts/signup.html", url_for(".signup"))
+    drafts.drop(SIGNUP_DRAFT)
+    # The same answer whether the address was new or already had an account (the e-mail says which),
+    # so sign-up tells nobody who has an account: no sign-in here, the password signs in next.
+    flash(_("Welcome to Provenance. We sent you an e-mail: follow its link to confirm your address."), "success")
+    return redirect(url_for(".signin"))
 
 
 #: A refused sign-in's draft (core/drafts.py): the e-mail as typed, never the password. No account is signed
@@ -125,24 +141,30 @@ def resend_verification():
 @bp.route("/reset", methods=["GET", "POST"])
 @limiter.limit(_signin_limit, methods=["POST"])
 def reset_request():
+    if request.method == "GET":
+        form, status = drafts.form_again(RESET_REQUEST_DRAFT, None, ResetRequestForm)
+        return render_template("accounts/reset_request.html", form=form), status
     form = ResetRequestForm()
-    if form.validate_on_submit():
-        services.request_password_reset(form.email.data)
-        db.session.commit()
-        flash(_("If an account uses that address, a reset link is on its way. It works for one hour."), "info")
-        return redirect(url_for("accounts.signin"))
-    return render_template("accounts/reset_request.html", form=form), 400 if form.errors else 200
+    if not form.validate_on_submit():
+        return _again(RESET_REQUEST_DRAFT, form, "accounts/reset_request.html", url_for(".reset_request"))
+    drafts.drop(RESET_REQUEST_DRAFT)
+    services.request_password_reset(form.email.data)
+    db.session.commit()
+    flash(_("If an account uses that address, a reset link is on its way. It works for one hour."), "info")
+    return redirect(url_for("accounts.signin"))
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 @limiter.limit(_signin_limit, methods=["POST"])
 def reset(token: str):
+    if request.method == "GET":
+        form, status = drafts.form_again(RESET_DRAFT, None, ResetForm, scope=token)
+        return render_template("accounts/reset.html", form=form), status
     form = ResetForm()
-    if form.validate_on_submit():
-        if not attempt(lambda: services.reset_password(token, form.password.data),
-                       refused=on_field(form, form.password)):
-            return render_template("accounts/reset.html", form=form), 400
-        logout_user()
-        flash(_("Your password is changed. Sign in with the new one."), "success")
-        return redirect(url_for("accounts.signin"))
-    return render_template("accounts/reset.html", form=form), 400 if form.errors else 200
+    if not form.validate_on_submit() or not attempt(lambda: services.reset_password(token, form.password.data),
+                                                    refused=on_field(form, form.password)):
+        return _again(RESET_DRAFT, form, "accounts/reset.html", url_for(".reset", token=token), scope=token)
+    drafts.drop(RESET_DRAFT)
+    logout_user()
+    flash(_("Your password is changed. Sign in with the new one."), "success")
+    return redirect(url_for("accounts.signin"))

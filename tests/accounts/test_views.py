@@ -38,11 +38,28 @@ def test_password_is_stored_with_a_memory_hard_kdf_not_in_clear(app, client):
     ({"email": "short@example.test", "password": "short"}, "at least 10"),
 ])
 def test_sign_up_with_bad_input_is_refused_with_a_message(app, client, data, message):
-    response = client.post("/signup", data=data)
+    refused = client.post("/signup", data=data)
+    assert refused.status_code == 303 and refused.headers["Location"].endswith("/signup")  # post-redirect-get
+    response = shown(client, refused)
     assert response.status_code == 400
-    assert message in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert message in page and f'value="{data["email"]}"' in page  # the address as typed, the password never
+    assert f'value="{data["password"]}"' not in page
+    again = client.get("/signup")  # a reload shows the form as typed, the refusal once
+    assert again.status_code == 200 and message not in again.get_data(as_text=True)
+    with client.session_transaction() as kept:
+        assert "password" not in kept["draft:signup"]["v"]  # the draft keeps what was typed but the password
     with app.app_context():
         assert db.session.scalar(select(User).where(User.email == data["email"])) is None
+
+
+def test_a_refused_reset_request_answers_303_and_shows_its_refusal_once(client):
+    refused = client.post("/reset", data={"email": ""})
+    assert refused.status_code == 303 and refused.headers["Location"].endswith("/reset")
+    page = shown(client, refused)
+    assert page.status_code == 400 and "This field is required." in page.get_data(as_text=True)
+    reload = client.get("/reset")
+    assert reload.status_code == 200 and "This field is required." not in reload.get_data(as_text=True)
 
 
 def test_sign_up_with_a_taken_address_answers_as_for_a_new_one(app, client):
@@ -109,7 +126,12 @@ def test_password_reset_by_mail_works_once_and_ends_old_sessions(app, mailbox):
     assert client.post(path, data={"password": new_password, "confirm": new_password}).status_code == 302
     assert client.post("/signin", data={"email": world.owner, "password": new_password}).status_code == 302
     again = client.post(path, data={"password": "yet another phrase", "confirm": "yet another phrase"})
-    assert again.status_code == 400 and "already been used" in again.get_data(as_text=True)
+    assert again.status_code == 303 and again.headers["Location"].endswith(path)
+    shown_again = shown(client, again)
+    assert shown_again.status_code == 400 and "already been used" in shown_again.get_data(as_text=True)
+    assert "yet another phrase" not in shown_again.get_data(as_text=True)
+    with client.session_transaction() as kept:
+        assert "yet another phrase" not in str(dict(kept))  # a password is never kept in the draft
     assert old_session.get("/my").status_code == 302  # signed out by the password change
 
 
