@@ -40,9 +40,7 @@ SIGNUP_DRAFT, RESET_REQUEST_DRAFT, RESET_DRAFT = "signup", "reset-request", "res
 def _again(name: str, form, template: str, to: str, *, scope: object = None):
     """A refused account form answers 303 to its page (post-redirect-get), or from the POST when the draft
     would not fit the session cookie. Its passwords are never kept nor shown back."""
-    if drafts.keep(name, None, form, status=400, scope=scope):
-        return redirect(to, 303)
-    return render_template(template, form=form), 400
+    return drafts.again(name, None, form, template, to, status=400, scope=scope)
 
 
 @bp.route("/signup", methods=["GET", "POST"])

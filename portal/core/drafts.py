@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from flask import current_app, session
+from flask import current_app, redirect, render_template, session
 from werkzeug.datastructures import MultiDict
 from wtforms.fields import FileField, PasswordField
 
@@ -107,6 +107,14 @@ def form_again(name: str, user_id: int | None, form_class, *, scope: object = No
         return form, 200
     show_errors(form, draft)
     return form, draft.status
+
+
+def again(name: str, user_id: int | None, form, template: str, to: str, *, status: int, scope: object = None):
+    """A refused submit: 303 to its page `to` with the draft kept (post-redirect-get), or, when the draft would
+    not fit the session cookie, the page `template` answered from the POST with the refusal's status."""
+    if keep(name, user_id, form, status=status, scope=scope):
+        return redirect(to, 303)
+    return render_template(template, form=form), status
 
 
 def drop(name: str) -> None:

@@ -121,16 +121,20 @@ def open_stored(key: str) -> Path:
     return path
 
 
-def send_private(key: str | None, mime: str, name: str):
-    """One person's stored document (a receipt, a service report) as a download: 404 when there is none or it
-    is gone, a PDF as an attachment, never kept by a shared cache."""
+def stored_or_404(key: str | None) -> Path:
+    """The stored file's path, or a 404 when there is no key or the file is gone."""
     if not key:
         abort(404)
     try:
-        path = open_stored(key)
+        return open_stored(key)
     except FileNotFoundError:
         abort(404)
-    response = send_file(path, mimetype=mime, download_name=name, as_attachment=mime == "application/pdf")
+
+
+def send_private(key: str | None, mime: str, name: str):
+    """One person's stored document (a receipt, a service report) as a download: 404 when there is none or it
+    is gone, a PDF as an attachment, never kept by a shared cache."""
+    response = send_file(stored_or_404(key), mimetype=mime, download_name=name, as_attachment=mime == "application/pdf")
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

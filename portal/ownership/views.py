@@ -247,9 +247,8 @@ def _accept_page():
 
 
 def _accept_again(form: AcceptTransferForm, status: int):
-    if drafts.keep(ACCEPT_DRAFT, current_user.id, form, status=status):
-        return redirect(url_for(".accept_transfer"), 303)
-    return render_template("ownership/accept_transfer.html", form=form), status  # too big for the cookie
+    return drafts.again(ACCEPT_DRAFT, current_user.id, form, "ownership/accept_transfer.html",
+                        url_for(".accept_transfer"), status=status)
 
 
 @bp.post("/my/units/<int:ownership_id>/stolen")
@@ -313,6 +312,5 @@ def _dispute_page():
 
 
 def _dispute_again(form: DisputeForm, status: int):
-    if drafts.keep(DISPUTE_DRAFT, current_user.id, form, status=status):
-        return redirect(url_for(".dispute"), 303)
-    return render_template("ownership/dispute.html", form=form), status  # too big for the cookie
+    return drafts.again(DISPUTE_DRAFT, current_user.id, form, "ownership/dispute.html", url_for(".dispute"),
+                        status=status)

@@ -24,7 +24,7 @@ from portal.catalog.models import Manufacturer
 from portal.core.errors import DomainError
 from portal.core.gs1 import GS1Error, canonical_gtin, canonical_serial
 from portal.core.i18n import current_language
-from portal.core.storage import open_stored
+from portal.core.storage import stored_or_404
 from portal.core.work import attempt, on_field
 from portal.extensions import db, limiter
 from portal.recalls.contacts import erase as erase_contact
@@ -169,13 +169,7 @@ def poster(maker: str, number: str):
 def notice_image(maker: str, number: str, which: str):
     campaign = public_campaign(maker, number)
     key = (campaign.product_image if which == "product" else campaign.identifier_image) if campaign else ""
-    if not key:
-        abort(404)
-    try:
-        path = open_stored(key)
-    except FileNotFoundError:
-        abort(404)
-    return send_file(path, max_age=3600)
+    return send_file(stored_or_404(key), max_age=3600)
 
 
 @bp.route("/recalls/safety-registration", methods=["GET", "POST"])
