@@ -258,9 +258,12 @@ def sizes(cluster: Cluster) -> tuple[int, list[tuple[str, int, int]]]:
     return total, tables
 
 
-def fill_scans(cluster: Cluster, count: int, days: int = 90) -> None:
-    """`count` scans of random units spread over the last `days` days (months partitioned first, as the
-    worker would have made them), then ANALYZE: the table the verdict's scan insert and clone check meet."""
+def fill_scans(cluster: Cluster, count: int, days: int = 90, chunk_units: int = 1_000_000) -> None:
+    """`count` scans spread evenly over the units (as many to each) and at random times over the last `days`
+    days (months partitioned first, as the worker would have made them), then ANALYZE: the table the verdict's
+    scan insert and clone check meet. Written a range of units at a time, in unit order (so the
+    `(unit_id, at)` index grows at its end instead of at random pages) with foreign-key triggers off, as the
+    units were; progress is printed per range."""
     started = time.perf_counter()
     with cluster.connect("bench") as conn:
         partitioned = conn.execute("SELECT relkind = 'p' FROM pg_class WHERE oid = 'scans'::regclass").fetchone()[0]
@@ -272,9 +275,18 @@ def fill_scans(cluster: Cluster, count: int, days: int = 90) -> None:
                          "(%L) TO (%L)', to_char(m, 'YYYY\"m\"MM'), to_char(m, 'YYYY-MM-DD 00:00:00+00'), "
                          "to_char(m + interval '1 month', 'YYYY-MM-DD 00:00:00+00')); END IF; END LOOP; END $$")
         units = conn.execute("SELECT max(id) FROM units").fetchone()[0]
-        conn.execute("INSERT INTO scans (unit_id, at, channel, verdict, reason, client, by_owner) "
-                     f"SELECT 1 + mod(g::bigint * 7919, {units}), now() - random() * interval '{days} days', 'qr', 'genuine', "
-                     "'', left(md5(g::text), 16), false FROM generate_series(1, %s) AS g", (count,))
+        each, extra = divmod(count, units)  # the first `extra` units get one more
+        conn.execute("SET session_replication_role = replica")  # no FK triggers: every unit_id exists
+        for first in range(1, units + 1, chunk_units):
+            last = min(first + chunk_units - 1, units)
+            conn.execute("INSERT INTO scans (unit_id, at, channel, verdict, reason, client, by_owner) "
+                         f"SELECT u, now() - random() * interval '{days} days', 'qr', 'genuine', '', "
+                         "left(md5((u * 31 + k)::text), 16), false "
+                         "FROM generate_series(%s::bigint, %s::bigint) AS u, "
+                         "generate_series(1, %s + CASE WHEN u <= %s THEN 1 ELSE 0 END) AS k",
+                         (first, last, each, extra))
+            print(f"  scans for units {first:,}-{last:,} written ({time.perf_counter() - started:.0f} s)", flush=True)
+        conn.execute("SET session_replication_role = origin")
         conn.execute("ANALYZE scans")
     print(f"  {count:,} scans over {days} days written in {time.perf_counter() - started:.0f} s "
           f"({'partitioned by month' if partitioned else 'one table'})", flush=True)

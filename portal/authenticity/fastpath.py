@@ -27,7 +27,6 @@ from functools import lru_cache
 from urllib.parse import parse_qsl
 
 from flask import Flask, g
-from flask_babel import force_locale
 from limits import parse_many
 from sqlalchemy.exc import DBAPIError
 from werkzeug.datastructures import LanguageAccept
@@ -35,8 +34,9 @@ from werkzeug.http import HTTP_STATUS_CODES, parse_accept_header
 
 from portal.authenticity import services
 from portal.authenticity.views import JSON_CORS, asks_for_json
+from portal.core import lean_work
 from portal.core.http import security_header_items
-from portal.core.i18n import LANGUAGES
+from portal.core.i18n import LANGUAGES, speaking
 from portal.core.reply import Reply, json_bytes, raw_uri
 from portal.extensions import db, limiter
 from portal.ops.logs import REQUEST_ID_RE, access_log
@@ -57,6 +57,7 @@ class LeanRoute:
     wants: Callable[[dict], bool]
     answer: Callable[[dict, str], Reply | None]
     methods: tuple[str, ...] = ("GET",)
+    writes: bool = True  # False: it only reads, in autocommit (core/lean_work.transaction)
 
 
 def add_lean_route(app: Flask, route: LeanRoute) -> None:
@@ -81,7 +82,7 @@ def verdict_answer(environ: dict, language: str) -> Reply:
     """The verdict view's JSON answer (called in an app context with the reader's language forced)."""
     answer = services.answer_code(raw_uri(environ), client_address=environ.get("REMOTE_ADDR") or "",
                                   user_agent=environ.get("HTTP_USER_AGENT", ""))
-    db.session.commit()  # first: the scan's write lock (SQLite) is held only this long
+    lean_work.commit(db.session)  # first: the scan's write lock (SQLite) is held only this long
     g.lean_committed = True  # from here on the request must never run a second time
     payload = json_bytes(answer.as_json())  # the bytes the view's jsonify writes
     content_type = "application/json" if answer.verdict else "application/problem+json"
@@ -140,18 +141,32 @@ class VerdictFastPath:
                 return None
             language = str(parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept).best_match(
                 LANGUAGES) or "en")
-            with force_locale(language):  # translated in the reader's language
+            with speaking(language):  # translated in the reader's language
                 try:
-                    reply = route.answer(environ, language)
-                finally:
-                    if g.get("lean_committed"):
-                        committed.append(True)
-                if reply is None:
-                    db.session.rollback()
-                    return None
-                db.session.commit()
-                committed.append(True)
-        return reply, limit_headers
+                    reply = self._in_transaction(route, environ, language, committed)
+                except DBAPIError as err:
+                    if not err.connection_invalidated or committed:
+                        raise
+                    # The connection held since the last answer was broken (a server restart): once more on a
+                    # fresh one, which the pool pings first.
+                    log.warning("held database connection broken (%s); answering on a fresh one",
+                                type(err.orig or err).__name__)
+                    reply = self._in_transaction(route, environ, language, committed)
+        return None if reply is None else (reply, limit_headers)
+
+    @staticmethod
+    def _in_transaction(route: LeanRoute, environ: dict, language: str, committed: list[bool]) -> Reply | None:
+        with lean_work.transaction(db.engine, writes=route.writes):  # one connection, no session (core/lean_work.py)
+            try:
+                reply = route.answer(environ, language)
+            finally:
+                if g.get("lean_committed"):
+                    committed.append(True)
+            if reply is None:
+                return None  # leaving the transaction uncommitted rolls it back
+            lean_work.commit(db.session)
+            committed.append(True)
+        return reply
 
     def _after_failure(self, err: Exception, committed: list[bool]):
         if isinstance(err, DBAPIError) and is_outage(err):

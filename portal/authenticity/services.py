@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flask_babel import gettext as _
 from sqlalchemy import bindparam, select
 
 from portal.authenticity.clones import RecordedScan, check_for_clone, client_fingerprint, coarse, record_scan
@@ -13,6 +12,7 @@ from portal.authenticity.verify import WARNINGS, MalformedCode, Verdict, Verdict
 from portal.catalog.models import ProductModel, Unit
 from portal.core.errors import Invalid
 from portal.core.gs1 import DigitalLink, GS1Error, canonical_gtin, parse_digital_link
+from portal.core.i18n import gettext as _
 from portal.core.prebuilt import Prebuilt
 from portal.core.signals import verdict_given
 from portal.core.storage import store_image

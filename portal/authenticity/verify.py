@@ -7,8 +7,6 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from cryptography.exceptions import InvalidSignature
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from portal.authenticity.facts import Found, ModelFacts, UnitFacts, coverage_facts, lookup
 from portal.authenticity.keys import b64url_decode, public_key_object
@@ -16,6 +14,8 @@ from portal.authenticity.labels import label_message
 from portal.authenticity.models import KeyState, LabelState
 from portal.catalog.models import Disposition, Unit
 from portal.core.gs1 import GS1Error, normalize_gtin, validate_serial
+from portal.core.i18n import gettext as _
+from portal.core.i18n import lazy_gettext as _l
 from portal.core.i18n import long_date
 from portal.extensions import db
 from portal.warranty.coverage import coverage

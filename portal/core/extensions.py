@@ -8,10 +8,13 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
-from portal.core import ratelimit_storage  # noqa: F401  (RATELIMIT_STORAGE_URI may say sqlite:///...)
+from portal.core import (
+    lean_work,
+    ratelimit_storage,  # noqa: F401  (RATELIMIT_STORAGE_URI may say sqlite:///...)
+)
 from portal.core.db import Base
 
-db = SQLAlchemy(model_class=Base)
+db = SQLAlchemy(model_class=Base, session_options={"class_": lean_work.Session})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -3,13 +3,23 @@
 The choice order: the `lang` cookie the switcher sets, then the signed-in user's stored choice (a new
 device), then the browser's Accept-Language. Mail and PDFs made outside the reader's request render
 inside `flask_babel.force_locale(user_locale(user))`.
+
+`gettext` and `lazy_gettext` here are Flask-Babel's, but for an answer given inside `speaking(language)`
+(the lean path: no request context, one language already chosen) they read that language's catalog
+directly instead of finding it again through Flask-Babel's context at every message.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 
+import flask_babel
+from babel.support import NullTranslations
 from flask import has_request_context, request
-from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
+from flask_babel import force_locale, format_date, format_datetime, format_decimal, format_percent, get_locale
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from sqlalchemy import inspect
 from sqlalchemy.exc import NoInspectionAvailable
@@ -26,6 +36,33 @@ _PATTERNS = {
     "month": {"en": "MMMM y", "fr": "MMMM y", "de": "MMMM y"},
     "datetime": {"en": "d MMM y, HH:mm", "fr": "d MMM y, HH:mm", "de": "d. MMM y, HH:mm"},
 }
+
+
+_CATALOG: ContextVar[NullTranslations | None] = ContextVar("i18n.catalog", default=None)
+
+
+@contextmanager
+def speaking(language: str) -> Iterator[None]:
+    """`force_locale(language)`, with the catalog Flask-Babel would use looked up once for `gettext`."""
+    with force_locale(language):
+        token = _CATALOG.set(flask_babel.get_translations())
+        try:
+            yield
+        finally:
+            _CATALOG.reset(token)
+
+
+def gettext(string: str, **variables) -> str:
+    """Flask-Babel's gettext (the same catalog and the same `%` formatting)."""
+    catalog = _CATALOG.get()
+    if catalog is None:
+        return flask_babel.gettext(string, **variables)
+    text = catalog.ugettext(string)
+    return text % variables if variables else text
+
+
+def lazy_gettext(string: str, **variables) -> LazyString:
+    return LazyString(gettext, string, **variables)
 
 
 def select_locale() -> str:

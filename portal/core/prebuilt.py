@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import Executable
 
+from portal.core import lean_work
 from portal.core.extensions import db
 
 
@@ -69,7 +70,11 @@ def session_connection():
     transaction: on the verdict path the session's own lookup (`db.session.connection()`, three calls deep)
     cost more than the indexed statements it served. A commit or rollback ends the transaction, so the next
     call asks the session again and gets the next transaction's connection (`_transaction` is the session's
-    current transaction: SQLAlchemy is pinned to the minor version tested, pyproject.toml)."""
+    current transaction: SQLAlchemy is pinned to the minor version tested, pyproject.toml). Inside a lean
+    answer, its connection (core/lean_work.py): no session is made."""
+    lean = lean_work.current()
+    if lean is not None:
+        return lean
     session = db.session()
     held = session.info.get(_HELD)
     transaction = session._transaction

@@ -12,4 +12,4 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     # The public recall lookup's JSON answers ahead of Flask, as the verdict's (recalls/lookup_lean.py).
-    add_lean_route(app, LeanRoute(lookup_lean.ENDPOINT, lookup_lean.wants, lookup_lean.answer))
+    add_lean_route(app, LeanRoute(lookup_lean.ENDPOINT, lookup_lean.wants, lookup_lean.answer, writes=False))

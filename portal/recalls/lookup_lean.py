@@ -19,7 +19,6 @@ from werkzeug.http import parse_accept_header
 
 from portal.core.gs1 import GS1Error, canonical_gtin, canonical_serial
 from portal.core.reply import Reply, json_bytes
-from portal.extensions import db
 from portal.recalls.queries import find_public_unit
 from portal.recalls.status import recall_status
 
@@ -48,10 +47,10 @@ def wants(environ: dict) -> bool:
 
 
 def answer(environ: dict, language: str) -> Reply:
-    """The view's JSON answer (in an app context, the reader's language forced). It writes nothing, so its reads
-    run without a transaction: on PostgreSQL that spares the BEGIN and COMMIT round trips, two of the six the
-    answer took (docs/performance.md); each statement reads its own snapshot, as two requests would."""
-    db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    """The view's JSON answer (in an app context, the reader's language forced). It writes nothing, so the
+    public area registers it with `writes=False`: its reads run without a transaction, which on PostgreSQL
+    spares the BEGIN and COMMIT round trips (docs/performance.md); each statement reads its own snapshot, as
+    two requests would."""
     args = _args(environ)
     gtin, serial = args.get("gtin", "").strip(), args.get("serial", "").strip()
     try:

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from flask import current_app
-from flask_babel import gettext as _
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
@@ -18,6 +17,7 @@ from portal.authenticity.services import answer_link
 from portal.authenticity.views import asks_for_json
 from portal.core.dl_compression import SEGMENT, decompress
 from portal.core.gs1 import DigitalLink, GS1Error, parse_digital_link
+from portal.core.i18n import gettext as _
 from portal.core.reply import Problem, Reply, json_bytes
 from portal.resolver import queries
 from portal.resolver.links import Level, Link, levels, path_of, portal_default

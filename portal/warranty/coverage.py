@@ -11,13 +11,13 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.catalog.models import Disposition, Unit, UnitEvent
 from portal.core.dates import add_months
 from portal.core.db import utcnow
+from portal.core.i18n import gettext as _
+from portal.core.i18n import lazy_gettext as _l
 from portal.core.i18n import long_date
 from portal.extensions import db
 from portal.ownership.models import Ownership

@@ -8,11 +8,11 @@ from sqlalchemy.exc import OperationalError
 
 from portal.accounts.services import find_user
 from portal.authenticity import services
-from portal.authenticity.models import Scan
+from portal.authenticity.models import CloneAlert, Scan
 from portal.catalog.models import Unit
 from portal.extensions import db, limiter
 from portal.ownership.services import register_unit, report_stolen
-from tests.support.labels import keyed_world, with_param
+from tests.support.labels import keyed_world, tenant, with_param
 from tests.support.labels import sign_unit as sign_code
 
 JSON = {"Accept": "application/json"}
@@ -155,6 +155,46 @@ def test_a_failure_before_the_commit_hands_the_request_to_the_view_and_records_o
     assert response.status_code == 200 and response.get_json()["verdict"] == "genuine"
     assert view_calls == [1] and scans(app) == before + 1
     assert response.headers["X-Request-ID"] == "till-42-abcdef"  # the view kept the request's id
+
+
+def test_a_clone_alert_raised_on_the_lean_path_is_rolled_back_with_its_scan(app, world, view_calls, monkeypatch):
+    """The alert is written through the ORM session, which joins the lean answer's one transaction
+    (core/lean_work.py): when the answer then fails, neither its scan nor its alert is kept."""
+    with app.app_context():
+        tenant("acme").clone_max_clients = 2
+        db.session.commit()
+    path = sign_unit(app, world.unit_ids_a[0])
+    assert app.test_client().get(path, headers={**JSON, "User-Agent": "phone-1"}).get_json()["verdict"] == "genuine"
+    real, tipped_here = services.answer_code, []
+
+    def tips_then_fails(*args, **kwargs):
+        answer = real(*args, **kwargs)
+        if not tipped_here:
+            tipped_here.append([w for w in answer.verdict.warnings])
+            raise RuntimeError("something broke after the alert was raised")
+        return answer
+
+    monkeypatch.setattr(services, "answer_code", tips_then_fails)
+    before = scans(app)
+    answer = app.test_client().get(path, headers={**JSON, "User-Agent": "phone-2"})
+    assert tipped_here == [["clone_suspected"]]  # the lean answer raised the alert before it failed
+    assert view_calls == [1] and scans(app) == before + 1  # the view's scan only
+    assert answer.get_json()["verdict"] == "warning"  # the view tipped it afresh: its alert is the only one
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CloneAlert)) == 1
+
+
+def test_a_clone_alert_raised_on_the_lean_path_commits_with_its_scan(app, world, view_calls):
+    with app.app_context():
+        tenant("acme").clone_max_clients = 2
+        db.session.commit()
+    path = sign_unit(app, world.unit_ids_a[0])
+    before = scans(app)
+    verdicts = [app.test_client().get(path, headers={**JSON, "User-Agent": f"phone-{n}"}).get_json()["verdict"]
+                for n in range(3)]
+    assert verdicts == ["genuine", "warning", "warning"] and view_calls == [] and scans(app) == before + 3
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CloneAlert)) == 1
 
 
 def test_a_failure_after_the_commit_is_answered_once_and_never_rerun(app, world, view_calls, monkeypatch):

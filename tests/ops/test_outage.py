@@ -15,6 +15,9 @@ from tests.pgcluster import Cluster, _binary
 UNIT = "/api/v1/units/04012345000016/ABC-1"
 #: Well-formed, so the API looks it up in the database (and then refuses it).
 TOKEN = "Bearer pvn_" + "a" * PREFIX_LENGTH + "_not-a-real-secret"
+#: A cookie-less JSON verdict: answered on the lean path, on the connection it holds between answers.
+VERDICT = "/01/09999999999994/21/X1"
+JSON = {"Accept": "application/json"}
 
 
 @pytest.fixture
@@ -53,6 +56,7 @@ def test_a_database_outage_answers_503_and_the_app_recovers_by_itself(cluster, t
     try:
         assert client.get("/recalls").status_code == 200
         assert client.get("/readyz").status_code == 200
+        assert client.get(VERDICT, headers=JSON).status_code == 404  # no maker has this GTIN
 
         pg_ctl(cluster, "-m", "fast", "stop")  # the pooled connection dies with the server
 
@@ -70,12 +74,19 @@ def test_a_database_outage_answers_503_and_the_app_recovers_by_itself(cluster, t
         ready = client.get("/readyz")
         assert ready.status_code == 503 and ready.get_json()["checks"]["database"]["ok"] is False
         assert client.get("/healthz").status_code == 200  # alive: restarting the process would not help
+        lean = client.get(VERDICT, headers=JSON)
+        assert lean.status_code == 503 and lean.headers["Retry-After"] == "7"
 
         start(cluster)
 
         assert client.get("/recalls").status_code == 200
         assert client.get("/readyz").status_code == 200
         assert client.get(UNIT, headers={"Authorization": TOKEN}).status_code == 401
+        assert client.get(VERDICT, headers=JSON).status_code == 404
+
+        pg_ctl(cluster, "-m", "fast", "stop")  # a restart between two answers: the held connection is dead
+        start(cluster)
+        assert client.get(VERDICT, headers=JSON).status_code == 404  # answered at once, on a fresh connection
     finally:
         with app.app_context():
             db.engine.dispose()
