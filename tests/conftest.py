@@ -16,8 +16,6 @@ from portal import create_app
 from portal.extensions import db, limiter
 from tests.support.db import DB_KIND, _wipe, free_port
 
-PASSWORD = "correct horse battery"
-
 
 def pytest_report_header(config):
     return f"database: {DB_KIND}"

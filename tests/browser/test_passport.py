@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from portal.catalog.queries import unit_with
 from tests.browser.a11y import assert_accessible
 from tests.factories import PASSWORD
-from tests.passport.conftest import build_battery
+from tests.support.passport import build_battery
 from tests.support.scanning import camera_phone, label_video, signed_label_uri, watch_problems
 
 pytestmark = pytest.mark.browser

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from portal.catalog.epcis.models import CapturedEvent, CaptureJob
 from portal.catalog.models import Unit, UnitEvent
 from portal.extensions import db
-from tests.epcis.conftest import FORMS, MOVEMENT, capture, document, events_of, post, sgtin, unit_state, wrap
+from tests.support.epcis import FORMS, MOVEMENT, capture, document, events_of, post, sgtin, unit_state, wrap
 
 
 def counts(app) -> tuple[int, int, int]:

@@ -16,8 +16,8 @@ from portal.catalog.models import Manufacturer, Unit, UnitEvent
 from portal.extensions import db
 from portal.recalls.models import RecallCampaign
 from portal.recalls.targeting import affected_units
-from tests.epcis.conftest import FORMS, MOVEMENT, capture, document, events_of, unit_state, wrap
 from tests.factories import login
+from tests.support.epcis import FORMS, MOVEMENT, capture, document, events_of, unit_state, wrap
 
 
 def declared(event: dict, *, reason: str = "incorrect_data", corrective: list[str] | None = None) -> dict:

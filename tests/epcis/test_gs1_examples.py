@@ -21,8 +21,8 @@ from sqlalchemy import select
 
 from portal.catalog.models import CompanyPrefix, Manufacturer
 from portal.extensions import db
-from tests.epcis.conftest import capture
 from tests.epcis.schema import assert_valid
+from tests.support.epcis import capture
 
 
 def examples_folder() -> Path | None:

@@ -16,7 +16,7 @@ from portal.catalog.epcis.models import CapturedEvent, CaptureJob
 from portal.catalog.models import UnitEvent
 from portal.core.db import utcnow
 from portal.extensions import db
-from tests.epcis.conftest import CONTEXT, events_of, finished, post, unit_state, wrap
+from tests.support.epcis import CONTEXT, events_of, finished, post, unit_state, wrap
 
 
 @pytest.fixture

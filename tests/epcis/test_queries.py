@@ -7,8 +7,8 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.epcis.conftest import capture, document, events_of, wrap
 from tests.epcis.schema import assert_valid, standard_schema_path
+from tests.support.epcis import capture, document, events_of, wrap
 
 URN = "urn:epc:id:sgtin:4012345.000001."
 DL = "https://id.gs1.org/01/04012345000016/21/"

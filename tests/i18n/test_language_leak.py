@@ -18,6 +18,7 @@ from portal.ownership.services import register_unit
 from portal.warranty import returns, services
 from portal.warranty.models import ClaimState
 from tests.factories import build_world, login
+from tests.support.insights import build_shop
 from tests.support.leaks import english_in
 
 
@@ -93,10 +94,8 @@ INSIGHT_PAGES = ["/console/acme/insights/", "/console/acme/insights/stock", "/co
 
 @pytest.mark.parametrize("language", ["fr", "de"])
 def test_insight_pages_speak_only_the_readers_language(app, client, language):
-    """The insights of a tenant with units made, sold, registered and claimed (tests/insights/conftest.py), so that
+    """The insights of a tenant with units made, sold, registered and claimed (tests/support/insights.py), so that
     every table, chart and explanation is drawn; the shops' names ("Shop A") are data."""
-    from tests.insights.conftest import build_shop
-
     with app.app_context():
         build_shop()
         db.session.remove()

@@ -22,8 +22,8 @@ from portal.extensions import db
 from portal.passport import services
 from portal.passport.demo_data import POWERPACK
 from tests.factories import login
-from tests.passport.conftest import DYNAMIC, EMAILS, build_battery
 from tests.support.leaks import EMAIL, WORD, english_in
+from tests.support.passport import DYNAMIC, EMAILS, build_battery
 
 #: English words of the passport pages that the shared list (test_language_leak.ENGLISH) does not hold.
 PASSPORT_ENGLISH = frozenset("""

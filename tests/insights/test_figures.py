@@ -1,4 +1,4 @@
-"""Every insight figure against the hand-worked shop of conftest.py (dates and claims listed there)."""
+"""Every insight figure against the hand-worked shop of tests/support/insights.py (dates and claims listed there)."""
 from __future__ import annotations
 
 from datetime import date

@@ -21,7 +21,7 @@ from portal.notifications.services import (
     register_renderer,
     withdraw,
 )
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from portal.authenticity.partitions import (
 from portal.core.db import utcnow
 from portal.extensions import db
 from portal.privacy.retention import purge_scans
-from tests.conftest import DB_KIND
+from tests.support.db import DB_KIND
 
 pg_only = pytest.mark.skipif(DB_KIND != "postgresql", reason="SQLite keeps scans in one table")
 

@@ -12,7 +12,7 @@ from portal.catalog.services import find_unit
 from portal.extensions import db
 from portal.ownership.models import Ownership
 from portal.recalls import letters, services
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 from tests.support.recalls import BIKE, make_draft
 
 

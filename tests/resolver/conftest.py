@@ -1,16 +1,11 @@
-"""Resolver test data: the factory world with signing keys, and the three kinds of code a label carries."""
+"""Resolver fixtures: the factory world with signing keys, the three kinds of code a label carries, and a GET
+that asks over HTTPS (the shared helpers are in tests/support/resolver.py)."""
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
-from jsonschema import Draft7Validator
 
 from tests.support.labels import keyed_world, sign_unit
-
-DATA = Path(__file__).parent / "data"
-ROOT = "https://id.provenance.test"  # the tests ask over HTTPS, as GS1 resolvers are reached
+from tests.support.resolver import ROOT
 
 
 @pytest.fixture
@@ -31,10 +26,3 @@ def get(client):
         return client.get(path, base_url=ROOT, headers=headers)
     return get
 
-
-def linkset_validator() -> Draft7Validator:
-    return Draft7Validator(json.loads((DATA / "gs1-linkset-schema.json").read_text()))
-
-
-def bare(uri_or_path: str) -> str:
-    return uri_or_path.split("?", 1)[0]

@@ -8,7 +8,7 @@ import pytest
 from portal.core.dl_compression import compress, decompress
 from portal.core.gs1 import GS1Error, format_digital_link, parse_digital_link
 from portal.documents.qr import version_for
-from tests.resolver.conftest import DATA
+from tests.support.resolver import DATA
 
 VECTORS = [json.loads(line) for line in (DATA / "compression_vectors.jsonl").read_text().splitlines()]
 

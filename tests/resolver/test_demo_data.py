@@ -8,7 +8,7 @@ import pytest
 
 from portal.core.dl_compression import compress
 from portal.core.gs1 import parse_digital_link
-from tests.resolver.conftest import ROOT, bare, linkset_validator
+from tests.support.resolver import ROOT, bare, linkset_validator
 
 VOC = "https://gs1.org/voc/"
 

@@ -10,7 +10,7 @@ from portal.api.tokens import issue_token
 from portal.catalog.models import Manufacturer
 from portal.core.db import utcnow
 from portal.extensions import db
-from tests.resolver.conftest import ROOT, bare
+from tests.support.resolver import ROOT, bare
 
 
 def test_the_epcis_link_of_a_units_code_answers_its_events_to_a_partner(app, get, client, world, codes):

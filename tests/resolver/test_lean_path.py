@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from portal.authenticity.models import Scan
 from portal.extensions import db
-from tests.resolver.conftest import ROOT, bare
+from tests.support.resolver import ROOT, bare
 
 #: Headers whose values differ between any two answers (the time, the id, the limit already spent).
 VARYING = {"Date", "X-Request-ID", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After"}

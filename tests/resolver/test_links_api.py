@@ -1,8 +1,8 @@
 """/api/v1/links: manufacturers manage their Digital Link links from their own systems, with scoped tokens."""
 from __future__ import annotations
 
-from tests.resolver.conftest import bare
 from tests.support.api import make_token
+from tests.support.resolver import bare
 
 
 def test_the_api_publishes_changes_and_retires_links_with_scoped_tokens(app, client, get, world, codes):

@@ -13,7 +13,7 @@ from portal.extensions import db
 from portal.resolver import services
 from portal.resolver.services import LinkFields
 from tests.factories import login
-from tests.resolver.conftest import ROOT, bare
+from tests.support.resolver import ROOT, bare
 
 VOC = "https://gs1.org/voc/"
 

@@ -6,7 +6,7 @@ import pytest
 from portal import create_app
 from portal.extensions import db
 from portal.resolver.views import checked_prefixes
-from tests.resolver.conftest import ROOT, bare
+from tests.support.resolver import ROOT, bare
 
 
 @pytest.fixture
