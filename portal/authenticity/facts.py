@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
+from typing import NamedTuple
 
 from sqlalchemy import and_, bindparam, exists, select
 
 from portal.authenticity.models import AlertState, CloneAlert, KeyState, Label, LabelState, SigningKey
 from portal.catalog.models import Disposition, Lot, Manufacturer, ProductModel, Unit
 from portal.core.db import is_one_of
-from portal.core.prebuilt import Prebuilt, session_connection
+from portal.core.prebuilt import Prebuilt
 from portal.ownership.models import Ownership
 from portal.recalls.status import open_recall_clause
 from portal.warranty.coverage import DEFAULT_TERMS, CoverageFacts, TermsFacts
@@ -138,21 +138,30 @@ def lookup(gtin14: str, serial: str, kid: str | None = None, number: int | None 
                  bool(recalled), bool(cloned))
 
 
-@cache
-def _ownerships_statement():
-    return (select(Ownership.since, Ownership.purchased_on, Ownership.proof_key, Ownership.source)
-            .where(Ownership.unit_id == bindparam("unit_id")).order_by(Ownership.since))
+OWNERSHIPS = Prebuilt(lambda: select(Ownership.since, Ownership.purchased_on, Ownership.proof_key, Ownership.source)
+                      .where(Ownership.unit_id == bindparam("unit_id")).order_by(Ownership.since))
+EXTENSIONS = Prebuilt(lambda: select(ExtendedCoverage.starts_on, ExtendedCoverage.months, ExtendedCoverage.scope,
+                                     ExtendedCoverage.note).where(ExtendedCoverage.unit_id == bindparam("unit_id")))
 
 
-@cache
-def _extensions_statement():
-    return (select(ExtendedCoverage.starts_on, ExtendedCoverage.months, ExtendedCoverage.scope, ExtendedCoverage.note)
-            .where(ExtendedCoverage.unit_id == bindparam("unit_id")))
+class OwnershipFacts(NamedTuple):
+    since: datetime
+    purchased_on: date | None
+    proof_key: str | None
+    source: str
+
+
+class ExtensionFacts(NamedTuple):
+    starts_on: date
+    months: int
+    scope: str
+    note: str | None
 
 
 def coverage_facts(found: Found) -> CoverageFacts:
-    """The unit's ownerships and extensions, read only when the lookup saw that it has any."""
-    conn, unit_id = session_connection(), {"unit_id": found.unit.id}
-    owners = list(conn.execute(_ownerships_statement(), unit_id)) if found.has_owners else []
-    extensions = list(conn.execute(_extensions_statement(), unit_id)) if found.has_extensions else []
+    """The unit's ownerships and extensions (named as coverage() reads them), read only when the lookup saw
+    that it has any."""
+    unit_id = {"unit_id": found.unit.id}
+    owners = [OwnershipFacts(*row) for row in OWNERSHIPS.all(unit_id)] if found.has_owners else []
+    extensions = [ExtensionFacts(*row) for row in EXTENSIONS.all(unit_id)] if found.has_extensions else []
     return CoverageFacts(found.terms, owners, extensions)

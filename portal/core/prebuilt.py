@@ -35,12 +35,15 @@ class _Compiled:
         self.binds = [(name, compiled.binds[name].required, compiled.binds[name].value,
                        compiled.binds[name].type._cached_bind_processor(dialect)) for name in names]
         self._types, self._dialect = [column[3] for column in compiled._result_columns], dialect
+        self.returns_rows = bool(self._types)
         self.columns: list | None = None  # made at the first answer: some depend on the driver's type codes
 
-    def converters(self, description) -> list:
+    def converters(self, cursor) -> list:
+        """Each column's conversion; the cursor's description is read only the first time (psycopg builds it
+        anew at every access)."""
         if self.columns is None:
             self.columns = [kind._cached_result_processor(self._dialect, column[1])
-                            for kind, column in zip(self._types, description, strict=True)]
+                            for kind, column in zip(self._types, cursor.description, strict=True)]
         return self.columns
 
     def parameters(self, given: dict[str, Any]):
@@ -55,11 +58,11 @@ class _Compiled:
             values.append(convert(value) if convert is not None and value is not None else value)
         return values if self.positional else dict(zip((b[0] for b in self.binds), values, strict=True))
 
-    def row(self, raw: tuple | None, description) -> tuple | None:
+    def row(self, raw: tuple | None, cursor) -> tuple | None:
         if raw is None:
             return None
         return tuple(value if convert is None or value is None else convert(value)
-                     for convert, value in zip(self.converters(description), raw, strict=True))
+                     for convert, value in zip(self.converters(cursor), raw, strict=True))
 
 
 _HELD = "prebuilt.connection"
@@ -94,6 +97,14 @@ class Prebuilt:
 
     def first(self, params: dict[str, Any]) -> tuple | None:
         """Run in the session's transaction; the first row, converted, or None."""
+        return self._run(params, lambda compiled, cursor: compiled.row(cursor.fetchone(), cursor))
+
+    def all(self, params: dict[str, Any]) -> list[tuple]:
+        """Run in the session's transaction; every row, converted."""
+        return self._run(params, lambda compiled, cursor: [compiled.row(raw, cursor) for raw in cursor.fetchall()]) \
+            or []
+
+    def _run(self, params: dict[str, Any], read: Callable[[_Compiled, Any], Any]):
         connection = session_connection()
         dialect = connection.dialect
         compiled = self._compiled.get((dialect.name, dialect.driver))
@@ -104,7 +115,7 @@ class Prebuilt:
         cursor = raw.cursor()
         try:
             cursor.execute(compiled.sql, parameters)
-            return compiled.row(cursor.fetchone(), cursor.description) if cursor.description else None
+            return read(compiled, cursor) if compiled.returns_rows else None
         except dialect.loaded_dbapi.Error as err:
             gone = dialect.is_disconnect(err, raw.dbapi_connection, cursor)
             if gone:

@@ -19,7 +19,7 @@ from werkzeug.http import parse_accept_header
 
 from portal.core.gs1 import GS1Error, canonical_gtin, canonical_serial
 from portal.core.reply import Reply, json_bytes
-from portal.recalls.queries import find_public_unit
+from portal.recalls.queries import public_unit
 from portal.recalls.status import recall_status
 
 PATH = "/recalls/lookup"
@@ -58,7 +58,7 @@ def answer(environ: dict, language: str) -> Reply:
     except GS1Error as err:
         return _reply(422, {"type": "https://provenance.example/problems/invalid", "title": "Invalid GTIN or serial",
                             "detail": str(err), "status": 422, "field": err.field}, problem=True)
-    unit = find_public_unit(gtin14, serial)
+    unit = public_unit(gtin14, serial)
     if unit is None:
         return _reply(404, {"type": "https://provenance.example/problems/not-found", "title": "Unknown unit",
                             "detail": f"No unit with GTIN {gtin14} and serial {serial} is known.", "status": 404})

@@ -1,10 +1,13 @@
 """Reads for the recall pages: an owner's notices, the public notice of a campaign."""
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, func, or_, select
 
 from portal.accounts.tenancy import scoped
 from portal.catalog.models import Manufacturer, ProductModel, Unit
+from portal.core.prebuilt import Prebuilt
 from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.ownership.models import Ownership
@@ -36,16 +39,45 @@ def public_campaign(maker: str, number: str) -> RecallCampaign | None:
                                     RecallCampaign.state != CampaignState.DRAFT))
 
 
-def find_public_unit(gtin14: str, serial: str) -> Unit | None:
+@dataclass(frozen=True)
+class PublicModel:
+    gtin: str
+    name: str
+
+
+@dataclass(frozen=True)
+class PublicUnit:
+    """What the public lookup shows of a unit, read as `unit.serial`, `unit.model.name` like the ORM unit."""
+    id: int
+    serial: str
+    model: PublicModel
+
+
+def _by_serial(any_case: bool):
+    found = (select(Unit.id, Unit.serial, ProductModel.gtin, ProductModel.name)
+             .join(ProductModel, ProductModel.id == Unit.model_id).where(ProductModel.gtin == bindparam("gtin")))
+    if not any_case:
+        return found.where(Unit.serial == bindparam("serial"))
+    return (found.join(Manufacturer, Manufacturer.id == Unit.manufacturer_id)
+            .where(Manufacturer.identifiers_case_insensitive, func.upper(Unit.serial) == bindparam("serial"))
+            .limit(1))
+
+
+_BY_SERIAL = Prebuilt(lambda: _by_serial(False))  # the public lookup is the lean path's: prebuilt (core/prebuilt.py)
+_BY_SERIAL_ANY_CASE = Prebuilt(lambda: _by_serial(True))
+
+
+def public_unit(gtin14: str, serial: str) -> PublicUnit | None:
     """A unit by its GTIN and serial as printed (the manufacturer's declared case-insensitivity applies)."""
-    unit = db.session.scalar(select(Unit).join(ProductModel, ProductModel.id == Unit.model_id)
-                             .where(ProductModel.gtin == gtin14, Unit.serial == serial))
-    if unit is not None:
-        return unit
-    return db.session.scalar(select(Unit).join(ProductModel, ProductModel.id == Unit.model_id)
-                             .join(Manufacturer, Manufacturer.id == Unit.manufacturer_id)
-                             .where(ProductModel.gtin == gtin14, Manufacturer.identifiers_case_insensitive,
-                                    func.upper(Unit.serial) == serial.upper()).limit(1))
+    row = (_BY_SERIAL.first({"gtin": gtin14, "serial": serial})
+           or _BY_SERIAL_ANY_CASE.first({"gtin": gtin14, "serial": serial.upper()}))
+    return None if row is None else PublicUnit(row[0], row[1], PublicModel(row[2], row[3]))
+
+
+def find_public_unit(gtin14: str, serial: str) -> Unit | None:
+    """`public_unit`, as the ORM unit (to register a contact for it)."""
+    found = public_unit(gtin14, serial)
+    return None if found is None else db.session.get(Unit, found.id)
 
 
 def launched_recall_unit(recall_unit_id: int) -> RecallUnit | None:

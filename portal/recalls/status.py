@@ -1,11 +1,12 @@
 """A unit's recall status in the words people know, shared by the lookup page, its JSON and the verdict."""
 from __future__ import annotations
 
-from flask_babel import gettext as _
-from sqlalchemy import exists, or_, select
+from sqlalchemy import bindparam, exists, or_, select
 
-from portal.catalog.models import Lot, ProductModel, Unit
+from portal.catalog.models import Lot, Manufacturer, ProductModel, Unit
 from portal.core.db import is_one_of
+from portal.core.i18n import gettext as _
+from portal.core.prebuilt import Prebuilt
 from portal.extensions import db
 from portal.recalls.models import (
     ACTIVE_CAMPAIGN_STATES,
@@ -18,38 +19,41 @@ from portal.recalls.models import (
 from portal.recalls.targeting import direct_matches
 
 
-def _chain(unit: Unit) -> list[int]:
-    """The unit and the assemblies holding it, innermost first (a cell, its pack, its bike)."""
-    ids, seen = [], set()
-    while unit is not None and unit.id not in seen:
-        seen.add(unit.id)
-        ids.append(unit.id)
-        unit = unit.parent
-    return ids
+def _recalls_of_unit():
+    """The unit's recall rows in launched campaigns: as itself, as a part of an assembly recalled (its parents,
+    grandparents: a cell in a recalled bike), or as the assembly holding a recalled part (`holder_id`)."""
+    chain = select(Unit.id, Unit.parent_id).where(Unit.id == bindparam("unit_id")).cte("chain", recursive=True)
+    chain = chain.union(select(Unit.id, Unit.parent_id).join(chain, Unit.id == chain.c.parent_id))
+    return (select(RecallUnit.state, RecallCampaign.state, RecallCampaign.number, RecallCampaign.title,
+                   Manufacturer.name, RecallCampaign.hazard, RecallCampaign.remedy_type,
+                   RecallCampaign.remedy_instructions, RecallCampaign.contact)
+            .join(RecallCampaign, RecallCampaign.id == RecallUnit.campaign_id)
+            .join(Manufacturer, Manufacturer.id == RecallCampaign.manufacturer_id)
+            .where(or_(RecallUnit.unit_id.in_(select(chain.c.id)), RecallUnit.holder_id == bindparam("unit_id")),
+                   RecallCampaign.state != CampaignState.DRAFT)
+            .order_by(RecallCampaign.launched_at))
 
 
-def recall_status(unit: Unit) -> dict:
+RECALLS_OF_UNIT = Prebuilt(_recalls_of_unit)  # the public lookup is the lean path's: prebuilt (core/prebuilt.py)
+
+
+def recall_status(unit) -> dict:
     """The recalls of the unit, of the part counted inside it, or of the assembly counted for it (a cell in a
-    recalled bike reads the bike's recall)."""
-    chain = _chain(unit)
-    rows = db.session.execute(
-        select(RecallUnit, RecallCampaign).join(RecallCampaign, RecallCampaign.id == RecallUnit.campaign_id)
-        .where(or_(RecallUnit.unit_id.in_(chain), RecallUnit.holder_id == unit.id),
-               RecallCampaign.state != CampaignState.DRAFT)
-        .order_by(RecallCampaign.launched_at)).all()
+    recalled bike reads the bike's recall). `unit`: a Unit, or anything read alike (recalls.queries.PublicUnit)."""
     recalls = []
-    for ru, c in rows:
-        if ru.state in OPEN_UNIT_STATES and c.state is CampaignState.ACTIVE_NO_REMEDY:
+    for unit_state, state, number, title, maker, hazard, remedy, instructions, contact in RECALLS_OF_UNIT.all(
+            {"unit_id": unit.id}):
+        if unit_state in OPEN_UNIT_STATES and state is CampaignState.ACTIVE_NO_REMEDY:
             words = _("Recall incomplete, remedy not yet available")
-        elif ru.state in OPEN_UNIT_STATES and c.state is CampaignState.ACTIVE:
+        elif unit_state in OPEN_UNIT_STATES and state is CampaignState.ACTIVE:
             words = _("Recall incomplete")
-        elif ru.state is RecallUnitState.REMEDIED:
+        elif unit_state is RecallUnitState.REMEDIED:
             words = _("Remedy completed")
         else:
             continue  # closed campaigns and units removed from the population
-        recalls.append({"campaign": c.number, "title": c.title, "manufacturer": c.manufacturer.name, "status": words,
-                        "hazard": c.hazard, "remedy": c.remedy_type.value, "instructions": c.remedy_instructions,
-                        "contact": c.contact, "open": ru.state in OPEN_UNIT_STATES})
+        recalls.append({"campaign": number, "title": title, "manufacturer": maker, "status": words,
+                        "hazard": hazard, "remedy": remedy.value, "instructions": instructions,
+                        "contact": contact, "open": unit_state in OPEN_UNIT_STATES})
     open_ = [r for r in recalls if r["open"]]
     summary = open_[0]["status"] if open_ else (_("Remedy completed") if recalls else _("No open recalls for this unit"))
     return {"gtin": unit.model.gtin, "serial": unit.serial, "product": unit.model.name, "status": summary,

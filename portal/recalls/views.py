@@ -42,6 +42,7 @@ from portal.recalls.queries import (
     notice_for_owner,
     owner_ownership,
     public_campaign,
+    public_unit,
 )
 from portal.recalls.remedies import choose_remedy
 from portal.recalls.status import recall_status
@@ -69,7 +70,7 @@ def lookup():
                             "detail": str(err), "status": 422, "field": err.field}), 422, \
                 {"Content-Type": "application/problem+json"}
         return render_template("recalls/lookup.html", gtin=gtin, serial=serial, error=str(err)), 422
-    unit = find_public_unit(gtin14, serial)
+    unit = public_unit(gtin14, serial)
     status = recall_status(unit) if unit else None
     if as_json:
         if unit is None:

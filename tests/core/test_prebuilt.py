@@ -88,3 +88,22 @@ def test_a_database_error_comes_out_as_sqlalchemys_own(app):
                                "lat": None, "lon": None, "channel": "qr", "label_number": None, "nfc_counter": None,
                                "at": datetime.now(UTC)})
         db.session.rollback()
+
+
+UNIT_SCANS = Prebuilt(lambda: select(Scan.at, Scan.verdict).where(Scan.unit_id == bindparam("unit_id"))
+                      .order_by(Scan.id))
+
+
+def test_all_rows_come_back_converted_in_order_and_none_as_an_empty_list(app):
+    world = build_world(app)
+    with app.app_context():
+        for verdict in ("genuine", "warning", "not_genuine"):
+            db.session.add(Scan(unit_id=world.unit_ids_a[0], verdict=verdict, client="x"))
+        db.session.commit()
+        rows = UNIT_SCANS.all({"unit_id": world.unit_ids_a[0]})
+        assert [verdict for _at, verdict in rows] == ["genuine", "warning", "not_genuine"]
+        assert all(at.tzinfo is not None for at, _verdict in rows)  # converted like the ORM's, every row
+        assert UNIT_SCANS.all({"unit_id": world.unit_ids_a[1]}) == []
+        assert INSERT_SCAN.first({"unit_id": None, "verdict": "genuine", "reason": "", "client": "y", "by_owner": False,
+                                  "lat": None, "lon": None, "channel": "qr", "label_number": None, "nfc_counter": None,
+                                  "at": datetime.now(UTC)})[0] > 0
