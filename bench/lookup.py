@@ -5,7 +5,8 @@
     .venv/bin/python bench/lookup.py --keep                            # keep the cluster folder for re-runs
     .venv/bin/python bench/lookup.py --reuse /tmp/portal-lookup-XXXX   # drive a kept folder again (no filling)
     .venv/bin/python bench/lookup.py --reuse /tmp/portal-lookup-XXXX --profile 500 --skip-wrk   # where time goes
-    .venv/bin/python bench/lookup.py --reuse /tmp/portal-lookup-XXXX --scans 5000000   # with 5,000,000 scans present
+    .venv/bin/python bench/lookup.py --reuse /tmp/portal-lookup-XXXX --scans 100000000   # with 100,000,000 scans present
+    .venv/bin/python bench/lookup.py --reuse /tmp/portal-lookup-XXXX --empty-scans       # the same, scans emptied
 
 A throwaway PostgreSQL 15 cluster (run as `postgres` when started as root, Unix socket only, fsync off as
 in the other benches) gets the real schema through the Alembic migrations. Manufacturers (50), their
@@ -432,6 +433,8 @@ def main() -> None:
     parser.add_argument("--reuse", type=Path, metavar="PATH", help="a folder kept by --keep: skip filling")
     parser.add_argument("--scans", type=int, default=0, metavar="N",
                         help="write N scans over the last 90 days before driving (added to any already there)")
+    parser.add_argument("--empty-scans", action="store_true",
+                        help="empty the scans table before driving (TRUNCATE: the figure to hold --scans against)")
     args = parser.parse_args()
     if not 0 < args.owners <= args.units:
         parser.error("need 0 < owners <= units")
@@ -451,6 +454,9 @@ def main() -> None:
         else:
             print(f"filling {args.units:,} units and {args.owners:,} owners into {folder}", flush=True)
             facts = fill(cluster, folder, args.units, args.owners, args.labels, args.lookups)
+        if args.empty_scans:
+            with cluster.connect("bench") as conn:
+                conn.execute("TRUNCATE scans")
         if args.scans:
             fill_scans(cluster, args.scans)
         print(f"scans in the table before driving: {count_scans(cluster):,}", flush=True)

@@ -7,11 +7,11 @@ manufacturer's (Manufacturer.clone_*).
 """
 from __future__ import annotations
 
-import hashlib
 import hmac
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from flask import current_app
 from sqlalchemy import bindparam, distinct, func, insert, literal_column, or_, select
@@ -28,9 +28,13 @@ from portal.extensions import db
 def client_fingerprint(address: str, user_agent: str, *, day: date | None = None) -> str:
     """A keyed hash of address and browser under a key that changes every day: not reversible, not linkable
     across days."""
-    day_key = hmac.new(current_app.config["SECRET_KEY"].encode(), (day or date.today()).isoformat().encode(),
-                       hashlib.sha256).digest()
-    return hmac.new(day_key, f"{address}|{user_agent}".encode(), hashlib.sha256).hexdigest()[:24]
+    day_key = _day_key(current_app.config["SECRET_KEY"], day or date.today())
+    return hmac.digest(day_key, f"{address}|{user_agent}".encode(), "sha256").hex()[:24]
+
+
+@lru_cache(maxsize=8)
+def _day_key(secret: str, day: date) -> bytes:
+    return hmac.digest(secret.encode(), day.isoformat().encode(), "sha256")
 
 
 def coarse(value: float | None, limit: float) -> float | None:

@@ -14,8 +14,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
+from functools import cache
 
 import flask_babel
+from babel import Locale
 from babel.support import NullTranslations
 from flask import has_request_context, request
 from flask_babel import force_locale, format_date, format_datetime, format_decimal, format_percent, get_locale
@@ -44,12 +46,17 @@ _CATALOG: ContextVar[NullTranslations | None] = ContextVar("i18n.catalog", defau
 @contextmanager
 def speaking(language: str) -> Iterator[None]:
     """`force_locale(language)`, with the catalog Flask-Babel would use looked up once for `gettext`."""
-    with force_locale(language):
+    with force_locale(_locale(language)):
         token = _CATALOG.set(flask_babel.get_translations())
         try:
             yield
         finally:
             _CATALOG.reset(token)
+
+
+@cache
+def _locale(language: str) -> Locale:
+    return Locale.parse(language)  # force_locale takes a Locale as it is, instead of parsing the name each time
 
 
 def gettext(string: str, **variables) -> str:

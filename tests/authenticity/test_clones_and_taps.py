@@ -226,3 +226,20 @@ def test_a_malformed_tap_is_a_4xx_problem(app, world, tag, query):
 def test_a_unit_without_a_registered_tag_cannot_be_verified(app, world):
     _status, body = tap(app, world, "picc_data=" + "0" * 32 + "&cmac=" + "0" * 16)
     assert body["verdict"] == "cannot_verify" and body["reason"] == "unknown_tag"
+
+
+def test_a_device_fingerprint_is_a_keyed_hash_under_a_key_of_the_day(app):
+    import hashlib
+    import hmac
+    from datetime import date
+
+    from portal.authenticity.clones import client_fingerprint
+
+    with app.app_context():
+        secret = app.config["SECRET_KEY"].encode()
+        day = date(2026, 12, 7)
+        day_key = hmac.new(secret, b"2026-12-07", hashlib.sha256).digest()
+        expected = hmac.new(day_key, b"203.0.113.9|phone-1", hashlib.sha256).hexdigest()[:24]
+        assert client_fingerprint("203.0.113.9", "phone-1", day=day) == expected  # scans of one day stay comparable
+        assert client_fingerprint("203.0.113.9", "phone-1", day=date(2026, 12, 8)) != expected  # not linkable
+        assert client_fingerprint("203.0.113.9", "phone-2", day=day) != expected
