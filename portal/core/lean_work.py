@@ -11,9 +11,11 @@ commits or rolls back together, as under the page's session (docs/architecture.m
 
 Each thread keeps its connection from one lean answer to the next instead of taking it from the pool and
 giving it back every time: on PostgreSQL a checkout costs a ping and the return a reset, both round trips.
-A held connection is given back and replaced after the pool's `pool_recycle`, when the engine is disposed,
-and when a statement finds it broken (it is invalidated, and the failed answer is left to the page, whose
-checkout pings a fresh one: a server restart costs no request a 503).
+A held connection is given back and replaced after the pool's `pool_recycle` (read from the pool's private
+`_recycle`: SQLAlchemy is pinned to the minor version tested, pyproject.toml), when the engine is disposed,
+and when a statement finds it broken: it is invalidated, and the lean path answers once more on a fresh one,
+which the pool pings first, so a server restart between two answers costs no request a 503
+(authenticity/fastpath.py).
 """
 from __future__ import annotations
 
