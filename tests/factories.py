@@ -1,11 +1,12 @@
 """Test data built through the services, committed, and handed back as plain values."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from portal.accounts.models import Role
-from portal.accounts.second_factor import code_for, enrol, factor_of, needs_second_factor, step_at
+from portal.accounts.second_factor import PERIOD, code_for, enrol, factor_of, needs_second_factor, step_at
 from portal.accounts.services import add_staff, create_user, find_user
 from portal.catalog.services import add_model, create_tenant, create_unit
 from portal.core.db import utcnow
@@ -66,10 +67,16 @@ def build_world(app) -> World:
 
 
 def next_code(app, email: str) -> str:
-    """A code the authenticator shows about now that the portal has not accepted yet (each works once)."""
+    """A code the authenticator shows about now that the portal has not accepted yet (each works once).
+
+    Within the last second of a step it first waits for the next one: the portal accepts the previous step's
+    code too, and checking it just after the step changed would find it out of that window."""
     with app.app_context():
         factor = factor_of(find_user(email))
         last = factor.last_step if factor and factor.last_step is not None else -1
+    now = utcnow()
+    if step_at(now + timedelta(seconds=1)) != step_at(now):
+        time.sleep((step_at(now) + 1) * PERIOD - now.timestamp() + 0.01)
     step = max(step_at(utcnow()) - 1, last + 1)
     return code_for(TOTP_SECRET, step)
 
