@@ -1,31 +1,41 @@
-"""The public recall lookup's JSON answers on the lean path (authenticity/fastpath.py), ahead of Flask; the
-public area puts `wants` and `answer` there (recalls sits below authenticity and cannot import it).
+"""The public recall lookup on the lean path (authenticity/fastpath.py), ahead of Flask: its page and its JSON;
+the public area puts `wants` and `answer` there (recalls sits below authenticity and cannot import it).
 
-A cookie-less GET of /recalls/lookup that asks for JSON (`format=json`, or JSON as the best of its Accept
-header: what the view reads) is answered here with the view's bytes and headers: the unit's recall status
-(recalls.status.recall_status), or the view's 404 and 422 problems. The view (recalls.views.lookup) answers
-everything else: the HTML page (each carries a CSRF token for its language form, so a session cookie), a
-request with a cookie, one over its rate limit. It spends the same rate-limit buckets and sends the same
-security headers, request id and log line (the fast path's). tests/recalls/test_lookup_lean.py holds the two
-answers equal byte for byte.
+A cookie-less GET of /recalls/lookup is answered here with the view's bytes and headers, made by the same
+functions as the view's (recalls/lookup.py): as JSON when it asks for it (`format=json`, or JSON as the best
+of its Accept header: what the view reads), the unit's recall status or the 404 and 422 problems; otherwise
+the page (the form alone, the 422 for a malformed GTIN or serial, the 404 for an unknown unit, the 200 with
+the recall status), in the reader's language.
+
+The page is rendered in a request context pushed for the request's environ (the template reads the request,
+its endpoint and path, the reader, `url_for`, the flashed messages and the context processors), without
+Flask's dispatch around it. What that dispatch would add to a cookie-less GET changes nothing in the answer:
+its before-request hooks only check (the CSRF check and the JSON-body guard pass a GET without a body, and
+there is no signed-in session to touch), the rate limit and the request id are the fast path's, and of the
+after-request hooks only the security headers, `Cache-Control: no-cache` and `Vary: Accept-Language, Cookie`
+touch such an answer (lookup.HEADERS, and the fast path's; the session is empty and unchanged, so it sets no
+cookie). Leaving the context runs the teardown hooks: the limiter's context reset, and the latency metric,
+which skips a request whose clock it did not start (the fast path observes it).
+authenticity/fastpath_contract.py lists every hook. A request with a cookie, one over its rate limit, one
+whose query is not UTF-8 and one that meets a database error (the view answers its outage page) go to the
+view. tests/recalls/test_lookup_lean.py holds the two answers equal byte for byte.
 """
 from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-from flask import current_app
+from flask import current_app, request
+from flask.ctx import RequestContext
+from sqlalchemy.exc import DBAPIError
 from werkzeug.datastructures import MIMEAccept, MultiDict
 from werkzeug.http import parse_accept_header
 
-from portal.core.gs1 import GS1Error, canonical_gtin, canonical_serial
-from portal.core.reply import Reply, json_bytes
-from portal.recalls.queries import public_unit
-from portal.recalls.status import recall_status
+from portal.core.reply import Reply
+from portal.recalls.lookup import HEADERS, lookup_json, lookup_page
 
 PATH = "/recalls/lookup"
 ENDPOINT = "recalls.lookup"  # the view's name: its rate-limit buckets, metric and log label
-#: What the view's answers get from Flask besides their body (web.security_headers, i18n.vary_on_language).
-_HEADERS = (("Cache-Control", "no-cache"), ("Vary", "Accept-Language, Cookie"))
+PAGE_TYPE = "text/html; charset=utf-8"  # Flask's for a page
 
 
 def _args(environ: dict) -> MultiDict | None:
@@ -38,35 +48,25 @@ def _args(environ: dict) -> MultiDict | None:
 
 
 def wants(environ: dict) -> bool:
-    if (environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO") != PATH
-            or environ.get("HTTP_COOKIE")):
-        return False
-    args = _args(environ)
-    return args is not None and (args.get("format") == "json" or parse_accept_header(
-        environ.get("HTTP_ACCEPT"), MIMEAccept).best == "application/json")
+    return (environ.get("REQUEST_METHOD") == "GET" and environ.get("PATH_INFO") == PATH
+            and not environ.get("HTTP_COOKIE") and _args(environ) is not None)
 
 
-def answer(environ: dict, language: str) -> Reply:
-    """The view's JSON answer (in an app context, the reader's language forced). It writes nothing, so the
-    public area registers it with `writes=False`: its reads run without a transaction, which on PostgreSQL
-    spares the BEGIN and COMMIT round trips (docs/performance.md); each statement reads its own snapshot, as
-    two requests would."""
+def answer(environ: dict, language: str) -> Reply | None:
+    """The view's answer (in an app context, the reader's language forced), or None for the view to answer.
+    It writes nothing: its reads run on the lean connection without a transaction (core/lean_work.py), which
+    on PostgreSQL spares the BEGIN and COMMIT round trips (docs/performance.md); each statement reads its own
+    snapshot, as two requests would."""
     args = _args(environ)
-    gtin, serial = args.get("gtin", "").strip(), args.get("serial", "").strip()
+    if args.get("format") == "json" or parse_accept_header(environ.get("HTTP_ACCEPT"), MIMEAccept).best \
+            == "application/json":
+        return lookup_json(args.get("gtin", "").strip(), args.get("serial", "").strip())
+    app = current_app._get_current_object()
     try:
-        gtin14, serial = canonical_gtin(gtin), canonical_serial(serial)
-    except GS1Error as err:
-        return _reply(422, {"type": "https://provenance.example/problems/invalid", "title": "Invalid GTIN or serial",
-                            "detail": str(err), "status": 422, "field": err.field}, problem=True)
-    unit = public_unit(gtin14, serial)
-    if unit is None:
-        return _reply(404, {"type": "https://provenance.example/problems/not-found", "title": "Unknown unit",
-                            "detail": f"No unit with GTIN {gtin14} and serial {serial} is known.", "status": 404})
-    return _reply(200, recall_status(unit))
-
-
-def _reply(status: int, payload: dict, *, problem: bool = False) -> Reply:
-    # The view sends its 404 with jsonify's type and its 422 as problem+json: the same here.
-    content_type = "application/problem+json" if problem else current_app.json.mimetype
-    return Reply(status, json_bytes(payload), (("Content-Type", content_type), *_HEADERS))
-
+        # The session a cookie-less request opens (SecureCookieSessionInterface.open_session: no cookie, a new
+        # empty one), given instead of building the cookie's signing serializer first to find none.
+        with RequestContext(app, environ, session=app.session_interface.session_class()):
+            body, status = lookup_page(request.args.get("gtin", "").strip(), request.args.get("serial", "").strip())
+    except DBAPIError:
+        return None  # the view answers it as a page (in an outage its 503 page, not the fast path's JSON)
+    return Reply(status, body.encode(), (("Content-Type", PAGE_TYPE), *HEADERS))

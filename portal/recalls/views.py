@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
-    jsonify,
     make_response,
     redirect,
     render_template,
@@ -32,6 +32,7 @@ from portal.recalls.contacts import find_by_token as find_contact
 from portal.recalls.contacts import register as register_contact
 from portal.recalls.feed import atom_feed
 from portal.recalls.forms import AcknowledgeForm, SafetyRegistrationForm
+from portal.recalls.lookup import lookup_json, lookup_page
 from portal.recalls.models import ACTIVE_CAMPAIGN_STATES, RecallCampaign
 from portal.recalls.notice_rules import build_notice
 from portal.recalls.notices import public_link
@@ -42,10 +43,8 @@ from portal.recalls.queries import (
     notice_for_owner,
     owner_ownership,
     public_campaign,
-    public_unit,
 )
 from portal.recalls.remedies import choose_remedy
-from portal.recalls.status import recall_status
 
 bp = Blueprint("recalls", __name__)
 
@@ -57,31 +56,13 @@ def _public_limit() -> str:
 @bp.get("/recalls/lookup")
 @limiter.limit(_public_limit)
 def lookup():
-    """Anyone, no account: is this serial under an open recall? Answered in the words people know."""
+    """Anyone, no account: is this serial under an open recall? Answered in the words people know. The lean
+    path answers the same through the same functions (recalls/lookup.py, recalls/lookup_lean.py)."""
     gtin, serial = request.args.get("gtin", "").strip(), request.args.get("serial", "").strip()
-    as_json = request.args.get("format") == "json" or request.accept_mimetypes.best == "application/json"
-    if not gtin and not serial and not as_json:
-        return render_template("recalls/lookup.html", gtin="", serial="")
-    try:
-        gtin14, serial = canonical_gtin(gtin), canonical_serial(serial)
-    except GS1Error as err:
-        if as_json:
-            return jsonify({"type": "https://provenance.example/problems/invalid", "title": "Invalid GTIN or serial",
-                            "detail": str(err), "status": 422, "field": err.field}), 422, \
-                {"Content-Type": "application/problem+json"}
-        return render_template("recalls/lookup.html", gtin=gtin, serial=serial, error=str(err)), 422
-    unit = public_unit(gtin14, serial)
-    status = recall_status(unit) if unit else None
-    if as_json:
-        if unit is None:
-            return jsonify({"type": "https://provenance.example/problems/not-found", "title": "Unknown unit",
-                            "detail": f"No unit with GTIN {gtin14} and serial {serial} is known.", "status": 404}), 404
-        return jsonify(status)
-    if unit is None:
-        return render_template("recalls/lookup.html", gtin=gtin, serial=serial,
-                               error=_("No unit with GTIN %(gtin)s and serial %(serial)s is known to Provenance.",
-                                       gtin=gtin14, serial=serial)), 404
-    return render_template("recalls/lookup.html", gtin=gtin14, serial=serial, unit=unit, status=status)
+    if request.args.get("format") == "json" or request.accept_mimetypes.best == "application/json":
+        reply = lookup_json(gtin, serial)
+        return Response(reply.body, status=reply.status, headers=list(reply.headers))
+    return lookup_page(gtin, serial)
 
 
 def _active_campaigns():
