@@ -375,13 +375,14 @@ class RoundTrips:
             return start_query(cursor, sql, *args, **kwargs)
 
         def waiting(conn, gen, *args, **kwargs):
-            started = time.perf_counter()
+            started, talked = time.perf_counter(), []
             try:
-                return wait(conn, gen, *args, **kwargs)
+                return wait(conn, _watched(gen, talked), *args, **kwargs)
             finally:
                 self.waited += time.perf_counter() - started
-                self.count += 1
-                counted(f"wait:{getattr(gen, '__name__', '?')}")
+                if talked:  # setting autocommit, say, is a wait that never reaches the server
+                    self.count += 1
+                    counted(f"wait:{getattr(gen, '__name__', '?')}")
 
         for (owner, name), replacement in zip(self._saved, (command, query, waiting), strict=True):
             setattr(owner, name, replacement)
@@ -390,6 +391,29 @@ class RoundTrips:
     def __exit__(self, *exc):
         for (owner, name), original in zip(self._saved, self._originals, strict=True):
             setattr(owner, name, original)
+
+
+def _watched(inner, talked: list):
+    """psycopg's generator `inner`, noting in `talked` whether it waited on the server at all (it yields only
+    to wait for the socket)."""
+    try:
+        request = next(inner)
+    except StopIteration as stop:
+        return stop.value
+    talked.append(True)
+    while True:
+        try:
+            ready = yield request
+        except BaseException as err:  # noqa: BLE001 - handed on to psycopg's generator, as wait() would
+            try:
+                request = inner.throw(err)
+            except StopIteration as stop:
+                return stop.value
+        else:
+            try:
+                request = inner.send(ready)
+            except StopIteration as stop:
+                return stop.value
 
 
 def round_trip(app) -> float:

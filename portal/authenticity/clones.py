@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, distinct, func, insert, literal_column, or_, s
 from sqlalchemy.exc import IntegrityError
 
 from portal.authenticity.models import AlertState, CloneAlert, Label, LabelState, Scan
-from portal.core import audit
+from portal.core import audit, lean_work
 from portal.core.db import utcnow
 from portal.core.errors import Conflict
 from portal.core.prebuilt import Prebuilt
@@ -142,7 +142,7 @@ def raise_alert(unit, label_number: int | None, kind: str, detail: str) -> Clone
     alert = CloneAlert(manufacturer_id=unit.manufacturer_id, unit_id=unit.id, label_number=label_number,
                        kind=kind, evidence=detail)
     try:
-        with db.session.begin_nested():  # a simultaneous scan may have raised the same alert
+        with lean_work.atomic(db.session):  # a simultaneous scan may have raised the same alert
             db.session.add(alert)
     except IntegrityError:
         return None

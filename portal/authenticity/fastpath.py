@@ -5,10 +5,10 @@ verdict does not need: the cookie session, sign-in loading, CSRF, form parsing. 
 path only when it is a GET of a Digital Link path (/01/...), asks for JSON, and carries no cookie (so no
 session, no signed-in owner and no language choice can be in play). Everything else goes to the Flask
 view, and so does a request over its rate limit (the view answers the 429) or one that fails here before
-its scan is committed.
+its scan is written (here each statement commits as it runs: core/lean_work.py).
 
-The answer is the view's: both call services.answer_code in the reader's language, record the scan in
-the same transaction, spend the same rate-limit buckets, and send the same body, security headers,
+The answer is the view's: both call services.answer_code in the reader's language, record the same scan,
+spend the same rate-limit buckets, and send the same body, security headers,
 rate-limit headers, request id, access log line and latency metric. A database outage answers the same
 503 as the application. tests/authenticity/test_fastpath.py holds the two paths equal.
 
@@ -50,14 +50,13 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class LeanRoute:
-    """A route answered here when `wants(environ)`; `answer(environ, language)` runs in an app context and
-    returns the view's Reply, or None to let the view answer (nothing may be committed then). What it wrote
-    is committed after it returns; one that commits earlier itself sets `g.lean_committed`."""
+    """A route answered here when `wants(environ)`; `answer(environ, language)` runs in an app context, on the
+    lean connection in autocommit (core/lean_work.answering), and returns the view's Reply, or None to let the
+    view answer (it must have written nothing then)."""
     endpoint: str  # the Flask view's name: shared rate-limit bucket, metric and log label
     wants: Callable[[dict], bool]
     answer: Callable[[dict, str], Reply | None]
     methods: tuple[str, ...] = ("GET",)
-    writes: bool = True  # False: it only reads, in autocommit (core/lean_work.transaction)
 
 
 def add_lean_route(app: Flask, route: LeanRoute) -> None:
@@ -82,8 +81,7 @@ def verdict_answer(environ: dict, language: str) -> Reply:
     """The verdict view's JSON answer (called in an app context with the reader's language forced)."""
     answer = services.answer_code(raw_uri(environ), client_address=environ.get("REMOTE_ADDR") or "",
                                   user_agent=environ.get("HTTP_USER_AGENT", ""))
-    lean_work.commit(db.session)  # first: the scan's write lock (SQLite) is held only this long
-    g.lean_committed = True  # from here on the request must never run a second time
+    lean_work.commit(db.session)  # the scan committed as it was written; anything the session still holds
     payload = json_bytes(answer.as_json())  # the bytes the view's jsonify writes
     content_type = "application/json" if answer.verdict else "application/problem+json"
     # a verdict is one scan's answer (never reused); a refusal is as public as the view's
@@ -143,7 +141,7 @@ class VerdictFastPath:
                 LANGUAGES) or "en")
             with speaking(language):  # translated in the reader's language
                 try:
-                    reply = self._in_transaction(route, environ, language, committed)
+                    reply = self._on_held_connection(route, environ, language, committed)
                 except DBAPIError as err:
                     if not err.connection_invalidated or committed:
                         raise
@@ -151,21 +149,19 @@ class VerdictFastPath:
                     # fresh one, which the pool pings first.
                     log.warning("held database connection broken (%s); answering on a fresh one",
                                 type(err.orig or err).__name__)
-                    reply = self._in_transaction(route, environ, language, committed)
+                    reply = self._on_held_connection(route, environ, language, committed)
         return None if reply is None else (reply, limit_headers)
 
     @staticmethod
-    def _in_transaction(route: LeanRoute, environ: dict, language: str, committed: list[bool]) -> Reply | None:
-        with lean_work.transaction(db.engine, writes=route.writes):  # one connection, no session (core/lean_work.py)
+    def _on_held_connection(route: LeanRoute, environ: dict, language: str, committed: list[bool]) -> Reply | None:
+        with lean_work.answering(db.engine):  # one connection in autocommit, no session (core/lean_work.py)
             try:
                 reply = route.answer(environ, language)
+                if reply is not None:
+                    lean_work.commit(db.session)
             finally:
-                if g.get("lean_committed"):
+                if lean_work.committed():  # from here on the request must never run a second time
                     committed.append(True)
-            if reply is None:
-                return None  # leaving the transaction uncommitted rolls it back
-            lean_work.commit(db.session)
-            committed.append(True)
         return reply
 
     def _after_failure(self, err: Exception, committed: list[bool]):

@@ -64,11 +64,13 @@ def answer_link(link: DigitalLink, *, client_address: str, user_agent: str, view
 
 def judge_scan(link: DigitalLink, *, client_address: str, user_agent: str,
                viewer=None) -> tuple[Verdict, RecordedScan]:
-    """Verify the code, record the scan, and look for clone patterns, in one transaction.
+    """Verify the code, record the scan, and look for clone patterns.
 
-    The scan is written before the clone check counts: on SQLite its INSERT takes the write lock, so
-    simultaneous scans of one code are counted one after another and none misses the other. Callers
-    commit before building their answer, which keeps that lock short."""
+    The scan is written before the clone check counts it. A view does all three in its request's
+    transaction: on SQLite the INSERT takes the write lock, so simultaneous scans of one code are counted one
+    after another and none misses the other. A lean answer runs in autocommit (core/lean_work.py): the scan
+    is committed as it is written, before the count, which then sees every scan committed before its own;
+    an alert is written in a transaction of its own (clones.raise_alert)."""
     verdict = verify_code(link.gtin, link.serial, link.query, link.lot)
     unit = verdict.unit
     by_owner = False

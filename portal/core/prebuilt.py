@@ -5,7 +5,9 @@ costs several times what the database spends answering an indexed lookup. A Preb
 work produces for one statement: the SQL for the database in use, the order of its parameters, and the
 conversions of each parameter and column, which are the column types' own. So values go in and come
 out exactly as through the ORM (timezone-aware UTC datetimes, enum members, booleans), inside the
-session's transaction: `db.session.commit()` commits what a Prebuilt wrote, a rollback undoes it.
+session's transaction: `db.session.commit()` commits what a Prebuilt wrote, a rollback undoes it. In a lean
+answer it runs on the answer's connection in autocommit instead (core/lean_work.py): a write is kept as it
+runs.
 
 What it does not do: flush ORM changes pending in the session first, fire engine events, or expand
 lists at execution (write enum lists with `core.db.is_one_of`). A database error comes out as
@@ -36,6 +38,7 @@ class _Compiled:
                        compiled.binds[name].type._cached_bind_processor(dialect)) for name in names]
         self._types, self._dialect = [column[3] for column in compiled._result_columns], dialect
         self.returns_rows = bool(self._types)
+        self.writes = bool(compiled.isinsert or compiled.isupdate or compiled.isdelete)
         self.columns: list | None = None  # made at the first answer: some depend on the driver's type codes
 
     def converters(self, cursor) -> list:
@@ -96,11 +99,11 @@ class Prebuilt:
         self._compiled: dict[tuple[str, str], _Compiled] = {}
 
     def first(self, params: dict[str, Any]) -> tuple | None:
-        """Run in the session's transaction; the first row, converted, or None."""
+        """Run in the session's transaction (or the lean answer's autocommit); the first row, converted, or None."""
         return self._run(params, lambda compiled, cursor: compiled.row(cursor.fetchone(), cursor))
 
     def all(self, params: dict[str, Any]) -> list[tuple]:
-        """Run in the session's transaction; every row, converted."""
+        """Run as `first`; every row, converted."""
         return self._run(params, lambda compiled, cursor: [compiled.row(raw, cursor) for raw in cursor.fetchall()]) \
             or []
 
@@ -115,6 +118,8 @@ class Prebuilt:
         cursor = raw.cursor()
         try:
             cursor.execute(compiled.sql, parameters)
+            if compiled.writes:
+                lean_work.wrote()  # in a lean answer's autocommit, written for good
             return read(compiled, cursor) if compiled.returns_rows else None
         except dialect.loaded_dbapi.Error as err:
             gone = dialect.is_disconnect(err, raw.dbapi_connection, cursor)

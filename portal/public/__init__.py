@@ -11,5 +11,5 @@ def init_app(app: Flask) -> None:
     from portal.public.views import bp  # imported when wiring: the pages import most areas
 
     app.register_blueprint(bp)
-    # The public recall lookup's JSON answers ahead of Flask, as the verdict's (recalls/lookup_lean.py).
-    add_lean_route(app, LeanRoute(lookup_lean.ENDPOINT, lookup_lean.wants, lookup_lean.answer, writes=False))
+    # The public recall lookup's answers (JSON and page) ahead of Flask, as the verdict's (recalls/lookup_lean.py).
+    add_lean_route(app, LeanRoute(lookup_lean.ENDPOINT, lookup_lean.wants, lookup_lean.answer))

@@ -3,13 +3,14 @@
 The verdict lives at /verdict/01/... (the resolver's verification link for a serial); the resolver's own lean
 route at /01/... is held to its view in tests/resolver/test_lean_path.py."""
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 
 from portal.accounts.services import find_user
 from portal.authenticity import services
 from portal.authenticity.models import CloneAlert, Scan
 from portal.catalog.models import Unit
+from portal.core import lean_work
 from portal.extensions import db, limiter
 from portal.ownership.services import register_unit, report_stolen
 from tests.support.labels import keyed_world, tenant, with_param
@@ -137,19 +138,19 @@ def test_both_paths_spend_the_same_public_rate_limit_and_refuse_alike(app, world
         limiter.reset()
 
 
-def test_a_failure_before_the_commit_hands_the_request_to_the_view_and_records_one_scan(app, world, view_calls,
-                                                                                         monkeypatch):
+def test_a_failure_before_the_scan_is_written_hands_the_request_to_the_view_and_records_one_scan(
+        app, world, view_calls, monkeypatch):
     path = sign_unit(app, world.unit_ids_a[0])
-    real, failures = services.answer_code, []
+    real, failures = services.verify_code, []
 
     def fails_once(*args, **kwargs):
         if not failures:
             failures.append(1)
-            real(*args, **kwargs)  # the scan is written, then the request fails: it must be rolled back
+            real(*args, **kwargs)  # the code is read and judged, then the request fails before its scan
             raise RuntimeError("something broke")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(services, "answer_code", fails_once)
+    monkeypatch.setattr(services, "verify_code", fails_once)
     before = scans(app)
     response = app.test_client().get(path, headers={**JSON, "X-Request-ID": "till-42-abcdef"})
     assert response.status_code == 200 and response.get_json()["verdict"] == "genuine"
@@ -157,34 +158,61 @@ def test_a_failure_before_the_commit_hands_the_request_to_the_view_and_records_o
     assert response.headers["X-Request-ID"] == "till-42-abcdef"  # the view kept the request's id
 
 
-def test_a_clone_alert_raised_on_the_lean_path_is_rolled_back_with_its_scan(app, world, view_calls, monkeypatch):
-    """The alert is written through the ORM session, which joins the lean answer's one transaction
-    (core/lean_work.py): when the answer then fails, neither its scan nor its alert is kept."""
+def test_a_failure_after_the_scan_is_written_is_answered_once_and_never_rerun(app, world, view_calls, monkeypatch):
+    """The lean answer runs in autocommit (core/lean_work.py): its scan is kept the moment it is written, so
+    a failure after that must not hand the request to the view, which would record it a second time."""
+    path = sign_unit(app, world.unit_ids_a[0])
+    real = services.answer_code
+
+    def scans_then_fails(*args, **kwargs):
+        real(*args, **kwargs)
+        raise RuntimeError("something broke after the scan was written")
+
+    monkeypatch.setattr(services, "answer_code", scans_then_fails)
+    before = scans(app)
+    response = app.test_client().get(path, headers=JSON)
+    assert response.status_code == 500 and response.mimetype == "application/problem+json"
+    assert "recorded" in response.get_json()["detail"]
+    assert view_calls == [] and scans(app) == before + 1
+
+
+@pytest.fixture
+def failing_flush():
+    """Once armed, makes the next flush of an ORM session fail after it wrote (the clone alert's INSERT)."""
+    state = {"armed": False, "fired": 0}
+
+    def fail_once(session, context):
+        if state["armed"]:
+            state["armed"], state["fired"] = False, state["fired"] + 1
+            raise RuntimeError("something broke while the alert was written")
+
+    event.listen(lean_work.Session, "after_flush", fail_once)
+    yield state
+    event.remove(lean_work.Session, "after_flush", fail_once)
+
+
+def test_a_clone_alert_is_written_in_its_own_transaction_after_the_scan(app, world, view_calls, failing_flush):
+    """The alert goes through the ORM session in `lean_work.atomic`, a transaction of its own: when its write
+    fails, the alert is rolled back while the scan before it stays recorded, and the next scan raises it."""
     with app.app_context():
         tenant("acme").clone_max_clients = 2
         db.session.commit()
     path = sign_unit(app, world.unit_ids_a[0])
     assert app.test_client().get(path, headers={**JSON, "User-Agent": "phone-1"}).get_json()["verdict"] == "genuine"
-    real, tipped_here = services.answer_code, []
-
-    def tips_then_fails(*args, **kwargs):
-        answer = real(*args, **kwargs)
-        if not tipped_here:
-            tipped_here.append([w for w in answer.verdict.warnings])
-            raise RuntimeError("something broke after the alert was raised")
-        return answer
-
-    monkeypatch.setattr(services, "answer_code", tips_then_fails)
+    failing_flush["armed"] = True
     before = scans(app)
     answer = app.test_client().get(path, headers={**JSON, "User-Agent": "phone-2"})
-    assert tipped_here == [["clone_suspected"]]  # the lean answer raised the alert before it failed
-    assert view_calls == [1] and scans(app) == before + 1  # the view's scan only
-    assert answer.get_json()["verdict"] == "warning"  # the view tipped it afresh: its alert is the only one
+    assert failing_flush["fired"] == 1 and answer.status_code == 500  # the scan was recorded, the answer was not given
+    assert view_calls == [] and scans(app) == before + 1
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CloneAlert)) == 0  # rolled back, unlike the scan
+    again = app.test_client().get(path, headers={**JSON, "User-Agent": "phone-3"})
+    assert again.get_json()["verdict"] == "warning" and scans(app) == before + 2
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(CloneAlert)) == 1
 
 
-def test_a_clone_alert_raised_on_the_lean_path_commits_with_its_scan(app, world, view_calls):
+def test_a_clone_alert_raised_on_the_lean_path_is_kept_with_its_scan(app, world, view_calls):
     with app.app_context():
         tenant("acme").clone_max_clients = 2
         db.session.commit()

@@ -2,6 +2,7 @@
 import json
 import subprocess
 import sys
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -14,9 +15,11 @@ from portal.authenticity.models import Scan, SigningKey
 from portal.catalog.models import BizStep, Disposition, Unit
 from portal.catalog.services import add_model, create_unit, record_event
 from portal.core.secrets import decrypt_secret
+from portal.core.storage import StoredFile
 from portal.demo import gtin_for
 from portal.extensions import db
-from portal.ownership.services import register_unit, report_stolen
+from portal.ownership.services import accept_transfer, register_unit, report_stolen, start_transfer
+from portal.warranty.models import WarrantyTerms
 from tests.support.labels import flip, keyed_world, sign_unit, tenant, verdict_of, with_param
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,6 +131,28 @@ def test_a_replaced_label_is_withdrawn_and_the_new_one_is_genuine(app, client, w
     new = sign_unit(app, world.unit_ids_a[0])
     assert verdict_of(client, old)[1]["reason"] == "withdrawn_label"
     assert verdict_of(client, new)[1]["verdict"] == "genuine"
+
+
+def test_a_resold_unit_is_judged_on_every_ownership_it_had(app, client, world):
+    """The verdict reads a unit's ownerships with its other facts (authenticity/facts.py): its registration is
+    the current owner's, and a warranty that ends at a transfer ended the day before it, though the buyer's
+    ownership alone would be covered."""
+    with app.app_context():
+        unit = db.session.get(Unit, world.unit_ids_a[0])
+        unit.model.warranty_months = 24
+        db.session.add(WarrantyTerms(model_id=unit.model_id, survives_transfer=False))
+        receipt = StoredFile(key="receipt.pdf", mime="application/pdf", name="receipt.pdf", size=10)
+        first = register_unit(find_user(world.owner), unit, purchased_on=date.today() - timedelta(days=100),
+                              proof=receipt)
+        first.since = datetime.now(UTC) - timedelta(days=90)
+        _, code = start_transfer(find_user(world.owner), first)
+        current_since = accept_transfer(find_user(world.other_owner), code).since.strftime("%Y-%m")
+        db.session.commit()
+    code = sign_unit(app, world.unit_ids_a[0])
+    for path in (code, "/verdict" + code):  # the resolver's JSON verdict and the verdict's own link
+        status, body = verdict_of(client, path)
+        assert status == 200 and body["registered_since"] == current_since
+        assert body["coverage"] == "Not under the manufacturer's warranty"
 
 
 def test_stolen_and_recalled_units_are_genuine_with_a_warning(app, client, world):
