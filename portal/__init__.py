@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from portal.config import ROOT, ensure_instance_config, settings_from_defaults, settings_from_environment
 from portal.core.db import render_migration_item
+from portal.core.http import EscapedQuery
 from portal.core.i18n import register_i18n, select_locale
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -79,6 +80,7 @@ def create_app(config: dict | None = None) -> Flask:
     # it mirrors exists, and before ops, whose ProxyFix must wrap it too (docs/architecture.md, "The lean path").
     fastpath.install(app)
     ops.init_app(app)
+    app.wsgi_app = EscapedQuery(app.wsgi_app)  # outermost: no page, lean or not, sees a raw query (core/http.py)
     return app
 
 

@@ -39,3 +39,27 @@ def error_page(code: int, title: str, text: str):
     if wants_json():  # ?format=json too: a lookup's 429 stays JSON (core.negotiation)
         return jsonify({"type": "about:blank", "title": title, "detail": text, "status": code})
     return render_template("error.html", code=code, title=title, text=text)
+
+
+class EscapedQuery:
+    """WSGI middleware: a query string that carries raw bytes beyond ASCII (a client that did not
+    percent-encode them; the server hands them on as Latin-1 characters) goes on with those bytes
+    percent-encoded, as a browser would have sent them. Werkzeug reads percent-encoded bytes leniently (a
+    sequence that is not UTF-8 becomes U+FFFD, which each page then refuses as it refuses any malformed
+    value), but decodes a raw query strictly, and every page, its error page too, would fail on it. A raw
+    query that is UTF-8 keeps its meaning: its bytes decode as before."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        query = environ.get("QUERY_STRING", "")
+        if not query.isascii():
+            environ["QUERY_STRING"] = "".join(
+                char if char.isascii() else "".join(f"%{byte:02X}" for byte in _bytes_of(char)) for char in query)
+        return self.wsgi_app(environ, start_response)
+
+
+def _bytes_of(char: str) -> bytes:
+    # PEP 3333 gives the query as Latin-1 characters, one per byte; anything beyond is text, sent as UTF-8.
+    return char.encode("latin-1") if ord(char) < 256 else char.encode()

@@ -34,7 +34,7 @@ def test_the_lean_path_is_installed_in_front_of_the_application(app):
     from portal.authenticity.fastpath import VerdictFastPath
 
     wsgi = app.wsgi_app
-    while not isinstance(wsgi, VerdictFastPath):  # ProxyFix may wrap it
-        wsgi = getattr(wsgi, "app", None)
+    while not isinstance(wsgi, VerdictFastPath):  # ProxyFix and core/http.EscapedQuery wrap it
+        wsgi = getattr(wsgi, "app", None) or getattr(wsgi, "wsgi_app", None)
         assert wsgi is not None, "the lean path is not in the WSGI stack"
     assert app.extensions.get("lean_routes"), "no lean route is registered"

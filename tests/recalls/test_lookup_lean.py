@@ -162,10 +162,8 @@ def test_a_query_that_is_not_utf8_is_left_to_the_view(recalled):
     assert lookup_lean.wants({**environ, "QUERY_STRING": "gtin=%FF%3Cb%3E&serial=%FE"})  # percent-encoded: lean
 
 
-@pytest.mark.xfail(raises=UnicodeDecodeError, strict=True, reason=(
-    "every page fails on a raw non-UTF-8 query: Werkzeug's request.args and request.full_path decode it strictly "
-    "(the view, base.html and the error page all read them); not the lean path's to fix"))
-def test_a_query_that_is_not_utf8_is_answered_4xx_by_the_view(recalled):
+def test_a_query_that_is_not_utf8_is_answered_4xx(recalled):
+    """The application escapes raw bytes before any page reads the query (core/http.EscapedQuery)."""
     odd = recalled.test_client().get("/recalls/lookup", environ_overrides=NOT_UTF8)
     assert odd.status_code in (400, 422) and "<b>" not in odd.text
 
