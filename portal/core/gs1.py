@@ -85,7 +85,7 @@ def gtin_check_digit(body: str) -> int:
     if not isinstance(body, str) or not _DIGITS.fullmatch(body):
         raise GS1Error("gtin", _("GTIN may contain digits only"))
     # Weights 3, 1, 3, 1, ... starting from the rightmost digit of the body.
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    total = 3 * sum(map(int, body[::-2])) + sum(map(int, body[-2::-2]))
     return (10 - total % 10) % 10
 
 
