@@ -44,23 +44,33 @@ ASKS = {
 }
 
 
-def test_every_json_lookup_is_the_same_on_the_lean_path_and_through_the_view(recalled, view_calls):
+def both_ways(recalled, view_calls, asks: dict, accept_language):
+    """Each ask in English, French and German, cookie-less and with a cookie (which sends it to the view):
+    yields what was asked, the two answers, and whether the cookie-less one stayed on the lean path."""
     fast, full = recalled.test_client(), recalled.test_client()
-    full.set_cookie("seen_intro", "1")  # a cookie sends the request to the view
-    answered_fast = 0
-    for name, (query, headers) in ASKS.items():
+    full.set_cookie("seen_intro", "1")
+    for name, (query, headers) in asks.items():
         for language in ("en", "fr", "de"):
-            sent = {**headers, "Accept-Language": language}
+            sent = {**headers, "Accept-Language": accept_language(language)}
             before = len(view_calls)
             quick = fast.get("/recalls/lookup" + query, headers=sent)
-            answered_fast += len(view_calls) == before
-            slow = full.get("/recalls/lookup" + query, headers=sent)
-            what = (name, language)
-            assert quick.status_code == slow.status_code, what
-            assert quick.get_data() == slow.get_data(), what  # byte for byte
-            assert set(quick.headers.keys()) == set(slow.headers.keys()), what
-            for header in set(quick.headers.keys()) - VARYING:
-                assert quick.headers.get(header) == slow.headers.get(header), (what, header)
+            lean = len(view_calls) == before
+            yield (name, language), quick, full.get("/recalls/lookup" + query, headers=sent), lean
+
+
+def same_headers(quick, slow, what) -> None:
+    assert set(quick.headers.keys()) == set(slow.headers.keys()), what
+    for header in set(quick.headers.keys()) - VARYING:
+        assert quick.headers.get(header) == slow.headers.get(header), (what, header)
+
+
+def test_every_json_lookup_is_the_same_on_the_lean_path_and_through_the_view(recalled, view_calls):
+    answered_fast = 0
+    for what, quick, slow, lean in both_ways(recalled, view_calls, ASKS, lambda language: language):
+        answered_fast += lean
+        assert quick.status_code == slow.status_code, what
+        assert quick.get_data() == slow.get_data(), what  # byte for byte
+        same_headers(quick, slow, what)
     assert answered_fast == len(ASKS) * 3  # every cookie-less one on the lean path
     assert len(view_calls) == len(ASKS) * 3  # the others by the view
 
@@ -101,25 +111,17 @@ def _page(response) -> str:
 
 
 def test_every_page_is_the_same_on_the_lean_path_and_through_the_view(recalled, view_calls):
-    fast, full = recalled.test_client(), recalled.test_client()
-    full.set_cookie("seen_intro", "1")  # a cookie sends the request to the view
     answered_fast, statuses = 0, set()
-    for name, (query, headers) in PAGES.items():
-        for language in ("en", "fr", "de"):
-            sent = {**headers, "Accept-Language": f"{language};q=0.9, en;q=0.1"}
-            before = len(view_calls)
-            quick = fast.get("/recalls/lookup" + query, headers=sent)
-            answered_fast += len(view_calls) == before
-            slow = full.get("/recalls/lookup" + query, headers=sent)
-            what = (name, language)
-            assert quick.status_code == slow.status_code, what
-            assert _page(quick) == _page(slow), what  # byte for byte but the second
-            assert quick.mimetype == "text/html" and f'<html lang="{language}">' in quick.text, what
-            assert set(quick.headers.keys()) == set(slow.headers.keys()), what
-            for header in set(quick.headers.keys()) - VARYING:
-                assert quick.headers.get(header) == slow.headers.get(header), (what, header)
-            assert "Set-Cookie" not in quick.headers, what
-            statuses.add(quick.status_code)
+    for what, quick, slow, lean in both_ways(recalled, view_calls, PAGES,
+                                             lambda language: f"{language};q=0.9, en;q=0.1"):
+        answered_fast += lean
+        language = what[1]
+        assert quick.status_code == slow.status_code, what
+        assert _page(quick) == _page(slow), what  # byte for byte but the second
+        assert quick.mimetype == "text/html" and f'<html lang="{language}">' in quick.text, what
+        same_headers(quick, slow, what)
+        assert "Set-Cookie" not in quick.headers, what
+        statuses.add(quick.status_code)
     assert statuses == {200, 404, 422}
     assert answered_fast == len(PAGES) * 3  # every cookie-less one on the lean path
     assert len(view_calls) == len(PAGES) * 3  # the others by the view
