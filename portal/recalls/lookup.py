@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from flask import current_app, render_template
 from flask_babel import gettext as _
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
 
 from portal.core.gs1 import GS1Error, canonical_gtin, canonical_serial
 from portal.core.reply import Reply, json_bytes
@@ -16,6 +18,11 @@ TEMPLATE = "recalls/lookup.html"
 #: What the view's answers get from Flask besides their body (web.security_headers, i18n.vary_on_language);
 #: the lean path sends them, and in the view the same hooks leave them as they are.
 HEADERS = (("Cache-Control", "no-cache"), ("Vary", "Accept-Language, Cookie"))
+
+
+def asks_for_json(format_value: str | None, accept: str | None) -> bool:
+    """Whether a lookup wants the JSON answer: `format=json`, or JSON as the best of its Accept header."""
+    return format_value == "json" or parse_accept_header(accept, MIMEAccept).best == "application/json"
 
 
 def lookup_page(gtin: str, serial: str) -> tuple[str, int]:

@@ -27,11 +27,10 @@ from urllib.parse import parse_qsl
 from flask import current_app, request
 from flask.ctx import RequestContext
 from sqlalchemy.exc import DBAPIError
-from werkzeug.datastructures import MIMEAccept, MultiDict
-from werkzeug.http import parse_accept_header
+from werkzeug.datastructures import MultiDict
 
 from portal.core.reply import Reply
-from portal.recalls.lookup import HEADERS, lookup_json, lookup_page
+from portal.recalls.lookup import HEADERS, asks_for_json, lookup_json, lookup_page
 
 PATH = "/recalls/lookup"
 ENDPOINT = "recalls.lookup"  # the view's name: its rate-limit buckets, metric and log label
@@ -58,8 +57,7 @@ def answer(environ: dict, language: str) -> Reply | None:
     on PostgreSQL spares the BEGIN and COMMIT round trips (docs/performance.md); each statement reads its own
     snapshot, as two requests would."""
     args = _args(environ)
-    if args.get("format") == "json" or parse_accept_header(environ.get("HTTP_ACCEPT"), MIMEAccept).best \
-            == "application/json":
+    if asks_for_json(args.get("format"), environ.get("HTTP_ACCEPT")):
         return lookup_json(args.get("gtin", "").strip(), args.get("serial", "").strip())
     app = current_app._get_current_object()
     try:

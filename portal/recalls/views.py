@@ -32,7 +32,7 @@ from portal.recalls.contacts import find_by_token as find_contact
 from portal.recalls.contacts import register as register_contact
 from portal.recalls.feed import atom_feed
 from portal.recalls.forms import AcknowledgeForm, SafetyRegistrationForm
-from portal.recalls.lookup import lookup_json, lookup_page
+from portal.recalls.lookup import asks_for_json, lookup_json, lookup_page
 from portal.recalls.models import ACTIVE_CAMPAIGN_STATES, RecallCampaign
 from portal.recalls.notice_rules import build_notice
 from portal.recalls.notices import public_link
@@ -59,7 +59,7 @@ def lookup():
     """Anyone, no account: is this serial under an open recall? Answered in the words people know. The lean
     path answers the same through the same functions (recalls/lookup.py, recalls/lookup_lean.py)."""
     gtin, serial = request.args.get("gtin", "").strip(), request.args.get("serial", "").strip()
-    if request.args.get("format") == "json" or request.accept_mimetypes.best == "application/json":
+    if asks_for_json(request.args.get("format"), request.headers.get("Accept")):
         reply = lookup_json(gtin, serial)
         return Response(reply.body, status=reply.status, headers=list(reply.headers))
     return lookup_page(gtin, serial)
