@@ -4,9 +4,11 @@ The choice order: the `lang` cookie the switcher sets, then the signed-in user's
 device), then the browser's Accept-Language. Mail and PDFs made outside the reader's request render
 inside `flask_babel.force_locale(user_locale(user))`.
 
-`gettext` and `lazy_gettext` here are Flask-Babel's, but for an answer given inside `speaking(language)`
-(the lean path: no request context, one language already chosen) they read that language's catalog
-directly instead of finding it again through Flask-Babel's context at every message.
+`gettext` and `lazy_gettext` here are Flask-Babel's, and so are the templates' `_()` and `ngettext()`,
+but for an answer given inside `speaking(language)` (the lean path: one language already chosen) they read
+that language's catalog directly instead of finding it again through Flask-Babel's context at every
+message. A `force_locale` inside it (mail in its recipient's language) is honoured: the catalog is used only
+while Flask-Babel's locale is still the one `speaking` forced, in the same application context.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from functools import cache
 import flask_babel
 from babel import Locale
 from babel.support import NullTranslations
-from flask import has_request_context, request
+from flask import g, has_app_context, has_request_context, request
 from flask_babel import force_locale, format_date, format_datetime, format_decimal, format_percent, get_locale
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
@@ -40,18 +42,39 @@ _PATTERNS = {
 }
 
 
-_CATALOG: ContextVar[NullTranslations | None] = ContextVar("i18n.catalog", default=None)
+class _Spoken:
+    """The catalog `speaking` looked up, and what must still hold for it to be the one Flask-Babel would use."""
+    __slots__ = ("babel", "catalog", "globals", "locale")
+
+    def __init__(self, app_globals, babel, locale, catalog):
+        self.globals, self.babel, self.locale, self.catalog = app_globals, babel, locale, catalog
+
+
+_SPOKEN: ContextVar[_Spoken | None] = ContextVar("i18n.spoken", default=None)
 
 
 @contextmanager
 def speaking(language: str) -> Iterator[None]:
     """`force_locale(language)`, with the catalog Flask-Babel would use looked up once for `gettext`."""
     with force_locale(_locale(language)):
-        token = _CATALOG.set(flask_babel.get_translations())
+        babel = g.get("_flask_babel") if has_app_context() else None  # Flask-Babel's context: where it forced it
+        spoken = None if babel is None else \
+            _Spoken(g._get_current_object(), babel, babel.babel_locale, flask_babel.get_translations())
+        token = _SPOKEN.set(spoken)
         try:
             yield
         finally:
-            _CATALOG.reset(token)
+            _SPOKEN.reset(token)
+
+
+def translations() -> NullTranslations:
+    """The catalog Flask-Babel would use here: the one `speaking` looked up while its language is still the
+    one forced (a nested `force_locale` replaces Flask-Babel's locale object, and restores it when it ends)."""
+    spoken = _SPOKEN.get()
+    if spoken is not None and spoken.babel.babel_locale is spoken.locale and has_app_context() \
+            and g._get_current_object() is spoken.globals:
+        return spoken.catalog
+    return flask_babel.get_translations()
 
 
 @cache
@@ -61,10 +84,7 @@ def _locale(language: str) -> Locale:
 
 def gettext(string: str, **variables) -> str:
     """Flask-Babel's gettext (the same catalog and the same `%` formatting)."""
-    catalog = _CATALOG.get()
-    if catalog is None:
-        return flask_babel.gettext(string, **variables)
-    text = catalog.ugettext(string)
+    text = translations().ugettext(string)
     return text % variables if variables else text
 
 
@@ -146,6 +166,13 @@ def percent(rate: float | None, digits: int = 0) -> str:
 
 def register_i18n(app) -> None:
     """Jinja filters for dates and numbers, and the language list for the switcher."""
+    # Flask-Babel's own template callables, reading the catalog through `translations` (see above)
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+        newstyle=True)
     app.jinja_env.filters.update(long_date=long_date, short_date=short_date, month_year=month_year,
                                  utc_datetime=utc_datetime, number=number, percent=percent)
 

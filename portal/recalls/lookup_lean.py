@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask.ctx import RequestContext
 from sqlalchemy.exc import DBAPIError
 from werkzeug.datastructures import MultiDict
@@ -64,6 +64,9 @@ def answer(environ: dict, language: str) -> Reply | None:
         # The session a cookie-less request opens (SecureCookieSessionInterface.open_session: no cookie, a new
         # empty one), given instead of building the cookie's signing serializer first to find none.
         with RequestContext(app, environ, session=app.session_interface.session_class()):
+            # The reader Flask-Login would load: no session and no remember cookie (no cookie at all), and the
+            # portal has no request or header loader, so the anonymous user, set as the API does (api/blueprint.py).
+            g._login_user = app.login_manager.anonymous_user()
             body, status = lookup_page(request.args.get("gtin", "").strip(), request.args.get("serial", "").strip())
     except DBAPIError:
         return None  # the view answers it as a page (in an outage its 503 page, not the fast path's JSON)
