@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import binascii
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from cryptography.exceptions import InvalidSignature
@@ -13,6 +13,7 @@ from portal.authenticity.keys import b64url_decode, public_key_object
 from portal.authenticity.labels import label_message
 from portal.authenticity.models import KeyState, LabelState
 from portal.catalog.models import Disposition, Unit
+from portal.core.db import utcnow
 from portal.core.gs1 import GS1Error, normalize_gtin, validate_serial
 from portal.core.i18n import gettext as _
 from portal.core.i18n import lazy_gettext as _l
@@ -184,10 +185,12 @@ def with_status(verdict: Verdict, found: Found, lot: str | None = None) -> Verdi
     a lot on the code (`lot`) that is not the unit's recorded lot."""
     unit, since = verdict.unit, found.registered_since
     verdict.registered_since = since
+    # Today in the warranty's time zone, as the owner's pages judge it (coverage.local_date), not the server's.
+    now = utcnow()
     if unit.replaces_id:  # its term follows the unit it replaced: the full rules read that one
-        cover = coverage(db.session.get(Unit, unit.id), date.today())
+        cover = coverage(db.session.get(Unit, unit.id), now)
     else:
-        cover = coverage(unit, date.today(), known=coverage_facts(found))
+        cover = coverage(unit, now, known=coverage_facts(found))
     verdict.coverage = (_("Under the manufacturer's warranty") if cover.covered
                         else _("Not under the manufacturer's warranty")
                         if since is not None or not unit.model.warranty_months

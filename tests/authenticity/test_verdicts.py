@@ -14,11 +14,13 @@ from portal.authenticity.keys import revoke_key, rotate_key
 from portal.authenticity.models import Scan, SigningKey
 from portal.catalog.models import BizStep, Disposition, Unit
 from portal.catalog.services import add_model, create_unit, record_event
+from portal.core.dates import add_months
 from portal.core.secrets import decrypt_secret
 from portal.core.storage import StoredFile
 from portal.demo import gtin_for
 from portal.extensions import db
 from portal.ownership.services import accept_transfer, register_unit, report_stolen, start_transfer
+from portal.warranty.coverage import coverage
 from portal.warranty.models import WarrantyTerms
 from tests.support.labels import flip, keyed_world, sign_unit, tenant, verdict_of, with_param
 
@@ -153,6 +155,33 @@ def test_a_resold_unit_is_judged_on_every_ownership_it_had(app, client, world):
         status, body = verdict_of(client, path)
         assert status == 200 and body["registered_since"] == current_since
         assert body["coverage"] == "Not under the manufacturer's warranty"
+
+
+def test_the_verdict_judges_the_warranty_on_today_in_the_warranty_time_zone(app, client, world):
+    """The warranty's days are those of WARRANTY_TIMEZONE (warranty/coverage.py), for the verdict as for the
+    owner's pages: in a zone whose date is not the server's right now, a warranty that ended yesterday there
+    (or starts tomorrow there) is not covered, though the server's date would say it is."""
+    now = datetime.now(UTC)
+    ahead = now.hour * 60 + now.minute >= 10 * 60 + 30  # Kiritimati (UTC+14) is a day ahead from 10:00 UTC
+    app.config["WARRANTY_TIMEZONE"] = "Pacific/Kiritimati" if ahead else "Pacific/Pago_Pago"  # else UTC-11, behind
+    server_today = now.date()
+    # ahead: bought a year before the server's today, so the 12 months ended on the server's today, yesterday
+    # in the zone; behind: bought on the server's today, which is tomorrow in the zone
+    bought = add_months(server_today, -12) if ahead else server_today
+    if add_months(bought, 12) != server_today:
+        pytest.skip("no purchase date gives a 12-month warranty ending on 29 February")
+    with app.app_context():
+        unit = db.session.get(Unit, world.unit_ids_a[0])
+        unit.model.warranty_months = 12
+        receipt = StoredFile(key="receipt.pdf", mime="application/pdf", name="receipt.pdf", size=10)
+        register_unit(find_user(world.owner), unit, purchased_on=bought, proof=receipt)
+        db.session.commit()
+        assert coverage(unit, server_today).covered  # what the server's own date would answer
+        assert not coverage(unit, datetime.now(UTC)).covered  # what the owner's pages answer
+    code = sign_unit(app, world.unit_ids_a[0])
+    for path in (code, "/verdict" + code):
+        status, body = verdict_of(client, path)
+        assert status == 200 and body["coverage"] == "Not under the manufacturer's warranty"
 
 
 def test_stolen_and_recalled_units_are_genuine_with_a_warning(app, client, world):
