@@ -13,6 +13,7 @@ from portal.config import ROOT, ensure_instance_config, settings_from_defaults, 
 from portal.core.db import render_migration_item
 from portal.core.http import EscapedQuery
 from portal.core.i18n import register_i18n, select_locale
+from portal.core.urls import PortalFlask
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 #: Every area wires itself: each module named here has `init_app(app)`, which registers its blueprints, console
@@ -44,7 +45,7 @@ AREAS: tuple[str, ...] = (
 def create_app(config: dict | None = None) -> Flask:
     """Build the application. With `config`, only defaults and that mapping apply (tests use this)."""
     instance = Path(os.environ.get("PORTAL_INSTANCE_PATH", ROOT / "instance"))
-    app = Flask(
+    app = PortalFlask(
         __name__,
         instance_path=str(instance),
         template_folder=str(ROOT / "templates"),

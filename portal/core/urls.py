@@ -1,8 +1,56 @@
-"""Links: absolute ones for e-mails and printed matter, built from BASE_URL (works outside a request too),
-and the one check that a `next` address a visitor hands us stays on this site."""
+"""Links: a page's own, built once per process; absolute ones for e-mails and printed matter, built from
+BASE_URL (works outside a request too); and the one check that a `next` address a visitor hands us stays
+on this site."""
 from urllib.parse import quote, urlsplit
 
-from flask import current_app
+from flask import Flask, current_app
+from flask.globals import _cv_request
+
+#: Links kept at most; past it the memory starts again (a page's `next=` links are one per address).
+KEPT_LINKS = 4096
+
+
+class PortalFlask(Flask):
+    """Flask, whose `url_for` in a request remembers the relative links it built: every page writes the same
+    dozen (the menu, the stylesheet, the language switcher), and Werkzeug builds each anew at a cost the
+    lean recall lookup page felt (docs/performance.md). A link is the same for the same endpoint and values
+    under the same script root, host and scheme, which are part of what it is remembered by, as long as no
+    `url_defaults` hook adds values (the console's adds the tenant): those endpoints, external links, links
+    with a scheme and values other than text and numbers are built by Flask every time, as are failures."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._links: dict[tuple, str] = {}
+        self._plain_endpoints: dict[str, bool] = {}
+
+    def url_for(self, /, endpoint: str, *, _anchor: str | None = None, _method: str | None = None,
+                _scheme: str | None = None, _external: bool | None = None, **values) -> str:
+        ctx = _cv_request.get(None)
+        if ctx is None or _external or _scheme is not None or not self._plain(endpoint) \
+                or not all(type(v) in (str, int) for v in values.values()):
+            return super().url_for(endpoint, _anchor=_anchor, _method=_method, _scheme=_scheme,
+                                   _external=_external, **values)
+        adapter = ctx.url_adapter
+        key = (endpoint, _anchor, _method, adapter.script_name, adapter.server_name, adapter.subdomain,
+               adapter.url_scheme, *values.items())
+        link = self._links.get(key)
+        if link is None:
+            link = super().url_for(endpoint, _anchor=_anchor, _method=_method, **values)
+            if len(self._links) >= KEPT_LINKS:
+                self._links.clear()
+            self._links[key] = link
+        return link
+
+    def _plain(self, endpoint: str) -> bool:
+        """Not relative to the request's blueprint ('.page'), and no `url_defaults` hook of the app or of the
+        endpoint's blueprints adds values to its links."""
+        plain = self._plain_endpoints.get(endpoint)
+        if plain is None:
+            names = [None, *(endpoint.rpartition(".")[0].split(".") if "." in endpoint[1:] else [])]
+            blueprints = [".".join(names[1:i + 1]) or None for i in range(len(names))]
+            plain = endpoint[:1] != "." and not any(self.url_default_functions.get(n) for n in blueprints)
+            self._plain_endpoints[endpoint] = plain
+        return plain
 
 
 def external_url(endpoint: str, **values) -> str:
