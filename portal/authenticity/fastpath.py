@@ -30,6 +30,7 @@ from flask import Flask, g
 from limits import parse_many
 from sqlalchemy.exc import DBAPIError
 from werkzeug.datastructures import LanguageAccept
+from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES, parse_accept_header
 
 from portal.authenticity import services
@@ -99,11 +100,12 @@ class VerdictFastPath:
     def __init__(self, app: Flask, wsgi_app, routes: list[LeanRoute] | None = None):
         self.app, self.wsgi_app = app, wsgi_app
         self.routes = [VERDICT, *(routes or [])]
+        self._hosts: dict[tuple, bool] = {}
 
     def __call__(self, environ, start_response):
         route = next((r for r in self.routes if r.wants(environ)), None) if self.app.config["VERDICT_FAST_PATH"] \
             else None
-        if route is None:
+        if route is None or self._host_refused(environ):  # the view answers a refused Host its 400
             return self.wsgi_app(environ, start_response)
         started = time.perf_counter()
         method = environ.get("REQUEST_METHOD", "GET")
@@ -163,6 +165,23 @@ class VerdictFastPath:
                 if lean_work.committed():  # from here on the request must never run a second time
                     committed.append(True)
         return reply
+
+    def _host_refused(self, environ: dict) -> bool:
+        """Whether Flask would refuse the request's host (TRUSTED_HOSTS, or a name Werkzeug cannot encode, such
+        as `a..b`) and answer 400 before any view; remembered per host, server and scheme."""
+        key = (environ.get("HTTP_HOST"), environ.get("SERVER_NAME"), environ.get("SERVER_PORT"),
+               environ.get("wsgi.url_scheme"))
+        refused = self._hosts.get(key)
+        if refused is None:
+            try:
+                self.app.create_url_adapter(self.app.request_class(environ))
+                refused = False
+            except HTTPException:
+                refused = True
+            if len(self._hosts) >= 256:
+                self._hosts.clear()
+            self._hosts[key] = refused
+        return refused
 
     def _after_failure(self, err: Exception, committed: list[bool]):
         if isinstance(err, DBAPIError) and is_outage(err):

@@ -8,6 +8,7 @@ from flask.globals import _cv_request
 
 #: Links kept at most; past it the memory starts again (a page's `next=` links are one per address).
 KEPT_LINKS = 4096
+ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"  # what Flask's url_for leaves unquoted in an anchor
 
 
 class PortalFlask(Flask):
@@ -26,6 +27,8 @@ class PortalFlask(Flask):
     def url_for(self, /, endpoint: str, *, _anchor: str | None = None, _method: str | None = None,
                 _scheme: str | None = None, _external: bool | None = None, **values) -> str:
         ctx = _cv_request.get(None)
+        if ctx is not None and ctx.url_adapter is None and not _external and _scheme is None:
+            return self._without_host(ctx, endpoint, _anchor, _method, values)
         if ctx is None or _external or _scheme is not None or not self._plain(endpoint) \
                 or not all(type(v) in (str, int) for v in values.values()):
             return super().url_for(endpoint, _anchor=_anchor, _method=_method, _scheme=_scheme,
@@ -40,6 +43,16 @@ class PortalFlask(Flask):
                 self._links.clear()
             self._links[key] = link
         return link
+
+    def _without_host(self, ctx, endpoint: str, anchor: str | None, method: str | None, values: dict) -> str:
+        """A relative link for a request whose Host header Werkzeug refused (`a..b`, 300 characters): Flask
+        then has no URL adapter and answers 400, and its error page still needs its links. They do not name a
+        host, so any will do."""
+        self.inject_url_defaults(endpoint, values)
+        adapter = self.url_map.bind("localhost", script_name=ctx.request.script_root or "/",
+                                    url_scheme=ctx.request.scheme)
+        link = adapter.build(endpoint, values, method=method)
+        return link if anchor is None else link + "#" + quote(anchor, safe=ANCHOR_SAFE)
 
     def _plain(self, endpoint: str) -> bool:
         """Not relative to the request's blueprint ('.page'), and no `url_defaults` hook of the app or of the
