@@ -16,7 +16,7 @@ key triggers off and the secondary indexes built afterwards, as a restore does),
 `--owners` of the units, spread evenly (every other one at the default sizes), have a current owner
 each. `--labels` units get a signed label through `portal.authenticity.labels.issue_label`; their URIs
 (`/01/<gtin>/21/<serial>?n=&k=&s=`) drive the verdict endpoint (JSON, records a scan); random existing
-serials drive `/recalls/lookup?...&format=json`; the same signed URIs then drive the resolver as a browser's
+serials drive `/recalls/lookup?...&format=json`, then the same lookups as a browser's page; the same signed URIs then drive the resolver as a browser's
 scan (the 307 to the verdict page) and as `?linkType=linkset`, each against the verdict's throughput.
 
 gunicorn serves each app with `--workers` sync workers (default 4; the sync class like bench/verify.py,
@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from verify import check_resolver, resolver_uris, serve_and_drive
+from verify import check_lookup, check_resolver, page_lines, resolver_uris, serve_and_drive
 
 from tests.pgcluster import _binary
 
@@ -494,6 +494,8 @@ def main() -> None:
         redirects, linksets = resolver_uris(verdict_uris)
         (folder / "redirect.txt").write_text("\n".join(redirects) + "\n")
         (folder / "linkset.txt").write_text("\n".join(linksets) + "\n")
+        pages = page_lines(lookup_uris)
+        (folder / "page.txt").write_text("\n".join(pages) + "\n")
         portal_env = {"PORTAL_INSTANCE_PATH": str(folder / "instance")}
         scans = {}
 
@@ -502,11 +504,6 @@ def main() -> None:
             if status != 200 or '"verdict":"genuine"' not in body.replace(" ", ""):
                 raise SystemExit(f"the first signed URI did not verify as genuine: HTTP {status} {body[:300]}")
             scans["before"] = count_scans(cluster)
-
-        def lookup_answers(port: int) -> None:
-            status, body = get_json(port, lookup_uris[0])
-            if status != 200 or '"open_recalls"' not in body:
-                raise SystemExit(f"the first lookup did not answer: HTTP {status} {body[:300]}")
 
         if args.profile:
             profile(folder, "verdict", verdict_uris, args.profile)
@@ -524,8 +521,11 @@ def main() -> None:
         recorded = count_scans(cluster) - scans["before"]
         print(line(f"verdict (JSON, records a scan; {len(verdict_uris):,} signed URIs)", verdict, bare), flush=True)
         lookup = serve_and_drive("portal:create_app()", portal_env, folder, folder / "lookup.txt",
-                                 check=lookup_answers, **drive_args)
+                                 check=lambda port: check_lookup(port, lookup_uris[0], pages[0]), **drive_args)
         print(line(f"recall lookup (JSON; {len(lookup_uris):,} random serials)", lookup, bare), flush=True)
+        page = serve_and_drive("portal:create_app()", portal_env, folder, folder / "page.txt",
+                               check=lambda port: check_lookup(port, lookup_uris[0], pages[0]), **drive_args)
+        print(line("recall lookup page (HTML, the same serials, as a phone's browser asks)", page, bare), flush=True)
         redirect = serve_and_drive("portal:create_app()", portal_env, folder, folder / "redirect.txt",
                                    check=lambda port: check_resolver(port, redirects[0], linksets[0]), **drive_args)
         print(line("resolver redirect (a browser's scan: 307 to the verdict page)", redirect, bare), flush=True)
@@ -533,6 +533,8 @@ def main() -> None:
         print(line("resolver linkset (?linkType=linkset)", linkset, bare), flush=True)
         print(f"resolver against the JSON verdict (target >= 1.00): redirect {redirect['rps'] / verdict['rps']:.2f}, "
               f"linkset {linkset['rps'] / verdict['rps']:.2f}")
+        print(f"recall lookup against the JSON verdict (target >= 1.00): JSON {lookup['rps'] / verdict['rps']:.2f}, "
+              f"page {page['rps'] / verdict['rps']:.2f}")
         print(f"scans recorded during the verdict run: {recorded:,} for {verdict['requests']:,} requests wrk "
               f"completed ({'every request recorded a scan' if recorded >= verdict['requests'] else 'SOME MISSING'})")
         print(f"fill: {facts['fill_seconds']} s ({', '.join(f'{k} {v} s' for k, v in facts['phases'].items())})")
@@ -541,7 +543,8 @@ def main() -> None:
                                          **{name: {k: round(r[k], 2) if isinstance(r[k], float) else r[k]
                                                    for k in ("rps", "p50", "p99", "non2xx", "requests", "load")}
                                             for name, r in (("bare", bare), ("verdict", verdict),
-                                                            ("lookup", lookup), ("redirect", redirect),
+                                                            ("lookup", lookup), ("page", page),
+                                                            ("redirect", redirect),
                                                             ("linkset", linkset))}}))
     finally:
         cluster.stop()

@@ -10,7 +10,8 @@ bench/verify_minimal.py (only an Ed25519 check and a SQLite lookup, the floor fo
 same way.
 Every verdict request records a scan, so the `scans` table must grow by at least wrk's request count.
 Then the resolver at the same codes, the same way: a browser's scan (the 307 to the verdict page, query
-kept) and the linkset (`?linkType=linkset`), each against the JSON verdict's throughput (target >= 1).
+kept) and the linkset (`?linkType=linkset`), then the public recall lookup of the same units, as JSON and as
+the page a phone's browser gets, each against the JSON verdict's throughput (target >= 1).
 `--profile N` also runs N verdicts in-process through the Flask test client under cProfile.
 """
 from __future__ import annotations
@@ -66,6 +67,38 @@ def resolver_uris(uris: list[str]) -> tuple[list[str], list[str]]:
     redirects = [f"{uri}\t{HTML}" for uri in uris]
     linksets = [f"{uri.split('?')[0]}?linkType=linkset" for uri in uris]
     return redirects, linksets
+
+
+def lookup_uris(uris: list[str]) -> list[str]:
+    """For signed code URIs: the public recall lookup of the same units, as JSON (`format=json`)."""
+    found = (re.match(r"/01/(\d{14})/21/([^?]+)", uri) for uri in uris)
+    return [f"/recalls/lookup?gtin={m[1]}&serial={m[2]}&format=json" for m in found if m]
+
+
+def page_lines(json_uris: list[str]) -> list[str]:
+    """For recall lookup JSON URIs: the same lookups as a phone's browser asks for them (the page)."""
+    return [f"{uri.replace('&format=json', '')}\t{HTML}" for uri in json_uris]
+
+
+def check_lookup(port: int, json_uri: str, page_line: str) -> None:
+    """The first lookup answers its recall status as JSON, and the same lookup as a page (asked a few times, so
+    every worker has compiled the page's templates before wrk starts)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", json_uri, headers=JSON)
+    answer = conn.getresponse()
+    body = answer.read()
+    if answer.status != 200 or b'"open_recalls"' not in body:
+        raise SystemExit(f"the recall lookup did not answer JSON: {answer.status} {body[:200]!r}")
+    uri, accept = page_line.split("\t")
+    serial = uri.rsplit("serial=", 1)[1].encode()
+    for _ in range(8):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)  # sync workers take turns per connection
+        conn.request("GET", uri, headers={"Accept": accept})
+        answer = conn.getresponse()
+        body = answer.read()
+        if answer.status != 200 or not answer.getheader("Content-Type", "").startswith("text/html") \
+                or serial not in body:
+            raise SystemExit(f"the recall lookup did not answer a page: {answer.status} {body[:200]!r}")
 
 
 def check_resolver(port: int, redirect_line: str, linkset_uri: str) -> None:
@@ -252,6 +285,10 @@ def main() -> None:
         redirects, linksets = resolver_uris(uris)
         (tmp / "redirect.txt").write_text("\n".join(redirects) + "\n")
         (tmp / "linkset.txt").write_text("\n".join(linksets) + "\n")
+        lookups = lookup_uris(uris)
+        pages = page_lines(lookups)
+        (tmp / "lookup.txt").write_text("\n".join(lookups) + "\n")
+        (tmp / "page.txt").write_text("\n".join(pages) + "\n")
         database, scans = tmp / "verify.sqlite3", {}
 
         def first_is_genuine(port: int) -> None:
@@ -276,14 +313,24 @@ def main() -> None:
                                    check=lambda port: check_resolver(port, redirects[0], linksets[0]))
         linkset = serve_and_drive("portal:create_app()", {"PORTAL_INSTANCE_PATH": str(instance)}, tmp,
                                   tmp / "linkset.txt", args.duration)
+        lookup = serve_and_drive("portal:create_app()", {"PORTAL_INSTANCE_PATH": str(instance)}, tmp,
+                                 tmp / "lookup.txt", args.duration,
+                                 check=lambda port: check_lookup(port, lookups[0], pages[0]))
+        page = serve_and_drive("portal:create_app()", {"PORTAL_INSTANCE_PATH": str(instance)}, tmp,
+                               tmp / "page.txt", args.duration,
+                               check=lambda port: check_lookup(port, lookups[0], pages[0]))
 
         print(line("bare flask", bare))
         print(line("minimal verdict (Ed25519 check + SQLite lookup only)", minimal))
         print(line("verdict (JSON, records a scan)", verdict))
         print(line("resolver redirect (a browser's scan: 307 to the verdict page)", redirect))
         print(line("resolver linkset (?linkType=linkset)", linkset))
+        print(line("recall lookup (JSON, the same units)", lookup))
+        print(line("recall lookup page (HTML, as a phone's browser asks)", page))
         print(f"resolver against the JSON verdict (target >= 1.00): redirect {redirect['rps'] / verdict['rps']:.2f}, "
               f"linkset {linkset['rps'] / verdict['rps']:.2f}")
+        print(f"recall lookup against the JSON verdict (target >= 1.00): JSON {lookup['rps'] / verdict['rps']:.2f}, "
+              f"page {page['rps'] / verdict['rps']:.2f}")
         ratio = verdict["rps"] / bare["rps"]
         ok = ratio >= 0.60 and verdict["p99"] < 50
         print(f"ratio: {ratio:.2f} (target >= 0.60, p99 < 50 ms): {'met' if ok else 'NOT met'}")
