@@ -29,15 +29,15 @@ from urllib.parse import parse_qsl
 from flask import Flask, g
 from limits import parse_many
 from sqlalchemy.exc import DBAPIError
-from werkzeug.datastructures import LanguageAccept
 from werkzeug.exceptions import HTTPException
-from werkzeug.http import HTTP_STATUS_CODES, parse_accept_header
+from werkzeug.http import HTTP_STATUS_CODES
 
 from portal.authenticity import services
 from portal.authenticity.views import JSON_CORS, asks_for_json
 from portal.core import lean_work
 from portal.core.http import security_header_items
 from portal.core.i18n import LANGUAGES, speaking
+from portal.core.negotiation import best_language
 from portal.core.reply import Reply, json_bytes, raw_uri
 from portal.extensions import db, limiter
 from portal.ops.logs import REQUEST_ID_RE, access_log
@@ -139,8 +139,7 @@ class VerdictFastPath:
             limit_headers = self._spend_limit(environ.get("REMOTE_ADDR") or "127.0.0.1", route.endpoint)
             if limit_headers is None:
                 return None
-            language = str(parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept).best_match(
-                LANGUAGES) or "en")
+            language = str(best_language(environ.get("HTTP_ACCEPT_LANGUAGE"), LANGUAGES) or "en")
             with speaking(language):  # translated in the reader's language
                 try:
                     reply = self._on_held_connection(route, environ, language, committed)

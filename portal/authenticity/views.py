@@ -15,8 +15,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
-from werkzeug.datastructures import MIMEAccept
-from werkzeug.http import parse_accept_header
 
 from portal.authenticity import services
 from portal.authenticity.clones import client_fingerprint
@@ -26,6 +24,7 @@ from portal.authenticity.keys import jwks
 from portal.authenticity.taps import record_tap_scan, verify_tap
 from portal.authenticity.verify import WARNINGS, MalformedCode
 from portal.config import ROOT
+from portal.core.negotiation import best_offer
 from portal.core.reply import raw_uri
 from portal.core.work import attempt, on_field, shown_by_page
 from portal.extensions import csrf, db, limiter
@@ -43,7 +42,7 @@ def asks_for_json(format_param: str | None, accept: str | None) -> bool:
     (authenticity/fastpath.py) decides with this too, before any request object exists."""
     if format_param == "json":
         return True
-    return parse_accept_header(accept, MIMEAccept).best_match(["text/html", "application/json"]) == "application/json"
+    return best_offer(accept, ("text/html", "application/json")) == "application/json"
 
 
 def wants_json() -> bool:

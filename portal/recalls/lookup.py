@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from flask import current_app, render_template
 from flask_babel import gettext as _
-from werkzeug.datastructures import MIMEAccept
-from werkzeug.http import parse_accept_header
 
 from portal.core.gs1 import GS1Error, canonical_gtin, canonical_serial
+from portal.core.negotiation import best_type
 from portal.core.reply import Reply, json_bytes
 from portal.recalls.queries import public_unit
 from portal.recalls.status import recall_status
@@ -22,7 +21,7 @@ HEADERS = (("Cache-Control", "no-cache"), ("Vary", "Accept-Language, Cookie"))
 
 def asks_for_json(format_value: str | None, accept: str | None) -> bool:
     """Whether a lookup wants the JSON answer: `format=json`, or JSON as the best of its Accept header."""
-    return format_value == "json" or parse_accept_header(accept, MIMEAccept).best == "application/json"
+    return format_value == "json" or best_type(accept) == "application/json"
 
 
 def lookup_page(gtin: str, serial: str) -> tuple[str, int]:

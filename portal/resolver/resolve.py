@@ -18,6 +18,7 @@ from portal.authenticity.views import asks_for_json
 from portal.core.dl_compression import SEGMENT, decompress
 from portal.core.gs1 import DigitalLink, GS1Error, parse_digital_link
 from portal.core.i18n import gettext as _
+from portal.core.negotiation import best_offer
 from portal.core.reply import Problem, Reply, json_bytes
 from portal.resolver import queries
 from portal.resolver.links import Level, Link, levels, path_of, portal_default
@@ -52,7 +53,7 @@ def _problem(ask: Ask, status: int, slug: str, title: str, detail: str, headers:
 
 
 def _prefers(accept: str | None, offers: tuple[str, ...]) -> str | None:
-    return parse_accept_header(accept, MIMEAccept).best_match(offers)
+    return best_offer(accept, offers)
 
 
 def _first(raw_uri: str, key: str) -> str | None:
