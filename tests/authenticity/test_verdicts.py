@@ -157,13 +157,14 @@ def test_a_resold_unit_is_judged_on_every_ownership_it_had(app, client, world):
         assert body["coverage"] == "Not under the manufacturer's warranty"
 
 
-def test_the_verdict_judges_the_warranty_on_today_in_the_warranty_time_zone(app, client, world):
+def test_the_verdict_judges_the_warranty_on_today_in_the_warranty_time_zone(app, client, world, monkeypatch):
     """The warranty's days are those of WARRANTY_TIMEZONE (warranty/coverage.py), for the verdict as for the
     owner's pages: in a zone whose date is not the server's right now, a warranty that ended yesterday there
     (or starts tomorrow there) is not covered, though the server's date would say it is."""
     now = datetime.now(UTC)
     ahead = now.hour * 60 + now.minute >= 10 * 60 + 30  # Kiritimati (UTC+14) is a day ahead from 10:00 UTC
-    app.config["WARRANTY_TIMEZONE"] = "Pacific/Kiritimati" if ahead else "Pacific/Pago_Pago"  # else UTC-11, behind
+    # else UTC-11, behind; the application is the session's, so the setting is put back after the test
+    monkeypatch.setitem(app.config, "WARRANTY_TIMEZONE", "Pacific/Kiritimati" if ahead else "Pacific/Pago_Pago")
     server_today = now.date()
     # ahead: bought a year before the server's today, so the 12 months ended on the server's today, yesterday
     # in the zone; behind: bought on the server's today, which is tomorrow in the zone
