@@ -42,7 +42,7 @@ class Ask:
 
 
 def _problem(ask: Ask, status: int, slug: str, title: str, detail: str, headers: list) -> Reply | Problem:
-    json_wanted = asks_for_json(_first(ask.raw_uri, "format"), ask.accept) or bool(ask.accept) and _prefers(
+    json_wanted = asks_for_json(_first(ask.raw_uri, "format"), ask.accept) or bool(ask.accept) and best_offer(
         ask.accept, ("text/html", "application/problem+json", MEDIA_TYPE)) != "text/html"
     if not json_wanted:
         return Problem(status, title, detail, tuple(headers + [("Cache-Control", "no-cache")]))
@@ -50,10 +50,6 @@ def _problem(ask: Ask, status: int, slug: str, title: str, detail: str, headers:
                                    "detail": detail}).encode()
     return Reply(status, body, tuple(headers + [("Content-Type", "application/problem+json"),
                                                 ("Cache-Control", "no-cache")]))
-
-
-def _prefers(accept: str | None, offers: tuple[str, ...]) -> str | None:
-    return best_offer(accept, offers)
 
 
 def _first(raw_uri: str, key: str) -> str | None:
@@ -133,7 +129,7 @@ def resolve(ask: Ask) -> Reply | Problem:
     if product is None:
         return _problem(ask, 404, "unknown-product", _("Unknown product"),
                         _("No manufacturer on Provenance makes a product with GTIN %(gtin)s.", gtin=link.gtin), headers)
-    wants_linkset = link_type in _LINKSET_WORDS or (link_type is None and bool(ask.accept) and _prefers(
+    wants_linkset = link_type in _LINKSET_WORDS or (link_type is None and bool(ask.accept) and best_offer(
         ask.accept, ("text/html", "application/json", MEDIA_TYPE)) == MEDIA_TYPE)
     passed_on = _passed_on(ask.raw_uri)
     if link_type is None and not wants_linkset and not product.has_managed_links:  # the common scan, built alone
